@@ -1,0 +1,208 @@
+//! The `latchkey` command: `serve` (the HTTP server), `init` (create an account and
+//! its admin), `migrate` (apply migrations and exit).
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use latchkey_core::clock::{Clock, SystemClock};
+use latchkey_core::secret::SecretKey;
+use latchkey_server::bootstrap::{NewAccount, create_account, issue_admin_token};
+use latchkey_server::{AppState, Config};
+use latchkey_store::Db;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "latchkey", version, about = "Self-hosted, Keygen-compatible licensing server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// sqlite://PATH or postgres://…
+        #[arg(long, env = "LATCHKEY_DATABASE_URL", default_value = "sqlite://latchkey-data/latchkey.db")]
+        database_url: String,
+        /// Listen address.
+        #[arg(long, env = "LATCHKEY_BIND", default_value = "127.0.0.1:3000")]
+        bind: SocketAddr,
+    },
+    /// Create an account with its signing keys and first admin user.
+    Init {
+        /// sqlite://PATH or postgres://…
+        #[arg(long, env = "LATCHKEY_DATABASE_URL", default_value = "sqlite://latchkey-data/latchkey.db")]
+        database_url: String,
+        /// Account slug.
+        #[arg(long)]
+        account: String,
+        /// Admin email.
+        #[arg(long)]
+        email: String,
+        /// Admin password.
+        #[arg(long)]
+        password: String,
+        /// Account display name.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        /// sqlite://PATH or postgres://…
+        #[arg(long, env = "LATCHKEY_DATABASE_URL", default_value = "sqlite://latchkey-data/latchkey.db")]
+        database_url: String,
+    },
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// `LATCHKEY_SECRET_KEY`, or for SQLite a key generated once into
+/// `<data dir>/secret.key` (mode 0600); PostgreSQL deployments must set it.
+fn secret_key(database_url: &str) -> Result<SecretKey> {
+    if let Ok(text) = std::env::var("LATCHKEY_SECRET_KEY") {
+        return SecretKey::from_hex(&text).context("LATCHKEY_SECRET_KEY");
+    }
+    if is_postgres(database_url) {
+        bail!("LATCHKEY_SECRET_KEY must be set (64 hex characters) when using PostgreSQL, so every server process shares it; generate one with `openssl rand -hex 32`");
+    }
+    let db_path = database_url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let dir = Path::new(db_path).parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("secret.key");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        return SecretKey::from_hex(&text).with_context(|| format!("{} is corrupt", path.display()));
+    }
+    let key = SecretKey::generate();
+    write_private(&path, &key.to_hex())?;
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("creating {}", path.display()))
+}
+
+/// Runs the command line.
+pub async fn run() -> Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| "info".into()))
+        .init();
+    match cli.command {
+        Command::Migrate { database_url } => {
+            Db::connect(&database_url).await?;
+            println!("migrations applied");
+        }
+        Command::Init { database_url, account, email, password, name } => {
+            let secret = secret_key(&database_url)?;
+            let db = Db::connect(&database_url).await?;
+            let now = latchkey_proto_now();
+            let created = create_account(&db, &secret, now, NewAccount { slug: account, name, email, password }).await?;
+            println!("{}", created.account.id);
+        }
+        Command::Serve { database_url, bind } => {
+            let secret = secret_key(&database_url)?;
+            let config = Config {
+                bind,
+                database_url: database_url.clone(),
+                account: std::env::var("LATCHKEY_ACCOUNT").ok(),
+                admin_email: std::env::var("LATCHKEY_ADMIN_EMAIL").ok(),
+                admin_password: std::env::var("LATCHKEY_ADMIN_PASSWORD").ok(),
+                ..Config::default()
+            };
+            let db = Db::connect(&database_url).await?;
+            bootstrap_if_empty(&db, &secret, &config).await?;
+            let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+            tracing::info!(%bind, backend = ?db.backend(), "latchkey listening");
+            let state = AppState::new(db.clone(), Arc::new(SystemClock), secret, config);
+            latchkey_server::serve(listener, state, shutdown_signal()).await?;
+            db.close().await;
+        }
+    }
+    Ok(())
+}
+
+fn latchkey_proto_now() -> i64 {
+    (SystemClock.now().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+async fn bootstrap_if_empty(db: &Db, secret: &SecretKey, config: &Config) -> Result<()> {
+    if latchkey_store::accounts::first(db).await?.is_some() {
+        return Ok(());
+    }
+    let now = latchkey_proto_now();
+    match (&config.account, &config.admin_email, &config.admin_password) {
+        (Some(account), Some(email), Some(password)) => {
+            let created = create_account(
+                db,
+                secret,
+                now,
+                NewAccount { slug: account.clone(), name: None, email: email.clone(), password: password.clone() },
+            )
+            .await?;
+            println!("Created account '{}' ({}) with admin {}", created.account.slug, created.account.id, created.admin.email);
+        }
+        (None, None, None) => {
+            let password = hex_password();
+            let created = create_account(
+                db,
+                secret,
+                now,
+                NewAccount { slug: "default".into(), name: Some("Default".into()), email: "admin@latchkey.local".into(), password: password.clone() },
+            )
+            .await?;
+            let token = issue_admin_token(db, secret, now, &created.admin).await?;
+            println!("First start: created account 'default' ({})", created.account.id);
+            println!("  admin user:   {} / {}", created.admin.email, password);
+            println!("  admin token:  {token}");
+            println!("This token and password are shown only once.");
+        }
+        _ => bail!("set all of LATCHKEY_ACCOUNT, LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD to bootstrap an account, or none of them"),
+    }
+    Ok(())
+}
+
+fn hex_password() -> String {
+    SecretKey::generate().to_hex()[..24].to_owned()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,23 @@
+//! Latchkey's licensing rules, free of I/O: time is always an argument.
+//!
+//! - [`validation`]: Keygen's ordered license-validation checks, one rule per code.
+//! - [`activation`]: machine limits, overage allowances and fingerprint uniqueness.
+//! - [`heartbeat`], [`check_in`]: time arithmetic for heartbeats, expiry and check-ins.
+//! - [`policy`]: the policy strategies as typed enums.
+//! - [`keys`], [`tokens`], [`password`], [`secret`]: license keys, API tokens, passwords, the server secret.
+//! - [`crypto`]: signing and encryption of Keygen artefacts.
+
+pub mod activation;
+pub mod check_in;
+pub mod clock;
+pub mod crypto;
+pub mod heartbeat;
+pub mod keys;
+pub mod password;
+pub mod policy;
+pub mod roles;
+pub mod secret;
+pub mod tokens;
+pub mod validation;
+
+pub use time::OffsetDateTime;

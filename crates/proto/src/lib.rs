@@ -1,0 +1,8 @@
+//! The wire contract shared by the Latchkey server, SDK and CLI: JSON:API document
+//! shapes, Keygen's validation and error codes, and the offline formats (license files,
+//! machine files, signed keys, response signatures) with their verification.
+
+pub mod codes;
+pub mod jsonapi;
+pub mod offline;
+pub mod time_format;

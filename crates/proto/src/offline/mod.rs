@@ -1,0 +1,54 @@
+//! Offline formats of Keygen and their verification: license and machine files
+//! (certificates), cryptographic license keys (policy schemes), response and webhook
+//! signatures, and the account public keys that verify them.
+//!
+//! This module is the verifying half used by SDKs and webhook receivers; it has no I/O and
+//! never reads the clock (expiry checks take `now`). The signing half lives in
+//! `latchkey_core::crypto` and reuses the formatting defined here.
+//!
+//! Typical use:
+//!
+//! ```no_run
+//! # fn demo(text: &str, license_key: &str, now: time::OffsetDateTime) -> Result<(), latchkey_proto::offline::OfflineError> {
+//! use latchkey_proto::offline::{Algorithm, Certificate, FileSecret, VerifyingKey};
+//! let key = VerifyingKey::from_ed25519_hex(
+//!     "e8601e48b69383ba520245fd07971e983d06d22c4257cfd82304601479cee788",
+//! )?;
+//! let contents = Certificate::parse(text)?
+//!     .verify_expecting(Algorithm::Aes256GcmEd25519, &key)?
+//!     .decrypt(&FileSecret::for_license(license_key))?;
+//! contents.check_expiry(now)?;
+//! # Ok(()) }
+//! ```
+
+mod algorithm;
+mod b64;
+mod certificate;
+mod contents;
+mod der;
+mod error;
+mod http_signature;
+mod keys;
+mod rsa;
+mod scheme;
+mod signed_key;
+
+pub use algorithm::{Algorithm, Encoding, KeyType, SignatureAlgorithm};
+pub use b64::{
+    encode_std as base64_encode, encode_url as base64url_encode,
+    encode_url_no_pad as base64url_encode_no_pad,
+};
+pub use certificate::{
+    CERTIFICATE_LINE_WIDTH, Certificate, CertificateKind, Envelope, VerifiedCertificate,
+};
+pub use contents::{CertificateContents, FileSecret, IV_LEN, TAG_LEN};
+pub use error::OfflineError;
+pub use http_signature::{
+    SIGNED_HEADERS, SignatureHeader, SignedMessage, SigningInput, digest_header_value,
+    verify_signed_message,
+};
+pub use keys::{
+    EcdsaP256PublicKey, Ed25519PublicKey, KeySource, PublicKeys, RsaPublicKey, VerifyingKey,
+};
+pub use scheme::Scheme;
+pub use signed_key::{KEY_PREFIX, VerifiedLicenseKey, v2_signing_data, verify_license_key};

@@ -1,0 +1,102 @@
+//! Account resolution. Every API route exists twice: `/v1/accounts/{account}/…` and,
+//! for the server's default account, `/v1/…` (Keygen's SDKs use the latter whenever
+//! their base URL is not Keygen's cloud). A layer in front of the router resolves
+//! the account, stores it in the request, and rewrites the path to the account-less
+//! form, so the route table is written once.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::Uri;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use latchkey_store::accounts::AccountRow;
+use std::sync::Arc;
+
+/// The request's path as the client sent it (before rewriting), for signatures and links.
+#[derive(Debug, Clone)]
+pub struct OriginalPath(pub String);
+
+/// The account a request is for.
+#[derive(Debug, Clone)]
+pub struct Account(pub Arc<AccountRow>);
+
+impl Account {
+    /// The account id.
+    pub fn id(&self) -> &str {
+        &self.0.id
+    }
+
+    /// `/v1/accounts/<id>`, the prefix of every `links` path.
+    pub fn base(&self) -> String {
+        format!("/v1/accounts/{}", self.0.id)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Account {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<Account>().cloned().ok_or_else(ApiError::route_not_found)
+    }
+}
+
+/// Splits `/v1/accounts/{account}/rest` into the account and `/v1/rest`.
+fn split(path: &str) -> Option<(&str, String)> {
+    let rest = path.strip_prefix("/v1/accounts/")?;
+    let (account, tail) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    if account.is_empty() {
+        return None;
+    }
+    let rewritten = if tail.is_empty() || tail == "/" { "/v1/account".to_owned() } else { format!("/v1{tail}") };
+    Some((account, rewritten))
+}
+
+/// The resolving layer (see module docs).
+pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    request.extensions_mut().insert(OriginalPath(path.clone()));
+    if path == "/v1/ping" || !path.starts_with("/v1/") {
+        return next.run(request).await;
+    }
+    let (account, rewritten) = match split(&path) {
+        Some((wanted, rewritten)) => match state.account(wanted).await {
+            Ok(Some(account)) => (account, Some(rewritten)),
+            Ok(None) => return ApiError::not_found("account", wanted).into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+        None => match state.default_account().await {
+            Ok(Some(account)) => (account, None),
+            Ok(None) => return ApiError::not_found("account", "default").into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
+        },
+    };
+    if let Some(rewritten) = rewritten {
+        let with_query = match request.uri().query() {
+            Some(q) => format!("{rewritten}?{q}"),
+            None => rewritten,
+        };
+        match with_query.parse::<Uri>() {
+            Ok(uri) => *request.uri_mut() = uri,
+            Err(_) => return ApiError::bad_request("The request URI is invalid").code("URI_INVALID").into_response(),
+        }
+    }
+    request.extensions_mut().insert(Account(account));
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn splits_account_paths() {
+        assert_eq!(split("/v1/accounts/acme/licenses"), Some(("acme", "/v1/licenses".to_owned())));
+        assert_eq!(split("/v1/accounts/acme"), Some(("acme", "/v1/account".to_owned())));
+        assert_eq!(split("/v1/licenses"), None);
+    }
+}

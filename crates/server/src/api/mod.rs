@@ -1,0 +1,3 @@
+//! The HTTP API, by version.
+
+pub mod v1;

@@ -1,0 +1,184 @@
+//! Groups (`/groups`, table `account_groups`): CRUD. Staff and product tokens read
+//! every group; a user reads its own group and a license its license's group.
+//! Admins, developers and product tokens write. Deleting a group detaches its
+//! users, licenses and machines (the foreign keys set `group_id` to NULL).
+
+pub mod serializer;
+
+use crate::account::Account;
+use crate::api::v1::licenses::metadata_filter;
+use crate::api::v1::serialize::single;
+use crate::auth::{Authed, Bearer, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::input::{Field, Input, invalid, missing};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody, no_content};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use latchkey_store::crud::{self, Filter};
+use latchkey_store::groups::{self, COLUMNS, GroupRow, TABLE};
+use latchkey_store::{Arg, new_id};
+use serde_json::json;
+
+/// Routes of this resource.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/groups", get(index).post(create))
+        .route("/v1/groups/{id}", get(show).patch(update).put(update).delete(destroy))
+}
+
+/// The only group a user or license bearer may see (`Some(None)`: none at all);
+/// `None` when the caller sees every group (staff, products).
+fn own_group(principal: &Principal) -> Option<Option<&str>> {
+    match &principal.bearer {
+        _ if principal.is_staff() => None,
+        Bearer::Product(_) => None,
+        Bearer::User(u, _) => Some(u.group_id.as_deref()),
+        Bearer::License(l, _) => Some(l.group_id.as_deref()),
+    }
+}
+
+fn may_write(principal: &Principal) -> bool {
+    principal.is_admin() || principal.product_id().is_some()
+}
+
+/// Loads a group the caller may read, or 404/403.
+pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<GroupRow> {
+    let row: GroupRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("group", id))?;
+    if let Some(own) = own_group(principal) {
+        if own != Some(row.id.as_str()) {
+            return Err(ApiError::forbidden("not allowed to read this group"));
+        }
+    }
+    Ok(row)
+}
+
+/// `GET /groups`
+pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+    let (page, order) = query.pagination()?;
+    let mut filters = Vec::new();
+    for (key, value) in query.prefixed("metadata") {
+        filters.push(metadata_filter(state.db.backend(), key, value));
+    }
+    match own_group(&principal) {
+        None => {}
+        Some(Some(group)) => filters.push(Filter::eq("id", group)),
+        Some(None) => filters.push(Filter::new("1 = 0", vec![])),
+    }
+    let (rows, count) = crud::list::<GroupRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let data: Vec<_> = rows.iter().map(|r| serializer::group(&account, r)).collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `GET /groups/{id}`
+pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+    let row = load(&state, &account, &principal, &id).await?;
+    Ok(Document::ok(single(serializer::group(&account, &row))))
+}
+
+/// The limit attributes, with their columns.
+const LIMITS: [(&str, &str); 3] = [("maxUsers", "max_users"), ("maxLicenses", "max_licenses"), ("maxMachines", "max_machines")];
+
+struct Attrs {
+    name: Field<String>,
+    limits: Vec<(&'static str, Field<i64>)>,
+    metadata: Field<String>,
+}
+
+fn read(input: &mut Input) -> ApiResult<Attrs> {
+    let name = input.string("name", 255)?;
+    if matches!(&name, Field::Value(n) if n.is_empty()) {
+        return Err(missing("name"));
+    }
+    let mut limits = Vec::with_capacity(LIMITS.len());
+    for (attribute, column) in LIMITS {
+        let field = input.integer(attribute)?;
+        if matches!(field, Field::Value(n) if n < 1) {
+            return Err(invalid(attribute, "must be greater than 0"));
+        }
+        limits.push((column, field));
+    }
+    Ok(Attrs { name, limits, metadata: input.metadata()? })
+}
+
+fn limit(attrs: &Attrs, column: &str) -> Option<i64> {
+    attrs.limits.iter().find(|(c, _)| *c == column).and_then(|(_, f)| f.clone().value())
+}
+
+/// `POST /groups`
+pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    if !may_write(&principal) {
+        return Err(ApiError::forbidden("not allowed to create groups"));
+    }
+    let mut input = Input::parse(&body, "groups")?;
+    let attrs = read(&mut input)?;
+    input.finish()?;
+    let Field::Value(name) = attrs.name.clone() else { return Err(missing("name")) };
+    let now = state.now_ms();
+    let row = GroupRow {
+        id: new_id(),
+        account_id: account.id().to_owned(),
+        name,
+        max_users: limit(&attrs, "max_users"),
+        max_licenses: limit(&attrs, "max_licenses"),
+        max_machines: limit(&attrs, "max_machines"),
+        metadata: attrs.metadata.value().unwrap_or_else(|| "{}".into()),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    groups::insert(&mut tx, &row).await?;
+    tx.commit().await?;
+    let location = format!("{}/groups/{}", account.base(), row.id);
+    Ok(Document::created(single(serializer::group(&account, &row)), location))
+}
+
+/// `PATCH /groups/{id}`
+pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let row = load(&state, &account, &principal, &id).await?;
+    if !may_write(&principal) {
+        return Err(ApiError::forbidden("not allowed to update groups"));
+    }
+    let mut input = Input::parse(&body, "groups")?;
+    let attrs = read(&mut input)?;
+    input.finish()?;
+    let mut changes: Vec<(&str, Arg)> = Vec::new();
+    match attrs.name {
+        Field::Value(name) => changes.push(("name", name.into())),
+        Field::Null => return Err(missing("name")),
+        Field::Absent => {}
+    }
+    for (column, field) in attrs.limits {
+        if let Some(value) = field.into_update() {
+            changes.push((column, value.into()));
+        }
+    }
+    if let Some(m) = attrs.metadata.into_update() {
+        changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
+    }
+    let mut tx = state.db.begin().await?;
+    crud::update(&mut tx, TABLE, account.id(), &row.id, changes, state.now_ms()).await?;
+    let updated: GroupRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("group", &id))?;
+    tx.commit().await?;
+    Ok(Document::ok(single(serializer::group(&account, &updated))))
+}
+
+/// `DELETE /groups/{id}` (members keep existing, without a group).
+pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    let row = load(&state, &account, &principal, &id).await?;
+    if !may_write(&principal) {
+        return Err(ApiError::forbidden("not allowed to delete groups"));
+    }
+    let mut tx = state.db.begin().await?;
+    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}

@@ -1,0 +1,193 @@
+//! License validation (Keygen §3): `POST /licenses/actions/validate-key` (no auth
+//! needed) and `GET|POST /licenses/{id}/actions/validate`. The verdict comes from
+//! `latchkey_core::validation::validate`; an invalid license is a 200 with
+//! `meta.valid = false`, and an unknown key a 200 with `data: null`.
+
+use super::serializer::{self, LicenseView};
+use crate::account::Account;
+use crate::auth::{Auth, Authed, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::{Document, JsonBody};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use latchkey_core::validation::{NOT_FOUND, Scope, Validation, validate};
+use latchkey_store::licenses::{LicenseCounts, LicenseRow};
+use latchkey_store::validation::{Loaded, Needs, load};
+use serde_json::{Map, Value, json};
+
+fn bad(pointer: &str, detail: &str) -> ApiError {
+    ApiError::bad_request(detail).code("PARAMETERS_INVALID").pointer(pointer)
+}
+
+fn string_in(scope: &Map<String, Value>, name: &str) -> ApiResult<Option<String>> {
+    match scope.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) if name == "user" => Ok(Some(n.to_string())),
+        Some(_) => Err(bad(&format!("/meta/scope/{name}"), "type mismatch (expected string)")),
+    }
+}
+
+fn strings_in(scope: &Map<String, Value>, name: &str) -> ApiResult<Option<Vec<String>>> {
+    match scope.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(bad(&format!("/meta/scope/{name}"), "type mismatch (expected array of strings)")),
+            })
+            .collect::<ApiResult<Vec<_>>>()
+            .map(Some),
+        Some(_) => Err(bad(&format!("/meta/scope/{name}"), "type mismatch (expected array)")),
+    }
+}
+
+const SCOPE_KEYS: &[&str] = &[
+    "product", "policy", "user", "machine", "fingerprint", "fingerprints", "components", "entitlements", "checksum", "version", "environment",
+];
+
+/// The parsed `meta` of a validation request.
+struct Request {
+    scope: Option<(Scope, Value)>,
+    nonce: Option<Value>,
+}
+
+fn parse_meta(body: &Value, require_key: bool) -> ApiResult<(Request, Option<String>)> {
+    let meta = match body.get("meta") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(meta)) => meta.clone(),
+        Some(_) => return Err(bad("/meta", "type mismatch (expected object)")),
+    };
+    let key = match meta.get("key") {
+        Some(Value::String(k)) if !k.trim().is_empty() => Some(k.clone()),
+        Some(Value::String(_)) | None | Some(Value::Null) if require_key => {
+            return Err(bad("/meta/key", "is missing"));
+        }
+        None | Some(Value::Null) => None,
+        Some(Value::String(_)) => None,
+        Some(_) => return Err(bad("/meta/key", "type mismatch (expected string)")),
+    };
+    let nonce = match meta.get("nonce") {
+        None | Some(Value::Null) => None,
+        Some(n @ Value::Number(num)) if num.is_i64() || num.is_u64() => Some(n.clone()),
+        Some(_) => return Err(bad("/meta/nonce", "type mismatch (expected integer)")),
+    };
+    for name in meta.keys() {
+        let name = crate::jsonapi::input::camel_case(name);
+        if !matches!(name.as_str(), "key" | "scope" | "nonce" | "legacyEncrypted" | "encrypted") {
+            return Err(bad(&format!("/meta/{name}"), "unpermitted parameter"));
+        }
+    }
+    let scope = match meta.get("scope") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(raw)) => {
+            let normalized: Map<String, Value> =
+                raw.iter().map(|(k, v)| (crate::jsonapi::input::camel_case(k), v.clone())).collect();
+            if let Some(unknown) = normalized.keys().find(|k| !SCOPE_KEYS.contains(&k.as_str())) {
+                return Err(bad(&format!("/meta/scope/{unknown}"), "unpermitted parameter"));
+            }
+            let scope = Scope {
+                product: string_in(&normalized, "product")?,
+                policy: string_in(&normalized, "policy")?,
+                user: string_in(&normalized, "user")?,
+                machine: string_in(&normalized, "machine")?,
+                fingerprint: string_in(&normalized, "fingerprint")?,
+                fingerprints: strings_in(&normalized, "fingerprints")?,
+                components: strings_in(&normalized, "components")?,
+                entitlements: strings_in(&normalized, "entitlements")?,
+                checksum: string_in(&normalized, "checksum")?,
+                version: string_in(&normalized, "version")?,
+            };
+            Some((scope, Value::Object(raw.clone())))
+        }
+        Some(_) => return Err(bad("/meta/scope", "type mismatch (expected object)")),
+    };
+    Ok((Request { scope, nonce }, key))
+}
+
+fn meta(state: &AppState, verdict: &Validation, request: &Request) -> Value {
+    let mut meta = json!({
+        "ts": latchkey_proto::time_format::format(state.now()),
+        "valid": verdict.valid,
+        "detail": verdict.detail,
+        "code": verdict.code.as_str(),
+    });
+    if let Some(nonce) = &request.nonce {
+        meta["nonce"] = nonce.clone();
+    }
+    if let Some((_, raw)) = &request.scope {
+        meta["scope"] = raw.clone();
+    }
+    meta
+}
+
+async fn run(state: &AppState, account: &Account, license: LicenseRow, request: &Request, quick: bool) -> ApiResult<Document> {
+    let policy = super::policy_of(state, &license).await?;
+    let scope = request.scope.as_ref().map(|(s, _)| s);
+    let needs = Needs {
+        users: scope.is_some_and(|s| s.user.is_some()),
+        entitlements: scope.is_some_and(|s| s.entitlements.is_some()),
+    };
+    let Loaded { license, policy, machines, snapshot } = load(&state.db, license, policy, needs).await?;
+    let unscoped = Scope::default();
+    let verdict = validate(&snapshot, if quick { None } else { Some(scope.unwrap_or(&unscoped)) }, state.now());
+    state.toucher.touch(&license.id, state.now_ms());
+    let counts = LicenseCounts {
+        machines: machines.len() as i64,
+        cores: machines.iter().filter_map(|m| m.cores).sum(),
+        memory: machines.iter().filter_map(|m| m.memory).sum(),
+        disk: machines.iter().filter_map(|m| m.disk).sum(),
+        users: snapshot.license.users.len() as i64,
+    };
+    let view = LicenseView {
+        license: &license,
+        policy: &policy,
+        owner_banned: snapshot.license.owner_banned,
+        counts,
+        now_ms: state.now_ms(),
+    };
+    Ok(Document::ok(json!({ "data": serializer::license(account, &view), "meta": meta(state, &verdict, request) })))
+}
+
+async fn authorize(state: &AppState, principal: &Principal, license: &LicenseRow) -> ApiResult<()> {
+    if !super::may_read(state, principal, license).await? {
+        return Err(ApiError::forbidden("not allowed to validate this license"));
+    }
+    Ok(())
+}
+
+/// `POST /licenses/actions/validate-key`
+pub async fn validate_key(State(state): State<AppState>, account: Account, Auth(principal): Auth, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let (request, key) = parse_meta(&body, true)?;
+    let key = key.unwrap_or_default();
+    let found = latchkey_store::db::sql(format!(
+        "SELECT {} FROM licenses WHERE account_id = $1 AND key = $2",
+        latchkey_store::licenses::COLUMNS
+    ))
+    .bind(account.id())
+    .bind(&key);
+    let Some(license) = state.db.fetch_optional::<LicenseRow>(found).await? else {
+        return Ok(Document::ok(json!({ "data": Value::Null, "meta": meta(&state, &NOT_FOUND, &request) })));
+    };
+    if let Some(principal) = &principal {
+        authorize(&state, principal, &license).await?;
+    }
+    run(&state, &account, license, &request, false).await
+}
+
+/// `POST /licenses/{id}/actions/validate`
+pub async fn validate_by_id(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let (request, _) = parse_meta(&body, false)?;
+    let license = super::find(&state, &account, &id).await?;
+    authorize(&state, &principal, &license).await?;
+    run(&state, &account, license, &request, false).await
+}
+
+/// `GET /licenses/{id}/actions/validate` (quick: no scope checks)
+pub async fn quick_validate(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+    let license = super::find(&state, &account, &id).await?;
+    authorize(&state, &principal, &license).await?;
+    let request = Request { scope: None, nonce: None };
+    run(&state, &account, license, &request, true).await
+}

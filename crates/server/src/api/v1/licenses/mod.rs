@@ -1,0 +1,445 @@
+//! Licenses (`/licenses`, id = UUID or key): CRUD here, validation in [`actions`].
+
+pub mod actions;
+pub mod serializer;
+
+use crate::account::Account;
+use crate::api::v1::policies::USER_LICENSES;
+use crate::api::v1::serialize::single;
+use crate::auth::{Authed, Bearer, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::input::{Field, Input, invalid};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody, no_content};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use latchkey_core::keys::{KeyProblem, check_custom_key, generate_default_key};
+use latchkey_store::crud::{self, Filter};
+use latchkey_store::licenses::{self, COLUMNS, LicenseRow, TABLE};
+use latchkey_store::policies::PolicyRow;
+use latchkey_store::users::UserRow;
+use latchkey_store::{Arg, StoreError, new_id, sql};
+use serde_json::{Value, json};
+use serializer::LicenseView;
+
+/// Whether a user owns or is attached to a license.
+pub async fn user_has_license(state: &AppState, user_id: &str, license: &LicenseRow) -> ApiResult<bool> {
+    if license.owner_id.as_deref() == Some(user_id) {
+        return Ok(true);
+    }
+    let q = sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2").bind(&license.id).bind(user_id);
+    Ok(state.db.fetch_optional::<(String,)>(q).await?.is_some())
+}
+
+/// Whether the caller may read (and validate) a license.
+pub async fn may_read(state: &AppState, principal: &Principal, license: &LicenseRow) -> ApiResult<bool> {
+    Ok(match &principal.bearer {
+        _ if principal.is_staff() => true,
+        Bearer::Product(p) => p.id == license.product_id,
+        Bearer::License(l, _) => l.id == license.id,
+        Bearer::User(u, _) => user_has_license(state, &u.id, license).await?,
+    })
+}
+
+/// Finds a license by id or key, 404 if absent.
+pub async fn find(state: &AppState, account: &Account, id: &str) -> ApiResult<LicenseRow> {
+    licenses::find(&state.db, account.id(), id).await?.ok_or_else(|| ApiError::not_found("license", id))
+}
+
+/// Loads a license the caller may read, with its policy.
+pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<(LicenseRow, PolicyRow)> {
+    let license = find(state, account, id).await?;
+    if !may_read(state, principal, &license).await? {
+        return Err(ApiError::forbidden("not allowed to read this license"));
+    }
+    let policy = policy_of(state, &license).await?;
+    Ok((license, policy))
+}
+
+/// The license's policy.
+pub async fn policy_of(state: &AppState, license: &LicenseRow) -> ApiResult<PolicyRow> {
+    crud::find(&state.db, latchkey_store::policies::TABLE, latchkey_store::policies::COLUMNS, &license.account_id, &license.policy_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("license without policy"))
+}
+
+/// Renders a license, loading owner state and counts.
+pub async fn render(state: &AppState, account: &Account, license: &LicenseRow, policy: &PolicyRow) -> ApiResult<Value> {
+    let owner_banned = match &license.owner_id {
+        Some(owner) => {
+            let q = sql("SELECT banned_at FROM users WHERE id = $1").bind(owner);
+            state.db.fetch_optional::<(Option<i64>,)>(q).await?.is_some_and(|r| r.0.is_some())
+        }
+        None => false,
+    };
+    let counts = licenses::counts(&state.db, &license.id).await?;
+    let view = LicenseView { license, policy, owner_banned, counts, now_ms: state.now_ms() };
+    Ok(serializer::license(account, &view))
+}
+
+/// `GET /licenses`
+pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+    let (page, order) = query.pagination()?;
+    let mut filters = Vec::new();
+    for (param, column) in [("product", "product_id"), ("policy", "policy_id"), ("owner", "owner_id"), ("group", "group_id")] {
+        if let Some(value) = query.get(param) {
+            filters.push(Filter::eq(column, value));
+        }
+    }
+    if let Some(user) = query.get("user") {
+        filters.push(Filter::new(
+            format!("id IN ({USER_LICENSES}) OR owner_id IN (SELECT id FROM users WHERE email = {{}})"),
+            vec![user.into(), user.into(), user.to_lowercase().into()],
+        ));
+    }
+    if let Some(machine) = query.get("machine") {
+        filters.push(Filter::new("id IN (SELECT license_id FROM machines WHERE id = {} OR fingerprint = {})", vec![machine.into(), machine.into()]));
+    }
+    if let Some(suspended) = query.get("suspended") {
+        filters.push(Filter::eq("suspended", suspended == "true"));
+    }
+    let now = state.now_ms();
+    if let Some(status) = query.get("status") {
+        filters.push(status_filter(status, now)?);
+    }
+    if query.get("expired") == Some("true") {
+        filters.push(Filter::new("expiry IS NOT NULL AND expiry < {}", vec![now.into()]));
+    } else if query.get("expired") == Some("false") {
+        filters.push(Filter::new("expiry IS NULL OR expiry >= {}", vec![now.into()]));
+    }
+    if query.get("unassigned") == Some("true") {
+        filters.push(Filter::new("owner_id IS NULL", vec![]));
+    }
+    if query.get("assigned") == Some("true") {
+        filters.push(Filter::new("owner_id IS NOT NULL", vec![]));
+    }
+    if let Some(activated) = query.get("activated") {
+        let exists = if activated == "true" { "EXISTS" } else { "NOT EXISTS" };
+        filters.push(Filter::new(format!("{exists} (SELECT 1 FROM machines m WHERE m.license_id = licenses.id)"), vec![]));
+    }
+    for (key, value) in query.prefixed("metadata") {
+        filters.push(metadata_filter(state.db.backend(), key, value));
+    }
+    match &principal.bearer {
+        _ if principal.is_staff() => {}
+        Bearer::Product(p) => filters.push(Filter::eq("product_id", p.id.as_str())),
+        Bearer::License(l, _) => filters.push(Filter::eq("id", l.id.as_str())),
+        Bearer::User(u, _) => filters.push(Filter::new(format!("id IN ({USER_LICENSES})"), vec![u.id.as_str().into(), u.id.as_str().into()])),
+    }
+    let (rows, count) = crud::list::<LicenseRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let mut data = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let policy = policy_of(&state, row).await?;
+        data.push(render(&state, &account, row, &policy).await?);
+    }
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+fn status_filter(status: &str, now: i64) -> ApiResult<Filter> {
+    let day = 86_400_000i64;
+    let banned = "owner_id IN (SELECT id FROM users WHERE banned_at IS NOT NULL)";
+    Ok(match status.to_ascii_uppercase().as_str() {
+        "BANNED" => Filter::new(banned, vec![]),
+        "SUSPENDED" => Filter::new("suspended = TRUE", vec![]),
+        "EXPIRED" => Filter::new("expiry IS NOT NULL AND expiry < {}", vec![now.into()]),
+        "EXPIRING" => Filter::new("expiry IS NOT NULL AND expiry >= {} AND expiry < {}", vec![now.into(), (now + 3 * day).into()]),
+        "INACTIVE" => Filter::new(
+            "created_at < {} AND COALESCE(last_validated_at, 0) < {} AND COALESCE(last_check_in_at, 0) < {} AND COALESCE(last_check_out_at, 0) < {}",
+            vec![(now - 90 * day).into(), (now - 90 * day).into(), (now - 90 * day).into(), (now - 90 * day).into()],
+        ),
+        "ACTIVE" => Filter::new(
+            "suspended = FALSE AND (expiry IS NULL OR expiry >= {}) AND (created_at >= {} OR last_validated_at >= {} OR last_check_in_at >= {} OR last_check_out_at >= {})",
+            vec![(now + 3 * day).into(), (now - 90 * day).into(), (now - 90 * day).into(), (now - 90 * day).into(), (now - 90 * day).into()],
+        ),
+        _ => {
+            return Err(ApiError::bad_request("status must be one of ACTIVE, INACTIVE, EXPIRING, EXPIRED, SUSPENDED, BANNED")
+                .code("PARAMETERS_INVALID")
+                .parameter("status"));
+        }
+    })
+}
+
+/// `metadata[key]=value`: JSON containment with Keygen's coercion of true/false/null/numbers.
+pub fn metadata_filter(backend: latchkey_store::Backend, key: &str, value: &str) -> Filter {
+    let typed: Value = match value {
+        "true" => json!(true),
+        "false" => json!(false),
+        "null" => Value::Null,
+        v => v.parse::<i64>().map(Value::from).or_else(|_| v.parse::<f64>().map(Value::from)).unwrap_or_else(|_| json!(v)),
+    };
+    let key = crate::jsonapi::input::camel_case(key);
+    match backend {
+        latchkey_store::Backend::Postgres => Filter::new("CAST(metadata AS JSONB) @> CAST({} AS JSONB)", vec![json!({ key: typed }).to_string().into()]),
+        latchkey_store::Backend::Sqlite => Filter::new(
+            "json_extract(metadata, {}) = json_extract({}, '$.v')",
+            vec![format!("$.\"{}\"", key.replace('"', "")).into(), json!({ "v": typed }).to_string().into()],
+        ),
+    }
+}
+
+/// `GET /licenses/{id}`
+pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+    let (license, policy) = load(&state, &account, &principal, &id).await?;
+    Ok(Document::ok(single(render(&state, &account, &license, &policy).await?)))
+}
+
+struct Attrs {
+    name: Field<String>,
+    key: Field<String>,
+    expiry: Field<String>,
+    suspended: Field<bool>,
+    protected: Field<bool>,
+    metadata: Field<String>,
+    limits: Vec<(&'static str, Field<i64>)>,
+}
+
+const LIMITS: [(&str, &str); 7] = [
+    ("maxMachines", "max_machines"),
+    ("maxProcesses", "max_processes"),
+    ("maxUsers", "max_users"),
+    ("maxCores", "max_cores"),
+    ("maxMemory", "max_memory"),
+    ("maxDisk", "max_disk"),
+    ("maxUses", "max_uses"),
+];
+
+fn read(input: &mut Input, principal: &Principal, creating: bool) -> ApiResult<Attrs> {
+    let admin_ish = principal.is_support_or_above() || principal.product_id().is_some();
+    let mut attrs = Attrs {
+        name: input.string("name", 1024)?,
+        key: if creating { input.string("key", 16 * 1024)? } else { Field::Absent },
+        expiry: Field::Absent,
+        suspended: Field::Absent,
+        protected: Field::Absent,
+        metadata: Field::Absent,
+        limits: Vec::new(),
+    };
+    if admin_ish {
+        attrs.expiry = input.string("expiry", 64)?;
+        attrs.suspended = input.boolean("suspended")?;
+        attrs.protected = input.boolean("protected")?;
+        attrs.metadata = input.metadata()?;
+        for (name, _) in LIMITS {
+            let value = input.integer(name)?;
+            if let Field::Value(v) = value {
+                let min = if name == "maxUses" { 0 } else { 1 };
+                if v < min {
+                    return Err(invalid(name, format!("must be greater than or equal to {min}")));
+                }
+            }
+            attrs.limits.push((name, value));
+        }
+    } else if creating {
+        attrs.metadata = input.metadata()?;
+    }
+    Ok(attrs)
+}
+
+fn parse_expiry(text: &str) -> ApiResult<i64> {
+    latchkey_proto::time_format::parse(text)
+        .map(latchkey_proto::time_format::to_millis)
+        .ok_or_else(|| invalid("expiry", "must be a valid ISO 8601 timestamp"))
+}
+
+fn key_conflict(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Conflict(_) => ApiError::unprocessable("KEY_TAKEN", "has already been taken").pointer("/data/attributes/key"),
+        other => other.into(),
+    }
+}
+
+/// `POST /licenses`
+pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    if principal.license().is_some() || matches!(principal.role(), Some(r) if r.is_staff() && !principal.is_sales_or_above()) {
+        return Err(ApiError::forbidden("not allowed to create licenses"));
+    }
+    let mut input = Input::parse(&body, "licenses")?;
+    let custom_id = input.id().map(str::to_owned);
+    let policy_not_found = || ApiError::unprocessable("POLICY_NOT_FOUND", "must exist").pointer("/data/relationships/policy");
+    let Field::Value(policy_id) = input.relationship("policy")? else { return Err(policy_not_found()) };
+    let policy: PolicyRow = crud::find(&state.db, latchkey_store::policies::TABLE, latchkey_store::policies::COLUMNS, account.id(), &policy_id)
+        .await?
+        .ok_or_else(policy_not_found)?;
+    let owner_field = match input.relationship("owner")? {
+        Field::Absent => input.relationship("user")?,
+        other => {
+            input.relationship("user")?;
+            other
+        }
+    };
+    let group_field = input.relationship("group")?;
+    let attrs = read(&mut input, &principal, true)?;
+    input.finish()?;
+
+    match &principal.bearer {
+        Bearer::Product(p) if p.id != policy.product_id => {
+            return Err(ApiError::forbidden("not allowed to create licenses for another product"));
+        }
+        Bearer::User(u, role) if !role.is_staff() => {
+            if policy.protected {
+                return Err(ApiError::forbidden("policy is protected"));
+            }
+            if owner_field.clone().value().is_some_and(|o| o != u.id) {
+                return Err(ApiError::forbidden("users may only create licenses they own"));
+            }
+        }
+        _ => {}
+    }
+    let owner_id = match owner_field {
+        Field::Value(owner) => {
+            let user = latchkey_store::users::find(&state.db, account.id(), &owner).await?;
+            Some(user.ok_or_else(|| ApiError::unprocessable("OWNER_NOT_FOUND", "must exist").pointer("/data/relationships/owner"))?.id)
+        }
+        _ => principal.end_user_id().map(str::to_owned),
+    };
+    let group_id = match group_field {
+        Field::Value(group) => {
+            let found: Option<latchkey_store::groups::GroupRow> =
+                crud::find(&state.db, latchkey_store::groups::TABLE, latchkey_store::groups::COLUMNS, account.id(), &group).await?;
+            Some(found.ok_or_else(|| ApiError::unprocessable("GROUP_NOT_FOUND", "must exist").pointer("/data/relationships/group"))?.id)
+        }
+        _ => None,
+    };
+    let id = match custom_id {
+        Some(id) if uuid::Uuid::parse_str(&id).is_ok() => id.to_lowercase(),
+        Some(_) => return Err(ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id")),
+        None => new_id(),
+    };
+    if policy.use_pool {
+        return Err(ApiError::unprocessable("POLICY_POOL_EMPTY", "pool is empty").pointer("/data/relationships/policy"));
+    }
+    let key = match (attrs.key, &policy.scheme) {
+        (_, Some(scheme)) => {
+            return Err(ApiError::unprocessable("SCHEME_NOT_SUPPORTED", format!("license keys for scheme {scheme} are not issued by this server yet"))
+                .pointer("/data/relationships/policy"));
+        }
+        (Field::Value(key), None) => {
+            match check_custom_key(&key) {
+                Err(KeyProblem::TooShort) => return Err(ApiError::unprocessable("KEY_TOO_SHORT", "is too short (minimum is 6 characters)").pointer("/data/attributes/key")),
+                Err(KeyProblem::TooLong) => return Err(ApiError::unprocessable("KEY_TOO_LONG", "is too long").pointer("/data/attributes/key")),
+                Err(KeyProblem::Reserved) => return Err(ApiError::unprocessable("KEY_NOT_ALLOWED", "is reserved").pointer("/data/attributes/key")),
+                Ok(()) => {}
+            }
+            if uuid::Uuid::parse_str(&key).is_ok() && licenses::find(&state.db, account.id(), &key).await?.is_some() {
+                return Err(ApiError::unprocessable("KEY_CONFLICT", "must not conflict with another license's identifier").pointer("/data/attributes/key"));
+            }
+            key
+        }
+        _ => generate_default_key(),
+    };
+    let now = state.now_ms();
+    let expiry = match attrs.expiry {
+        Field::Value(text) => Some(parse_expiry(&text)?),
+        Field::Null => None,
+        Field::Absent => match (policy.duration, policy.expiration_basis.as_str()) {
+            (Some(duration), "FROM_CREATION") => Some(now + duration * 1000),
+            _ => None,
+        },
+    };
+    let limit = |column: &str| {
+        attrs.limits.iter().find(|(name, _)| LIMITS.iter().any(|(n, c)| n == name && *c == column)).and_then(|(_, v)| v.clone().value())
+    };
+    let row = LicenseRow {
+        id,
+        account_id: account.id().to_owned(),
+        product_id: policy.product_id.clone(),
+        policy_id: policy.id.clone(),
+        owner_id,
+        group_id,
+        name: attrs.name.value(),
+        key,
+        expiry,
+        suspended: attrs.suspended.value().unwrap_or(false),
+        protected: attrs.protected.value(),
+        uses: 0,
+        max_machines: limit("max_machines"),
+        max_processes: limit("max_processes"),
+        max_users: limit("max_users"),
+        max_cores: limit("max_cores"),
+        max_memory: limit("max_memory"),
+        max_disk: limit("max_disk"),
+        max_uses: limit("max_uses"),
+        last_validated_at: None,
+        last_check_in_at: policy.require_check_in.then_some(now),
+        last_check_out_at: None,
+        metadata: attrs.metadata.value().unwrap_or_else(|| "{}".into()),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    if crud::find_tx::<LicenseRow>(&mut tx, TABLE, COLUMNS, account.id(), &row.id).await?.is_some() {
+        return Err(ApiError::unprocessable("ID_CONFLICT", "must not conflict with another license").pointer("/data/id"));
+    }
+    licenses::insert(&mut tx, &row).await.map_err(key_conflict)?;
+    tx.commit().await?;
+    let location = format!("{}/licenses/{}", account.base(), row.id);
+    Ok(Document::created(single(render(&state, &account, &row, &policy).await?), location))
+}
+
+/// `PATCH /licenses/{id}`
+pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let (license, policy) = load(&state, &account, &principal, &id).await?;
+    let allowed = principal.is_support_or_above() || principal.product_id() == Some(&license.product_id);
+    if !allowed {
+        return Err(ApiError::forbidden("not allowed to update this license"));
+    }
+    let mut input = Input::parse(&body, "licenses")?;
+    let attrs = read(&mut input, &principal, false)?;
+    input.finish()?;
+    let mut changes: Vec<(&str, Arg)> = Vec::new();
+    if let Some(name) = attrs.name.into_update() {
+        changes.push(("name", name.into()));
+    }
+    if let Some(expiry) = attrs.expiry.into_update() {
+        changes.push(("expiry", expiry.map(|t| parse_expiry(&t)).transpose()?.into()));
+    }
+    if let Some(suspended) = attrs.suspended.into_update() {
+        changes.push(("suspended", suspended.unwrap_or(false).into()));
+    }
+    if let Some(protected) = attrs.protected.into_update() {
+        changes.push(("protected", protected.into()));
+    }
+    if let Some(metadata) = attrs.metadata.into_update() {
+        changes.push(("metadata", metadata.unwrap_or_else(|| "{}".into()).into()));
+    }
+    for (name, value) in attrs.limits {
+        if let (Some(value), Some((_, column))) = (value.into_update(), LIMITS.iter().find(|(n, _)| *n == name)) {
+            changes.push((column, value.into()));
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    crud::update(&mut tx, TABLE, account.id(), &license.id, changes, state.now_ms()).await?;
+    let updated: LicenseRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &license.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("license", &id))?;
+    tx.commit().await?;
+    Ok(Document::ok(single(render(&state, &account, &updated, &policy).await?)))
+}
+
+/// `DELETE /licenses/{id}` (deletes its machines too).
+pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    let (license, policy) = load(&state, &account, &principal, &id).await?;
+    let allowed = match &principal.bearer {
+        Bearer::Product(p) => p.id == license.product_id,
+        Bearer::User(u, role) if !role.is_staff() => {
+            license.owner_id.as_deref() == Some(u.id.as_str()) && !license.protected.unwrap_or(policy.protected)
+        }
+        Bearer::License(..) => false,
+        _ => principal.is_sales_or_above(),
+    };
+    if !allowed {
+        return Err(ApiError::forbidden("not allowed to delete this license"));
+    }
+    let mut tx = state.db.begin().await?;
+    tx.execute(sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2").bind(account.id()).bind(&license.id)).await?;
+    crud::delete(&mut tx, TABLE, account.id(), &license.id).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}
+
+/// Reads a user for relationship checks.
+pub async fn user(state: &AppState, account: &Account, id: &str) -> ApiResult<Option<UserRow>> {
+    Ok(latchkey_store::users::find(&state.db, account.id(), id).await?)
+}

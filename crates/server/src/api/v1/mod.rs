@@ -1,0 +1,13 @@
+//! API v1: one folder per Keygen resource; [`routes`] is the route table.
+
+pub mod accounts;
+pub mod entitlements;
+pub mod groups;
+pub mod licenses;
+pub mod machines;
+pub mod policies;
+pub mod products;
+pub mod routes;
+pub mod serialize;
+pub mod tokens;
+pub mod users;

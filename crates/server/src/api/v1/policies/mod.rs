@@ -1,0 +1,244 @@
+//! Policies (`/policies`): CRUD with Keygen's validations; `scheme`, `encrypted` and
+//! `usePool` are immutable after creation.
+
+pub mod rules;
+pub mod serializer;
+
+use crate::account::Account;
+use crate::api::v1::serialize::single;
+use crate::auth::{Authed, Bearer, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::input::{Field, Input, missing};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody, no_content};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use latchkey_store::crud::{self, Filter};
+use latchkey_store::policies::{self, COLUMNS, PolicyRow, TABLE};
+use latchkey_store::products::ProductRow;
+use latchkey_store::{Arg, new_id};
+use serde_json::json;
+
+/// Licenses a user owns or is attached to, as a SQL subquery on `$n`.
+pub const USER_LICENSES: &str =
+    "SELECT id FROM licenses WHERE owner_id = {} UNION SELECT license_id FROM license_users WHERE user_id = {}";
+
+fn may_read(principal: &Principal, row: &PolicyRow) -> bool {
+    principal.is_staff()
+        || principal.product_id() == Some(&row.product_id)
+        || principal.license().is_some_and(|l| l.policy_id == row.id)
+}
+
+/// Loads a policy the caller may read.
+pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<PolicyRow> {
+    let row: PolicyRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("policy", id))?;
+    let user_may_read = match principal.end_user_id() {
+        Some(user) => {
+            let q = latchkey_store::sql("SELECT policy_id FROM licenses WHERE policy_id = $1 AND (owner_id = $2 OR id IN (SELECT license_id FROM license_users WHERE user_id = $2)) LIMIT 1")
+                .bind(&row.id)
+                .bind(user);
+            state.db.fetch_optional::<(String,)>(q).await?.is_some()
+        }
+        None => false,
+    };
+    if !(may_read(principal, &row) || user_may_read) {
+        return Err(ApiError::forbidden("not allowed to read this policy"));
+    }
+    Ok(row)
+}
+
+/// `GET /policies`
+pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+    let (page, order) = query.pagination()?;
+    let mut filters = Vec::new();
+    if let Some(product) = query.get("product") {
+        filters.push(Filter::eq("product_id", product));
+    }
+    match &principal.bearer {
+        _ if principal.is_staff() => {}
+        Bearer::Product(p) => filters.push(Filter::eq("product_id", p.id.as_str())),
+        Bearer::License(l, _) => filters.push(Filter::eq("id", l.policy_id.as_str())),
+        Bearer::User(u, _) => filters.push(Filter::new(
+            format!("id IN (SELECT policy_id FROM licenses WHERE id IN ({USER_LICENSES}))"),
+            vec![u.id.as_str().into(), u.id.as_str().into()],
+        )),
+    }
+    let (rows, count) = crud::list::<PolicyRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let data: Vec<_> = rows.iter().map(|r| serializer::policy(&account, r)).collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `GET /policies/{id}`
+pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+    let row = load(&state, &account, &principal, &id).await?;
+    Ok(Document::ok(single(serializer::policy(&account, &row))))
+}
+
+fn may_write(principal: &Principal, product_id: &str) -> bool {
+    principal.is_sales_or_above() || principal.product_id() == Some(product_id)
+}
+
+fn defaults(account: &Account, product_id: String, now: i64) -> PolicyRow {
+    let text = |s: &str| s.to_owned();
+    PolicyRow {
+        id: new_id(),
+        account_id: account.id().to_owned(),
+        product_id,
+        name: String::new(),
+        duration: None,
+        strict: false,
+        floating: false,
+        use_pool: false,
+        max_machines: None,
+        max_processes: None,
+        max_users: None,
+        max_cores: None,
+        max_memory: None,
+        max_disk: None,
+        max_uses: None,
+        machine_uniqueness_strategy: text("UNIQUE_PER_LICENSE"),
+        machine_matching_strategy: text("MATCH_ANY"),
+        component_uniqueness_strategy: text("UNIQUE_PER_MACHINE"),
+        component_matching_strategy: text("MATCH_ANY"),
+        expiration_strategy: text("RESTRICT_ACCESS"),
+        expiration_basis: text("FROM_CREATION"),
+        renewal_basis: text("FROM_EXPIRY"),
+        transfer_strategy: text("KEEP_EXPIRY"),
+        authentication_strategy: text("TOKEN"),
+        machine_leasing_strategy: text("PER_LICENSE"),
+        process_leasing_strategy: text("PER_MACHINE"),
+        overage_strategy: text("NO_OVERAGE"),
+        scheme: None,
+        encrypted: false,
+        protected: account.0.protected,
+        require_product_scope: false,
+        require_policy_scope: false,
+        require_machine_scope: false,
+        require_fingerprint_scope: false,
+        require_components_scope: false,
+        require_user_scope: false,
+        require_checksum_scope: false,
+        require_version_scope: false,
+        require_check_in: false,
+        check_in_interval: None,
+        check_in_interval_count: None,
+        require_heartbeat: false,
+        heartbeat_duration: None,
+        heartbeat_cull_strategy: text("DEACTIVATE_DEAD"),
+        heartbeat_resurrection_strategy: text("NO_REVIVE"),
+        heartbeat_basis: text("FROM_FIRST_PING"),
+        metadata: text("{}"),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// `POST /policies`
+pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let mut input = Input::parse(&body, "policies")?;
+    let product_not_found = || {
+        ApiError::unprocessable("PRODUCT_NOT_FOUND", "must exist").pointer("/data/relationships/product")
+    };
+    let Field::Value(product_id) = input.relationship("product")? else { return Err(product_not_found()) };
+    let product: ProductRow = crud::find(&state.db, latchkey_store::products::TABLE, latchkey_store::products::COLUMNS, account.id(), &product_id)
+        .await?
+        .ok_or_else(product_not_found)?;
+    if !may_write(&principal, &product.id) {
+        return Err(ApiError::forbidden("not allowed to create policies for this product"));
+    }
+    let mut row = defaults(&account, product.id, state.now_ms());
+    rules::apply(&mut input, &mut row, true)?;
+    input.finish()?;
+    if row.name.is_empty() {
+        return Err(missing("name"));
+    }
+    if row.encrypted && row.scheme.is_none() {
+        row.scheme = Some("LEGACY_ENCRYPT".into());
+    }
+    rules::check(&row)?;
+    let mut tx = state.db.begin().await?;
+    policies::insert(&mut tx, &row).await?;
+    tx.commit().await?;
+    let location = format!("{}/policies/{}", account.base(), row.id);
+    Ok(Document::created(single(serializer::policy(&account, &row)), location))
+}
+
+/// `PATCH /policies/{id}`
+pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let existing = load(&state, &account, &principal, &id).await?;
+    if !may_write(&principal, &existing.product_id) {
+        return Err(ApiError::forbidden("not allowed to update this policy"));
+    }
+    let mut input = Input::parse(&body, "policies")?;
+    let mut row = existing.clone();
+    rules::apply(&mut input, &mut row, false)?;
+    input.finish()?;
+    rules::check(&row)?;
+    let p = &row;
+    let changes: Vec<(&str, Arg)> = vec![
+        ("name", p.name.clone().into()),
+        ("duration", p.duration.into()),
+        ("strict", p.strict.into()),
+        ("floating", p.floating.into()),
+        ("max_machines", p.max_machines.into()),
+        ("max_processes", p.max_processes.into()),
+        ("max_users", p.max_users.into()),
+        ("max_cores", p.max_cores.into()),
+        ("max_memory", p.max_memory.into()),
+        ("max_disk", p.max_disk.into()),
+        ("max_uses", p.max_uses.into()),
+        ("machine_uniqueness_strategy", p.machine_uniqueness_strategy.clone().into()),
+        ("machine_matching_strategy", p.machine_matching_strategy.clone().into()),
+        ("component_uniqueness_strategy", p.component_uniqueness_strategy.clone().into()),
+        ("component_matching_strategy", p.component_matching_strategy.clone().into()),
+        ("expiration_strategy", p.expiration_strategy.clone().into()),
+        ("expiration_basis", p.expiration_basis.clone().into()),
+        ("renewal_basis", p.renewal_basis.clone().into()),
+        ("transfer_strategy", p.transfer_strategy.clone().into()),
+        ("authentication_strategy", p.authentication_strategy.clone().into()),
+        ("machine_leasing_strategy", p.machine_leasing_strategy.clone().into()),
+        ("process_leasing_strategy", p.process_leasing_strategy.clone().into()),
+        ("overage_strategy", p.overage_strategy.clone().into()),
+        ("protected", p.protected.into()),
+        ("require_product_scope", p.require_product_scope.into()),
+        ("require_policy_scope", p.require_policy_scope.into()),
+        ("require_machine_scope", p.require_machine_scope.into()),
+        ("require_fingerprint_scope", p.require_fingerprint_scope.into()),
+        ("require_components_scope", p.require_components_scope.into()),
+        ("require_user_scope", p.require_user_scope.into()),
+        ("require_checksum_scope", p.require_checksum_scope.into()),
+        ("require_version_scope", p.require_version_scope.into()),
+        ("require_check_in", p.require_check_in.into()),
+        ("check_in_interval", p.check_in_interval.clone().into()),
+        ("check_in_interval_count", p.check_in_interval_count.into()),
+        ("require_heartbeat", p.require_heartbeat.into()),
+        ("heartbeat_duration", p.heartbeat_duration.into()),
+        ("heartbeat_cull_strategy", p.heartbeat_cull_strategy.clone().into()),
+        ("heartbeat_resurrection_strategy", p.heartbeat_resurrection_strategy.clone().into()),
+        ("heartbeat_basis", p.heartbeat_basis.clone().into()),
+        ("metadata", p.metadata.clone().into()),
+    ];
+    let mut tx = state.db.begin().await?;
+    crud::update(&mut tx, TABLE, account.id(), &existing.id, changes, state.now_ms()).await?;
+    let updated: PolicyRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &existing.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("policy", &id))?;
+    tx.commit().await?;
+    Ok(Document::ok(single(serializer::policy(&account, &updated))))
+}
+
+/// `DELETE /policies/{id}` (cascades to its licenses and their machines).
+pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    let row = load(&state, &account, &principal, &id).await?;
+    if !(principal.is_admin() || principal.product_id() == Some(&row.product_id)) {
+        return Err(ApiError::forbidden("not allowed to delete this policy"));
+    }
+    let mut tx = state.db.begin().await?;
+    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}

@@ -1,0 +1,261 @@
+//! Tokens (`/tokens`): generation with email and password (HTTP Basic), listing,
+//! regeneration and revocation; product tokens (`POST /products/{id}/tokens`) and
+//! license activation tokens (`POST /licenses/{id}/tokens`). Only an HMAC digest is
+//! stored; the raw token is shown once.
+
+pub mod serializer;
+
+use crate::account::Account;
+use crate::api::v1::serialize::single;
+use crate::auth::{self, Authed, Bearer, Credential, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::input::{Field, Input, invalid};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody, no_content};
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::response::Response;
+use latchkey_core::roles::Role;
+use latchkey_core::tokens::{self as raw_tokens, TokenKind};
+use latchkey_store::crud::{self, Filter};
+use latchkey_store::tokens::{self, COLUMNS, TABLE, TokenRow};
+use latchkey_store::{Arg, new_id};
+use serde_json::json;
+
+const TWO_WEEKS_MS: i64 = 14 * 86_400_000;
+
+/// The credential of a token-generation request (email/password allowed here).
+pub struct GenerateCredential(Option<Credential>);
+
+impl FromRequestParts<AppState> for GenerateCredential {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> ApiResult<Self> {
+        Ok(GenerateCredential(auth::credential(parts)?))
+    }
+}
+
+struct Options {
+    name: Option<String>,
+    expiry: Field<String>,
+    max_activations: Option<i64>,
+    max_deactivations: Option<i64>,
+}
+
+fn read_options(body: &serde_json::Value, activation: bool) -> ApiResult<Options> {
+    if body.get("data").is_none() {
+        return Ok(Options { name: None, expiry: Field::Absent, max_activations: None, max_deactivations: None });
+    }
+    let mut input = Input::parse(body, "tokens")?;
+    let name = input.string("name", 255)?.value();
+    let expiry = input.string("expiry", 64)?;
+    let (mut max_activations, mut max_deactivations) = (None, None);
+    if activation {
+        max_activations = input.integer("maxActivations")?.value();
+        max_deactivations = input.integer("maxDeactivations")?.value();
+        for (name, value) in [("maxActivations", max_activations), ("maxDeactivations", max_deactivations)] {
+            if value.is_some_and(|v| v < 0) {
+                return Err(invalid(name, "must be greater than or equal to 0"));
+            }
+        }
+    }
+    input.finish()?;
+    Ok(Options { name, expiry, max_activations, max_deactivations })
+}
+
+fn expiry(options: &Options, default: Option<i64>) -> ApiResult<Option<i64>> {
+    match &options.expiry {
+        Field::Value(text) => latchkey_proto::time_format::parse(text)
+            .map(|t| Some(latchkey_proto::time_format::to_millis(t)))
+            .ok_or_else(|| invalid("expiry", "must be a valid ISO 8601 timestamp")),
+        Field::Null => Ok(None),
+        Field::Absent => Ok(default),
+    }
+}
+
+async fn mint(state: &AppState, account: &Account, bearer: (&str, &str), kind: TokenKind, options: &Options, default_expiry: Option<i64>) -> ApiResult<Document> {
+    let raw = raw_tokens::generate(kind);
+    let now = state.now_ms();
+    let row = TokenRow {
+        id: new_id(),
+        account_id: account.id().to_owned(),
+        bearer_type: bearer.0.to_owned(),
+        bearer_id: bearer.1.to_owned(),
+        kind: kind.as_str().to_owned(),
+        digest: state.secret.digest(&raw),
+        name: options.name.clone(),
+        expiry: expiry(options, default_expiry)?,
+        max_activations: options.max_activations,
+        activations: 0,
+        max_deactivations: options.max_deactivations,
+        deactivations: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    tokens::insert(&mut tx, &row).await?;
+    tx.commit().await?;
+    let location = format!("{}/tokens/{}", account.base(), row.id);
+    Ok(Document::created(single(serializer::token(account, &row, Some(&raw))), location))
+}
+
+fn bad_credentials(code: &str, detail: &str) -> ApiError {
+    ApiError::unauthorized(code, detail)
+}
+
+/// `POST /tokens` — email:password via Basic auth, or a new token for the current bearer.
+pub async fn generate(State(state): State<AppState>, account: Account, GenerateCredential(credential): GenerateCredential, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let options = read_options(&body, false)?;
+    let principal = match credential {
+        None => return Err(ApiError::unauthorized("TOKEN_MISSING", "An authentication token is required")),
+        Some(Credential::EmailPassword(email, password)) => {
+            let user = latchkey_store::users::find(&state.db, account.id(), &email)
+                .await?
+                .ok_or_else(|| bad_credentials("EMAIL_INVALID", "email must be valid"))?;
+            let Some(digest) = user.password_digest.clone() else {
+                return Err(bad_credentials("PASSWORD_NOT_SUPPORTED", "password is not supported for this user"));
+            };
+            if password.is_empty() {
+                return Err(bad_credentials("PASSWORD_REQUIRED", "password is required"));
+            }
+            let ok = tokio::task::spawn_blocking(move || latchkey_core::password::verify(&password, &digest))
+                .await
+                .map_err(ApiError::internal)?;
+            if !ok {
+                return Err(bad_credentials("PASSWORD_INVALID", "password must be valid"));
+            }
+            if user.banned_at.is_some() {
+                return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
+            }
+            let role = Role::parse(&user.role).unwrap_or(Role::User);
+            Principal { bearer: Bearer::User(Box::new(user), role), token: None }
+        }
+        Some(Credential::Token(raw)) => auth::authenticate_token(&state, &account, &raw).await?,
+        Some(Credential::LicenseKey(key)) => auth::authenticate_license_key(&state, &account, &key).await?,
+    };
+    match &principal.bearer {
+        Bearer::User(user, role) => {
+            let default = (*role == Role::User).then(|| state.now_ms() + TWO_WEEKS_MS);
+            mint(&state, &account, ("users", &user.id), role.token_kind(), &options, default).await
+        }
+        Bearer::Product(product) => mint(&state, &account, ("products", &product.id), TokenKind::Product, &options, None).await,
+        Bearer::License(..) => Err(ApiError::forbidden("licenses cannot generate tokens this way")),
+    }
+}
+
+fn may_see(principal: &Principal, token: &TokenRow) -> bool {
+    if principal.is_admin() {
+        return true;
+    }
+    let (kind, id) = principal.bearer_ref();
+    token.bearer_type == kind && token.bearer_id == id
+}
+
+async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<TokenRow> {
+    let token: TokenRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id).await?.ok_or_else(|| ApiError::not_found("token", id))?;
+    if !may_see(principal, &token) {
+        return Err(ApiError::forbidden("not allowed to access this token"));
+    }
+    Ok(token)
+}
+
+/// `GET /tokens`
+pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+    let (page, order) = query.pagination()?;
+    let mut filters = Vec::new();
+    if let Some(kind) = query.get("bearer[type]") {
+        let plural = if kind.ends_with('s') { kind.to_owned() } else { format!("{kind}s") };
+        filters.push(Filter::eq("bearer_type", plural));
+    }
+    if let Some(id) = query.get("bearer[id]") {
+        filters.push(Filter::eq("bearer_id", id));
+    }
+    if !principal.is_admin() {
+        let (kind, id) = principal.bearer_ref();
+        filters.push(Filter::new("bearer_type = {} AND bearer_id = {}", vec![kind.into(), id.into()]));
+    }
+    let (rows, count) = crud::list::<TokenRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let data: Vec<_> = rows.iter().map(|t| serializer::token(&account, t, None)).collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `GET /tokens/{id}`
+pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+    let token = load(&state, &account, &principal, &id).await?;
+    Ok(Document::ok(single(serializer::token(&account, &token, None))))
+}
+
+/// `PUT /tokens/{id}` — regenerate: a new secret; an expiring token gets now + 2 weeks.
+pub async fn regenerate(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+    let token = load(&state, &account, &principal, &id).await?;
+    let kind = TokenKind::parse(&token.kind).unwrap_or(TokenKind::User);
+    let raw = raw_tokens::generate(kind);
+    let now = state.now_ms();
+    let changes: Vec<(&str, Arg)> = vec![
+        ("digest", state.secret.digest(&raw).into()),
+        ("expiry", token.expiry.map(|_| now + TWO_WEEKS_MS).into()),
+    ];
+    let mut tx = state.db.begin().await?;
+    crud::update(&mut tx, TABLE, account.id(), &token.id, changes, now).await?;
+    let updated: TokenRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &token.id).await?.ok_or_else(|| ApiError::not_found("token", &id))?;
+    tx.commit().await?;
+    Ok(Document::ok(single(serializer::token(&account, &updated, Some(&raw)))))
+}
+
+/// `DELETE /tokens/{id}` — revoke.
+pub async fn revoke(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    let token = load(&state, &account, &principal, &id).await?;
+    let mut tx = state.db.begin().await?;
+    crud::delete(&mut tx, TABLE, account.id(), &token.id).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}
+
+/// `POST /products/{id}/tokens` — a product token (admin and developer only).
+pub async fn create_product_token(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
+    if !principal.is_admin() {
+        return Err(ApiError::forbidden("not allowed to generate product tokens"));
+    }
+    let options = read_options(&body, false)?;
+    mint(&state, &account, ("products", &product.id), TokenKind::Product, &options, None).await
+}
+
+/// `POST /licenses/{id}/tokens` — a license activation token.
+pub async fn create_license_token(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
+    if !(principal.is_sales_or_above() || principal.product_id() == Some(&license.product_id)) {
+        return Err(ApiError::forbidden("not allowed to generate license tokens"));
+    }
+    let options = read_options(&body, true)?;
+    mint(&state, &account, ("licenses", &license.id), TokenKind::Activation, &options, None).await
+}
+
+/// `GET /licenses/{id}/tokens` and `GET /products/{id}/tokens`.
+pub async fn index_for_bearer(state: &AppState, account: &Account, bearer: (&str, &str), query: &QueryParams) -> ApiResult<Document> {
+    let (page, order) = query.pagination()?;
+    let filters = vec![Filter::new("bearer_type = {} AND bearer_id = {}", vec![bearer.0.into(), bearer.1.into()])];
+    let (rows, count) = crud::list::<TokenRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let data: Vec<_> = rows.iter().map(|t| serializer::token(account, t, None)).collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `GET /licenses/{id}/tokens`
+pub async fn license_tokens(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, query: QueryParams) -> ApiResult<Document> {
+    let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
+    if !(principal.is_staff() || principal.product_id() == Some(&license.product_id)) {
+        return Err(ApiError::forbidden("not allowed to list license tokens"));
+    }
+    index_for_bearer(&state, &account, ("licenses", &license.id), &query).await
+}
+
+/// `GET /products/{id}/tokens`
+pub async fn product_tokens(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, query: QueryParams) -> ApiResult<Document> {
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
+    if !principal.is_admin() {
+        return Err(ApiError::forbidden("not allowed to list product tokens"));
+    }
+    index_for_bearer(&state, &account, ("products", &product.id), &query).await
+}

@@ -1,0 +1,273 @@
+//! Users (`/users`, id = UUID or email): CRUD. Staff read every user, products the
+//! users of their licenses, users themselves, licenses their owner and attached
+//! users. Admins and developers manage users (developers not admins); sales agents
+//! and products manage end users only; an end user updates its own profile.
+//! Passwords are hashed off the async runtime and never rendered.
+
+pub mod access;
+pub mod serializer;
+
+use crate::account::Account;
+use crate::api::v1::serialize::single;
+use crate::auth::{Authed, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::input::{Field, Input, invalid, missing};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody, no_content};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use latchkey_core::roles::Role;
+use latchkey_store::crud;
+use latchkey_store::users::{self, COLUMNS, TABLE, UserRow};
+use latchkey_store::{Arg, StoreError, Tx, new_id, sql};
+use serde_json::json;
+
+/// Every role, in Keygen's spelling.
+const ROLES: &[&str] = &["user", "admin", "developer", "sales-agent", "support-agent", "read-only"];
+
+/// Routes of this resource.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/users", get(index).post(create))
+        .route("/v1/users/{id}", get(show).patch(update).put(update).delete(destroy))
+}
+
+/// Loads a user (by UUID or email) the caller may read, or 404/403.
+pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<UserRow> {
+    let row = users::find(&state.db, account.id(), id).await?.ok_or_else(|| ApiError::not_found("user", id))?;
+    if !access::may_read(state, principal, &row).await? {
+        return Err(ApiError::forbidden("not allowed to read this user"));
+    }
+    Ok(row)
+}
+
+/// `GET /users` (only `role = user` unless `roles[]` says otherwise).
+pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+    let (page, order) = query.pagination()?;
+    let filters = access::filters(state.db.backend(), account.id(), &principal, &query)?;
+    let (rows, count) = crud::list::<UserRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let data: Vec<_> = rows.iter().map(|r| serializer::user(&account, r)).collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `GET /users/{id}`
+pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+    let row = load(&state, &account, &principal, &id).await?;
+    Ok(Document::ok(single(serializer::user(&account, &row))))
+}
+
+/// Trims and lowercases an email and checks Keygen's shape (`local@domain`, no spaces).
+pub fn normalize_email(raw: &str) -> ApiResult<String> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(missing("email"));
+    }
+    let valid = !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+    if !valid {
+        return Err(invalid("email", "must be a valid email"));
+    }
+    Ok(email)
+}
+
+struct Attrs {
+    email: Field<String>,
+    first_name: Field<String>,
+    last_name: Field<String>,
+    password: Field<String>,
+    role: Field<String>,
+    metadata: Field<String>,
+}
+
+fn read(input: &mut Input) -> ApiResult<Attrs> {
+    let attrs = Attrs {
+        email: input.string("email", 255)?,
+        first_name: input.string("firstName", 255)?,
+        last_name: input.string("lastName", 255)?,
+        password: input.string("password", 72)?,
+        role: input.choice("role", ROLES)?,
+        metadata: input.metadata()?,
+    };
+    if matches!(&attrs.password, Field::Value(p) if p.len() < 6) {
+        return Err(ApiError::unprocessable("PASSWORD_TOO_SHORT", "is too short (minimum is 6 characters)")
+            .pointer("/data/attributes/password"));
+    }
+    Ok(attrs)
+}
+
+/// Argon2 is deliberately slow: hash on the blocking pool.
+async fn hash_password(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || latchkey_core::password::hash(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+fn conflict(error: StoreError) -> ApiError {
+    match error {
+        StoreError::Conflict(_) => {
+            ApiError::unprocessable("EMAIL_TAKEN", "has already been taken").pointer("/data/attributes/email")
+        }
+        other => other.into(),
+    }
+}
+
+fn admins_required() -> ApiError {
+    ApiError::unprocessable("ACCOUNT_ADMINS_REQUIRED", "account must have at least 1 admin user")
+}
+
+async fn admin_count(tx: &mut Tx, account: &str) -> ApiResult<i64> {
+    let q = sql(format!("SELECT COUNT(*) FROM {TABLE} WHERE account_id = $1 AND role = $2"))
+        .bind(account)
+        .bind(Role::Admin.as_str());
+    Ok(tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0))
+}
+
+/// Checks the group a new user joins: it must exist and have room.
+async fn check_group(tx: &mut Tx, account: &str, group_id: &str) -> ApiResult<()> {
+    let pointer = "/data/relationships/group";
+    let q = sql("SELECT max_users FROM account_groups WHERE account_id = $1 AND id = $2").bind(account).bind(group_id);
+    let Some((max_users,)) = tx.fetch_optional::<(Option<i64>,)>(q).await? else {
+        return Err(ApiError::unprocessable("GROUP_NOT_FOUND", "must exist").pointer(pointer));
+    };
+    if let Some(max) = max_users {
+        let q = sql(format!("SELECT COUNT(*) FROM {TABLE} WHERE account_id = $1 AND group_id = $2")).bind(account).bind(group_id);
+        let count = tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0);
+        if count >= max {
+            return Err(ApiError::unprocessable("GROUP_USER_LIMIT_EXCEEDED", "user count has exceeded maximum allowed by current group")
+                .pointer(pointer));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /users`
+pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    if !access::may_create(&principal) {
+        return Err(ApiError::forbidden("not allowed to create users"));
+    }
+    let mut input = Input::parse(&body, "users")?;
+    let attrs = read(&mut input)?;
+    let group = input.relationship("group")?.value();
+    input.finish()?;
+    let Field::Value(email) = attrs.email else { return Err(missing("email")) };
+    let email = normalize_email(&email)?;
+    let role = attrs.role.value().unwrap_or_else(|| Role::User.as_str().to_owned());
+    if !access::may_manage(&principal, &role) {
+        return Err(ApiError::forbidden("not allowed to create users with this role"));
+    }
+    let password_digest = match attrs.password.value() {
+        Some(password) => Some(hash_password(password).await?),
+        None => None,
+    };
+    let now = state.now_ms();
+    let row = UserRow {
+        id: new_id(),
+        account_id: account.id().to_owned(),
+        email,
+        first_name: attrs.first_name.value(),
+        last_name: attrs.last_name.value(),
+        password_digest,
+        role,
+        banned_at: None,
+        group_id: group,
+        metadata: attrs.metadata.value().unwrap_or_else(|| "{}".into()),
+        created_at: now,
+        updated_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    if let Some(group_id) = &row.group_id {
+        check_group(&mut tx, account.id(), group_id).await?;
+    }
+    users::insert(&mut tx, &row).await.map_err(conflict)?;
+    tx.commit().await?;
+    let location = format!("{}/users/{}", account.base(), row.id);
+    Ok(Document::created(single(serializer::user(&account, &row)), location))
+}
+
+/// `PATCH /users/{id}`
+pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+    let row = load(&state, &account, &principal, &id).await?;
+    let is_self = principal.end_user_id() == Some(row.id.as_str());
+    if !(access::may_manage(&principal, &row.role) || is_self) {
+        return Err(ApiError::forbidden("not allowed to update this user"));
+    }
+    let mut input = Input::parse(&body, "users")?;
+    let attrs = read(&mut input)?;
+    input.finish()?;
+    let mut changes: Vec<(&str, Arg)> = Vec::new();
+    let new_role = attrs.role.value().filter(|r| *r != row.role);
+    if let Some(role) = &new_role {
+        if !(principal.is_admin() && access::may_manage(&principal, role)) {
+            return Err(ApiError::forbidden("not allowed to change this user's role"));
+        }
+        changes.push(("role", role.clone().into()));
+    }
+    match attrs.email {
+        Field::Value(email) => changes.push(("email", normalize_email(&email)?.into())),
+        Field::Null => return Err(missing("email")),
+        Field::Absent => {}
+    }
+    if let Some(first) = attrs.first_name.into_update() {
+        changes.push(("first_name", first.into()));
+    }
+    if let Some(last) = attrs.last_name.into_update() {
+        changes.push(("last_name", last.into()));
+    }
+    if let Some(m) = attrs.metadata.into_update() {
+        changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
+    }
+    match attrs.password {
+        Field::Value(password) => changes.push(("password_digest", hash_password(password).await?.into())),
+        Field::Null => return Err(invalid("password", "must be a string of 6 to 72 characters")),
+        Field::Absent => {}
+    }
+    let mut tx = state.db.begin().await?;
+    if new_role.is_some() && row.role == Role::Admin.as_str() && admin_count(&mut tx, account.id()).await? <= 1 {
+        return Err(admins_required().pointer("/data/attributes/role"));
+    }
+    crud::update(&mut tx, TABLE, account.id(), &row.id, changes, state.now_ms()).await.map_err(conflict)?;
+    let updated: UserRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", &id))?;
+    tx.commit().await?;
+    Ok(Document::ok(single(serializer::user(&account, &updated))))
+}
+
+/// `DELETE /users/{id}` (with the user's tokens; licenses and machines it owned
+/// become ownerless, attachments are removed).
+pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+    let row = load(&state, &account, &principal, &id).await?;
+    if !(principal.is_admin() && access::may_manage(&principal, &row.role)) {
+        return Err(ApiError::forbidden("not allowed to delete this user"));
+    }
+    let mut tx = state.db.begin().await?;
+    if row.role == Role::Admin.as_str() && admin_count(&mut tx, account.id()).await? <= 1 {
+        return Err(admins_required());
+    }
+    tx.execute(sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2").bind(account.id()).bind(&row.id)).await?;
+    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
+    tx.commit().await?;
+    Ok(no_content())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_email;
+
+    #[test]
+    fn emails_are_trimmed_lowercased_and_checked() {
+        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
+        let code = |raw: &str| normalize_email(raw).unwrap_err().code;
+        assert_eq!(code("").as_deref(), Some("EMAIL_MISSING"));
+        assert_eq!(code("no-at-sign").as_deref(), Some("EMAIL_INVALID"));
+        assert_eq!(code("@example.com").as_deref(), Some("EMAIL_INVALID"));
+        assert_eq!(code("ada@").as_deref(), Some("EMAIL_INVALID"));
+        assert_eq!(code("a@b@c").as_deref(), Some("EMAIL_INVALID"));
+        assert_eq!(code("a da@example.com").as_deref(), Some("EMAIL_INVALID"));
+    }
+}

@@ -1,0 +1,182 @@
+//! `ApiError`: the one error type of the HTTP layer, rendered once as a JSON:API
+//! error document with Keygen's titles, codes and sources. Internal failures are
+//! logged with detail and answered with a generic 500.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_proto::jsonapi::{ErrorDocument, ErrorObject};
+use latchkey_store::StoreError;
+use serde_json::json;
+
+/// Where an error points.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// `source.pointer` (JSON pointer into the request document).
+    Pointer(String),
+    /// `source.parameter` (query parameter).
+    Parameter(String),
+    /// `source.header`.
+    Header(String),
+}
+
+/// An error answered to the client.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Keygen's title for the status.
+    pub title: &'static str,
+    /// Explanation.
+    pub detail: String,
+    /// Stable code.
+    pub code: Option<String>,
+    /// Location of the problem.
+    pub source: Option<Source>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, title, detail: detail.into(), code: None, source: None }
+    }
+
+    /// Adds a code.
+    pub fn code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Points at a request document member.
+    pub fn pointer(mut self, pointer: impl Into<String>) -> Self {
+        self.source = Some(Source::Pointer(pointer.into()));
+        self
+    }
+
+    /// Points at a query parameter.
+    pub fn parameter(mut self, parameter: impl Into<String>) -> Self {
+        self.source = Some(Source::Parameter(parameter.into()));
+        self
+    }
+
+    /// Points at a header.
+    pub fn header(mut self, name: impl Into<String>) -> Self {
+        self.source = Some(Source::Header(name.into()));
+        self
+    }
+
+    /// 400 Bad request.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "Bad request", detail)
+    }
+
+    /// 401 Unauthorized.
+    pub fn unauthorized(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail).code(code)
+    }
+
+    /// 403 Access denied with Keygen's default wording.
+    pub fn forbidden(reason: &str) -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Access denied",
+            format!("You do not have permission to complete the request ({reason})"),
+        )
+    }
+
+    /// 404 for a model and the id the client asked for.
+    pub fn not_found(model: &str, id: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not found", format!("The requested {model} '{id}' was not found"))
+            .code("NOT_FOUND")
+    }
+
+    /// 404 for an unknown route.
+    pub fn route_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not found", "The requested endpoint was not found (check your HTTP method, Accept header, and URL path)")
+            .code("NOT_FOUND")
+    }
+
+    /// 405.
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "Not supported", "The requested HTTP method is not supported for this endpoint")
+            .code("HTTP_METHOD_INVALID")
+    }
+
+    /// 409 Conflict.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "Conflict", detail)
+    }
+
+    /// 422 Unprocessable resource.
+    pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable resource", detail).code(code)
+    }
+
+    /// 413.
+    pub fn too_large() -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large", "The request body is too large")
+            .code("REQUEST_TOO_LARGE")
+    }
+
+    /// 500; the cause is logged, never sent.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", "Looks like something went wrong! Our engineers have been notified.")
+    }
+
+    /// 503 (database unavailable or overloaded).
+    pub fn unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "service unavailable");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "The service is temporarily unavailable, please try again")
+    }
+
+    /// The JSON:API error object.
+    pub fn to_object(&self) -> ErrorObject {
+        ErrorObject {
+            title: self.title.to_owned(),
+            detail: Some(self.detail.clone()),
+            code: self.code.clone(),
+            source: self.source.as_ref().map(|s| match s {
+                Source::Pointer(p) => json!({ "pointer": p }),
+                Source::Parameter(p) => json!({ "parameter": p }),
+                Source::Header(h) => json!({ "header": h }),
+            }),
+            links: None,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(detail) => {
+                tracing::warn!(%detail, "unique constraint conflict");
+                ApiError::conflict("Conflict (a concurrent request changed this resource)")
+            }
+            StoreError::Database(sqlx_error @ (SqlxError::PoolTimedOut | SqlxError::PoolClosed)) => {
+                ApiError::unavailable(sqlx_error)
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+use latchkey_store::sqlx_error as SqlxError;
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let document = ErrorDocument { meta: None, errors: vec![self.to_object()] };
+        let body = serde_json::to_vec(&document).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(latchkey_proto::jsonapi::MEDIA_TYPE));
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"keygen\""));
+        }
+        response
+    }
+}
+
+/// Handler result.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,3 @@
+//! Background work that must not sit on the request path.
+
+pub mod touch;

@@ -1,0 +1,84 @@
+//! JSON:API plumbing: the request-body extractor, query parameters, pagination and
+//! the response builders every resource module uses.
+
+pub mod input;
+pub mod query;
+
+use crate::error::{ApiError, ApiResult};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use latchkey_proto::jsonapi::MEDIA_TYPE;
+use serde_json::Value;
+
+/// The parsed JSON body of a request. Keygen treats any content type on a write as
+/// JSON, so we do too; an empty body is `{}`.
+#[derive(Debug)]
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::too_large()
+            } else {
+                ApiError::bad_request("The request body could not be read").code("JSON_INVALID")
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonBody(Value::Object(Default::default())));
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            let detail = if e.is_syntax() || e.is_eof() {
+                "The request data is not valid JSON"
+            } else {
+                "The request data is invalid"
+            };
+            ApiError::bad_request(detail).code("JSON_INVALID")
+        })?;
+        if !value.is_object() {
+            return Err(ApiError::bad_request("The request data must be a JSON object").code("JSON_INVALID"));
+        }
+        Ok(JsonBody(value))
+    }
+}
+
+/// A JSON:API success response.
+pub struct Document {
+    status: StatusCode,
+    body: Value,
+    location: Option<String>,
+}
+
+impl Document {
+    /// 200.
+    pub fn ok(body: Value) -> Self {
+        Self { status: StatusCode::OK, body, location: None }
+    }
+
+    /// 201 with `Location`.
+    pub fn created(body: Value, location: String) -> Self {
+        Self { status: StatusCode::CREATED, body, location: Some(location) }
+    }
+}
+
+impl IntoResponse for Document {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&self.body).unwrap_or_default();
+        let mut response = (self.status, body).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));
+        if let Some(location) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            headers.insert(header::LOCATION, location);
+        }
+        response
+    }
+}
+
+/// 204 No Content.
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

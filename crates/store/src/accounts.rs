@@ -1,0 +1,36 @@
+//! `accounts`: the tenant, with its signing keypairs (private halves sealed with the
+//! server secret before they reach this module).
+
+use crate::{Db, Result, sql};
+
+crate::table!(
+    /// An account. Public keys: Ed25519 as 64 hex chars, ECDSA and RSA as PEM.
+    AccountRow, "accounts" {
+        id: String,
+        slug: String,
+        name: String,
+        protected: bool,
+        ed25519_public: String,
+        ed25519_private: String,
+        ecdsa_public: String,
+        ecdsa_private: String,
+        rsa_public: String,
+        rsa_private: String,
+        created_at: i64,
+        updated_at: i64,
+    }
+);
+
+/// Finds by UUID or slug.
+pub async fn find(db: &Db, id_or_slug: &str) -> Result<Option<AccountRow>> {
+    db.fetch_optional(
+        sql(format!("SELECT {COLUMNS} FROM accounts WHERE id = $1 OR slug = $1 ORDER BY created_at LIMIT 1"))
+            .bind(id_or_slug),
+    )
+    .await
+}
+
+/// The oldest account (the default for account-less `/v1/…` routes).
+pub async fn first(db: &Db) -> Result<Option<AccountRow>> {
+    db.fetch_optional(sql(format!("SELECT {COLUMNS} FROM accounts ORDER BY created_at, id LIMIT 1"))).await
+}

@@ -1,0 +1,354 @@
+//! One SQL text, two backends. A query is a [`Sql`] (text with `$n` placeholders and
+//! typed arguments); [`Db`] and [`Tx`] run it on SQLite or PostgreSQL alike. Both
+//! engines accept `$n` placeholders, and the schema uses only TEXT, BIGINT and BOOLEAN
+//! so rows decode identically.
+
+use crate::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A bound argument, typed so a NULL still has the right SQL type on PostgreSQL.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    /// TEXT (or NULL text).
+    Text(Option<String>),
+    /// BIGINT.
+    Int(Option<i64>),
+    /// BOOLEAN.
+    Bool(Option<bool>),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(Some(v.to_owned()))
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(Some(v.clone()))
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<Option<&str>> for Arg {
+    fn from(v: Option<&str>) -> Self {
+        Arg::Text(v.map(str::to_owned))
+    }
+}
+impl From<&Option<String>> for Arg {
+    fn from(v: &Option<String>) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(Some(v))
+    }
+}
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+/// A query: text plus arguments.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+/// Starts a query.
+pub fn sql(text: impl Into<String>) -> Sql {
+    Sql { text: text.into(), args: Vec::new() }
+}
+
+impl Sql {
+    /// Binds the next `$n`.
+    pub fn bind(mut self, arg: impl Into<Arg>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Appends text.
+    pub fn push(mut self, text: &str) -> Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends text containing the next placeholder (`{}` is replaced by `$n`) and binds it.
+    pub fn push_bind(mut self, text: &str, arg: impl Into<Arg>) -> Self {
+        let placeholder = format!("${}", self.args.len() + 1);
+        self.text.push_str(&text.replace("{}", &placeholder));
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Appends `clause`, replacing each `{}` with the next placeholder bound to the
+    /// corresponding argument.
+    pub fn push_clause(mut self, clause: &str, args: Vec<Arg>) -> Self {
+        let mut parts = clause.split("{}");
+        if let Some(first) = parts.next() {
+            self.text.push_str(first);
+        }
+        for (part, arg) in parts.zip(args) {
+            self.args.push(arg);
+            self.text.push_str(&format!("${}", self.args.len()));
+            self.text.push_str(part);
+        }
+        self
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for arg in $args {
+            q = match arg {
+                Arg::Text(v) => q.bind(v),
+                Arg::Int(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// Rows that decode on both backends.
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// The database: SQLite (one writer connection, several readers) or PostgreSQL.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// Embedded SQLite. Writes go through a single connection, which serialises
+    /// every write transaction; reads use a separate pool (WAL mode).
+    Sqlite {
+        /// Single-connection pool for writes.
+        writer: SqlitePool,
+        /// Read pool.
+        reader: SqlitePool,
+    },
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// Which engine a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its folder if missing) and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with_schema(url, None).await
+    }
+
+    /// Like [`Db::connect`], with PostgreSQL confined to `schema` (created if missing);
+    /// the test suite uses one schema per test.
+    pub async fn connect_with_schema(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let mut options = PgConnectOptions::from_str(url)?;
+            if let Some(schema) = schema {
+                let admin = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&admin).await?;
+                admin.close().await;
+                options = options.options([("search_path", schema)]);
+            }
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+            Db::Postgres(pool)
+        } else if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            if let Some(parent) = options.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Config(e.to_string()))?;
+                }
+            }
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.clone())
+                .await?;
+            sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+            let reader = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(true))
+                .await?;
+            Db::Sqlite { writer, reader }
+        } else {
+            return Err(StoreError::Config(format!(
+                "unsupported database URL '{url}': use sqlite://PATH or postgres://…"
+            )));
+        };
+        Ok(db)
+    }
+
+    /// The engine.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// First row, if any (read pool).
+    pub async fn fetch_optional<R: Row>(&self, q: Sql) -> Result<Option<R>, StoreError> {
+        Ok(match self {
+            Db::Sqlite { reader, .. } => {
+                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args).fetch_optional(reader).await?
+            }
+            Db::Postgres(pool) => {
+                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args).fetch_optional(pool).await?
+            }
+        })
+    }
+
+    /// All rows (read pool).
+    pub async fn fetch_all<R: Row>(&self, q: Sql) -> Result<Vec<R>, StoreError> {
+        Ok(match self {
+            Db::Sqlite { reader, .. } => {
+                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args).fetch_all(reader).await?
+            }
+            Db::Postgres(pool) => {
+                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args).fetch_all(pool).await?
+            }
+        })
+    }
+
+    /// Runs a statement outside a transaction (write pool); returns rows affected.
+    pub async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => {
+                bind_all!(sqlx::query::<Sqlite>(&q.text), q.args).execute(writer).await?.rows_affected()
+            }
+            Db::Postgres(pool) => {
+                bind_all!(sqlx::query::<Postgres>(&q.text), q.args).execute(pool).await?.rows_affected()
+            }
+        })
+    }
+
+    /// Starts a write transaction. On SQLite the single writer connection serialises
+    /// transactions, so counts read inside one cannot change before it commits.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+}
+
+/// An open write transaction.
+pub enum Tx {
+    /// SQLite.
+    Sqlite(Transaction<'static, Sqlite>),
+    /// PostgreSQL.
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// First row, if any.
+    pub async fn fetch_optional<R: Row>(&mut self, q: Sql) -> Result<Option<R>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args).fetch_optional(&mut **tx).await?
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args).fetch_optional(&mut **tx).await?
+            }
+        })
+    }
+
+    /// All rows.
+    pub async fn fetch_all<R: Row>(&mut self, q: Sql) -> Result<Vec<R>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args).fetch_all(&mut **tx).await?
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args).fetch_all(&mut **tx).await?
+            }
+        })
+    }
+
+    /// Runs a statement; returns rows affected.
+    pub async fn execute(&mut self, q: Sql) -> Result<u64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query::<Sqlite>(&q.text), q.args).execute(&mut **tx).await?.rows_affected()
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query::<Postgres>(&q.text), q.args).execute(&mut **tx).await?.rows_affected()
+            }
+        })
+    }
+
+    /// Locks a row until commit (PostgreSQL `FOR UPDATE`). On SQLite the transaction
+    /// already holds the only writer connection, which is the stronger lock.
+    pub async fn lock_row(&mut self, table: &'static str, id: &str) -> Result<bool, StoreError> {
+        match self {
+            Tx::Sqlite(_) => {
+                let q = sql(format!("SELECT id FROM {table} WHERE id = $1")).bind(id);
+                Ok(self.fetch_optional::<(String,)>(q).await?.is_some())
+            }
+            Tx::Postgres(_) => {
+                let q = sql(format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE")).bind(id);
+                Ok(self.fetch_optional::<(String,)>(q).await?.is_some())
+            }
+        }
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

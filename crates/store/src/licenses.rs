@@ -1,0 +1,99 @@
+//! `licenses` and `license_users`: keys, expiry, overrides of policy limits.
+
+use crate::{Db, Result, sql};
+
+crate::table!(
+    /// A license. `max_*` columns are per-license overrides (None = policy value).
+    LicenseRow, "licenses" {
+        id: String,
+        account_id: String,
+        product_id: String,
+        policy_id: String,
+        owner_id: Option<String>,
+        group_id: Option<String>,
+        name: Option<String>,
+        key: String,
+        expiry: Option<i64>,
+        suspended: bool,
+        protected: Option<bool>,
+        uses: i64,
+        max_machines: Option<i64>,
+        max_processes: Option<i64>,
+        max_users: Option<i64>,
+        max_cores: Option<i64>,
+        max_memory: Option<i64>,
+        max_disk: Option<i64>,
+        max_uses: Option<i64>,
+        last_validated_at: Option<i64>,
+        last_check_in_at: Option<i64>,
+        last_check_out_at: Option<i64>,
+        metadata: String,
+        created_at: i64,
+        updated_at: i64,
+    }
+);
+
+/// Finds by UUID or key (exact match).
+pub async fn find(db: &Db, account: &str, id_or_key: &str) -> Result<Option<LicenseRow>> {
+    // The id match wins over a key that happens to equal another license's id.
+    db.fetch_optional(
+        sql(format!(
+            "SELECT {COLUMNS} FROM licenses WHERE account_id = $1 AND (id = $2 OR key = $2) \
+             ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, created_at LIMIT 1"
+        ))
+        .bind(account)
+        .bind(id_or_key),
+    )
+    .await
+}
+
+/// Ids and emails of users attached to a license (owner excluded).
+pub async fn attached_users(db: &Db, license_id: &str) -> Result<Vec<(String, String)>> {
+    db.fetch_all(
+        sql("SELECT u.id, u.email FROM users u JOIN license_users lu ON lu.user_id = u.id \
+             WHERE lu.license_id = $1 ORDER BY lu.created_at")
+        .bind(license_id),
+    )
+    .await
+}
+
+/// Counts used by the license serializer: machines and their summed resources,
+/// and users (attached + owner).
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct LicenseCounts {
+    /// Machines.
+    pub machines: i64,
+    /// Sum of cores.
+    pub cores: i64,
+    /// Sum of memory.
+    pub memory: i64,
+    /// Sum of disk.
+    pub disk: i64,
+    /// Attached users.
+    pub users: i64,
+}
+
+/// Machine and user counts of a license.
+pub async fn counts(db: &Db, license_id: &str) -> Result<LicenseCounts> {
+    let row: Option<LicenseCounts> = db
+        .fetch_optional(
+            sql("SELECT COUNT(*) AS machines, \
+                 CAST(COALESCE(SUM(cores), 0) AS BIGINT) AS cores, \
+                 CAST(COALESCE(SUM(memory), 0) AS BIGINT) AS memory, \
+                 CAST(COALESCE(SUM(disk), 0) AS BIGINT) AS disk, \
+                 (SELECT COUNT(*) FROM license_users WHERE license_id = $1) AS users \
+                 FROM machines WHERE license_id = $1")
+            .bind(license_id),
+        )
+        .await?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Records a validation time. Called off the request path, batched.
+pub async fn touch_validated(db: &Db, touches: &[(String, i64)]) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for (id, at) in touches {
+        tx.execute(sql("UPDATE licenses SET last_validated_at = $1 WHERE id = $2").bind(*at).bind(id)).await?;
+    }
+    tx.commit().await
+}

@@ -1,0 +1,190 @@
+//! `machines`: activations. [`activate`] enforces limits and fingerprint uniqueness
+//! inside one transaction that holds the license lock, so racing activations cannot
+//! take more slots than the policy allows.
+
+use crate::{Db, Result, StoreError, Tx, sql};
+use latchkey_core::activation::{LimitExceeded, Limits, MachineResources, Usage, check_activation};
+use latchkey_core::policy::UniquenessStrategy;
+
+crate::table!(
+    /// A machine (an activation of a license on a device).
+    MachineRow, "machines" {
+        id: String,
+        account_id: String,
+        license_id: String,
+        owner_id: Option<String>,
+        group_id: Option<String>,
+        fingerprint: String,
+        name: Option<String>,
+        ip: Option<String>,
+        hostname: Option<String>,
+        platform: Option<String>,
+        cores: Option<i64>,
+        memory: Option<i64>,
+        disk: Option<i64>,
+        max_processes: Option<i64>,
+        last_heartbeat_at: Option<i64>,
+        last_check_out_at: Option<i64>,
+        metadata: String,
+        created_at: i64,
+        updated_at: i64,
+    }
+);
+
+/// Finds by UUID or fingerprint (the oldest machine wins on duplicates).
+pub async fn find(db: &Db, account: &str, id_or_fingerprint: &str) -> Result<Option<MachineRow>> {
+    db.fetch_optional(
+        sql(format!(
+            "SELECT {COLUMNS} FROM machines WHERE account_id = $1 AND (id = $2 OR fingerprint = $2) \
+             ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, created_at LIMIT 1"
+        ))
+        .bind(account)
+        .bind(id_or_fingerprint),
+    )
+    .await
+}
+
+/// Machines of a license, oldest first.
+pub async fn for_license(db: &Db, license_id: &str) -> Result<Vec<MachineRow>> {
+    db.fetch_all(sql(format!("SELECT {COLUMNS} FROM machines WHERE license_id = $1 ORDER BY created_at")).bind(license_id))
+        .await
+}
+
+/// Everything an activation needs besides the new row.
+#[derive(Debug, Clone)]
+pub struct ActivationRules {
+    /// Effective limits of the license.
+    pub limits: Limits,
+    /// The policy's fingerprint uniqueness.
+    pub uniqueness: UniquenessStrategy,
+    /// License's policy (for UNIQUE_PER_POLICY).
+    pub policy_id: String,
+    /// License's product (for UNIQUE_PER_PRODUCT).
+    pub product_id: String,
+    /// Activation token used, whose counter must be charged.
+    pub activation_token: Option<String>,
+}
+
+/// Why an activation was refused.
+#[derive(Debug)]
+pub enum ActivationError {
+    /// A machine, core, memory or disk limit.
+    Limit(LimitExceeded),
+    /// FINGERPRINT_TAKEN.
+    FingerprintTaken,
+    /// ACTIVATIONS_LIMIT_EXCEEDED (activation token used up).
+    ActivationsLimit,
+    /// The license disappeared meanwhile.
+    LicenseGone,
+    /// Storage failure.
+    Store(StoreError),
+}
+
+impl From<StoreError> for ActivationError {
+    fn from(e: StoreError) -> Self {
+        ActivationError::Store(e)
+    }
+}
+
+async fn fingerprint_taken(tx: &mut Tx, row: &MachineRow, rules: &ActivationRules) -> Result<bool> {
+    let base = "SELECT m.id FROM machines m JOIN licenses l ON l.id = m.license_id \
+                WHERE m.account_id = $1 AND m.fingerprint = $2";
+    let q = match rules.uniqueness {
+        UniquenessStrategy::PerAccount => sql(base).bind(&row.account_id).bind(&row.fingerprint),
+        UniquenessStrategy::PerProduct => sql(format!("{base} AND l.product_id = $3"))
+            .bind(&row.account_id)
+            .bind(&row.fingerprint)
+            .bind(&rules.product_id),
+        UniquenessStrategy::PerPolicy => sql(format!("{base} AND l.policy_id = $3"))
+            .bind(&row.account_id)
+            .bind(&row.fingerprint)
+            .bind(&rules.policy_id),
+        UniquenessStrategy::PerLicense | UniquenessStrategy::PerMachine => {
+            sql(format!("{base} AND m.license_id = $3"))
+                .bind(&row.account_id)
+                .bind(&row.fingerprint)
+                .bind(&row.license_id)
+        }
+    };
+    Ok(tx.fetch_optional::<(String,)>(q.push(" LIMIT 1")).await?.is_some())
+}
+
+/// Machines and summed resources already counted against the license (or, with
+/// PER_USER leasing, against the machine owner), excluding `except`.
+pub async fn usage(tx: &mut Tx, license_id: &str, owner: Option<&str>, per_user: bool, except: Option<&str>) -> Result<Usage> {
+    let mut q = sql(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(cores), 0) AS BIGINT), CAST(COALESCE(SUM(memory), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(disk), 0) AS BIGINT) FROM machines WHERE license_id = $1",
+    )
+    .bind(license_id);
+    if per_user {
+        q = match owner {
+            Some(owner) => q.push_clause(" AND owner_id = {}", vec![owner.into()]),
+            None => q.push(" AND owner_id IS NULL"),
+        };
+    }
+    if let Some(except) = except {
+        q = q.push_clause(" AND id <> {}", vec![except.into()]);
+    }
+    let row: Option<(i64, i64, i64, i64)> = tx.fetch_optional(q).await?;
+    let (machines, cores, memory, disk) = row.unwrap_or_default();
+    Ok(Usage { machines, cores, memory, disk })
+}
+
+/// Activates a machine: lock the license, charge the activation token, check
+/// uniqueness and limits, insert, commit. Nothing is written unless all pass.
+pub async fn activate(db: &Db, row: &MachineRow, rules: &ActivationRules) -> std::result::Result<(), ActivationError> {
+    let mut tx = db.begin().await?;
+    if !tx.lock_row("licenses", &row.license_id).await? {
+        return Err(ActivationError::LicenseGone);
+    }
+    if let Some(token_id) = &rules.activation_token {
+        charge_token(&mut tx, token_id, "activations", "max_activations").await?;
+    }
+    if fingerprint_taken(&mut tx, row, rules).await? {
+        return Err(ActivationError::FingerprintTaken);
+    }
+    let usage = usage(&mut tx, &row.license_id, row.owner_id.as_deref(), rules.limits.per_user, None).await?;
+    let resources = MachineResources { cores: row.cores, memory: row.memory, disk: row.disk };
+    check_activation(&rules.limits, &usage, &resources).map_err(ActivationError::Limit)?;
+    match insert(&mut tx, row).await {
+        Err(StoreError::Conflict(_)) => return Err(ActivationError::FingerprintTaken),
+        other => other?,
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Increments an activation token's counter if it is below its maximum.
+async fn charge_token(tx: &mut Tx, token_id: &str, counter: &str, max: &str) -> std::result::Result<(), ActivationError> {
+    // A single conditional UPDATE: the row lock it takes makes the check and the
+    // increment atomic on both engines.
+    let charged = tx
+        .execute(
+            sql(format!(
+                "UPDATE tokens SET {counter} = {counter} + 1 WHERE id = $1 AND ({max} IS NULL OR {counter} < {max})"
+            ))
+            .bind(token_id),
+        )
+        .await?;
+    if charged == 0 {
+        return Err(ActivationError::ActivationsLimit);
+    }
+    Ok(())
+}
+
+/// Deactivates a machine, charging the activation token's deactivation counter.
+/// Returns false if the token's deactivations are used up (nothing deleted).
+pub async fn deactivate(db: &Db, account: &str, machine_id: &str, activation_token: Option<&str>) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    if let Some(token_id) = activation_token {
+        match charge_token(&mut tx, token_id, "deactivations", "max_deactivations").await {
+            Ok(()) => {}
+            Err(ActivationError::Store(e)) => return Err(e),
+            Err(_) => return Ok(false),
+        }
+    }
+    crate::crud::delete(&mut tx, TABLE, account, machine_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}

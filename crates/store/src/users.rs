@@ -1,0 +1,40 @@
+//! `users`: account staff (admin, developer, sales-agent, support-agent, read-only)
+//! and end users; emails unique per account, stored lowercase; passwords hashed.
+
+use crate::{Db, Result, sql};
+
+crate::table!(
+    /// A user. `password_digest` is an Argon2 PHC string (None for managed users).
+    UserRow, "users" {
+        id: String,
+        account_id: String,
+        email: String,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        password_digest: Option<String>,
+        role: String,
+        banned_at: Option<i64>,
+        group_id: Option<String>,
+        metadata: String,
+        created_at: i64,
+        updated_at: i64,
+    }
+);
+
+/// Finds by UUID or (case-insensitive) email.
+pub async fn find(db: &Db, account: &str, id_or_email: &str) -> Result<Option<UserRow>> {
+    db.fetch_optional(
+        sql(format!("SELECT {COLUMNS} FROM users WHERE account_id = $1 AND (id = $2 OR email = $3)"))
+            .bind(account)
+            .bind(id_or_email)
+            .bind(id_or_email.to_lowercase()),
+    )
+    .await
+}
+
+/// How many users have staff roles (used by bootstrap).
+pub async fn count_in_account(db: &Db, account: &str) -> Result<i64> {
+    let row: Option<(i64,)> =
+        db.fetch_optional(sql("SELECT COUNT(*) FROM users WHERE account_id = $1").bind(account)).await?;
+    Ok(row.map_or(0, |r| r.0))
+}
