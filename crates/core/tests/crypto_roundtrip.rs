@@ -246,6 +246,61 @@ fn signature_algorithms_verify_and_rsa_pss_uses_the_max_salt() {
     );
 }
 
+/// proto's own RSA public operation (PSS with any salt, type-1 recovery) against the `rsa`
+/// crate, on moduli whose sizes hit the encoding edge cases (modBits − 1 a multiple of 8,
+/// partial top limbs).
+#[test]
+fn rsa_public_operation_matches_the_rsa_crate_across_sizes() {
+    use rsa::pss::BlindedSigningKey;
+    use rsa::signature::{RandomizedSigner, SignatureEncoding};
+    use rsa::traits::PublicKeyParts;
+    for bits in [2048usize, 2049, 3071, 4096] {
+        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, bits).expect("rsa keygen");
+        let public = VerifyingKey::Rsa(
+            latchkey_proto::offline::RsaPublicKey::from_components(
+                &key.n().to_bytes_be(),
+                &key.e().to_bytes_be(),
+            )
+            .expect("rsa public"),
+        );
+        for salt in [0, 20, 32, pss_max_salt_len(bits)] {
+            let signer = BlindedSigningKey::<sha2::Sha256>::new_with_salt_len(key.clone(), salt);
+            for msg in [&b""[..], b"x", &[0xa5; 300]] {
+                let sig = signer.sign_with_rng(&mut rand::rngs::OsRng, msg).to_vec();
+                assert_eq!(
+                    public.verify(SignatureAlgorithm::RsaPssSha256, msg, &sig),
+                    Ok(()),
+                    "{bits} bits, salt {salt}"
+                );
+                assert!(
+                    public
+                        .verify(SignatureAlgorithm::RsaPssSha256, b"other", &sig)
+                        .is_err()
+                );
+            }
+        }
+        let max = key.size() - 11;
+        for len in [0, 1, max] {
+            let data = vec![0x42u8; len];
+            let block = key
+                .sign_with_rng(
+                    &mut rand::rngs::OsRng,
+                    rsa::pkcs1v15::Pkcs1v15Sign::new_unprefixed(),
+                    &data,
+                )
+                .expect("private encrypt");
+            let VerifyingKey::Rsa(rsa_public) = &public else {
+                panic!("rsa")
+            };
+            assert_eq!(
+                rsa_public.public_decrypt(&block),
+                Ok(data),
+                "{bits} bits, {len} bytes"
+            );
+        }
+    }
+}
+
 #[test]
 fn public_key_forms_are_keygens() {
     let forms = account().keys.public_key_forms();

@@ -1,1 +1,203 @@
-//! placeholder
+//! Dev-only helpers: start a real Latchkey server on 127.0.0.1:0 against SQLite (a
+//! temp file) or PostgreSQL (a fresh schema), with a movable clock and an admin
+//! token, and talk to it over HTTP.
+//!
+//! The backend comes from `LATCHKEY_TEST_DATABASE` (`sqlite`, the default, or
+//! `postgres`); PostgreSQL is reached at `LATCHKEY_TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/test`).
+
+use latchkey_core::clock::ManualClock;
+use latchkey_core::secret::SecretKey;
+use latchkey_server::bootstrap::{NewAccount, create_account, issue_admin_token};
+use latchkey_server::{AppState, Config};
+use latchkey_store::Db;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Which database the suite runs on.
+pub fn backend_name() -> String {
+    std::env::var("LATCHKEY_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
+}
+
+/// Connects a fresh, migrated database for one test.
+pub async fn fresh_db() -> anyhow::Result<Db> {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    if backend_name() == "postgres" {
+        let url = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        Ok(Db::connect_with_schema(&url, Some(&format!("t_{suffix}"))).await?)
+    } else {
+        let dir = std::env::temp_dir().join("latchkey-tests");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{suffix}.db"));
+        Ok(Db::connect(&format!("sqlite://{}", path.display())).await?)
+    }
+}
+
+/// A running server.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// Admin token of the first account.
+    pub admin_token: String,
+    /// First account id.
+    pub account_id: String,
+    /// The server's clock.
+    pub clock: ManualClock,
+    /// The database (for a second account, or direct checks).
+    pub db: Db,
+    /// The server secret.
+    pub secret: SecretKey,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A response: status and parsed JSON body (Null when empty).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Body as JSON.
+    pub body: Value,
+    /// Headers.
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Reply {
+    /// `errors[0].code`.
+    pub fn error_code(&self) -> Option<&str> {
+        self.body["errors"][0]["code"].as_str()
+    }
+}
+
+impl TestServer {
+    /// Starts a server with account `acme` and an admin token.
+    pub async fn start() -> anyhow::Result<Self> {
+        let db = fresh_db().await?;
+        let secret = SecretKey::generate();
+        let clock = ManualClock::new(time::macros::datetime!(2026-01-01 12:00 UTC));
+        let now = 1_767_268_800_000;
+        let created = create_account(
+            &db,
+            &secret,
+            now,
+            NewAccount { slug: "acme".into(), name: None, email: "admin@acme.test".into(), password: "correct horse".into() },
+        )
+        .await?;
+        let admin_token = issue_admin_token(&db, &secret, now, &created.admin).await?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let config = Config { account: Some("acme".into()), ..Config::default() };
+        let state = AppState::new(db.clone(), Arc::new(clock.clone()), secret.clone(), config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(latchkey_server::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self {
+            base,
+            admin_token,
+            account_id: created.account.id,
+            clock,
+            db,
+            secret,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+        })
+    }
+
+    /// Sends a request with an optional bearer token and JSON body.
+    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> anyhow::Result<Reply> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("Accept", "application/vnd.api+json");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.header("Content-Type", "application/vnd.api+json").body(body.to_string());
+        }
+        let response = request.send().await?;
+        Ok(Self::reply(response).await?)
+    }
+
+    /// Sends raw bytes with the given headers.
+    pub async fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> anyhow::Result<Reply> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Ok(Self::reply(request.send().await?).await?)
+    }
+
+    async fn reply(response: reqwest::Response) -> anyhow::Result<Reply> {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Ok(Reply { status, body, headers })
+    }
+
+    /// As admin.
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Reply> {
+        self.call(method, path, Some(&self.admin_token), body).await
+    }
+
+    /// Creates a resource as admin and returns its id (panics on failure: tests only).
+    pub async fn create(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        let reply = self.admin("POST", path, Some(body)).await?;
+        anyhow::ensure!(reply.status == 201, "POST {path} returned {}: {}", reply.status, reply.body);
+        Ok(reply.body["data"].clone())
+    }
+
+    /// Creates product → policy (with `policy_attributes`) → license; returns the license.
+    pub async fn license_with_policy(&self, policy_attributes: Value) -> anyhow::Result<Value> {
+        let product = self.create("/v1/products", serde_json::json!({"data": {"type": "products", "attributes": {"name": "App"}}})).await?;
+        let mut attributes = policy_attributes;
+        attributes["name"] = "Policy".into();
+        let policy = self
+            .create(
+                "/v1/policies",
+                serde_json::json!({"data": {"type": "policies", "attributes": attributes,
+                    "relationships": {"product": {"data": {"type": "products", "id": product["id"]}}}}}),
+            )
+            .await?;
+        self.create(
+            "/v1/licenses",
+            serde_json::json!({"data": {"type": "licenses", "relationships": {"policy": {"data": {"type": "policies", "id": policy["id"]}}}}}),
+        )
+        .await
+    }
+
+    /// Validates a key with a scope (no credentials).
+    pub async fn validate_key(&self, key: &str, scope: Value) -> anyhow::Result<Value> {
+        let reply = self
+            .call("POST", "/v1/licenses/actions/validate-key", None, Some(serde_json::json!({"meta": {"key": key, "scope": scope}})))
+            .await?;
+        anyhow::ensure!(reply.status == 200, "validate-key returned {}: {}", reply.status, reply.body);
+        Ok(reply.body)
+    }
+
+    /// Activates a machine as admin.
+    pub async fn activate(&self, license_id: &str, fingerprint: &str) -> anyhow::Result<Reply> {
+        self.admin(
+            "POST",
+            "/v1/machines",
+            Some(serde_json::json!({"data": {"type": "machines", "attributes": {"fingerprint": fingerprint},
+                "relationships": {"license": {"data": {"type": "licenses", "id": license_id}}}}})),
+        )
+        .await
+    }
+}

@@ -50,10 +50,10 @@ pub async fn load(state: &AppState, account: &Account, principal: &Principal, id
     let row: GroupRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("group", id))?;
-    if let Some(own) = own_group(principal) {
-        if own != Some(row.id.as_str()) {
-            return Err(ApiError::forbidden("not allowed to read this group"));
-        }
+    if let Some(own) = own_group(principal)
+        && own != Some(row.id.as_str())
+    {
+        return Err(ApiError::forbidden("not allowed to read this group"));
     }
     Ok(row)
 }
