@@ -13,7 +13,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "latchkey", version, about = "Self-hosted, Keygen-compatible licensing server")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Self-hosted, Keygen-compatible licensing server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,7 +28,11 @@ enum Command {
     /// Run the HTTP server.
     Serve {
         /// sqlite://PATH or postgres://…
-        #[arg(long, env = "LATCHKEY_DATABASE_URL", default_value = "sqlite://latchkey-data/latchkey.db")]
+        #[arg(
+            long,
+            env = "LATCHKEY_DATABASE_URL",
+            default_value = "sqlite://latchkey-data/latchkey.db"
+        )]
         database_url: String,
         /// Listen address.
         #[arg(long, env = "LATCHKEY_BIND", default_value = "127.0.0.1:3000")]
@@ -33,7 +41,11 @@ enum Command {
     /// Create an account with its signing keys and first admin user.
     Init {
         /// sqlite://PATH or postgres://…
-        #[arg(long, env = "LATCHKEY_DATABASE_URL", default_value = "sqlite://latchkey-data/latchkey.db")]
+        #[arg(
+            long,
+            env = "LATCHKEY_DATABASE_URL",
+            default_value = "sqlite://latchkey-data/latchkey.db"
+        )]
         database_url: String,
         /// Account slug.
         #[arg(long)]
@@ -51,7 +63,11 @@ enum Command {
     /// Apply database migrations and exit.
     Migrate {
         /// sqlite://PATH or postgres://…
-        #[arg(long, env = "LATCHKEY_DATABASE_URL", default_value = "sqlite://latchkey-data/latchkey.db")]
+        #[arg(
+            long,
+            env = "LATCHKEY_DATABASE_URL",
+            default_value = "sqlite://latchkey-data/latchkey.db"
+        )]
         database_url: String,
     },
 }
@@ -67,15 +83,24 @@ fn secret_key(database_url: &str) -> Result<SecretKey> {
         return SecretKey::from_hex(&text).context("LATCHKEY_SECRET_KEY");
     }
     if is_postgres(database_url) {
-        bail!("LATCHKEY_SECRET_KEY must be set (64 hex characters) when using PostgreSQL, so every server process shares it; generate one with `openssl rand -hex 32`");
+        bail!(
+            "LATCHKEY_SECRET_KEY must be set (64 hex characters) when using PostgreSQL, so every server process shares it; generate one with `openssl rand -hex 32`"
+        );
     }
-    let db_path = database_url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-    let dir = Path::new(db_path).parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let db_path = database_url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let dir = Path::new(db_path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join("secret.key");
     if path.exists() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        return SecretKey::from_hex(&text).with_context(|| format!("{} is corrupt", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return SecretKey::from_hex(&text)
+            .with_context(|| format!("{} is corrupt", path.display()));
     }
     let key = SecretKey::generate();
     write_private(&path, &key.to_hex())?;
@@ -105,18 +130,38 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 pub async fn run() -> Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LATCHKEY_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .init();
     match cli.command {
         Command::Migrate { database_url } => {
             Db::connect(&database_url).await?;
             println!("migrations applied");
         }
-        Command::Init { database_url, account, email, password, name } => {
+        Command::Init {
+            database_url,
+            account,
+            email,
+            password,
+            name,
+        } => {
             let secret = secret_key(&database_url)?;
             let db = Db::connect(&database_url).await?;
             let now = latchkey_proto_now();
-            let created = create_account(&db, &secret, now, NewAccount { slug: account, name, email, password }).await?;
+            let created = create_account(
+                &db,
+                &secret,
+                now,
+                NewAccount {
+                    slug: account,
+                    name,
+                    email,
+                    password,
+                },
+            )
+            .await?;
             println!("{}", created.account.id);
         }
         Command::Serve { database_url, bind } => {
@@ -131,7 +176,9 @@ pub async fn run() -> Result<()> {
             };
             let db = Db::connect(&database_url).await?;
             bootstrap_if_empty(&db, &secret, &config).await?;
-            let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| format!("binding {bind}"))?;
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("binding {bind}"))?;
             tracing::info!(%bind, backend = ?db.backend(), "latchkey listening");
             let state = AppState::new(db.clone(), Arc::new(SystemClock), secret, config);
             latchkey_server::serve(listener, state, shutdown_signal()).await?;
@@ -156,10 +203,18 @@ async fn bootstrap_if_empty(db: &Db, secret: &SecretKey, config: &Config) -> Res
                 db,
                 secret,
                 now,
-                NewAccount { slug: account.clone(), name: None, email: email.clone(), password: password.clone() },
+                NewAccount {
+                    slug: account.clone(),
+                    name: None,
+                    email: email.clone(),
+                    password: password.clone(),
+                },
             )
             .await?;
-            println!("Created account '{}' ({}) with admin {}", created.account.slug, created.account.id, created.admin.email);
+            println!(
+                "Created account '{}' ({}) with admin {}",
+                created.account.slug, created.account.id, created.admin.email
+            );
         }
         (None, None, None) => {
             let password = hex_password();
@@ -167,16 +222,26 @@ async fn bootstrap_if_empty(db: &Db, secret: &SecretKey, config: &Config) -> Res
                 db,
                 secret,
                 now,
-                NewAccount { slug: "default".into(), name: Some("Default".into()), email: "admin@latchkey.local".into(), password: password.clone() },
+                NewAccount {
+                    slug: "default".into(),
+                    name: Some("Default".into()),
+                    email: "admin@latchkey.local".into(),
+                    password: password.clone(),
+                },
             )
             .await?;
             let token = issue_admin_token(db, secret, now, &created.admin).await?;
-            println!("First start: created account 'default' ({})", created.account.id);
+            println!(
+                "First start: created account 'default' ({})",
+                created.account.id
+            );
             println!("  admin user:   {} / {}", created.admin.email, password);
             println!("  admin token:  {token}");
             println!("This token and password are shown only once.");
         }
-        _ => bail!("set all of LATCHKEY_ACCOUNT, LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD to bootstrap an account, or none of them"),
+        _ => bail!(
+            "set all of LATCHKEY_ACCOUNT, LATCHKEY_ADMIN_EMAIL and LATCHKEY_ADMIN_PASSWORD to bootstrap an account, or none of them"
+        ),
     }
     Ok(())
 }

@@ -36,10 +36,16 @@ impl LimitExceeded {
     /// Keygen's error detail.
     pub fn detail(self) -> String {
         match self {
-            Self::Machines { max, per_user: false } => {
+            Self::Machines {
+                max,
+                per_user: false,
+            } => {
                 format!("machine count has exceeded maximum allowed for license ({max})")
             }
-            Self::Machines { max, per_user: true } => {
+            Self::Machines {
+                max,
+                per_user: true,
+            } => {
                 format!("machine count has exceeded maximum allowed for user ({max})")
             }
             Self::Cores(max) => {
@@ -106,7 +112,10 @@ pub fn check_activation(
     if let Some(max) = limits.max_machines {
         let next = usage.machines + 1;
         if usage.machines > 0 && next > max && !limits.overage.allows(next, max) {
-            return Err(LimitExceeded::Machines { max, per_user: limits.per_user });
+            return Err(LimitExceeded::Machines {
+                max,
+                per_user: limits.per_user,
+            });
         }
     }
     check_resources(limits, usage, machine)
@@ -119,9 +128,24 @@ pub fn check_resources(
     machine: &MachineResources,
 ) -> Result<(), LimitExceeded> {
     let checks = [
-        (limits.max_cores, usage.cores, machine.cores, LimitExceeded::Cores as fn(i64) -> _),
-        (limits.max_memory, usage.memory, machine.memory, LimitExceeded::Memory),
-        (limits.max_disk, usage.disk, machine.disk, LimitExceeded::Disk),
+        (
+            limits.max_cores,
+            usage.cores,
+            machine.cores,
+            LimitExceeded::Cores as fn(i64) -> _,
+        ),
+        (
+            limits.max_memory,
+            usage.memory,
+            machine.memory,
+            LimitExceeded::Memory,
+        ),
+        (
+            limits.max_disk,
+            usage.disk,
+            machine.disk,
+            LimitExceeded::Disk,
+        ),
     ];
     for (max, others, own, error) in checks {
         if let (Some(max), Some(own)) = (max, own) {
@@ -152,12 +176,18 @@ mod tests {
     #[test]
     fn machine_limit_with_and_without_overage() {
         let none = MachineResources::default();
-        let at = |n| Usage { machines: n, ..Usage::default() };
+        let at = |n| Usage {
+            machines: n,
+            ..Usage::default()
+        };
         let strict = limits(4, OverageStrategy::NoOverage);
         assert!(check_activation(&strict, &at(3), &none).is_ok());
         assert_eq!(
             check_activation(&strict, &at(4), &none),
-            Err(LimitExceeded::Machines { max: 4, per_user: false })
+            Err(LimitExceeded::Machines {
+                max: 4,
+                per_user: false
+            })
         );
         let quarter = limits(4, OverageStrategy::Allow125x);
         assert!(check_activation(&quarter, &at(4), &none).is_ok());
@@ -177,10 +207,23 @@ mod tests {
     #[test]
     fn cores_are_summed() {
         let l = limits(10, OverageStrategy::NoOverage);
-        let usage = Usage { machines: 1, cores: 6, ..Usage::default() };
-        let two = MachineResources { cores: Some(2), ..MachineResources::default() };
-        let four = MachineResources { cores: Some(4), ..MachineResources::default() };
+        let usage = Usage {
+            machines: 1,
+            cores: 6,
+            ..Usage::default()
+        };
+        let two = MachineResources {
+            cores: Some(2),
+            ..MachineResources::default()
+        };
+        let four = MachineResources {
+            cores: Some(4),
+            ..MachineResources::default()
+        };
         assert!(check_activation(&l, &usage, &two).is_ok());
-        assert_eq!(check_activation(&l, &usage, &four), Err(LimitExceeded::Cores(8)));
+        assert_eq!(
+            check_activation(&l, &usage, &four),
+            Err(LimitExceeded::Cores(8))
+        );
     }
 }

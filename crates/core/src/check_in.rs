@@ -45,8 +45,17 @@ mod tests {
     #[test]
     fn months_clamp_to_the_last_day() {
         let at = datetime!(2024-01-31 12:00 UTC);
-        assert_eq!(add_interval(at, CheckInInterval::Month, 1), datetime!(2024-02-29 12:00 UTC));
-        assert_eq!(add_interval(at, CheckInInterval::Year, 1), datetime!(2025-01-31 12:00 UTC));
-        assert_eq!(add_interval(at, CheckInInterval::Week, 2), datetime!(2024-02-14 12:00 UTC));
+        assert_eq!(
+            add_interval(at, CheckInInterval::Month, 1),
+            datetime!(2024-02-29 12:00 UTC)
+        );
+        assert_eq!(
+            add_interval(at, CheckInInterval::Year, 1),
+            datetime!(2025-01-31 12:00 UTC)
+        );
+        assert_eq!(
+            add_interval(at, CheckInInterval::Week, 2),
+            datetime!(2024-02-14 12:00 UTC)
+        );
     }
 }

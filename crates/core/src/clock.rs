@@ -32,17 +32,23 @@ impl ManualClock {
     /// A clock frozen at `at`.
     pub fn new(at: OffsetDateTime) -> Self {
         let ms = (at.unix_timestamp_nanos() / 1_000_000) as i64;
-        Self { unix_millis: Arc::new(AtomicI64::new(ms)) }
+        Self {
+            unix_millis: Arc::new(AtomicI64::new(ms)),
+        }
     }
 
     /// Moves the clock forward (or back, with a negative duration).
     pub fn advance(&self, by: time::Duration) {
-        self.unix_millis.fetch_add(by.whole_milliseconds() as i64, Ordering::SeqCst);
+        self.unix_millis
+            .fetch_add(by.whole_milliseconds() as i64, Ordering::SeqCst);
     }
 
     /// Sets the clock to `at`.
     pub fn set(&self, at: OffsetDateTime) {
-        self.unix_millis.store((at.unix_timestamp_nanos() / 1_000_000) as i64, Ordering::SeqCst);
+        self.unix_millis.store(
+            (at.unix_timestamp_nanos() / 1_000_000) as i64,
+            Ordering::SeqCst,
+        );
     }
 }
 

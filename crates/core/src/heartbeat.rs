@@ -57,10 +57,22 @@ mod tests {
         let created = datetime!(2025-01-01 0:00 UTC);
         let soon = created + Duration::seconds(100);
         let late = created + Duration::seconds(700);
-        assert_eq!(machine_status(None, created, 600, true, soon), HeartbeatStatus::NotStarted);
-        assert_eq!(machine_status(None, created, 600, true, late), HeartbeatStatus::Dead);
-        assert_eq!(machine_status(None, created, 600, false, late), HeartbeatStatus::NotStarted);
-        assert_eq!(machine_status(Some(soon), created, 600, true, late), HeartbeatStatus::Alive);
+        assert_eq!(
+            machine_status(None, created, 600, true, soon),
+            HeartbeatStatus::NotStarted
+        );
+        assert_eq!(
+            machine_status(None, created, 600, true, late),
+            HeartbeatStatus::Dead
+        );
+        assert_eq!(
+            machine_status(None, created, 600, false, late),
+            HeartbeatStatus::NotStarted
+        );
+        assert_eq!(
+            machine_status(Some(soon), created, 600, true, late),
+            HeartbeatStatus::Alive
+        );
         assert_eq!(
             machine_status(Some(created), created, 600, true, late),
             HeartbeatStatus::Dead

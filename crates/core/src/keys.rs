@@ -54,8 +54,11 @@ mod tests {
         assert!(key.ends_with("-V3"));
         let groups: Vec<&str> = key.split('-').collect();
         assert_eq!(groups.len(), 6);
-        assert!(groups[..5].iter().all(|g| g.len() == 6
-            && g.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())));
+        assert!(groups[..5].iter().all(|g| {
+            g.len() == 6
+                && g.chars()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        }));
         assert_ne!(key, generate_default_key());
     }
 

@@ -71,7 +71,14 @@ impl TokenKind {
 
 /// A fresh raw token: 32 random bytes (16 for activation tokens) as hex.
 pub fn generate(kind: TokenKind) -> String {
-    let mut bytes = vec![0u8; if kind == TokenKind::Activation { 16 } else { 32 }];
+    let mut bytes = vec![
+        0u8;
+        if kind == TokenKind::Activation {
+            16
+        } else {
+            32
+        }
+    ];
     rand::thread_rng().fill_bytes(&mut bytes);
     format!("{}-{}v3", kind.prefix(), hex::encode(bytes))
 }

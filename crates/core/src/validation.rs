@@ -3,7 +3,9 @@
 //! caller passes the scope and `now`.
 
 use crate::heartbeat::{HeartbeatStatus, machine_status};
-use crate::policy::{ExpirationStrategy, MachineLeasingStrategy, PolicyRules, ProcessLeasingStrategy};
+use crate::policy::{
+    ExpirationStrategy, MachineLeasingStrategy, PolicyRules, ProcessLeasingStrategy,
+};
 use latchkey_proto::codes::ValidationCode as Code;
 use time::OffsetDateTime;
 
@@ -126,7 +128,11 @@ pub struct Validation {
 }
 
 const fn verdict(valid: bool, code: Code, detail: &'static str) -> Validation {
-    Validation { valid, code, detail }
+    Validation {
+        valid,
+        code,
+        detail,
+    }
 }
 
 /// The verdict for a key that matched no license.
@@ -150,7 +156,9 @@ pub fn validate(snapshot: &Snapshot, scope: Option<&Scope>, now: OffsetDateTime)
     if policy.require_check_in && license.next_check_in.is_some_and(|due| due < now) {
         return verdict(false, Code::Overdue, "is overdue for check in");
     }
-    let user_id = scope.and_then(|s| s.user.as_deref()).and_then(|u| resolve_user(license, u));
+    let user_id = scope
+        .and_then(|s| s.user.as_deref())
+        .and_then(|u| resolve_user(license, u));
     if let Some(scope) = scope {
         if let Some(failure) = check_scopes(snapshot, scope, user_id, now) {
             return failure;
@@ -181,12 +189,16 @@ fn status(policy: &PolicyRules, machine: &MachineFacts, now: OffsetDateTime) -> 
 
 fn no_machine(policy: &PolicyRules, subject: Subject) -> Validation {
     match (policy.floating, subject) {
-        (false, Subject::Machine) => {
-            verdict(false, Code::NoMachine, "machine is not activated (has no associated machine)")
-        }
-        (true, Subject::Machine) => {
-            verdict(false, Code::NoMachines, "machine is not activated (has no associated machines)")
-        }
+        (false, Subject::Machine) => verdict(
+            false,
+            Code::NoMachine,
+            "machine is not activated (has no associated machine)",
+        ),
+        (true, Subject::Machine) => verdict(
+            false,
+            Code::NoMachines,
+            "machine is not activated (has no associated machines)",
+        ),
         (false, Subject::Fingerprint) => verdict(
             false,
             Code::NoMachine,
@@ -218,34 +230,62 @@ fn check_scopes(
 
     match &scope.product {
         Some(p) if *p != license.product_id => {
-            return Some(verdict(false, Code::ProductScopeMismatch, "product scope does not match"));
+            return Some(verdict(
+                false,
+                Code::ProductScopeMismatch,
+                "product scope does not match",
+            ));
         }
         None if policy.require_product_scope => {
-            return Some(verdict(false, Code::ProductScopeRequired, "product scope is required"));
+            return Some(verdict(
+                false,
+                Code::ProductScopeRequired,
+                "product scope is required",
+            ));
         }
         _ => {}
     }
     match &scope.policy {
         Some(p) if *p != license.policy_id => {
-            return Some(verdict(false, Code::PolicyScopeMismatch, "policy scope does not match"));
+            return Some(verdict(
+                false,
+                Code::PolicyScopeMismatch,
+                "policy scope does not match",
+            ));
         }
         None if policy.require_policy_scope => {
-            return Some(verdict(false, Code::PolicyScopeRequired, "policy scope is required"));
+            return Some(verdict(
+                false,
+                Code::PolicyScopeRequired,
+                "policy scope is required",
+            ));
         }
         _ => {}
     }
     match &scope.user {
         Some(_) if user_id.is_none() => {
-            return Some(verdict(false, Code::UserScopeMismatch, "user scope does not match"));
+            return Some(verdict(
+                false,
+                Code::UserScopeMismatch,
+                "user scope does not match",
+            ));
         }
         None if policy.require_user_scope => {
-            return Some(verdict(false, Code::UserScopeRequired, "user scope is required"));
+            return Some(verdict(
+                false,
+                Code::UserScopeRequired,
+                "user scope is required",
+            ));
         }
         _ => {}
     }
     if let Some(codes) = &scope.entitlements {
         if codes.is_empty() {
-            return Some(verdict(false, Code::EntitlementsScopeEmpty, "entitlements scope is empty"));
+            return Some(verdict(
+                false,
+                Code::EntitlementsScopeEmpty,
+                "entitlements scope is empty",
+            ));
         }
         let has = |code: &String| license.entitlements.iter().any(|e| e == code);
         if !codes.iter().all(has) {
@@ -274,19 +314,35 @@ fn check_scopes(
             ));
         };
         if owned_by_other(machine) {
-            return Some(verdict(false, Code::UserScopeMismatch, "user scope does not match (does not match associated machine owner)"));
+            return Some(verdict(
+                false,
+                Code::UserScopeMismatch,
+                "user scope does not match (does not match associated machine owner)",
+            ));
         }
         match status(policy, machine, now) {
             HeartbeatStatus::NotStarted if policy.require_heartbeat => {
-                return Some(verdict(false, Code::HeartbeatNotStarted, "machine heartbeat is required"));
+                return Some(verdict(
+                    false,
+                    Code::HeartbeatNotStarted,
+                    "machine heartbeat is required",
+                ));
             }
             HeartbeatStatus::Dead => {
-                return Some(verdict(false, Code::HeartbeatDead, "machine heartbeat is dead"));
+                return Some(verdict(
+                    false,
+                    Code::HeartbeatDead,
+                    "machine heartbeat is dead",
+                ));
             }
             _ => {}
         }
     } else if policy.require_machine_scope {
-        return Some(verdict(false, Code::MachineScopeRequired, "machine scope is required"));
+        return Some(verdict(
+            false,
+            Code::MachineScopeRequired,
+            "machine scope is required",
+        ));
     }
 
     let fingerprints: Option<Vec<&str>> = match (&scope.fingerprints, &scope.fingerprint) {
@@ -297,23 +353,35 @@ fn check_scopes(
     let mut fingerprint_machine = None;
     if let Some(fingerprints) = &fingerprints {
         if fingerprints.is_empty() || fingerprints.iter().all(|f| f.is_empty()) {
-            return Some(verdict(false, Code::FingerprintScopeEmpty, "fingerprint scope is empty"));
+            return Some(verdict(
+                false,
+                Code::FingerprintScopeEmpty,
+                "fingerprint scope is empty",
+            ));
         }
         if machines.is_empty() {
             return Some(no_machine(policy, Subject::Fingerprint));
         }
-        let matched: Vec<&MachineFacts> =
-            machines.iter().filter(|m| fingerprints.contains(&m.fingerprint.as_str())).collect();
+        let matched: Vec<&MachineFacts> = machines
+            .iter()
+            .filter(|m| fingerprints.contains(&m.fingerprint.as_str()))
+            .collect();
         let alive: Vec<&MachineFacts> = matched
             .iter()
             .copied()
             .filter(|m| status(policy, m, now) != HeartbeatStatus::Dead)
             .collect();
         if !matched.is_empty() && alive.is_empty() {
-            return Some(verdict(false, Code::HeartbeatDead, "machine heartbeat is dead"));
+            return Some(verdict(
+                false,
+                Code::HeartbeatDead,
+                "machine heartbeat is dead",
+            ));
         }
         let enough = if scope.fingerprints.is_some() {
-            policy.machine_matching.satisfied(alive.len(), fingerprints.len())
+            policy
+                .machine_matching
+                .satisfied(alive.len(), fingerprints.len())
         } else {
             !alive.is_empty()
         };
@@ -326,27 +394,55 @@ fn check_scopes(
             return Some(verdict(false, Code::FingerprintScopeMismatch, detail));
         }
         if alive.iter().any(|m| owned_by_other(m)) {
-            return Some(verdict(false, Code::UserScopeMismatch, "user scope does not match (does not match associated machine owners)"));
+            return Some(verdict(
+                false,
+                Code::UserScopeMismatch,
+                "user scope does not match (does not match associated machine owners)",
+            ));
         }
         if policy.require_heartbeat
-            && alive.iter().any(|m| status(policy, m, now) == HeartbeatStatus::NotStarted)
+            && alive
+                .iter()
+                .any(|m| status(policy, m, now) == HeartbeatStatus::NotStarted)
         {
-            return Some(verdict(false, Code::HeartbeatNotStarted, "machine heartbeat is required"));
+            return Some(verdict(
+                false,
+                Code::HeartbeatNotStarted,
+                "machine heartbeat is required",
+            ));
         }
         fingerprint_machine = alive.first().copied();
     } else if policy.require_fingerprint_scope {
-        return Some(verdict(false, Code::FingerprintScopeRequired, "fingerprint scope is required"));
+        return Some(verdict(
+            false,
+            Code::FingerprintScopeRequired,
+            "fingerprint scope is required",
+        ));
     }
 
     if let Some(components) = &scope.components {
         let Some(machine) = fingerprint_machine.filter(|_| scope.fingerprint.is_some()) else {
-            return Some(verdict(false, Code::FingerprintScopeRequired, "fingerprint scope is required when using the components scope"));
+            return Some(verdict(
+                false,
+                Code::FingerprintScopeRequired,
+                "fingerprint scope is required when using the components scope",
+            ));
         };
         if components.is_empty() {
-            return Some(verdict(false, Code::ComponentsScopeEmpty, "components scope is empty"));
+            return Some(verdict(
+                false,
+                Code::ComponentsScopeEmpty,
+                "components scope is empty",
+            ));
         }
-        let matched = components.iter().filter(|c| machine.components.contains(c)).count();
-        if !policy.component_matching.satisfied(matched, components.len()) {
+        let matched = components
+            .iter()
+            .filter(|c| machine.components.contains(c))
+            .count();
+        if !policy
+            .component_matching
+            .satisfied(matched, components.len())
+        {
             return Some(verdict(
                 false,
                 Code::ComponentsScopeMismatch,
@@ -354,19 +450,39 @@ fn check_scopes(
             ));
         }
     } else if policy.require_components_scope {
-        return Some(verdict(false, Code::ComponentsScopeRequired, "components scope is required"));
+        return Some(verdict(
+            false,
+            Code::ComponentsScopeRequired,
+            "components scope is required",
+        ));
     }
 
     // Releases are not stored yet, so no checksum or version can match.
     if scope.checksum.is_some() {
-        return Some(verdict(false, Code::ChecksumScopeMismatch, "checksum scope is not valid (does not match any accessible artifacts)"));
+        return Some(verdict(
+            false,
+            Code::ChecksumScopeMismatch,
+            "checksum scope is not valid (does not match any accessible artifacts)",
+        ));
     } else if policy.require_checksum_scope {
-        return Some(verdict(false, Code::ChecksumScopeRequired, "checksum scope is required"));
+        return Some(verdict(
+            false,
+            Code::ChecksumScopeRequired,
+            "checksum scope is required",
+        ));
     }
     if scope.version.is_some() {
-        return Some(verdict(false, Code::VersionScopeMismatch, "version scope is not valid (does not match any accessible releases)"));
+        return Some(verdict(
+            false,
+            Code::VersionScopeMismatch,
+            "version scope is not valid (does not match any accessible releases)",
+        ));
     } else if policy.require_version_scope {
-        return Some(verdict(false, Code::VersionScopeRequired, "version scope is required"));
+        return Some(verdict(
+            false,
+            Code::VersionScopeRequired,
+            "version scope is required",
+        ));
     }
     None
 }
@@ -384,7 +500,11 @@ fn check_limits(
     if let Some(max) = license.max_users {
         let count = license.users.len() as i64 + i64::from(license.owner.is_some());
         if count > max {
-            return verdict(overage.allows(count, max), Code::TooManyUsers, "has too many associated users");
+            return verdict(
+                overage.allows(count, max),
+                Code::TooManyUsers,
+                "has too many associated users",
+            );
         }
     }
     let expired_verdict = || {
@@ -395,7 +515,11 @@ fn check_limits(
         verdict(valid, Code::Expired, "is expired")
     };
     if !policy.strict {
-        return if expired { expired_verdict() } else { verdict(true, Code::Valid, "is valid") };
+        return if expired {
+            expired_verdict()
+        } else {
+            verdict(true, Code::Valid, "is valid")
+        };
     }
 
     let counted: Vec<&MachineFacts> = match (policy.machine_leasing, user_id) {
@@ -409,27 +533,62 @@ fn check_limits(
     let count = counted.len() as i64;
     if !policy.floating {
         if count == 0 {
-            return verdict(false, Code::NoMachine, "must have exactly 1 associated machine");
+            return verdict(
+                false,
+                Code::NoMachine,
+                "must have exactly 1 associated machine",
+            );
         }
         let max = license.max_machines.unwrap_or(1);
         if count > max {
-            return verdict(overage.allows(count, max), Code::TooManyMachines, "has too many associated machines");
+            return verdict(
+                overage.allows(count, max),
+                Code::TooManyMachines,
+                "has too many associated machines",
+            );
         }
     } else {
         if count == 0 {
-            return verdict(false, Code::NoMachines, "must have at least 1 associated machine");
+            return verdict(
+                false,
+                Code::NoMachines,
+                "must have at least 1 associated machine",
+            );
         }
         if let Some(max) = license.max_machines.filter(|max| count > *max) {
-            return verdict(overage.allows(count, max), Code::TooManyMachines, "has too many associated machines");
+            return verdict(
+                overage.allows(count, max),
+                Code::TooManyMachines,
+                "has too many associated machines",
+            );
         }
     }
     let sum = |f: fn(&MachineFacts) -> Option<i64>| {
-        snapshot.machines.iter().filter_map(f).fold(0i64, i64::saturating_add)
+        snapshot
+            .machines
+            .iter()
+            .filter_map(f)
+            .fold(0i64, i64::saturating_add)
     };
     let resource_checks: [(Option<i64>, i64, Code, &'static str); 3] = [
-        (license.max_cores, sum(|m| m.cores), Code::TooManyCores, "has too many associated machine cores"),
-        (license.max_memory, sum(|m| m.memory), Code::TooMuchMemory, "has too much associated machine memory"),
-        (license.max_disk, sum(|m| m.disk), Code::TooMuchDisk, "has too much associated machine disk"),
+        (
+            license.max_cores,
+            sum(|m| m.cores),
+            Code::TooManyCores,
+            "has too many associated machine cores",
+        ),
+        (
+            license.max_memory,
+            sum(|m| m.memory),
+            Code::TooMuchMemory,
+            "has too much associated machine memory",
+        ),
+        (
+            license.max_disk,
+            sum(|m| m.disk),
+            Code::TooMuchDisk,
+            "has too much associated machine disk",
+        ),
     ];
     for (max, total, code, detail) in resource_checks {
         if let Some(max) = max.filter(|max| total > *max) {
@@ -439,7 +598,11 @@ fn check_limits(
     if let Some(max) = license.max_processes {
         let processes = process_count(snapshot, scope, user_id);
         if processes > max {
-            return verdict(overage.allows(processes, max), Code::TooManyProcesses, "has too many associated processes");
+            return verdict(
+                overage.allows(processes, max),
+                Code::TooManyProcesses,
+                "has too many associated processes",
+            );
         }
     }
     if expired {

@@ -57,7 +57,10 @@ fn snapshot() -> Snapshot {
             id: "lic".into(),
             product_id: "prod".into(),
             policy_id: "pol".into(),
-            owner: Some(UserRef { id: "owner".into(), email: "owner@x.test".into() }),
+            owner: Some(UserRef {
+                id: "owner".into(),
+                email: "owner@x.test".into(),
+            }),
             owner_banned: false,
             users: vec![],
             suspended: false,
@@ -102,7 +105,16 @@ fn banned_suspended_expired_overdue_in_order() {
     s.license.suspended = false;
     s.license.expiry = Some(NOW - Duration::days(1));
     s.policy.expiration_strategy = ExpirationStrategy::RevokeAccess;
-    assert_eq!(code(&s, Scope { product: Some("other".into()), ..scope() }), (false, Code::Expired));
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                product: Some("other".into()),
+                ..scope()
+            }
+        ),
+        (false, Code::Expired)
+    );
     s.license.expiry = None;
     s.policy.require_check_in = true;
     s.license.next_check_in = Some(NOW - Duration::seconds(1));
@@ -126,10 +138,50 @@ fn expiration_strategies_decide_validity() {
 #[test]
 fn product_policy_and_user_scopes() {
     let mut s = snapshot();
-    assert_eq!(code(&s, Scope { product: Some("x".into()), ..scope() }).1, Code::ProductScopeMismatch);
-    assert_eq!(code(&s, Scope { policy: Some("x".into()), ..scope() }).1, Code::PolicyScopeMismatch);
-    assert_eq!(code(&s, Scope { user: Some("x".into()), ..scope() }).1, Code::UserScopeMismatch);
-    assert_eq!(code(&s, Scope { user: Some("OWNER@x.test".into()), ..scope() }).1, Code::Valid);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                product: Some("x".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::ProductScopeMismatch
+    );
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                policy: Some("x".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::PolicyScopeMismatch
+    );
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                user: Some("x".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::UserScopeMismatch
+    );
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                user: Some("OWNER@x.test".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::Valid
+    );
     s.policy.require_product_scope = true;
     assert_eq!(code(&s, scope()).1, Code::ProductScopeRequired);
     s.policy.require_product_scope = false;
@@ -143,52 +195,199 @@ fn product_policy_and_user_scopes() {
 #[test]
 fn entitlement_scope() {
     let s = snapshot();
-    assert_eq!(code(&s, Scope { entitlements: Some(vec![]), ..scope() }).1, Code::EntitlementsScopeEmpty);
-    assert_eq!(code(&s, Scope { entitlements: Some(vec!["PRO".into(), "X".into()]), ..scope() }).1, Code::EntitlementsMissing);
-    assert_eq!(code(&s, Scope { entitlements: Some(vec!["PRO".into()]), ..scope() }).1, Code::Valid);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                entitlements: Some(vec![]),
+                ..scope()
+            }
+        )
+        .1,
+        Code::EntitlementsScopeEmpty
+    );
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                entitlements: Some(vec!["PRO".into(), "X".into()]),
+                ..scope()
+            }
+        )
+        .1,
+        Code::EntitlementsMissing
+    );
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                entitlements: Some(vec!["PRO".into()]),
+                ..scope()
+            }
+        )
+        .1,
+        Code::Valid
+    );
 }
 
 #[test]
 fn machine_scope() {
     let mut s = snapshot();
-    assert_eq!(code(&s, Scope { machine: Some("nope".into()), ..scope() }).1, Code::MachineScopeMismatch);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                machine: Some("nope".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::MachineScopeMismatch
+    );
     s.policy.require_machine_scope = true;
     assert_eq!(code(&s, scope()).1, Code::MachineScopeRequired);
     s.policy.require_heartbeat = true;
-    assert_eq!(code(&s, Scope { machine: Some("m1".into()), ..scope() }).1, Code::HeartbeatNotStarted);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                machine: Some("m1".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::HeartbeatNotStarted
+    );
     s.machines[0].last_heartbeat = Some(NOW - Duration::hours(1));
-    assert_eq!(code(&s, Scope { machine: Some("m1".into()), ..scope() }).1, Code::HeartbeatDead);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                machine: Some("m1".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::HeartbeatDead
+    );
     s.machines.clear();
-    assert_eq!(code(&s, Scope { machine: Some("m1".into()), ..scope() }).1, Code::NoMachines);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                machine: Some("m1".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::NoMachines
+    );
     s.policy.floating = false;
-    assert_eq!(code(&s, Scope { machine: Some("m1".into()), ..scope() }).1, Code::NoMachine);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                machine: Some("m1".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::NoMachine
+    );
 }
 
 #[test]
 fn fingerprint_scope() {
     let mut s = snapshot();
-    assert_eq!(code(&s, Scope { fingerprint: Some("fp1".into()), ..scope() }).1, Code::Valid);
-    assert_eq!(code(&s, Scope { fingerprint: Some(String::new()), ..scope() }).1, Code::FingerprintScopeEmpty);
-    assert_eq!(code(&s, Scope { fingerprint: Some("other".into()), ..scope() }).1, Code::FingerprintScopeMismatch);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                fingerprint: Some("fp1".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::Valid
+    );
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                fingerprint: Some(String::new()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::FingerprintScopeEmpty
+    );
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                fingerprint: Some("other".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::FingerprintScopeMismatch
+    );
     s.machines[0].owner_id = Some("someone".into());
-    let with_user = Scope { fingerprint: Some("fp1".into()), user: Some("owner".into()), ..scope() };
+    let with_user = Scope {
+        fingerprint: Some("fp1".into()),
+        user: Some("owner".into()),
+        ..scope()
+    };
     assert_eq!(code(&s, with_user).1, Code::UserScopeMismatch);
     s.machines[0].owner_id = None;
     s.policy.require_fingerprint_scope = true;
     assert_eq!(code(&s, scope()).1, Code::FingerprintScopeRequired);
     s.policy.require_heartbeat = true;
-    assert_eq!(code(&s, Scope { fingerprint: Some("fp1".into()), ..scope() }).1, Code::HeartbeatNotStarted);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                fingerprint: Some("fp1".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::HeartbeatNotStarted
+    );
     s.machines[0].last_heartbeat = Some(NOW - Duration::hours(2));
-    assert_eq!(code(&s, Scope { fingerprint: Some("fp1".into()), ..scope() }).1, Code::HeartbeatDead);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                fingerprint: Some("fp1".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::HeartbeatDead
+    );
     s.machines.clear();
-    assert_eq!(code(&s, Scope { fingerprint: Some("fp1".into()), ..scope() }).1, Code::NoMachines);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                fingerprint: Some("fp1".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::NoMachines
+    );
 }
 
 #[test]
 fn multiple_fingerprints_use_the_matching_strategy() {
     let mut s = snapshot();
     s.machines.push(machine("m2", "fp2"));
-    let three = || Scope { fingerprints: Some(vec!["fp1".into(), "fp2".into(), "fp3".into()]), ..scope() };
+    let three = || Scope {
+        fingerprints: Some(vec!["fp1".into(), "fp2".into(), "fp3".into()]),
+        ..scope()
+    };
     s.policy.machine_matching = MatchingStrategy::MatchAll;
     assert_eq!(code(&s, three()).1, Code::FingerprintScopeMismatch);
     s.policy.machine_matching = MatchingStrategy::MatchMost;
@@ -207,11 +406,29 @@ fn components_scope_matches_most() {
         ..scope()
     };
     assert_eq!(code(&s, swapped_disk).1, Code::Valid);
-    let all_new = Scope { fingerprint: Some("fp1".into()), components: Some(vec!["a".into(), "b".into()]), ..scope() };
+    let all_new = Scope {
+        fingerprint: Some("fp1".into()),
+        components: Some(vec!["a".into(), "b".into()]),
+        ..scope()
+    };
     assert_eq!(code(&s, all_new).1, Code::ComponentsScopeMismatch);
-    let empty = Scope { fingerprint: Some("fp1".into()), components: Some(vec![]), ..scope() };
+    let empty = Scope {
+        fingerprint: Some("fp1".into()),
+        components: Some(vec![]),
+        ..scope()
+    };
     assert_eq!(code(&s, empty).1, Code::ComponentsScopeEmpty);
-    assert_eq!(code(&s, Scope { components: Some(vec!["cpu".into()]), ..scope() }).1, Code::FingerprintScopeRequired);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                components: Some(vec!["cpu".into()]),
+                ..scope()
+            }
+        )
+        .1,
+        Code::FingerprintScopeRequired
+    );
     s.policy.require_components_scope = true;
     assert_eq!(code(&s, scope()).1, Code::ComponentsScopeRequired);
 }
@@ -219,8 +436,28 @@ fn components_scope_matches_most() {
 #[test]
 fn checksum_and_version_scopes() {
     let mut s = snapshot();
-    assert_eq!(code(&s, Scope { checksum: Some("abc".into()), ..scope() }).1, Code::ChecksumScopeMismatch);
-    assert_eq!(code(&s, Scope { version: Some("1.0.0".into()), ..scope() }).1, Code::VersionScopeMismatch);
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                checksum: Some("abc".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::ChecksumScopeMismatch
+    );
+    assert_eq!(
+        code(
+            &s,
+            Scope {
+                version: Some("1.0.0".into()),
+                ..scope()
+            }
+        )
+        .1,
+        Code::VersionScopeMismatch
+    );
     s.policy.require_checksum_scope = true;
     assert_eq!(code(&s, scope()).1, Code::ChecksumScopeRequired);
     s.policy.require_checksum_scope = false;
@@ -232,7 +469,10 @@ fn checksum_and_version_scopes() {
 fn users_limit_with_overage() {
     let mut s = snapshot();
     s.license.max_users = Some(1);
-    s.license.users = vec![UserRef { id: "u2".into(), email: "u2@x.test".into() }];
+    s.license.users = vec![UserRef {
+        id: "u2".into(),
+        email: "u2@x.test".into(),
+    }];
     assert_eq!(code(&s, scope()), (false, Code::TooManyUsers));
     s.policy.overage = OverageStrategy::Allow2x;
     assert_eq!(code(&s, scope()), (true, Code::TooManyUsers));

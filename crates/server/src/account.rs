@@ -7,8 +7,8 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::request::Parts;
 use axum::http::Uri;
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use latchkey_store::accounts::AccountRow;
@@ -38,7 +38,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Account {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts.extensions.get::<Account>().cloned().ok_or_else(ApiError::route_not_found)
+        parts
+            .extensions
+            .get::<Account>()
+            .cloned()
+            .ok_or_else(ApiError::route_not_found)
     }
 }
 
@@ -52,7 +56,11 @@ fn split(path: &str) -> Option<(&str, String)> {
     if account.is_empty() {
         return None;
     }
-    let rewritten = if tail.is_empty() || tail == "/" { "/v1/account".to_owned() } else { format!("/v1{tail}") };
+    let rewritten = if tail.is_empty() || tail == "/" {
+        "/v1/account".to_owned()
+    } else {
+        format!("/v1{tail}")
+    };
     Some((account, rewritten))
 }
 
@@ -82,7 +90,11 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
         };
         match with_query.parse::<Uri>() {
             Ok(uri) => *request.uri_mut() = uri,
-            Err(_) => return ApiError::bad_request("The request URI is invalid").code("URI_INVALID").into_response(),
+            Err(_) => {
+                return ApiError::bad_request("The request URI is invalid")
+                    .code("URI_INVALID")
+                    .into_response();
+            }
         }
     }
     request.extensions_mut().insert(Account(account));
@@ -95,8 +107,14 @@ mod tests {
 
     #[test]
     fn splits_account_paths() {
-        assert_eq!(split("/v1/accounts/acme/licenses"), Some(("acme", "/v1/licenses".to_owned())));
-        assert_eq!(split("/v1/accounts/acme"), Some(("acme", "/v1/account".to_owned())));
+        assert_eq!(
+            split("/v1/accounts/acme/licenses"),
+            Some(("acme", "/v1/licenses".to_owned()))
+        );
+        assert_eq!(
+            split("/v1/accounts/acme"),
+            Some(("acme", "/v1/account".to_owned()))
+        );
         assert_eq!(split("/v1/licenses"), None);
     }
 }

@@ -12,13 +12,13 @@ use axum::http::request::Parts;
 use base64::Engine;
 use latchkey_core::policy::ExpirationStrategy;
 use latchkey_core::roles::Role;
+use latchkey_proto::time_format::to_millis;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::policies::PolicyRow;
 use latchkey_store::products::ProductRow;
 use latchkey_store::tokens::TokenRow;
 use latchkey_store::users::UserRow;
 use latchkey_store::{crud, licenses, policies, products, tokens, users};
-use latchkey_proto::time_format::to_millis;
 
 /// Who is calling.
 #[derive(Debug, Clone)]
@@ -56,18 +56,29 @@ pub fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
     if let Some(value) = parts.headers.get(AUTHORIZATION) {
         let value = value
             .to_str()
-            .map_err(|_| ApiError::unauthorized("TOKEN_FORMAT_INVALID", "The authorization header is malformed"))?
+            .map_err(|_| {
+                ApiError::unauthorized(
+                    "TOKEN_FORMAT_INVALID",
+                    "The authorization header is malformed",
+                )
+            })?
             .trim();
         let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
         let rest = rest.trim();
         if rest.is_empty() {
-            return Err(ApiError::unauthorized("TOKEN_MISSING", "An authentication token is required"));
+            return Err(ApiError::unauthorized(
+                "TOKEN_MISSING",
+                "An authentication token is required",
+            ));
         }
         return match scheme.to_ascii_lowercase().as_str() {
             "bearer" | "token" => Ok(Some(Credential::Token(rest.to_owned()))),
             "license" => Ok(Some(Credential::LicenseKey(rest.to_owned()))),
             "basic" => basic(rest).map(Some),
-            _ => Err(ApiError::unauthorized("TOKEN_FORMAT_INVALID", "The authorization scheme is not supported")),
+            _ => Err(ApiError::unauthorized(
+                "TOKEN_FORMAT_INVALID",
+                "The authorization scheme is not supported",
+            )),
         };
     }
     let query = parts.uri.query().unwrap_or("");
@@ -83,8 +94,15 @@ pub fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
 }
 
 fn basic(encoded: &str) -> ApiResult<Credential> {
-    let malformed = || ApiError::unauthorized("TOKEN_FORMAT_INVALID", "The basic authorization credentials are malformed");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| malformed())?;
+    let malformed = || {
+        ApiError::unauthorized(
+            "TOKEN_FORMAT_INVALID",
+            "The basic authorization credentials are malformed",
+        )
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| malformed())?;
     let text = String::from_utf8(bytes).map_err(|_| malformed())?;
     let (user, pass) = text.split_once(':').unwrap_or((text.as_str(), ""));
     Ok(match user {
@@ -96,7 +114,11 @@ fn basic(encoded: &str) -> ApiResult<Credential> {
 }
 
 /// Resolves a token to its principal.
-pub async fn authenticate_token(state: &AppState, account: &Account, raw: &str) -> ApiResult<Principal> {
+pub async fn authenticate_token(
+    state: &AppState,
+    account: &Account,
+    raw: &str,
+) -> ApiResult<Principal> {
     if latchkey_core::tokens::looks_like_uuid(raw) {
         return Err(ApiError::unauthorized(
             "TOKEN_FORMAT_INVALID",
@@ -113,9 +135,15 @@ pub async fn authenticate_token(state: &AppState, account: &Account, raw: &str) 
     let invalid = || ApiError::unauthorized("TOKEN_INVALID", "Token is invalid");
     let bearer = match token.bearer_type.as_str() {
         "users" => {
-            let user: UserRow = crud::find(&state.db, users::TABLE, users::COLUMNS, account.id(), &token.bearer_id)
-                .await?
-                .ok_or_else(invalid)?;
+            let user: UserRow = crud::find(
+                &state.db,
+                users::TABLE,
+                users::COLUMNS,
+                account.id(),
+                &token.bearer_id,
+            )
+            .await?
+            .ok_or_else(invalid)?;
             if user.banned_at.is_some() {
                 return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
             }
@@ -123,40 +151,72 @@ pub async fn authenticate_token(state: &AppState, account: &Account, raw: &str) 
             Bearer::User(Box::new(user), role)
         }
         "products" => {
-            let product: ProductRow =
-                crud::find(&state.db, products::TABLE, products::COLUMNS, account.id(), &token.bearer_id)
-                    .await?
-                    .ok_or_else(invalid)?;
+            let product: ProductRow = crud::find(
+                &state.db,
+                products::TABLE,
+                products::COLUMNS,
+                account.id(),
+                &token.bearer_id,
+            )
+            .await?
+            .ok_or_else(invalid)?;
             Bearer::Product(Box::new(product))
         }
         "licenses" => {
-            let license: LicenseRow =
-                crud::find(&state.db, licenses::TABLE, licenses::COLUMNS, account.id(), &token.bearer_id)
-                    .await?
-                    .ok_or_else(invalid)?;
+            let license: LicenseRow = crud::find(
+                &state.db,
+                licenses::TABLE,
+                licenses::COLUMNS,
+                account.id(),
+                &token.bearer_id,
+            )
+            .await?
+            .ok_or_else(invalid)?;
             let policy = load_policy(state, &license).await?;
             if !policy.authentication().allows_token() {
-                return Err(ApiError::forbidden("token authentication is not allowed by policy").code("TOKEN_NOT_ALLOWED"));
+                return Err(
+                    ApiError::forbidden("token authentication is not allowed by policy")
+                        .code("TOKEN_NOT_ALLOWED"),
+                );
             }
             check_license_usable(state, &license, &policy).await?;
             Bearer::License(Box::new(license), Box::new(policy))
         }
         _ => return Err(invalid()),
     };
-    Ok(Principal { bearer, token: Some(token) })
+    Ok(Principal {
+        bearer,
+        token: Some(token),
+    })
 }
 
 async fn load_policy(state: &AppState, license: &LicenseRow) -> ApiResult<PolicyRow> {
-    crud::find(&state.db, policies::TABLE, policies::COLUMNS, &license.account_id, &license.policy_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("license without policy"))
+    crud::find(
+        &state.db,
+        policies::TABLE,
+        policies::COLUMNS,
+        &license.account_id,
+        &license.policy_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::internal("license without policy"))
 }
 
 /// A license may act as a bearer only when not banned, suspended or revoked-expired.
-async fn check_license_usable(state: &AppState, license: &LicenseRow, policy: &PolicyRow) -> ApiResult<()> {
+async fn check_license_usable(
+    state: &AppState,
+    license: &LicenseRow,
+    policy: &PolicyRow,
+) -> ApiResult<()> {
     if let Some(owner_id) = &license.owner_id {
-        let owner: Option<UserRow> =
-            crud::find(&state.db, users::TABLE, users::COLUMNS, &license.account_id, owner_id).await?;
+        let owner: Option<UserRow> = crud::find(
+            &state.db,
+            users::TABLE,
+            users::COLUMNS,
+            &license.account_id,
+            owner_id,
+        )
+        .await?;
         if owner.is_some_and(|o| o.banned_at.is_some()) {
             return Err(ApiError::forbidden("license is banned").code("LICENSE_BANNED"));
         }
@@ -172,7 +232,11 @@ async fn check_license_usable(state: &AppState, license: &LicenseRow, policy: &P
 }
 
 /// Resolves a license key to its principal (`Authorization: License …`).
-pub async fn authenticate_license_key(state: &AppState, account: &Account, key: &str) -> ApiResult<Principal> {
+pub async fn authenticate_license_key(
+    state: &AppState,
+    account: &Account,
+    key: &str,
+) -> ApiResult<Principal> {
     let found = latchkey_store::db::sql(format!(
         "SELECT {} FROM licenses WHERE account_id = $1 AND key = $2",
         licenses::COLUMNS
@@ -180,14 +244,23 @@ pub async fn authenticate_license_key(state: &AppState, account: &Account, key: 
     .bind(account.id())
     .bind(key);
     let Some(license) = state.db.fetch_optional::<LicenseRow>(found).await? else {
-        return Err(ApiError::unauthorized("LICENSE_INVALID", "License key is invalid"));
+        return Err(ApiError::unauthorized(
+            "LICENSE_INVALID",
+            "License key is invalid",
+        ));
     };
     let policy = load_policy(state, &license).await?;
     if !policy.authentication().allows_license_key() {
-        return Err(ApiError::forbidden("license key authentication is not allowed by policy").code("LICENSE_NOT_ALLOWED"));
+        return Err(
+            ApiError::forbidden("license key authentication is not allowed by policy")
+                .code("LICENSE_NOT_ALLOWED"),
+        );
     }
     check_license_usable(state, &license, &policy).await?;
-    Ok(Principal { bearer: Bearer::License(Box::new(license), Box::new(policy)), token: None })
+    Ok(Principal {
+        bearer: Bearer::License(Box::new(license), Box::new(policy)),
+        token: None,
+    })
 }
 
 /// The optional caller of a request.
@@ -226,7 +299,10 @@ impl FromRequestParts<AppState> for Authed {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         match Auth::from_request_parts(parts, state).await?.0 {
             Some(principal) => Ok(Authed(principal)),
-            None => Err(ApiError::unauthorized("TOKEN_MISSING", "An authentication token is required")),
+            None => Err(ApiError::unauthorized(
+                "TOKEN_MISSING",
+                "An authentication token is required",
+            )),
         }
     }
 }
@@ -247,12 +323,18 @@ impl Principal {
 
     /// Admin, developer or sales agent: may create licenses, machines, policies.
     pub fn is_sales_or_above(&self) -> bool {
-        matches!(self.role(), Some(Role::Admin | Role::Developer | Role::SalesAgent))
+        matches!(
+            self.role(),
+            Some(Role::Admin | Role::Developer | Role::SalesAgent)
+        )
     }
 
     /// … or support agent: may update licenses and machines.
     pub fn is_support_or_above(&self) -> bool {
-        matches!(self.role(), Some(Role::Admin | Role::Developer | Role::SalesAgent | Role::SupportAgent))
+        matches!(
+            self.role(),
+            Some(Role::Admin | Role::Developer | Role::SalesAgent | Role::SupportAgent)
+        )
     }
 
     /// Any staff role, read-only included: may read everything.

@@ -51,13 +51,20 @@ pub struct Created {
 fn valid_slug(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= 255
-        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
         && uuid::Uuid::parse_str(slug).is_err()
 }
 
 /// Creates an account with fresh Ed25519, ECDSA P-256 and RSA-2048 keys (private
 /// halves sealed with `secret`) and its first admin user, in one transaction.
-pub async fn create_account(db: &Db, secret: &SecretKey, now_ms: i64, new: NewAccount) -> Result<Created, BootstrapError> {
+pub async fn create_account(
+    db: &Db,
+    secret: &SecretKey,
+    now_ms: i64,
+    new: NewAccount,
+) -> Result<Created, BootstrapError> {
     if !valid_slug(&new.slug) {
         return Err(BootstrapError::Invalid(format!(
             "invalid account slug '{}': use lowercase letters, digits, '-' and '_'",
@@ -66,10 +73,15 @@ pub async fn create_account(db: &Db, secret: &SecretKey, now_ms: i64, new: NewAc
     }
     let email = new.email.trim().to_lowercase();
     if !email.contains('@') {
-        return Err(BootstrapError::Invalid(format!("invalid admin email '{}'", new.email)));
+        return Err(BootstrapError::Invalid(format!(
+            "invalid admin email '{}'",
+            new.email
+        )));
     }
     if !(6..=72).contains(&new.password.len()) {
-        return Err(BootstrapError::Invalid("the admin password must be 6 to 72 bytes long".into()));
+        return Err(BootstrapError::Invalid(
+            "the admin password must be 6 to 72 bytes long".into(),
+        ));
     }
     if accounts::find(db, &new.slug).await?.is_some() {
         return Err(BootstrapError::SlugTaken(new.slug));
@@ -83,7 +95,9 @@ pub async fn create_account(db: &Db, secret: &SecretKey, now_ms: i64, new: NewAc
     .await
     .map_err(|e| BootstrapError::Crypto(e.to_string()))?
     .map_err(BootstrapError::Crypto)?;
-    let seal = |der: &[u8]| sealed::seal(secret.bytes(), der).map_err(|e| BootstrapError::Crypto(e.to_string()));
+    let seal = |der: &[u8]| {
+        sealed::seal(secret.bytes(), der).map_err(|e| BootstrapError::Crypto(e.to_string()))
+    };
     let public = keys.public_key_forms().clone();
     let account = AccountRow {
         id: new_id(),
@@ -124,7 +138,12 @@ pub async fn create_account(db: &Db, secret: &SecretKey, now_ms: i64, new: NewAc
 }
 
 /// Mints an admin token for `admin` and returns the raw value (shown once).
-pub async fn issue_admin_token(db: &Db, secret: &SecretKey, now_ms: i64, admin: &UserRow) -> Result<String, StoreError> {
+pub async fn issue_admin_token(
+    db: &Db,
+    secret: &SecretKey,
+    now_ms: i64,
+    admin: &UserRow,
+) -> Result<String, StoreError> {
     let raw = tokens::generate(TokenKind::Admin);
     let row = TokenRow {
         id: new_id(),

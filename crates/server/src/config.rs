@@ -44,7 +44,10 @@ impl std::fmt::Debug for Config {
             .field("database_url", &url)
             .field("account", &self.account)
             .field("admin_email", &self.admin_email)
-            .field("admin_password", &self.admin_password.as_ref().map(|_| "<redacted>"))
+            .field(
+                "admin_password",
+                &self.admin_password.as_ref().map(|_| "<redacted>"),
+            )
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }

@@ -36,7 +36,13 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, title, detail: detail.into(), code: None, source: None }
+        Self {
+            status,
+            title,
+            detail: detail.into(),
+            code: None,
+            source: None,
+        }
     }
 
     /// Adds a code.
@@ -84,8 +90,12 @@ impl ApiError {
 
     /// 404 for a model and the id the client asked for.
     pub fn not_found(model: &str, id: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Not found", format!("The requested {model} '{id}' was not found"))
-            .code("NOT_FOUND")
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("The requested {model} '{id}' was not found"),
+        )
+        .code("NOT_FOUND")
     }
 
     /// 404 for an unknown route.
@@ -96,8 +106,12 @@ impl ApiError {
 
     /// 405.
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "Not supported", "The requested HTTP method is not supported for this endpoint")
-            .code("HTTP_METHOD_INVALID")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Not supported",
+            "The requested HTTP method is not supported for this endpoint",
+        )
+        .code("HTTP_METHOD_INVALID")
     }
 
     /// 409 Conflict.
@@ -107,25 +121,42 @@ impl ApiError {
 
     /// 422 Unprocessable resource.
     pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "Unprocessable resource", detail).code(code)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Unprocessable resource",
+            detail,
+        )
+        .code(code)
     }
 
     /// 413.
     pub fn too_large() -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "Request entity too large", "The request body is too large")
-            .code("REQUEST_TOO_LARGE")
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request entity too large",
+            "The request body is too large",
+        )
+        .code("REQUEST_TOO_LARGE")
     }
 
     /// 500; the cause is logged, never sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error", "Looks like something went wrong! Our engineers have been notified.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal server error",
+            "Looks like something went wrong! Our engineers have been notified.",
+        )
     }
 
     /// 503 (database unavailable or overloaded).
     pub fn unavailable(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "service unavailable");
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "Service unavailable", "The service is temporarily unavailable, please try again")
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            "The service is temporarily unavailable, please try again",
+        )
     }
 
     /// The JSON:API error object.
@@ -151,9 +182,9 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%detail, "unique constraint conflict");
                 ApiError::conflict("Conflict (a concurrent request changed this resource)")
             }
-            StoreError::Database(sqlx_error @ (SqlxError::PoolTimedOut | SqlxError::PoolClosed)) => {
-                ApiError::unavailable(sqlx_error)
-            }
+            StoreError::Database(
+                sqlx_error @ (SqlxError::PoolTimedOut | SqlxError::PoolClosed),
+            ) => ApiError::unavailable(sqlx_error),
             other => ApiError::internal(other),
         }
     }
@@ -163,16 +194,21 @@ use latchkey_store::sqlx_error as SqlxError;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let document = ErrorDocument { meta: None, errors: vec![self.to_object()] };
+        let document = ErrorDocument {
+            meta: None,
+            errors: vec![self.to_object()],
+        };
         let body = serde_json::to_vec(&document).unwrap_or_default();
         let mut response = (self.status, body).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(latchkey_proto::jsonapi::MEDIA_TYPE));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(latchkey_proto::jsonapi::MEDIA_TYPE),
+        );
         if self.status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"keygen\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"keygen\""),
+            );
         }
         response
     }

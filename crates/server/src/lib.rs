@@ -28,16 +28,25 @@ pub fn router(state: AppState) -> Router {
     api::v1::routes::routes()
         .fallback(middleware::fallback)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::negotiate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::negotiate,
+        ))
         .with_state(state)
 }
 
 /// Serves until `shutdown` resolves; in-flight requests finish first.
-pub async fn serve(listener: TcpListener, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     use tower::Layer;
     let app = router(state.clone());
     // Account resolution rewrites the path, so it must run before routing.
     let app = axum::middleware::from_fn_with_state(state, account::resolve).layer(app);
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-    axum::serve(listener, service).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

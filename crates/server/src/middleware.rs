@@ -20,7 +20,12 @@ const ACCEPTED: &[&str] = &[
 
 fn acceptable(accept: &str) -> bool {
     accept.split(',').any(|part| {
-        let media = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let media = part
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         media.is_empty() || ACCEPTED.contains(&media.as_str())
     })
 }
@@ -28,7 +33,11 @@ fn acceptable(accept: &str) -> bool {
 /// Rejects unsupported `Accept` headers, answers `application/json` to clients that
 /// prefer it, and adds Keygen's standard headers.
 pub async fn negotiate(State(_state): State<AppState>, request: Request, next: Next) -> Response {
-    let accept = request.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if let Some(accept) = &accept {
         if !acceptable(accept) {
             return ApiError::bad_request(format!("The content type of the request is not acceptable (unsupported Accept header '{accept}')"))
@@ -38,16 +47,26 @@ pub async fn negotiate(State(_state): State<AppState>, request: Request, next: N
         }
     }
     let wants_plain_json = accept.as_deref().is_some_and(|a| {
-        a.split(',').next().is_some_and(|first| first.trim().starts_with("application/json"))
+        a.split(',')
+            .next()
+            .is_some_and(|first| first.trim().starts_with("application/json"))
     });
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if wants_plain_json
-        && headers.get(header::CONTENT_TYPE).is_some_and(|ct| ct == latchkey_proto::jsonapi::MEDIA_TYPE)
+        && headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|ct| ct == latchkey_proto::jsonapi::MEDIA_TYPE)
     {
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-transform, no-store, max-age=0"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-transform, no-store, max-age=0"),
+    );
     headers.insert("keygen-version", HeaderValue::from_static("1.8"));
     headers.insert("keygen-edition", HeaderValue::from_static("CE"));
     response

@@ -41,7 +41,14 @@ impl AppState {
     /// Builds the state.
     pub fn new(db: Db, clock: SharedClock, secret: SecretKey, config: Config) -> Self {
         let toucher = Toucher::spawn(db.clone());
-        Self(Arc::new(Inner { db, clock, secret, config, accounts: RwLock::new(HashMap::new()), toucher }))
+        Self(Arc::new(Inner {
+            db,
+            clock,
+            secret,
+            config,
+            accounts: RwLock::new(HashMap::new()),
+            toucher,
+        }))
     }
 
     /// Now, from the injected clock.
@@ -55,7 +62,10 @@ impl AppState {
     }
 
     /// Resolves an account by id or slug, through the cache.
-    pub async fn account(&self, id_or_slug: &str) -> Result<Option<Arc<AccountRow>>, latchkey_store::StoreError> {
+    pub async fn account(
+        &self,
+        id_or_slug: &str,
+    ) -> Result<Option<Arc<AccountRow>>, latchkey_store::StoreError> {
         if let Ok(cache) = self.accounts.read() {
             if let Some(account) = cache.get(id_or_slug) {
                 return Ok(Some(account.clone()));
@@ -73,7 +83,9 @@ impl AppState {
     }
 
     /// The account served on account-less `/v1/…` routes: `LATCHKEY_ACCOUNT`, else the first.
-    pub async fn default_account(&self) -> Result<Option<Arc<AccountRow>>, latchkey_store::StoreError> {
+    pub async fn default_account(
+        &self,
+    ) -> Result<Option<Arc<AccountRow>>, latchkey_store::StoreError> {
         if let Some(account) = &self.config.account {
             return self.account(account).await;
         }

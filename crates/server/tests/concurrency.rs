@@ -6,7 +6,9 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_activations_never_exceed_max_machines() -> anyhow::Result<()> {
     let server = std::sync::Arc::new(TestServer::start().await?);
-    let license = server.license_with_policy(json!({"floating": true, "maxMachines": 6})).await?;
+    let license = server
+        .license_with_policy(json!({"floating": true, "maxMachines": 6}))
+        .await?;
     let id = license["id"].as_str().unwrap().to_owned();
     // One slot taken: five are free.
     assert_eq!(server.activate(&id, "existing").await?.status, 201);
@@ -15,7 +17,9 @@ async fn racing_activations_never_exceed_max_machines() -> anyhow::Result<()> {
     for n in 0..40 {
         let server = server.clone();
         let id = id.clone();
-        tasks.push(tokio::spawn(async move { server.activate(&id, &format!("racer-{n}")).await }));
+        tasks.push(tokio::spawn(async move {
+            server.activate(&id, &format!("racer-{n}")).await
+        }));
     }
     let mut created = 0;
     let mut refused = 0;
@@ -32,7 +36,9 @@ async fn racing_activations_never_exceed_max_machines() -> anyhow::Result<()> {
     }
     assert_eq!(created, 5);
     assert_eq!(refused, 35);
-    let listed = server.admin("GET", &format!("/v1/machines?license={id}&limit=100"), None).await?;
+    let listed = server
+        .admin("GET", &format!("/v1/machines?license={id}&limit=100"), None)
+        .await?;
     assert_eq!(listed.body["data"].as_array().unwrap().len(), 6);
     Ok(())
 }
@@ -40,19 +46,27 @@ async fn racing_activations_never_exceed_max_machines() -> anyhow::Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn racing_activations_of_one_fingerprint_create_one_machine() -> anyhow::Result<()> {
     let server = std::sync::Arc::new(TestServer::start().await?);
-    let license = server.license_with_policy(json!({"floating": true})).await?;
+    let license = server
+        .license_with_policy(json!({"floating": true}))
+        .await?;
     let id = license["id"].as_str().unwrap().to_owned();
     let mut tasks = Vec::new();
     for _ in 0..16 {
         let server = server.clone();
         let id = id.clone();
-        tasks.push(tokio::spawn(async move { server.activate(&id, "same-device").await }));
+        tasks.push(tokio::spawn(async move {
+            server.activate(&id, "same-device").await
+        }));
     }
     let mut statuses = Vec::new();
     for task in tasks {
         statuses.push(task.await??.status);
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
     assert!(statuses.iter().all(|s| *s == 201 || *s == 422));
     Ok(())
 }

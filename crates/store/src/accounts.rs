@@ -24,13 +24,18 @@ crate::table!(
 /// Finds by UUID or slug.
 pub async fn find(db: &Db, id_or_slug: &str) -> Result<Option<AccountRow>> {
     db.fetch_optional(
-        sql(format!("SELECT {COLUMNS} FROM accounts WHERE id = $1 OR slug = $1 ORDER BY created_at LIMIT 1"))
-            .bind(id_or_slug),
+        sql(format!(
+            "SELECT {COLUMNS} FROM accounts WHERE id = $1 OR slug = $1 ORDER BY created_at LIMIT 1"
+        ))
+        .bind(id_or_slug),
     )
     .await
 }
 
 /// The oldest account (the default for account-less `/v1/…` routes).
 pub async fn first(db: &Db) -> Result<Option<AccountRow>> {
-    db.fetch_optional(sql(format!("SELECT {COLUMNS} FROM accounts ORDER BY created_at, id LIMIT 1"))).await
+    db.fetch_optional(sql(format!(
+        "SELECT {COLUMNS} FROM accounts ORDER BY created_at, id LIMIT 1"
+    )))
+    .await
 }

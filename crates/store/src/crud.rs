@@ -16,7 +16,10 @@ pub struct Filter {
 impl Filter {
     /// `clause` contains one `{}` per argument, in order.
     pub fn new(clause: impl Into<String>, args: Vec<Arg>) -> Self {
-        Self { clause: clause.into(), args }
+        Self {
+            clause: clause.into(),
+            args,
+        }
     }
 
     /// `column = value`.
@@ -27,27 +30,46 @@ impl Filter {
 
 fn push_filters(mut q: Sql, filters: Vec<Filter>) -> Sql {
     for filter in filters {
-        q = q.push(" AND (").push_clause(&filter.clause, filter.args).push(")");
+        q = q
+            .push(" AND (")
+            .push_clause(&filter.clause, filter.args)
+            .push(")");
     }
     q
 }
 
 /// `SELECT columns FROM table WHERE account_id = $1 AND id = $2`.
-pub async fn find<R: Row>(db: &Db, table: &str, columns: &str, account: &str, id: &str) -> Result<Option<R>> {
+pub async fn find<R: Row>(
+    db: &Db,
+    table: &str,
+    columns: &str,
+    account: &str,
+    id: &str,
+) -> Result<Option<R>> {
     db.fetch_optional(
-        sql(format!("SELECT {columns} FROM {table} WHERE account_id = $1 AND id = $2"))
-            .bind(account)
-            .bind(id),
+        sql(format!(
+            "SELECT {columns} FROM {table} WHERE account_id = $1 AND id = $2"
+        ))
+        .bind(account)
+        .bind(id),
     )
     .await
 }
 
 /// Same as [`find`] inside a transaction.
-pub async fn find_tx<R: Row>(tx: &mut Tx, table: &str, columns: &str, account: &str, id: &str) -> Result<Option<R>> {
+pub async fn find_tx<R: Row>(
+    tx: &mut Tx,
+    table: &str,
+    columns: &str,
+    account: &str,
+    id: &str,
+) -> Result<Option<R>> {
     tx.fetch_optional(
-        sql(format!("SELECT {columns} FROM {table} WHERE account_id = $1 AND id = $2"))
-            .bind(account)
-            .bind(id),
+        sql(format!(
+            "SELECT {columns} FROM {table} WHERE account_id = $1 AND id = $2"
+        ))
+        .bind(account)
+        .bind(id),
     )
     .await
 }
@@ -63,13 +85,20 @@ pub async fn list<R: Row>(
     page: &Page,
     order: Order,
 ) -> Result<(Vec<R>, Option<i64>)> {
-    let base = sql(format!("SELECT {columns} FROM {table} WHERE account_id = $1")).bind(account);
+    let base = sql(format!(
+        "SELECT {columns} FROM {table} WHERE account_id = $1"
+    ))
+    .bind(account);
     let mut q = push_filters(base, filters.clone());
     let (cmp, dir) = match order {
         Order::Desc => ("<", "DESC"),
         Order::Asc => (">", "ASC"),
     };
-    if let Page::Cursor { after: Some(cursor), .. } = page {
+    if let Page::Cursor {
+        after: Some(cursor),
+        ..
+    } = page
+    {
         q = q.push_bind(
             &format!(
                 " AND (created_at, id) {cmp} (SELECT created_at, id FROM {table} WHERE account_id = $1 AND id = {{}})"
@@ -84,7 +113,10 @@ pub async fn list<R: Row>(
     }
     let rows = db.fetch_all::<R>(q).await?;
     let count = if matches!(page, Page::Offset { .. }) {
-        let base = sql(format!("SELECT COUNT(*) FROM {table} WHERE account_id = $1")).bind(account);
+        let base = sql(format!(
+            "SELECT COUNT(*) FROM {table} WHERE account_id = $1"
+        ))
+        .bind(account);
         let count: Option<(i64,)> = db.fetch_optional(push_filters(base, filters)).await?;
         count.map(|c| c.0)
     } else {
@@ -94,7 +126,14 @@ pub async fn list<R: Row>(
 }
 
 /// `UPDATE table SET col = value, …, updated_at = now WHERE account_id AND id`.
-pub async fn update(tx: &mut Tx, table: &str, account: &str, id: &str, changes: Vec<(&str, Arg)>, now_ms: i64) -> Result<u64> {
+pub async fn update(
+    tx: &mut Tx,
+    table: &str,
+    account: &str,
+    id: &str,
+    changes: Vec<(&str, Arg)>,
+    now_ms: i64,
+) -> Result<u64> {
     let mut q = sql(format!("UPDATE {table} SET updated_at = $1")).bind(now_ms);
     for (column, value) in changes {
         q = q.push_bind(&format!(", {column} = {{}}"), value);
@@ -106,8 +145,14 @@ pub async fn update(tx: &mut Tx, table: &str, account: &str, id: &str, changes: 
 
 /// `DELETE FROM table WHERE account_id AND id`.
 pub async fn delete(tx: &mut Tx, table: &str, account: &str, id: &str) -> Result<u64> {
-    tx.execute(sql(format!("DELETE FROM {table} WHERE account_id = $1 AND id = $2")).bind(account).bind(id))
-        .await
+    tx.execute(
+        sql(format!(
+            "DELETE FROM {table} WHERE account_id = $1 AND id = $2"
+        ))
+        .bind(account)
+        .bind(id),
+    )
+    .await
 }
 
 /// Declares a table's row struct, its `TABLE` and `COLUMNS` constants and an

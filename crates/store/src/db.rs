@@ -5,7 +5,9 @@
 
 use crate::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -81,7 +83,10 @@ pub struct Sql {
 
 /// Starts a query.
 pub fn sql(text: impl Into<String>) -> Sql {
-    Sql { text: text.into(), args: Vec::new() }
+    Sql {
+        text: text.into(),
+        args: Vec::new(),
+    }
 }
 
 impl Sql {
@@ -137,7 +142,8 @@ macro_rules! bind_all {
 
 /// Rows that decode on both backends.
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
 
 /// The database: SQLite (one writer connection, several readers) or PostgreSQL.
 #[derive(Clone, Debug)]
@@ -175,8 +181,13 @@ impl Db {
         let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut options = PgConnectOptions::from_str(url)?;
             if let Some(schema) = schema {
-                let admin = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).execute(&admin).await?;
+                let admin = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(options.clone())
+                    .await?;
+                sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+                    .execute(&admin)
+                    .await?;
                 admin.close().await;
                 options = options.options([("search_path", schema)]);
             }
@@ -196,7 +207,8 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10));
             if let Some(parent) = options.get_filename().parent() {
                 if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Config(e.to_string()))?;
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| StoreError::Config(e.to_string()))?;
                 }
             }
             let writer = SqlitePoolOptions::new()
@@ -241,10 +253,14 @@ impl Db {
     pub async fn fetch_optional<R: Row>(&self, q: Sql) -> Result<Option<R>, StoreError> {
         Ok(match self {
             Db::Sqlite { reader, .. } => {
-                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args).fetch_optional(reader).await?
+                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
+                    .fetch_optional(reader)
+                    .await?
             }
             Db::Postgres(pool) => {
-                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args).fetch_optional(pool).await?
+                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
+                    .fetch_optional(pool)
+                    .await?
             }
         })
     }
@@ -253,10 +269,14 @@ impl Db {
     pub async fn fetch_all<R: Row>(&self, q: Sql) -> Result<Vec<R>, StoreError> {
         Ok(match self {
             Db::Sqlite { reader, .. } => {
-                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args).fetch_all(reader).await?
+                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
+                    .fetch_all(reader)
+                    .await?
             }
             Db::Postgres(pool) => {
-                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args).fetch_all(pool).await?
+                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
+                    .fetch_all(pool)
+                    .await?
             }
         })
     }
@@ -264,12 +284,14 @@ impl Db {
     /// Runs a statement outside a transaction (write pool); returns rows affected.
     pub async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => {
-                bind_all!(sqlx::query::<Sqlite>(&q.text), q.args).execute(writer).await?.rows_affected()
-            }
-            Db::Postgres(pool) => {
-                bind_all!(sqlx::query::<Postgres>(&q.text), q.args).execute(pool).await?.rows_affected()
-            }
+            Db::Sqlite { writer, .. } => bind_all!(sqlx::query::<Sqlite>(&q.text), q.args)
+                .execute(writer)
+                .await?
+                .rows_affected(),
+            Db::Postgres(pool) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
+                .execute(pool)
+                .await?
+                .rows_affected(),
         })
     }
 
@@ -296,10 +318,14 @@ impl Tx {
     pub async fn fetch_optional<R: Row>(&mut self, q: Sql) -> Result<Option<R>, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args).fetch_optional(&mut **tx).await?
+                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
             }
             Tx::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args).fetch_optional(&mut **tx).await?
+                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
             }
         })
     }
@@ -308,10 +334,14 @@ impl Tx {
     pub async fn fetch_all<R: Row>(&mut self, q: Sql) -> Result<Vec<R>, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args).fetch_all(&mut **tx).await?
+                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
             Tx::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args).fetch_all(&mut **tx).await?
+                bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
+                    .fetch_all(&mut **tx)
+                    .await?
             }
         })
     }
@@ -319,12 +349,14 @@ impl Tx {
     /// Runs a statement; returns rows affected.
     pub async fn execute(&mut self, q: Sql) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query::<Sqlite>(&q.text), q.args).execute(&mut **tx).await?.rows_affected()
-            }
-            Tx::Postgres(tx) => {
-                bind_all!(sqlx::query::<Postgres>(&q.text), q.args).execute(&mut **tx).await?.rows_affected()
-            }
+            Tx::Sqlite(tx) => bind_all!(sqlx::query::<Sqlite>(&q.text), q.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(tx) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
         })
     }
 

@@ -50,8 +50,10 @@ pub async fn find(db: &Db, account: &str, id_or_key: &str) -> Result<Option<Lice
 /// Ids and emails of users attached to a license (owner excluded).
 pub async fn attached_users(db: &Db, license_id: &str) -> Result<Vec<(String, String)>> {
     db.fetch_all(
-        sql("SELECT u.id, u.email FROM users u JOIN license_users lu ON lu.user_id = u.id \
-             WHERE lu.license_id = $1 ORDER BY lu.created_at")
+        sql(
+            "SELECT u.id, u.email FROM users u JOIN license_users lu ON lu.user_id = u.id \
+             WHERE lu.license_id = $1 ORDER BY lu.created_at",
+        )
         .bind(license_id),
     )
     .await
@@ -93,7 +95,12 @@ pub async fn counts(db: &Db, license_id: &str) -> Result<LicenseCounts> {
 pub async fn touch_validated(db: &Db, touches: &[(String, i64)]) -> Result<()> {
     let mut tx = db.begin().await?;
     for (id, at) in touches {
-        tx.execute(sql("UPDATE licenses SET last_validated_at = $1 WHERE id = $2").bind(*at).bind(id)).await?;
+        tx.execute(
+            sql("UPDATE licenses SET last_validated_at = $1 WHERE id = $2")
+                .bind(*at)
+                .bind(id),
+        )
+        .await?;
     }
     tx.commit().await
 }

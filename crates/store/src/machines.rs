@@ -46,8 +46,13 @@ pub async fn find(db: &Db, account: &str, id_or_fingerprint: &str) -> Result<Opt
 
 /// Machines of a license, oldest first.
 pub async fn for_license(db: &Db, license_id: &str) -> Result<Vec<MachineRow>> {
-    db.fetch_all(sql(format!("SELECT {COLUMNS} FROM machines WHERE license_id = $1 ORDER BY created_at")).bind(license_id))
-        .await
+    db.fetch_all(
+        sql(format!(
+            "SELECT {COLUMNS} FROM machines WHERE license_id = $1 ORDER BY created_at"
+        ))
+        .bind(license_id),
+    )
+    .await
 }
 
 /// Everything an activation needs besides the new row.
@@ -106,12 +111,21 @@ async fn fingerprint_taken(tx: &mut Tx, row: &MachineRow, rules: &ActivationRule
                 .bind(&row.license_id)
         }
     };
-    Ok(tx.fetch_optional::<(String,)>(q.push(" LIMIT 1")).await?.is_some())
+    Ok(tx
+        .fetch_optional::<(String,)>(q.push(" LIMIT 1"))
+        .await?
+        .is_some())
 }
 
 /// Machines and summed resources already counted against the license (or, with
 /// PER_USER leasing, against the machine owner), excluding `except`.
-pub async fn usage(tx: &mut Tx, license_id: &str, owner: Option<&str>, per_user: bool, except: Option<&str>) -> Result<Usage> {
+pub async fn usage(
+    tx: &mut Tx,
+    license_id: &str,
+    owner: Option<&str>,
+    per_user: bool,
+    except: Option<&str>,
+) -> Result<Usage> {
     let mut q = sql(
         "SELECT COUNT(*), CAST(COALESCE(SUM(cores), 0) AS BIGINT), CAST(COALESCE(SUM(memory), 0) AS BIGINT), \
          CAST(COALESCE(SUM(disk), 0) AS BIGINT) FROM machines WHERE license_id = $1",
@@ -128,12 +142,21 @@ pub async fn usage(tx: &mut Tx, license_id: &str, owner: Option<&str>, per_user:
     }
     let row: Option<(i64, i64, i64, i64)> = tx.fetch_optional(q).await?;
     let (machines, cores, memory, disk) = row.unwrap_or_default();
-    Ok(Usage { machines, cores, memory, disk })
+    Ok(Usage {
+        machines,
+        cores,
+        memory,
+        disk,
+    })
 }
 
 /// Activates a machine: lock the license, charge the activation token, check
 /// uniqueness and limits, insert, commit. Nothing is written unless all pass.
-pub async fn activate(db: &Db, row: &MachineRow, rules: &ActivationRules) -> std::result::Result<(), ActivationError> {
+pub async fn activate(
+    db: &Db,
+    row: &MachineRow,
+    rules: &ActivationRules,
+) -> std::result::Result<(), ActivationError> {
     let mut tx = db.begin().await?;
     if !tx.lock_row("licenses", &row.license_id).await? {
         return Err(ActivationError::LicenseGone);
@@ -144,8 +167,19 @@ pub async fn activate(db: &Db, row: &MachineRow, rules: &ActivationRules) -> std
     if fingerprint_taken(&mut tx, row, rules).await? {
         return Err(ActivationError::FingerprintTaken);
     }
-    let usage = usage(&mut tx, &row.license_id, row.owner_id.as_deref(), rules.limits.per_user, None).await?;
-    let resources = MachineResources { cores: row.cores, memory: row.memory, disk: row.disk };
+    let usage = usage(
+        &mut tx,
+        &row.license_id,
+        row.owner_id.as_deref(),
+        rules.limits.per_user,
+        None,
+    )
+    .await?;
+    let resources = MachineResources {
+        cores: row.cores,
+        memory: row.memory,
+        disk: row.disk,
+    };
     check_activation(&rules.limits, &usage, &resources).map_err(ActivationError::Limit)?;
     match insert(&mut tx, row).await {
         Err(StoreError::Conflict(_)) => return Err(ActivationError::FingerprintTaken),
@@ -156,7 +190,12 @@ pub async fn activate(db: &Db, row: &MachineRow, rules: &ActivationRules) -> std
 }
 
 /// Increments an activation token's counter if it is below its maximum.
-async fn charge_token(tx: &mut Tx, token_id: &str, counter: &str, max: &str) -> std::result::Result<(), ActivationError> {
+async fn charge_token(
+    tx: &mut Tx,
+    token_id: &str,
+    counter: &str,
+    max: &str,
+) -> std::result::Result<(), ActivationError> {
     // A single conditional UPDATE: the row lock it takes makes the check and the
     // increment atomic on both engines.
     let charged = tx
@@ -175,7 +214,12 @@ async fn charge_token(tx: &mut Tx, token_id: &str, counter: &str, max: &str) -> 
 
 /// Deactivates a machine, charging the activation token's deactivation counter.
 /// Returns false if the token's deactivations are used up (nothing deleted).
-pub async fn deactivate(db: &Db, account: &str, machine_id: &str, activation_token: Option<&str>) -> Result<bool> {
+pub async fn deactivate(
+    db: &Db,
+    account: &str,
+    machine_id: &str,
+    activation_token: Option<&str>,
+) -> Result<bool> {
     let mut tx = db.begin().await?;
     if let Some(token_id) = activation_token {
         match charge_token(&mut tx, token_id, "deactivations", "max_deactivations").await {

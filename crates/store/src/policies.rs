@@ -78,7 +78,8 @@ impl PolicyRow {
                 .unwrap_or(MachineLeasingStrategy::PerLicense),
             process_leasing: ProcessLeasingStrategy::parse(&self.process_leasing_strategy)
                 .unwrap_or(ProcessLeasingStrategy::PerMachine),
-            overage: OverageStrategy::parse(&self.overage_strategy).unwrap_or(OverageStrategy::NoOverage),
+            overage: OverageStrategy::parse(&self.overage_strategy)
+                .unwrap_or(OverageStrategy::NoOverage),
             require_product_scope: self.require_product_scope,
             require_policy_scope: self.require_policy_scope,
             require_machine_scope: self.require_machine_scope,
@@ -88,7 +89,10 @@ impl PolicyRow {
             require_checksum_scope: self.require_checksum_scope,
             require_version_scope: self.require_version_scope,
             require_check_in: self.require_check_in,
-            check_in_interval: self.check_in_interval.as_deref().and_then(CheckInInterval::parse),
+            check_in_interval: self
+                .check_in_interval
+                .as_deref()
+                .and_then(CheckInInterval::parse),
             check_in_interval_count: self.check_in_interval_count,
             require_heartbeat: self.require_heartbeat,
             heartbeat_duration: self.heartbeat_duration.unwrap_or(DEFAULT_HEARTBEAT_SECONDS),
@@ -97,6 +101,7 @@ impl PolicyRow {
 
     /// The authentication strategy.
     pub fn authentication(&self) -> AuthenticationStrategy {
-        AuthenticationStrategy::parse(&self.authentication_strategy).unwrap_or(AuthenticationStrategy::Token)
+        AuthenticationStrategy::parse(&self.authentication_strategy)
+            .unwrap_or(AuthenticationStrategy::Token)
     }
 }

@@ -25,9 +25,11 @@ crate::table!(
 /// Finds a token of an account by its digest.
 pub async fn find_by_digest(db: &Db, account: &str, digest: &str) -> Result<Option<TokenRow>> {
     db.fetch_optional(
-        sql(format!("SELECT {COLUMNS} FROM tokens WHERE account_id = $1 AND digest = $2"))
-            .bind(account)
-            .bind(digest),
+        sql(format!(
+            "SELECT {COLUMNS} FROM tokens WHERE account_id = $1 AND digest = $2"
+        ))
+        .bind(account)
+        .bind(digest),
     )
     .await
 }

@@ -24,17 +24,20 @@ crate::table!(
 /// Finds by UUID or (case-insensitive) email.
 pub async fn find(db: &Db, account: &str, id_or_email: &str) -> Result<Option<UserRow>> {
     db.fetch_optional(
-        sql(format!("SELECT {COLUMNS} FROM users WHERE account_id = $1 AND (id = $2 OR email = $3)"))
-            .bind(account)
-            .bind(id_or_email)
-            .bind(id_or_email.to_lowercase()),
+        sql(format!(
+            "SELECT {COLUMNS} FROM users WHERE account_id = $1 AND (id = $2 OR email = $3)"
+        ))
+        .bind(account)
+        .bind(id_or_email)
+        .bind(id_or_email.to_lowercase()),
     )
     .await
 }
 
 /// How many users have staff roles (used by bootstrap).
 pub async fn count_in_account(db: &Db, account: &str) -> Result<i64> {
-    let row: Option<(i64,)> =
-        db.fetch_optional(sql("SELECT COUNT(*) FROM users WHERE account_id = $1").bind(account)).await?;
+    let row: Option<(i64,)> = db
+        .fetch_optional(sql("SELECT COUNT(*) FROM users WHERE account_id = $1").bind(account))
+        .await?;
     Ok(row.map_or(0, |r| r.0))
 }

@@ -5,8 +5,8 @@ use crate::licenses::LicenseRow;
 use crate::machines::MachineRow;
 use crate::policies::PolicyRow;
 use crate::{Db, Result};
-use latchkey_core::validation::{LicenseFacts, MachineFacts, Snapshot, UserRef};
 use latchkey_core::check_in::next_check_in;
+use latchkey_core::validation::{LicenseFacts, MachineFacts, Snapshot, UserRef};
 use latchkey_proto::time_format::from_millis;
 
 /// The rows behind a validation, kept for rendering the response.
@@ -35,14 +35,16 @@ pub struct Needs {
 pub async fn load(db: &Db, license: LicenseRow, policy: PolicyRow, needs: Needs) -> Result<Loaded> {
     let machines = crate::machines::for_license(db, &license.id).await?;
     let owner = match &license.owner_id {
-        Some(owner_id) => crate::crud::find::<crate::users::UserRow>(
-            db,
-            crate::users::TABLE,
-            crate::users::COLUMNS,
-            &license.account_id,
-            owner_id,
-        )
-        .await?,
+        Some(owner_id) => {
+            crate::crud::find::<crate::users::UserRow>(
+                db,
+                crate::users::TABLE,
+                crate::users::COLUMNS,
+                &license.account_id,
+                owner_id,
+            )
+            .await?
+        }
         None => None,
     };
     let rules = policy.rules();
@@ -61,9 +63,15 @@ pub async fn load(db: &Db, license: LicenseRow, policy: PolicyRow, needs: Needs)
         id: license.id.clone(),
         product_id: license.product_id.clone(),
         policy_id: license.policy_id.clone(),
-        owner: owner.as_ref().map(|o| UserRef { id: o.id.clone(), email: o.email.clone() }),
+        owner: owner.as_ref().map(|o| UserRef {
+            id: o.id.clone(),
+            email: o.email.clone(),
+        }),
         owner_banned: owner.as_ref().is_some_and(|o| o.banned_at.is_some()),
-        users: users.into_iter().map(|(id, email)| UserRef { id, email }).collect(),
+        users: users
+            .into_iter()
+            .map(|(id, email)| UserRef { id, email })
+            .collect(),
         suspended: license.suspended,
         expiry: license.expiry.map(at),
         next_check_in: next_check_in(
@@ -98,6 +106,10 @@ pub async fn load(db: &Db, license: LicenseRow, policy: PolicyRow, needs: Needs)
         license,
         policy,
         machines,
-        snapshot: Snapshot { license: facts, policy: rules, machines: machine_facts },
+        snapshot: Snapshot {
+            license: facts,
+            policy: rules,
+            machines: machine_facts,
+        },
     })
 }

@@ -91,13 +91,21 @@ impl TestServer {
             &db,
             &secret,
             now,
-            NewAccount { slug: "acme".into(), name: None, email: "admin@acme.test".into(), password: "correct horse".into() },
+            NewAccount {
+                slug: "acme".into(),
+                name: None,
+                email: "admin@acme.test".into(),
+                password: "correct horse".into(),
+            },
         )
         .await?;
         let admin_token = issue_admin_token(&db, &secret, now, &created.admin).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
-        let config = Config { account: Some("acme".into()), ..Config::default() };
+        let config = Config {
+            account: Some("acme".into()),
+            ..Config::default()
+        };
         let state = AppState::new(db.clone(), Arc::new(clock.clone()), secret.clone(), config);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(latchkey_server::serve(listener, state, async move {
@@ -116,7 +124,13 @@ impl TestServer {
     }
 
     /// Sends a request with an optional bearer token and JSON body.
-    pub async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> anyhow::Result<Reply> {
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> anyhow::Result<Reply> {
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
         let mut request = self
             .http
@@ -126,16 +140,27 @@ impl TestServer {
             request = request.bearer_auth(token);
         }
         if let Some(body) = body {
-            request = request.header("Content-Type", "application/vnd.api+json").body(body.to_string());
+            request = request
+                .header("Content-Type", "application/vnd.api+json")
+                .body(body.to_string());
         }
         let response = request.send().await?;
         Ok(Self::reply(response).await?)
     }
 
     /// Sends raw bytes with the given headers.
-    pub async fn raw(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> anyhow::Result<Reply> {
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> anyhow::Result<Reply> {
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let mut request = self.http.request(method, format!("{}{path}", self.base)).body(body);
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .body(body);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -146,25 +171,48 @@ impl TestServer {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let bytes = response.bytes().await?;
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        Ok(Reply { status, body, headers })
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        Ok(Reply {
+            status,
+            body,
+            headers,
+        })
     }
 
     /// As admin.
-    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Reply> {
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Reply> {
         self.call(method, path, Some(&self.admin_token), body).await
     }
 
     /// Creates a resource as admin and returns its id (panics on failure: tests only).
     pub async fn create(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let reply = self.admin("POST", path, Some(body)).await?;
-        anyhow::ensure!(reply.status == 201, "POST {path} returned {}: {}", reply.status, reply.body);
+        anyhow::ensure!(
+            reply.status == 201,
+            "POST {path} returned {}: {}",
+            reply.status,
+            reply.body
+        );
         Ok(reply.body["data"].clone())
     }
 
     /// Creates product → policy (with `policy_attributes`) → license; returns the license.
     pub async fn license_with_policy(&self, policy_attributes: Value) -> anyhow::Result<Value> {
-        let product = self.create("/v1/products", serde_json::json!({"data": {"type": "products", "attributes": {"name": "App"}}})).await?;
+        let product = self
+            .create(
+                "/v1/products",
+                serde_json::json!({"data": {"type": "products", "attributes": {"name": "App"}}}),
+            )
+            .await?;
         let mut attributes = policy_attributes;
         attributes["name"] = "Policy".into();
         let policy = self
@@ -184,9 +232,19 @@ impl TestServer {
     /// Validates a key with a scope (no credentials).
     pub async fn validate_key(&self, key: &str, scope: Value) -> anyhow::Result<Value> {
         let reply = self
-            .call("POST", "/v1/licenses/actions/validate-key", None, Some(serde_json::json!({"meta": {"key": key, "scope": scope}})))
+            .call(
+                "POST",
+                "/v1/licenses/actions/validate-key",
+                None,
+                Some(serde_json::json!({"meta": {"key": key, "scope": scope}})),
+            )
             .await?;
-        anyhow::ensure!(reply.status == 200, "validate-key returned {}: {}", reply.status, reply.body);
+        anyhow::ensure!(
+            reply.status == 200,
+            "validate-key returned {}: {}",
+            reply.status,
+            reply.body
+        );
         Ok(reply.body)
     }
 

@@ -71,9 +71,12 @@ fn type_name(value: &Value) -> &'static str {
 }
 
 fn mismatch(pointer: &str, value: &Value, expected: &str) -> ApiError {
-    ApiError::bad_request(format!("type mismatch (received {} expected {expected})", type_name(value)))
-        .code("PARAMETERS_INVALID")
-        .pointer(pointer)
+    ApiError::bad_request(format!(
+        "type mismatch (received {} expected {expected})",
+        type_name(value)
+    ))
+    .code("PARAMETERS_INVALID")
+    .pointer(pointer)
 }
 
 /// The `data` of a create/update request.
@@ -96,7 +99,9 @@ impl Input {
             Some(Value::Object(data)) => data,
             Some(other) => return Err(mismatch("/data", other, "object")),
             None => {
-                return Err(ApiError::bad_request("is missing").code("PARAMETERS_INVALID").pointer("/data"));
+                return Err(ApiError::bad_request("is missing")
+                    .code("PARAMETERS_INVALID")
+                    .pointer("/data"));
             }
         };
         for key in root.keys() {
@@ -106,18 +111,23 @@ impl Input {
         }
         match data.get("type") {
             Some(Value::String(t)) => {
-                let singular = kind.strip_suffix("ies").map(|s| format!("{s}y")).unwrap_or_else(|| {
-                    kind.strip_suffix('s').unwrap_or(kind).to_owned()
-                });
+                let singular = kind
+                    .strip_suffix("ies")
+                    .map(|s| format!("{s}y"))
+                    .unwrap_or_else(|| kind.strip_suffix('s').unwrap_or(kind).to_owned());
                 if t != kind && *t != singular {
-                    return Err(ApiError::bad_request(format!("type mismatch (received {t} expected {kind})"))
-                        .code("PARAMETERS_INVALID")
-                        .pointer("/data/type"));
+                    return Err(ApiError::bad_request(format!(
+                        "type mismatch (received {t} expected {kind})"
+                    ))
+                    .code("PARAMETERS_INVALID")
+                    .pointer("/data/type"));
                 }
             }
             Some(other) => return Err(mismatch("/data/type", other, "string")),
             None => {
-                return Err(ApiError::bad_request("is missing").code("PARAMETERS_INVALID").pointer("/data/type"));
+                return Err(ApiError::bad_request("is missing")
+                    .code("PARAMETERS_INVALID")
+                    .pointer("/data/type"));
             }
         }
         let id = match data.get("id") {
@@ -127,20 +137,34 @@ impl Input {
         };
         let attributes = match data.get("attributes") {
             None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(attrs)) => attrs.iter().map(|(k, v)| (camel_case(k), v.clone())).collect(),
+            Some(Value::Object(attrs)) => attrs
+                .iter()
+                .map(|(k, v)| (camel_case(k), v.clone()))
+                .collect(),
             Some(other) => return Err(mismatch("/data/attributes", other, "object")),
         };
         let relationships = match data.get("relationships") {
             None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(rels)) => rels.iter().map(|(k, v)| (camel_case(k), v.clone())).collect(),
+            Some(Value::Object(rels)) => rels
+                .iter()
+                .map(|(k, v)| (camel_case(k), v.clone()))
+                .collect(),
             Some(other) => return Err(mismatch("/data/relationships", other, "object")),
         };
         for key in data.keys() {
-            if !matches!(key.as_str(), "type" | "id" | "attributes" | "relationships" | "links" | "meta") {
+            if !matches!(
+                key.as_str(),
+                "type" | "id" | "attributes" | "relationships" | "links" | "meta"
+            ) {
                 return Err(unpermitted(&format!("/data/{key}")));
             }
         }
-        Ok(Self { id, attributes, relationships, consumed: BTreeSet::new() })
+        Ok(Self {
+            id,
+            attributes,
+            relationships,
+            consumed: BTreeSet::new(),
+        })
     }
 
     /// `data.id` (custom ids on create; must match the URL on update).
@@ -175,7 +199,11 @@ impl Input {
             None => Ok(Field::Absent),
             Some(Value::Null) => Ok(Field::Null),
             Some(Value::Bool(b)) => Ok(Field::Value(b)),
-            Some(other) => Err(mismatch(&format!("/data/attributes/{name}"), &other, "boolean")),
+            Some(other) => Err(mismatch(
+                &format!("/data/attributes/{name}"),
+                &other,
+                "boolean",
+            )),
         }
     }
 
@@ -184,8 +212,14 @@ impl Input {
         match self.take(name) {
             None => Ok(Field::Absent),
             Some(Value::Null) => Ok(Field::Null),
-            Some(Value::Number(n)) if n.is_i64() => Ok(Field::Value(n.as_i64().unwrap_or_default())),
-            Some(other) => Err(mismatch(&format!("/data/attributes/{name}"), &other, "integer")),
+            Some(Value::Number(n)) if n.is_i64() => {
+                Ok(Field::Value(n.as_i64().unwrap_or_default()))
+            }
+            Some(other) => Err(mismatch(
+                &format!("/data/attributes/{name}"),
+                &other,
+                "integer",
+            )),
         }
     }
 
@@ -216,8 +250,11 @@ impl Input {
             Some(Value::Object(map)) => {
                 let text = Value::Object(map.clone()).to_string();
                 if text.len() > 16 * 1024 || map.len() > 64 {
-                    return Err(ApiError::unprocessable("METADATA_TOO_LARGE", "is too large (maximum is 16 KiB and 64 keys)")
-                        .pointer(pointer));
+                    return Err(ApiError::unprocessable(
+                        "METADATA_TOO_LARGE",
+                        "is too large (maximum is 16 KiB and 64 keys)",
+                    )
+                    .pointer(pointer));
                 }
                 Ok(Field::Value(text))
             }
@@ -230,8 +267,11 @@ impl Input {
         let field = self.string(name, 255)?;
         if let Field::Value(v) = &field {
             if !allowed.contains(&v.as_str()) {
-                return Err(ApiError::unprocessable(&format!("{}_NOT_ALLOWED", screaming(name)), "is not included in the list")
-                    .pointer(format!("/data/attributes/{name}")));
+                return Err(ApiError::unprocessable(
+                    &format!("{}_NOT_ALLOWED", screaming(name)),
+                    "is not included in the list",
+                )
+                .pointer(format!("/data/attributes/{name}")));
             }
         }
         Ok(field)
@@ -249,12 +289,16 @@ impl Input {
             other => return Err(mismatch(&pointer, other, "object")),
         };
         match data {
-            None => Err(ApiError::bad_request("is missing").code("PARAMETERS_INVALID").pointer(format!("{pointer}/data"))),
+            None => Err(ApiError::bad_request("is missing")
+                .code("PARAMETERS_INVALID")
+                .pointer(format!("{pointer}/data"))),
             Some(Value::Null) => Ok(Field::Null),
             Some(Value::Object(linkage)) => match linkage.get("id") {
                 Some(Value::String(id)) => Ok(Field::Value(id.clone())),
                 Some(other) => Err(mismatch(&format!("{pointer}/data/id"), other, "string")),
-                None => Err(ApiError::bad_request("is missing").code("PARAMETERS_INVALID").pointer(format!("{pointer}/data/id"))),
+                None => Err(ApiError::bad_request("is missing")
+                    .code("PARAMETERS_INVALID")
+                    .pointer(format!("{pointer}/data/id"))),
             },
             Some(other) => Err(mismatch(&format!("{pointer}/data"), other, "object")),
         }
@@ -265,7 +309,11 @@ impl Input {
         if let Some(key) = self.attributes.keys().find(|k| !self.consumed.contains(*k)) {
             return Err(unpermitted(&format!("/data/attributes/{key}")));
         }
-        if let Some(key) = self.relationships.keys().find(|k| !self.consumed.contains(&format!("rel:{k}"))) {
+        if let Some(key) = self
+            .relationships
+            .keys()
+            .find(|k| !self.consumed.contains(&format!("rel:{k}")))
+        {
             return Err(unpermitted(&format!("/data/relationships/{key}")));
         }
         Ok(())
@@ -274,7 +322,9 @@ impl Input {
 
 /// 400 "unpermitted parameter" at a pointer.
 pub fn unpermitted(pointer: &str) -> ApiError {
-    ApiError::bad_request("unpermitted parameter").code("PARAMETERS_INVALID").pointer(pointer)
+    ApiError::bad_request("unpermitted parameter")
+        .code("PARAMETERS_INVALID")
+        .pointer(pointer)
 }
 
 /// `maxMachines` → `MAX_MACHINES` (Keygen's error-code prefix).
@@ -291,12 +341,14 @@ pub fn screaming(name: &str) -> String {
 
 /// 422 `<NAME>_MISSING` ("can't be blank").
 pub fn missing(name: &str) -> ApiError {
-    ApiError::unprocessable(&format!("{}_MISSING", screaming(name)), "can't be blank").pointer(format!("/data/attributes/{name}"))
+    ApiError::unprocessable(&format!("{}_MISSING", screaming(name)), "can't be blank")
+        .pointer(format!("/data/attributes/{name}"))
 }
 
 /// 422 `<NAME>_INVALID` with a detail.
 pub fn invalid(name: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::unprocessable(&format!("{}_INVALID", screaming(name)), detail).pointer(format!("/data/attributes/{name}"))
+    ApiError::unprocessable(&format!("{}_INVALID", screaming(name)), detail)
+        .pointer(format!("/data/attributes/{name}"))
 }
 
 #[cfg(test)]
@@ -306,7 +358,8 @@ mod tests {
 
     #[test]
     fn names_are_normalised_and_unknowns_rejected() {
-        let doc = json!({"data": {"type": "policy", "attributes": {"max_machines": 3, "bogus": 1}}});
+        let doc =
+            json!({"data": {"type": "policy", "attributes": {"max_machines": 3, "bogus": 1}}});
         let mut input = Input::parse(&doc, "policies").unwrap();
         assert_eq!(input.integer("maxMachines").unwrap(), Field::Value(3));
         let err = input.finish().unwrap_err();

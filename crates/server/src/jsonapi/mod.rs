@@ -40,7 +40,10 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             ApiError::bad_request(detail).code("JSON_INVALID")
         })?;
         if !value.is_object() {
-            return Err(ApiError::bad_request("The request data must be a JSON object").code("JSON_INVALID"));
+            return Err(
+                ApiError::bad_request("The request data must be a JSON object")
+                    .code("JSON_INVALID"),
+            );
         }
         Ok(JsonBody(value))
     }
@@ -56,12 +59,20 @@ pub struct Document {
 impl Document {
     /// 200.
     pub fn ok(body: Value) -> Self {
-        Self { status: StatusCode::OK, body, location: None }
+        Self {
+            status: StatusCode::OK,
+            body,
+            location: None,
+        }
     }
 
     /// 201 with `Location`.
     pub fn created(body: Value, location: String) -> Self {
-        Self { status: StatusCode::CREATED, body, location: Some(location) }
+        Self {
+            status: StatusCode::CREATED,
+            body,
+            location: Some(location),
+        }
     }
 }
 

@@ -19,8 +19,9 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
         let raw = parts.uri.query().unwrap_or("");
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw)
-            .map_err(|_| ApiError::bad_request("The query string is malformed").code("URI_INVALID"))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|_| {
+            ApiError::bad_request("The query string is malformed").code("URI_INVALID")
+        })?;
         let path = parts
             .extensions
             .get::<crate::account::OriginalPath>()
@@ -33,13 +34,21 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 impl QueryParams {
     /// The last value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// All values of `name` and `name[]`.
     pub fn all(&self, name: &str) -> Vec<&str> {
         let bracket = format!("{name}[]");
-        self.pairs.iter().filter(|(k, _)| *k == name || *k == bracket).map(|(_, v)| v.as_str()).collect()
+        self.pairs
+            .iter()
+            .filter(|(k, _)| *k == name || *k == bracket)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// `metadata[key]=value` pairs.
@@ -47,7 +56,10 @@ impl QueryParams {
         self.pairs
             .iter()
             .filter_map(|(k, v)| {
-                let inner = k.strip_prefix(prefix)?.strip_prefix('[')?.strip_suffix(']')?;
+                let inner = k
+                    .strip_prefix(prefix)?
+                    .strip_prefix('[')?
+                    .strip_suffix(']')?;
                 Some((inner, v.as_str()))
             })
             .collect()
@@ -58,9 +70,11 @@ impl QueryParams {
             None => Ok(None),
             Some(text) => match text.parse::<i64>() {
                 Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-                _ => Err(ApiError::bad_request(format!("{name} must be a number between {min} and {max}"))
-                    .code("PARAMETERS_INVALID")
-                    .parameter(name)),
+                _ => Err(ApiError::bad_request(format!(
+                    "{name} must be a number between {min} and {max}"
+                ))
+                .code("PARAMETERS_INVALID")
+                .parameter(name)),
             },
         }
     }
@@ -72,20 +86,28 @@ impl QueryParams {
             Some(o) if o.eq_ignore_ascii_case("desc") => Order::Desc,
             Some(o) if o.eq_ignore_ascii_case("asc") => Order::Asc,
             Some(_) => {
-                return Err(ApiError::bad_request("order is invalid").code("PARAMETERS_INVALID").parameter("order"));
+                return Err(ApiError::bad_request("order is invalid")
+                    .code("PARAMETERS_INVALID")
+                    .parameter("order"));
             }
         };
         let limit = self.integer("limit", 1, 100)?.unwrap_or(10);
-        let has_page = self.pairs.iter().any(|(k, _)| k == "page" || k.starts_with("page["));
+        let has_page = self
+            .pairs
+            .iter()
+            .any(|(k, _)| k == "page" || k.starts_with("page["));
         if !has_page {
             return Ok((Page::Limit(limit), order));
         }
         if let Some((key, _)) = self.pairs.iter().find(|(k, _)| {
-            k.starts_with("page") && !matches!(k.as_str(), "page[number]" | "page[size]" | "page[cursor]")
+            k.starts_with("page")
+                && !matches!(k.as_str(), "page[number]" | "page[size]" | "page[cursor]")
         }) {
-            return Err(ApiError::bad_request("page must be an object with number or cursor, and size")
-                .code("PARAMETERS_INVALID")
-                .parameter(key.clone()));
+            return Err(ApiError::bad_request(
+                "page must be an object with number or cursor, and size",
+            )
+            .code("PARAMETERS_INVALID")
+            .parameter(key.clone()));
         }
         let size = self.integer("page[size]", 1, 100)?.unwrap_or(limit);
         if let Some(cursor) = self.get("page[cursor]") {
@@ -102,14 +124,21 @@ impl QueryParams {
         }
         match self.integer("page[number]", 1, 100)? {
             Some(number) => Ok((Page::Offset { number, size }, order)),
-            None => Err(ApiError::bad_request("page must be an object with number or cursor, and size")
-                .code("PARAMETERS_INVALID")
-                .parameter("page")),
+            None => Err(ApiError::bad_request(
+                "page must be an object with number or cursor, and size",
+            )
+            .code("PARAMETERS_INVALID")
+            .parameter("page")),
         }
     }
 
     /// `links` (and `meta`) for a list response.
-    pub fn list_links(&self, page: &Page, count: Option<i64>, last_id: Option<&str>) -> (Value, Option<Value>) {
+    pub fn list_links(
+        &self,
+        page: &Page,
+        count: Option<i64>,
+        last_id: Option<&str>,
+    ) -> (Value, Option<Value>) {
         let base_pairs: Vec<(&str, &str)> = self
             .pairs
             .iter()
@@ -117,18 +146,29 @@ impl QueryParams {
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
         let link = |extra: Vec<(String, String)>| {
-            let mut pairs: Vec<(String, String)> =
-                base_pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let mut pairs: Vec<(String, String)> = base_pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
             pairs.extend(extra);
             let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-            if query.is_empty() { self.path.clone() } else { format!("{}?{query}", self.path) }
+            if query.is_empty() {
+                self.path.clone()
+            } else {
+                format!("{}?{query}", self.path)
+            }
         };
         match page {
             Page::Limit(_) => (json!({ "self": link(vec![]) }), None),
             Page::Offset { number, size } => {
                 let count = count.unwrap_or(0);
                 let pages = ((count + size - 1) / size).max(1);
-                let at = |n: i64| link(vec![("page[number]".into(), n.to_string()), ("page[size]".into(), size.to_string())]);
+                let at = |n: i64| {
+                    link(vec![
+                        ("page[number]".into(), n.to_string()),
+                        ("page[size]".into(), size.to_string()),
+                    ])
+                };
                 let links = json!({
                     "self": at(*number),
                     "prev": if *number > 1 { Value::String(at(number - 1)) } else { Value::Null },
@@ -146,7 +186,10 @@ impl QueryParams {
                         ("page[size]".into(), size.to_string()),
                     ])
                 };
-                (json!({ "self": at(after.as_deref()), "next": last_id.map(|id| at(Some(id))) }), None)
+                (
+                    json!({ "self": at(after.as_deref()), "next": last_id.map(|id| at(Some(id))) }),
+                    None,
+                )
             }
         }
     }

@@ -1,7 +1,9 @@
 //! THE route table. Paths are account-less: `crate::account::resolve` maps
 //! `/v1/accounts/{account}/…` onto them before routing.
 
-use super::{accounts, entitlements, groups, licenses, machines, policies, products, tokens, users};
+use super::{
+    accounts, entitlements, groups, licenses, machines, policies, products, tokens, users,
+};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
@@ -18,19 +20,60 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/ping", get(ping))
         .route("/v1/account", get(accounts::show))
         .route("/v1/tokens", post(tokens::generate).get(tokens::index))
-        .route("/v1/tokens/{id}", get(tokens::show).put(tokens::regenerate).delete(tokens::revoke))
+        .route(
+            "/v1/tokens/{id}",
+            get(tokens::show)
+                .put(tokens::regenerate)
+                .delete(tokens::revoke),
+        )
         .route("/v1/products", get(products::index).post(products::create))
-        .route("/v1/products/{id}", get(products::show).patch(products::update).put(products::update).delete(products::destroy))
-        .route("/v1/products/{id}/tokens", get(tokens::product_tokens).post(tokens::create_product_token))
+        .route(
+            "/v1/products/{id}",
+            get(products::show)
+                .patch(products::update)
+                .put(products::update)
+                .delete(products::destroy),
+        )
+        .route(
+            "/v1/products/{id}/tokens",
+            get(tokens::product_tokens).post(tokens::create_product_token),
+        )
         .route("/v1/policies", get(policies::index).post(policies::create))
-        .route("/v1/policies/{id}", get(policies::show).patch(policies::update).put(policies::update).delete(policies::destroy))
+        .route(
+            "/v1/policies/{id}",
+            get(policies::show)
+                .patch(policies::update)
+                .put(policies::update)
+                .delete(policies::destroy),
+        )
         .route("/v1/licenses", get(licenses::index).post(licenses::create))
-        .route("/v1/licenses/actions/validate-key", post(licenses::actions::validate_key))
-        .route("/v1/licenses/{id}", get(licenses::show).patch(licenses::update).put(licenses::update).delete(licenses::destroy))
-        .route("/v1/licenses/{id}/actions/validate", get(licenses::actions::quick_validate).post(licenses::actions::validate_by_id))
-        .route("/v1/licenses/{id}/tokens", get(tokens::license_tokens).post(tokens::create_license_token))
+        .route(
+            "/v1/licenses/actions/validate-key",
+            post(licenses::actions::validate_key),
+        )
+        .route(
+            "/v1/licenses/{id}",
+            get(licenses::show)
+                .patch(licenses::update)
+                .put(licenses::update)
+                .delete(licenses::destroy),
+        )
+        .route(
+            "/v1/licenses/{id}/actions/validate",
+            get(licenses::actions::quick_validate).post(licenses::actions::validate_by_id),
+        )
+        .route(
+            "/v1/licenses/{id}/tokens",
+            get(tokens::license_tokens).post(tokens::create_license_token),
+        )
         .route("/v1/machines", get(machines::index).post(machines::create))
-        .route("/v1/machines/{id}", get(machines::show).patch(machines::update).put(machines::update).delete(machines::destroy))
+        .route(
+            "/v1/machines/{id}",
+            get(machines::show)
+                .patch(machines::update)
+                .put(machines::update)
+                .delete(machines::destroy),
+        )
         .merge(users::routes())
         .merge(groups::routes())
         .merge(entitlements::routes())

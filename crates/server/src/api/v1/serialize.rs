@@ -40,7 +40,13 @@ pub fn to_many(account: &Account, own: &str, name: &str) -> Value {
 }
 
 /// The resource envelope.
-pub fn resource(account: &Account, kind: &str, id: &str, attributes: Value, relationships: Value) -> Value {
+pub fn resource(
+    account: &Account,
+    kind: &str,
+    id: &str,
+    attributes: Value,
+    relationships: Value,
+) -> Value {
     json!({
         "id": id,
         "type": kind,

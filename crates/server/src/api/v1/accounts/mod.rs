@@ -2,7 +2,7 @@
 //! exposed as Keygen does (`meta.publicKey`, `meta.keys`).
 
 use crate::account::Account;
-use crate::api::v1::serialize::{ts1, resource};
+use crate::api::v1::serialize::{resource, ts1};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;

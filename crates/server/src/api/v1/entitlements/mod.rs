@@ -28,7 +28,10 @@ use serde_json::json;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/entitlements", get(index).post(create))
-        .route("/v1/entitlements/{id}", get(show).patch(update).put(update).delete(destroy))
+        .route(
+            "/v1/entitlements/{id}",
+            get(show).patch(update).put(update).delete(destroy),
+        )
 }
 
 /// The list restriction for callers that see only some entitlements (users and
@@ -63,17 +66,33 @@ pub async fn find(state: &AppState, account: &Account, id: &str) -> ApiResult<En
     ))
     .bind(account.id())
     .bind(id);
-    state.db.fetch_optional::<EntitlementRow>(q).await?.ok_or_else(|| ApiError::not_found("entitlement", id))
+    state
+        .db
+        .fetch_optional::<EntitlementRow>(q)
+        .await?
+        .ok_or_else(|| ApiError::not_found("entitlement", id))
 }
 
 /// Loads an entitlement the caller may read, or 404/403.
-pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<EntitlementRow> {
+pub async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<EntitlementRow> {
     let row = find(state, account, id).await?;
     if let Some(filter) = visibility(principal) {
         let filters = vec![Filter::eq("id", row.id.as_str()), filter];
-        let (rows, _) =
-            crud::list::<EntitlementRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &Page::Limit(1), Order::Desc)
-                .await?;
+        let (rows, _) = crud::list::<EntitlementRow>(
+            &state.db,
+            TABLE,
+            COLUMNS,
+            account.id(),
+            filters,
+            &Page::Limit(1),
+            Order::Desc,
+        )
+        .await?;
         if rows.is_empty() {
             return Err(ApiError::forbidden("not allowed to read this entitlement"));
         }
@@ -82,7 +101,12 @@ pub async fn load(state: &AppState, account: &Account, principal: &Principal, id
 }
 
 /// `GET /entitlements`
-pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let mut filters = Vec::new();
     for (key, value) in query.prefixed("metadata") {
@@ -91,16 +115,35 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
     if let Some(filter) = visibility(&principal) {
         filters.push(filter);
     }
-    let (rows, count) = crud::list::<EntitlementRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
-    let data: Vec<_> = rows.iter().map(|r| serializer::entitlement(&account, r)).collect();
+    let (rows, count) = crud::list::<EntitlementRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|r| serializer::entitlement(&account, r))
+        .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `GET /entitlements/{id}`
-pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
-    Ok(Document::ok(single(serializer::entitlement(&account, &row))))
+    Ok(Document::ok(single(serializer::entitlement(
+        &account, &row,
+    ))))
 }
 
 struct Attrs {
@@ -110,7 +153,11 @@ struct Attrs {
 }
 
 fn read(input: &mut Input) -> ApiResult<Attrs> {
-    let attrs = Attrs { name: input.string("name", 255)?, code: input.string("code", 255)?, metadata: input.metadata()? };
+    let attrs = Attrs {
+        name: input.string("name", 255)?,
+        code: input.string("code", 255)?,
+        metadata: input.metadata()?,
+    };
     if matches!(&attrs.name, Field::Value(name) if name.is_empty()) {
         return Err(missing("name"));
     }
@@ -149,15 +196,24 @@ async fn check_code_free(tx: &mut Tx, account: &str, code: &str, except: &str) -
 }
 
 /// `POST /entitlements`
-pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn create(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     if !principal.is_admin() {
         return Err(ApiError::forbidden("not allowed to create entitlements"));
     }
     let mut input = Input::parse(&body, "entitlements")?;
     let attrs = read(&mut input)?;
     input.finish()?;
-    let Field::Value(name) = attrs.name else { return Err(missing("name")) };
-    let Field::Value(code) = attrs.code else { return Err(missing("code")) };
+    let Field::Value(name) = attrs.name else {
+        return Err(missing("name"));
+    };
+    let Field::Value(code) = attrs.code else {
+        return Err(missing("code"));
+    };
     let now = state.now_ms();
     let row = EntitlementRow {
         id: new_id(),
@@ -170,14 +226,25 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     };
     let mut tx = state.db.begin().await?;
     check_code_free(&mut tx, account.id(), &row.code, &row.id).await?;
-    entitlements::insert(&mut tx, &row).await.map_err(conflict)?;
+    entitlements::insert(&mut tx, &row)
+        .await
+        .map_err(conflict)?;
     tx.commit().await?;
     let location = format!("{}/entitlements/{}", account.base(), row.id);
-    Ok(Document::created(single(serializer::entitlement(&account, &row)), location))
+    Ok(Document::created(
+        single(serializer::entitlement(&account, &row)),
+        location,
+    ))
 }
 
 /// `PATCH /entitlements/{id}`
-pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     if !principal.is_admin() {
         return Err(ApiError::forbidden("not allowed to update entitlements"));
@@ -204,16 +271,32 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         check_code_free(&mut tx, account.id(), &code, &row.id).await?;
         changes.push(("code", code.into()));
     }
-    crud::update(&mut tx, TABLE, account.id(), &row.id, changes, state.now_ms()).await.map_err(conflict)?;
+    crud::update(
+        &mut tx,
+        TABLE,
+        account.id(),
+        &row.id,
+        changes,
+        state.now_ms(),
+    )
+    .await
+    .map_err(conflict)?;
     let updated: EntitlementRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
         .await?
         .ok_or_else(|| ApiError::not_found("entitlement", &id))?;
     tx.commit().await?;
-    Ok(Document::ok(single(serializer::entitlement(&account, &updated))))
+    Ok(Document::ok(single(serializer::entitlement(
+        &account, &updated,
+    ))))
 }
 
 /// `DELETE /entitlements/{id}` (detaches it from every policy and license).
-pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn destroy(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
     if !principal.is_admin() {
         return Err(ApiError::forbidden("not allowed to delete entitlements"));

@@ -27,7 +27,10 @@ use serde_json::json;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/groups", get(index).post(create))
-        .route("/v1/groups/{id}", get(show).patch(update).put(update).delete(destroy))
+        .route(
+            "/v1/groups/{id}",
+            get(show).patch(update).put(update).delete(destroy),
+        )
 }
 
 /// The only group a user or license bearer may see (`Some(None)`: none at all);
@@ -46,7 +49,12 @@ fn may_write(principal: &Principal) -> bool {
 }
 
 /// Loads a group the caller may read, or 404/403.
-pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<GroupRow> {
+pub async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<GroupRow> {
     let row: GroupRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("group", id))?;
@@ -59,7 +67,12 @@ pub async fn load(state: &AppState, account: &Account, principal: &Principal, id
 }
 
 /// `GET /groups`
-pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let mut filters = Vec::new();
     for (key, value) in query.prefixed("metadata") {
@@ -70,20 +83,41 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
         Some(Some(group)) => filters.push(Filter::eq("id", group)),
         Some(None) => filters.push(Filter::new("1 = 0", vec![])),
     }
-    let (rows, count) = crud::list::<GroupRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
-    let data: Vec<_> = rows.iter().map(|r| serializer::group(&account, r)).collect();
+    let (rows, count) = crud::list::<GroupRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|r| serializer::group(&account, r))
+        .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `GET /groups/{id}`
-pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(serializer::group(&account, &row))))
 }
 
 /// The limit attributes, with their columns.
-const LIMITS: [(&str, &str); 3] = [("maxUsers", "max_users"), ("maxLicenses", "max_licenses"), ("maxMachines", "max_machines")];
+const LIMITS: [(&str, &str); 3] = [
+    ("maxUsers", "max_users"),
+    ("maxLicenses", "max_licenses"),
+    ("maxMachines", "max_machines"),
+];
 
 struct Attrs {
     name: Field<String>,
@@ -104,22 +138,37 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
         }
         limits.push((column, field));
     }
-    Ok(Attrs { name, limits, metadata: input.metadata()? })
+    Ok(Attrs {
+        name,
+        limits,
+        metadata: input.metadata()?,
+    })
 }
 
 fn limit(attrs: &Attrs, column: &str) -> Option<i64> {
-    attrs.limits.iter().find(|(c, _)| *c == column).and_then(|(_, f)| f.clone().value())
+    attrs
+        .limits
+        .iter()
+        .find(|(c, _)| *c == column)
+        .and_then(|(_, f)| f.clone().value())
 }
 
 /// `POST /groups`
-pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn create(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     if !may_write(&principal) {
         return Err(ApiError::forbidden("not allowed to create groups"));
     }
     let mut input = Input::parse(&body, "groups")?;
     let attrs = read(&mut input)?;
     input.finish()?;
-    let Field::Value(name) = attrs.name.clone() else { return Err(missing("name")) };
+    let Field::Value(name) = attrs.name.clone() else {
+        return Err(missing("name"));
+    };
     let now = state.now_ms();
     let row = GroupRow {
         id: new_id(),
@@ -136,11 +185,20 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     groups::insert(&mut tx, &row).await?;
     tx.commit().await?;
     let location = format!("{}/groups/{}", account.base(), row.id);
-    Ok(Document::created(single(serializer::group(&account, &row)), location))
+    Ok(Document::created(
+        single(serializer::group(&account, &row)),
+        location,
+    ))
 }
 
 /// `PATCH /groups/{id}`
-pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     if !may_write(&principal) {
         return Err(ApiError::forbidden("not allowed to update groups"));
@@ -163,7 +221,15 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
     }
     let mut tx = state.db.begin().await?;
-    crud::update(&mut tx, TABLE, account.id(), &row.id, changes, state.now_ms()).await?;
+    crud::update(
+        &mut tx,
+        TABLE,
+        account.id(),
+        &row.id,
+        changes,
+        state.now_ms(),
+    )
+    .await?;
     let updated: GroupRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
         .await?
         .ok_or_else(|| ApiError::not_found("group", &id))?;
@@ -172,7 +238,12 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
 }
 
 /// `DELETE /groups/{id}` (members keep existing, without a group).
-pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn destroy(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
     if !may_write(&principal) {
         return Err(ApiError::forbidden("not allowed to delete groups"));

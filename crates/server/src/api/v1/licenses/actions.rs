@@ -16,7 +16,9 @@ use latchkey_store::validation::{Loaded, Needs, load};
 use serde_json::{Map, Value, json};
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
-    ApiError::bad_request(detail).code("PARAMETERS_INVALID").pointer(pointer)
+    ApiError::bad_request(detail)
+        .code("PARAMETERS_INVALID")
+        .pointer(pointer)
 }
 
 fn string_in(scope: &Map<String, Value>, name: &str) -> ApiResult<Option<String>> {
@@ -24,7 +26,10 @@ fn string_in(scope: &Map<String, Value>, name: &str) -> ApiResult<Option<String>
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Number(n)) if name == "user" => Ok(Some(n.to_string())),
-        Some(_) => Err(bad(&format!("/meta/scope/{name}"), "type mismatch (expected string)")),
+        Some(_) => Err(bad(
+            &format!("/meta/scope/{name}"),
+            "type mismatch (expected string)",
+        )),
     }
 }
 
@@ -35,16 +40,32 @@ fn strings_in(scope: &Map<String, Value>, name: &str) -> ApiResult<Option<Vec<St
             .iter()
             .map(|item| match item {
                 Value::String(s) => Ok(s.clone()),
-                _ => Err(bad(&format!("/meta/scope/{name}"), "type mismatch (expected array of strings)")),
+                _ => Err(bad(
+                    &format!("/meta/scope/{name}"),
+                    "type mismatch (expected array of strings)",
+                )),
             })
             .collect::<ApiResult<Vec<_>>>()
             .map(Some),
-        Some(_) => Err(bad(&format!("/meta/scope/{name}"), "type mismatch (expected array)")),
+        Some(_) => Err(bad(
+            &format!("/meta/scope/{name}"),
+            "type mismatch (expected array)",
+        )),
     }
 }
 
 const SCOPE_KEYS: &[&str] = &[
-    "product", "policy", "user", "machine", "fingerprint", "fingerprints", "components", "entitlements", "checksum", "version", "environment",
+    "product",
+    "policy",
+    "user",
+    "machine",
+    "fingerprint",
+    "fingerprints",
+    "components",
+    "entitlements",
+    "checksum",
+    "version",
+    "environment",
 ];
 
 /// The parsed `meta` of a validation request.
@@ -75,17 +96,28 @@ fn parse_meta(body: &Value, require_key: bool) -> ApiResult<(Request, Option<Str
     };
     for name in meta.keys() {
         let name = crate::jsonapi::input::camel_case(name);
-        if !matches!(name.as_str(), "key" | "scope" | "nonce" | "legacyEncrypted" | "encrypted") {
+        if !matches!(
+            name.as_str(),
+            "key" | "scope" | "nonce" | "legacyEncrypted" | "encrypted"
+        ) {
             return Err(bad(&format!("/meta/{name}"), "unpermitted parameter"));
         }
     }
     let scope = match meta.get("scope") {
         None | Some(Value::Null) => None,
         Some(Value::Object(raw)) => {
-            let normalized: Map<String, Value> =
-                raw.iter().map(|(k, v)| (crate::jsonapi::input::camel_case(k), v.clone())).collect();
-            if let Some(unknown) = normalized.keys().find(|k| !SCOPE_KEYS.contains(&k.as_str())) {
-                return Err(bad(&format!("/meta/scope/{unknown}"), "unpermitted parameter"));
+            let normalized: Map<String, Value> = raw
+                .iter()
+                .map(|(k, v)| (crate::jsonapi::input::camel_case(k), v.clone()))
+                .collect();
+            if let Some(unknown) = normalized
+                .keys()
+                .find(|k| !SCOPE_KEYS.contains(&k.as_str()))
+            {
+                return Err(bad(
+                    &format!("/meta/scope/{unknown}"),
+                    "unpermitted parameter",
+                ));
             }
             let scope = Scope {
                 product: string_in(&normalized, "product")?,
@@ -122,16 +154,35 @@ fn meta(state: &AppState, verdict: &Validation, request: &Request) -> Value {
     meta
 }
 
-async fn run(state: &AppState, account: &Account, license: LicenseRow, request: &Request, quick: bool) -> ApiResult<Document> {
+async fn run(
+    state: &AppState,
+    account: &Account,
+    license: LicenseRow,
+    request: &Request,
+    quick: bool,
+) -> ApiResult<Document> {
     let policy = super::policy_of(state, &license).await?;
     let scope = request.scope.as_ref().map(|(s, _)| s);
     let needs = Needs {
         users: scope.is_some_and(|s| s.user.is_some()),
         entitlements: scope.is_some_and(|s| s.entitlements.is_some()),
     };
-    let Loaded { license, policy, machines, snapshot } = load(&state.db, license, policy, needs).await?;
+    let Loaded {
+        license,
+        policy,
+        machines,
+        snapshot,
+    } = load(&state.db, license, policy, needs).await?;
     let unscoped = Scope::default();
-    let verdict = validate(&snapshot, if quick { None } else { Some(scope.unwrap_or(&unscoped)) }, state.now());
+    let verdict = validate(
+        &snapshot,
+        if quick {
+            None
+        } else {
+            Some(scope.unwrap_or(&unscoped))
+        },
+        state.now(),
+    );
     state.toucher.touch(&license.id, state.now_ms());
     let counts = LicenseCounts {
         machines: machines.len() as i64,
@@ -147,7 +198,9 @@ async fn run(state: &AppState, account: &Account, license: LicenseRow, request: 
         counts,
         now_ms: state.now_ms(),
     };
-    Ok(Document::ok(json!({ "data": serializer::license(account, &view), "meta": meta(state, &verdict, request) })))
+    Ok(Document::ok(
+        json!({ "data": serializer::license(account, &view), "meta": meta(state, &verdict, request) }),
+    ))
 }
 
 async fn authorize(state: &AppState, principal: &Principal, license: &LicenseRow) -> ApiResult<()> {
@@ -158,7 +211,12 @@ async fn authorize(state: &AppState, principal: &Principal, license: &LicenseRow
 }
 
 /// `POST /licenses/actions/validate-key`
-pub async fn validate_key(State(state): State<AppState>, account: Account, Auth(principal): Auth, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn validate_key(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let (request, key) = parse_meta(&body, true)?;
     let key = key.unwrap_or_default();
     let found = latchkey_store::db::sql(format!(
@@ -168,7 +226,9 @@ pub async fn validate_key(State(state): State<AppState>, account: Account, Auth(
     .bind(account.id())
     .bind(&key);
     let Some(license) = state.db.fetch_optional::<LicenseRow>(found).await? else {
-        return Ok(Document::ok(json!({ "data": Value::Null, "meta": meta(&state, &NOT_FOUND, &request) })));
+        return Ok(Document::ok(
+            json!({ "data": Value::Null, "meta": meta(&state, &NOT_FOUND, &request) }),
+        ));
     };
     if let Some(principal) = &principal {
         authorize(&state, principal, &license).await?;
@@ -177,7 +237,13 @@ pub async fn validate_key(State(state): State<AppState>, account: Account, Auth(
 }
 
 /// `POST /licenses/{id}/actions/validate`
-pub async fn validate_by_id(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn validate_by_id(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let (request, _) = parse_meta(&body, false)?;
     let license = super::find(&state, &account, &id).await?;
     authorize(&state, &principal, &license).await?;
@@ -185,9 +251,17 @@ pub async fn validate_by_id(State(state): State<AppState>, account: Account, Aut
 }
 
 /// `GET /licenses/{id}/actions/validate` (quick: no scope checks)
-pub async fn quick_validate(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn quick_validate(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let license = super::find(&state, &account, &id).await?;
     authorize(&state, &principal, &license).await?;
-    let request = Request { scope: None, nonce: None };
+    let request = Request {
+        scope: None,
+        nonce: None,
+    };
     run(&state, &account, license, &request, true).await
 }

@@ -24,16 +24,26 @@ use serde_json::{Value, json};
 use serializer::LicenseView;
 
 /// Whether a user owns or is attached to a license.
-pub async fn user_has_license(state: &AppState, user_id: &str, license: &LicenseRow) -> ApiResult<bool> {
+pub async fn user_has_license(
+    state: &AppState,
+    user_id: &str,
+    license: &LicenseRow,
+) -> ApiResult<bool> {
     if license.owner_id.as_deref() == Some(user_id) {
         return Ok(true);
     }
-    let q = sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2").bind(&license.id).bind(user_id);
+    let q = sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
+        .bind(&license.id)
+        .bind(user_id);
     Ok(state.db.fetch_optional::<(String,)>(q).await?.is_some())
 }
 
 /// Whether the caller may read (and validate) a license.
-pub async fn may_read(state: &AppState, principal: &Principal, license: &LicenseRow) -> ApiResult<bool> {
+pub async fn may_read(
+    state: &AppState,
+    principal: &Principal,
+    license: &LicenseRow,
+) -> ApiResult<bool> {
     Ok(match &principal.bearer {
         _ if principal.is_staff() => true,
         Bearer::Product(p) => p.id == license.product_id,
@@ -44,11 +54,18 @@ pub async fn may_read(state: &AppState, principal: &Principal, license: &License
 
 /// Finds a license by id or key, 404 if absent.
 pub async fn find(state: &AppState, account: &Account, id: &str) -> ApiResult<LicenseRow> {
-    licenses::find(&state.db, account.id(), id).await?.ok_or_else(|| ApiError::not_found("license", id))
+    licenses::find(&state.db, account.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("license", id))
 }
 
 /// Loads a license the caller may read, with its policy.
-pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<(LicenseRow, PolicyRow)> {
+pub async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<(LicenseRow, PolicyRow)> {
     let license = find(state, account, id).await?;
     if !may_read(state, principal, &license).await? {
         return Err(ApiError::forbidden("not allowed to read this license"));
@@ -59,42 +76,78 @@ pub async fn load(state: &AppState, account: &Account, principal: &Principal, id
 
 /// The license's policy.
 pub async fn policy_of(state: &AppState, license: &LicenseRow) -> ApiResult<PolicyRow> {
-    crud::find(&state.db, latchkey_store::policies::TABLE, latchkey_store::policies::COLUMNS, &license.account_id, &license.policy_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("license without policy"))
+    crud::find(
+        &state.db,
+        latchkey_store::policies::TABLE,
+        latchkey_store::policies::COLUMNS,
+        &license.account_id,
+        &license.policy_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::internal("license without policy"))
 }
 
 /// Renders a license, loading owner state and counts.
-pub async fn render(state: &AppState, account: &Account, license: &LicenseRow, policy: &PolicyRow) -> ApiResult<Value> {
+pub async fn render(
+    state: &AppState,
+    account: &Account,
+    license: &LicenseRow,
+    policy: &PolicyRow,
+) -> ApiResult<Value> {
     let owner_banned = match &license.owner_id {
         Some(owner) => {
             let q = sql("SELECT banned_at FROM users WHERE id = $1").bind(owner);
-            state.db.fetch_optional::<(Option<i64>,)>(q).await?.is_some_and(|r| r.0.is_some())
+            state
+                .db
+                .fetch_optional::<(Option<i64>,)>(q)
+                .await?
+                .is_some_and(|r| r.0.is_some())
         }
         None => false,
     };
     let counts = licenses::counts(&state.db, &license.id).await?;
-    let view = LicenseView { license, policy, owner_banned, counts, now_ms: state.now_ms() };
+    let view = LicenseView {
+        license,
+        policy,
+        owner_banned,
+        counts,
+        now_ms: state.now_ms(),
+    };
     Ok(serializer::license(account, &view))
 }
 
 /// `GET /licenses`
-pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let mut filters = Vec::new();
-    for (param, column) in [("product", "product_id"), ("policy", "policy_id"), ("owner", "owner_id"), ("group", "group_id")] {
+    for (param, column) in [
+        ("product", "product_id"),
+        ("policy", "policy_id"),
+        ("owner", "owner_id"),
+        ("group", "group_id"),
+    ] {
         if let Some(value) = query.get(param) {
             filters.push(Filter::eq(column, value));
         }
     }
     if let Some(user) = query.get("user") {
         filters.push(Filter::new(
-            format!("id IN ({USER_LICENSES}) OR owner_id IN (SELECT id FROM users WHERE email = {{}})"),
+            format!(
+                "id IN ({USER_LICENSES}) OR owner_id IN (SELECT id FROM users WHERE email = {{}})"
+            ),
             vec![user.into(), user.into(), user.to_lowercase().into()],
         ));
     }
     if let Some(machine) = query.get("machine") {
-        filters.push(Filter::new("id IN (SELECT license_id FROM machines WHERE id = {} OR fingerprint = {})", vec![machine.into(), machine.into()]));
+        filters.push(Filter::new(
+            "id IN (SELECT license_id FROM machines WHERE id = {} OR fingerprint = {})",
+            vec![machine.into(), machine.into()],
+        ));
     }
     if let Some(suspended) = query.get("suspended") {
         filters.push(Filter::eq("suspended", suspended == "true"));
@@ -104,9 +157,15 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
         filters.push(status_filter(status, now)?);
     }
     if query.get("expired") == Some("true") {
-        filters.push(Filter::new("expiry IS NOT NULL AND expiry < {}", vec![now.into()]));
+        filters.push(Filter::new(
+            "expiry IS NOT NULL AND expiry < {}",
+            vec![now.into()],
+        ));
     } else if query.get("expired") == Some("false") {
-        filters.push(Filter::new("expiry IS NULL OR expiry >= {}", vec![now.into()]));
+        filters.push(Filter::new(
+            "expiry IS NULL OR expiry >= {}",
+            vec![now.into()],
+        ));
     }
     if query.get("unassigned") == Some("true") {
         filters.push(Filter::new("owner_id IS NULL", vec![]));
@@ -115,8 +174,15 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
         filters.push(Filter::new("owner_id IS NOT NULL", vec![]));
     }
     if let Some(activated) = query.get("activated") {
-        let exists = if activated == "true" { "EXISTS" } else { "NOT EXISTS" };
-        filters.push(Filter::new(format!("{exists} (SELECT 1 FROM machines m WHERE m.license_id = licenses.id)"), vec![]));
+        let exists = if activated == "true" {
+            "EXISTS"
+        } else {
+            "NOT EXISTS"
+        };
+        filters.push(Filter::new(
+            format!("{exists} (SELECT 1 FROM machines m WHERE m.license_id = licenses.id)"),
+            vec![],
+        ));
     }
     for (key, value) in query.prefixed("metadata") {
         filters.push(metadata_filter(state.db.backend(), key, value));
@@ -125,9 +191,21 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
         _ if principal.is_staff() => {}
         Bearer::Product(p) => filters.push(Filter::eq("product_id", p.id.as_str())),
         Bearer::License(l, _) => filters.push(Filter::eq("id", l.id.as_str())),
-        Bearer::User(u, _) => filters.push(Filter::new(format!("id IN ({USER_LICENSES})"), vec![u.id.as_str().into(), u.id.as_str().into()])),
+        Bearer::User(u, _) => filters.push(Filter::new(
+            format!("id IN ({USER_LICENSES})"),
+            vec![u.id.as_str().into(), u.id.as_str().into()],
+        )),
     }
-    let (rows, count) = crud::list::<LicenseRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let (rows, count) = crud::list::<LicenseRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
     let mut data = Vec::with_capacity(rows.len());
     for row in &rows {
         let policy = policy_of(&state, row).await?;
@@ -144,19 +222,35 @@ fn status_filter(status: &str, now: i64) -> ApiResult<Filter> {
         "BANNED" => Filter::new(banned, vec![]),
         "SUSPENDED" => Filter::new("suspended = TRUE", vec![]),
         "EXPIRED" => Filter::new("expiry IS NOT NULL AND expiry < {}", vec![now.into()]),
-        "EXPIRING" => Filter::new("expiry IS NOT NULL AND expiry >= {} AND expiry < {}", vec![now.into(), (now + 3 * day).into()]),
+        "EXPIRING" => Filter::new(
+            "expiry IS NOT NULL AND expiry >= {} AND expiry < {}",
+            vec![now.into(), (now + 3 * day).into()],
+        ),
         "INACTIVE" => Filter::new(
             "created_at < {} AND COALESCE(last_validated_at, 0) < {} AND COALESCE(last_check_in_at, 0) < {} AND COALESCE(last_check_out_at, 0) < {}",
-            vec![(now - 90 * day).into(), (now - 90 * day).into(), (now - 90 * day).into(), (now - 90 * day).into()],
+            vec![
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+            ],
         ),
         "ACTIVE" => Filter::new(
             "suspended = FALSE AND (expiry IS NULL OR expiry >= {}) AND (created_at >= {} OR last_validated_at >= {} OR last_check_in_at >= {} OR last_check_out_at >= {})",
-            vec![(now + 3 * day).into(), (now - 90 * day).into(), (now - 90 * day).into(), (now - 90 * day).into(), (now - 90 * day).into()],
+            vec![
+                (now + 3 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+            ],
         ),
         _ => {
-            return Err(ApiError::bad_request("status must be one of ACTIVE, INACTIVE, EXPIRING, EXPIRED, SUSPENDED, BANNED")
-                .code("PARAMETERS_INVALID")
-                .parameter("status"));
+            return Err(ApiError::bad_request(
+                "status must be one of ACTIVE, INACTIVE, EXPIRING, EXPIRED, SUSPENDED, BANNED",
+            )
+            .code("PARAMETERS_INVALID")
+            .parameter("status"));
         }
     })
 }
@@ -167,22 +261,39 @@ pub fn metadata_filter(backend: latchkey_store::Backend, key: &str, value: &str)
         "true" => json!(true),
         "false" => json!(false),
         "null" => Value::Null,
-        v => v.parse::<i64>().map(Value::from).or_else(|_| v.parse::<f64>().map(Value::from)).unwrap_or_else(|_| json!(v)),
+        v => v
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| v.parse::<f64>().map(Value::from))
+            .unwrap_or_else(|_| json!(v)),
     };
     let key = crate::jsonapi::input::camel_case(key);
     match backend {
-        latchkey_store::Backend::Postgres => Filter::new("CAST(metadata AS JSONB) @> CAST({} AS JSONB)", vec![json!({ key: typed }).to_string().into()]),
+        latchkey_store::Backend::Postgres => Filter::new(
+            "CAST(metadata AS JSONB) @> CAST({} AS JSONB)",
+            vec![json!({ key: typed }).to_string().into()],
+        ),
         latchkey_store::Backend::Sqlite => Filter::new(
             "json_extract(metadata, {}) = json_extract({}, '$.v')",
-            vec![format!("$.\"{}\"", key.replace('"', "")).into(), json!({ "v": typed }).to_string().into()],
+            vec![
+                format!("$.\"{}\"", key.replace('"', "")).into(),
+                json!({ "v": typed }).to_string().into(),
+            ],
         ),
     }
 }
 
 /// `GET /licenses/{id}`
-pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let (license, policy) = load(&state, &account, &principal, &id).await?;
-    Ok(Document::ok(single(render(&state, &account, &license, &policy).await?)))
+    Ok(Document::ok(single(
+        render(&state, &account, &license, &policy).await?,
+    )))
 }
 
 struct Attrs {
@@ -209,7 +320,11 @@ fn read(input: &mut Input, principal: &Principal, creating: bool) -> ApiResult<A
     let admin_ish = principal.is_support_or_above() || principal.product_id().is_some();
     let mut attrs = Attrs {
         name: input.string("name", 1024)?,
-        key: if creating { input.string("key", 16 * 1024)? } else { Field::Absent },
+        key: if creating {
+            input.string("key", 16 * 1024)?
+        } else {
+            Field::Absent
+        },
         expiry: Field::Absent,
         suspended: Field::Absent,
         protected: Field::Absent,
@@ -226,7 +341,10 @@ fn read(input: &mut Input, principal: &Principal, creating: bool) -> ApiResult<A
             if let Field::Value(v) = value {
                 let min = if name == "maxUses" { 0 } else { 1 };
                 if v < min {
-                    return Err(invalid(name, format!("must be greater than or equal to {min}")));
+                    return Err(invalid(
+                        name,
+                        format!("must be greater than or equal to {min}"),
+                    ));
                 }
             }
             attrs.limits.push((name, value));
@@ -245,23 +363,42 @@ fn parse_expiry(text: &str) -> ApiResult<i64> {
 
 fn key_conflict(error: StoreError) -> ApiError {
     match error {
-        StoreError::Conflict(_) => ApiError::unprocessable("KEY_TAKEN", "has already been taken").pointer("/data/attributes/key"),
+        StoreError::Conflict(_) => ApiError::unprocessable("KEY_TAKEN", "has already been taken")
+            .pointer("/data/attributes/key"),
         other => other.into(),
     }
 }
 
 /// `POST /licenses`
-pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
-    if principal.license().is_some() || matches!(principal.role(), Some(r) if r.is_staff() && !principal.is_sales_or_above()) {
+pub async fn create(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    if principal.license().is_some()
+        || matches!(principal.role(), Some(r) if r.is_staff() && !principal.is_sales_or_above())
+    {
         return Err(ApiError::forbidden("not allowed to create licenses"));
     }
     let mut input = Input::parse(&body, "licenses")?;
     let custom_id = input.id().map(str::to_owned);
-    let policy_not_found = || ApiError::unprocessable("POLICY_NOT_FOUND", "must exist").pointer("/data/relationships/policy");
-    let Field::Value(policy_id) = input.relationship("policy")? else { return Err(policy_not_found()) };
-    let policy: PolicyRow = crud::find(&state.db, latchkey_store::policies::TABLE, latchkey_store::policies::COLUMNS, account.id(), &policy_id)
-        .await?
-        .ok_or_else(policy_not_found)?;
+    let policy_not_found = || {
+        ApiError::unprocessable("POLICY_NOT_FOUND", "must exist")
+            .pointer("/data/relationships/policy")
+    };
+    let Field::Value(policy_id) = input.relationship("policy")? else {
+        return Err(policy_not_found());
+    };
+    let policy: PolicyRow = crud::find(
+        &state.db,
+        latchkey_store::policies::TABLE,
+        latchkey_store::policies::COLUMNS,
+        account.id(),
+        &policy_id,
+    )
+    .await?
+    .ok_or_else(policy_not_found)?;
     let owner_field = match input.relationship("owner")? {
         Field::Absent => input.relationship("user")?,
         other => {
@@ -275,14 +412,18 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
 
     match &principal.bearer {
         Bearer::Product(p) if p.id != policy.product_id => {
-            return Err(ApiError::forbidden("not allowed to create licenses for another product"));
+            return Err(ApiError::forbidden(
+                "not allowed to create licenses for another product",
+            ));
         }
         Bearer::User(u, role) if !role.is_staff() => {
             if policy.protected {
                 return Err(ApiError::forbidden("policy is protected"));
             }
             if owner_field.clone().value().is_some_and(|o| o != u.id) {
-                return Err(ApiError::forbidden("users may only create licenses they own"));
+                return Err(ApiError::forbidden(
+                    "users may only create licenses they own",
+                ));
             }
         }
         _ => {}
@@ -290,40 +431,89 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     let owner_id = match owner_field {
         Field::Value(owner) => {
             let user = latchkey_store::users::find(&state.db, account.id(), &owner).await?;
-            Some(user.ok_or_else(|| ApiError::unprocessable("OWNER_NOT_FOUND", "must exist").pointer("/data/relationships/owner"))?.id)
+            Some(
+                user.ok_or_else(|| {
+                    ApiError::unprocessable("OWNER_NOT_FOUND", "must exist")
+                        .pointer("/data/relationships/owner")
+                })?
+                .id,
+            )
         }
         _ => principal.end_user_id().map(str::to_owned),
     };
     let group_id = match group_field {
         Field::Value(group) => {
-            let found: Option<latchkey_store::groups::GroupRow> =
-                crud::find(&state.db, latchkey_store::groups::TABLE, latchkey_store::groups::COLUMNS, account.id(), &group).await?;
-            Some(found.ok_or_else(|| ApiError::unprocessable("GROUP_NOT_FOUND", "must exist").pointer("/data/relationships/group"))?.id)
+            let found: Option<latchkey_store::groups::GroupRow> = crud::find(
+                &state.db,
+                latchkey_store::groups::TABLE,
+                latchkey_store::groups::COLUMNS,
+                account.id(),
+                &group,
+            )
+            .await?;
+            Some(
+                found
+                    .ok_or_else(|| {
+                        ApiError::unprocessable("GROUP_NOT_FOUND", "must exist")
+                            .pointer("/data/relationships/group")
+                    })?
+                    .id,
+            )
         }
         _ => None,
     };
     let id = match custom_id {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => id.to_lowercase(),
-        Some(_) => return Err(ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id")),
+        Some(_) => {
+            return Err(
+                ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id"),
+            );
+        }
         None => new_id(),
     };
     if policy.use_pool {
-        return Err(ApiError::unprocessable("POLICY_POOL_EMPTY", "pool is empty").pointer("/data/relationships/policy"));
+        return Err(
+            ApiError::unprocessable("POLICY_POOL_EMPTY", "pool is empty")
+                .pointer("/data/relationships/policy"),
+        );
     }
     let key = match (attrs.key, &policy.scheme) {
         (_, Some(scheme)) => {
-            return Err(ApiError::unprocessable("SCHEME_NOT_SUPPORTED", format!("license keys for scheme {scheme} are not issued by this server yet"))
-                .pointer("/data/relationships/policy"));
+            return Err(ApiError::unprocessable(
+                "SCHEME_NOT_SUPPORTED",
+                format!("license keys for scheme {scheme} are not issued by this server yet"),
+            )
+            .pointer("/data/relationships/policy"));
         }
         (Field::Value(key), None) => {
             match check_custom_key(&key) {
-                Err(KeyProblem::TooShort) => return Err(ApiError::unprocessable("KEY_TOO_SHORT", "is too short (minimum is 6 characters)").pointer("/data/attributes/key")),
-                Err(KeyProblem::TooLong) => return Err(ApiError::unprocessable("KEY_TOO_LONG", "is too long").pointer("/data/attributes/key")),
-                Err(KeyProblem::Reserved) => return Err(ApiError::unprocessable("KEY_NOT_ALLOWED", "is reserved").pointer("/data/attributes/key")),
+                Err(KeyProblem::TooShort) => {
+                    return Err(ApiError::unprocessable(
+                        "KEY_TOO_SHORT",
+                        "is too short (minimum is 6 characters)",
+                    )
+                    .pointer("/data/attributes/key"));
+                }
+                Err(KeyProblem::TooLong) => {
+                    return Err(ApiError::unprocessable("KEY_TOO_LONG", "is too long")
+                        .pointer("/data/attributes/key"));
+                }
+                Err(KeyProblem::Reserved) => {
+                    return Err(ApiError::unprocessable("KEY_NOT_ALLOWED", "is reserved")
+                        .pointer("/data/attributes/key"));
+                }
                 Ok(()) => {}
             }
-            if uuid::Uuid::parse_str(&key).is_ok() && licenses::find(&state.db, account.id(), &key).await?.is_some() {
-                return Err(ApiError::unprocessable("KEY_CONFLICT", "must not conflict with another license's identifier").pointer("/data/attributes/key"));
+            if uuid::Uuid::parse_str(&key).is_ok()
+                && licenses::find(&state.db, account.id(), &key)
+                    .await?
+                    .is_some()
+            {
+                return Err(ApiError::unprocessable(
+                    "KEY_CONFLICT",
+                    "must not conflict with another license's identifier",
+                )
+                .pointer("/data/attributes/key"));
             }
             key
         }
@@ -339,7 +529,11 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
         },
     };
     let limit = |column: &str| {
-        attrs.limits.iter().find(|(name, _)| LIMITS.iter().any(|(n, c)| n == name && *c == column)).and_then(|(_, v)| v.clone().value())
+        attrs
+            .limits
+            .iter()
+            .find(|(name, _)| LIMITS.iter().any(|(n, c)| n == name && *c == column))
+            .and_then(|(_, v)| v.clone().value())
     };
     let row = LicenseRow {
         id,
@@ -369,19 +563,38 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
         updated_at: now,
     };
     let mut tx = state.db.begin().await?;
-    if crud::find_tx::<LicenseRow>(&mut tx, TABLE, COLUMNS, account.id(), &row.id).await?.is_some() {
-        return Err(ApiError::unprocessable("ID_CONFLICT", "must not conflict with another license").pointer("/data/id"));
+    if crud::find_tx::<LicenseRow>(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::unprocessable(
+            "ID_CONFLICT",
+            "must not conflict with another license",
+        )
+        .pointer("/data/id"));
     }
-    licenses::insert(&mut tx, &row).await.map_err(key_conflict)?;
+    licenses::insert(&mut tx, &row)
+        .await
+        .map_err(key_conflict)?;
     tx.commit().await?;
     let location = format!("{}/licenses/{}", account.base(), row.id);
-    Ok(Document::created(single(render(&state, &account, &row, &policy).await?), location))
+    Ok(Document::created(
+        single(render(&state, &account, &row, &policy).await?),
+        location,
+    ))
 }
 
 /// `PATCH /licenses/{id}`
-pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let (license, policy) = load(&state, &account, &principal, &id).await?;
-    let allowed = principal.is_support_or_above() || principal.product_id() == Some(&license.product_id);
+    let allowed =
+        principal.is_support_or_above() || principal.product_id() == Some(&license.product_id);
     if !allowed {
         return Err(ApiError::forbidden("not allowed to update this license"));
     }
@@ -393,7 +606,10 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         changes.push(("name", name.into()));
     }
     if let Some(expiry) = attrs.expiry.into_update() {
-        changes.push(("expiry", expiry.map(|t| parse_expiry(&t)).transpose()?.into()));
+        changes.push((
+            "expiry",
+            expiry.map(|t| parse_expiry(&t)).transpose()?.into(),
+        ));
     }
     if let Some(suspended) = attrs.suspended.into_update() {
         changes.push(("suspended", suspended.unwrap_or(false).into()));
@@ -405,26 +621,44 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         changes.push(("metadata", metadata.unwrap_or_else(|| "{}".into()).into()));
     }
     for (name, value) in attrs.limits {
-        if let (Some(value), Some((_, column))) = (value.into_update(), LIMITS.iter().find(|(n, _)| *n == name)) {
+        if let (Some(value), Some((_, column))) =
+            (value.into_update(), LIMITS.iter().find(|(n, _)| *n == name))
+        {
             changes.push((column, value.into()));
         }
     }
     let mut tx = state.db.begin().await?;
-    crud::update(&mut tx, TABLE, account.id(), &license.id, changes, state.now_ms()).await?;
+    crud::update(
+        &mut tx,
+        TABLE,
+        account.id(),
+        &license.id,
+        changes,
+        state.now_ms(),
+    )
+    .await?;
     let updated: LicenseRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &license.id)
         .await?
         .ok_or_else(|| ApiError::not_found("license", &id))?;
     tx.commit().await?;
-    Ok(Document::ok(single(render(&state, &account, &updated, &policy).await?)))
+    Ok(Document::ok(single(
+        render(&state, &account, &updated, &policy).await?,
+    )))
 }
 
 /// `DELETE /licenses/{id}` (deletes its machines too).
-pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn destroy(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let (license, policy) = load(&state, &account, &principal, &id).await?;
     let allowed = match &principal.bearer {
         Bearer::Product(p) => p.id == license.product_id,
         Bearer::User(u, role) if !role.is_staff() => {
-            license.owner_id.as_deref() == Some(u.id.as_str()) && !license.protected.unwrap_or(policy.protected)
+            license.owner_id.as_deref() == Some(u.id.as_str())
+                && !license.protected.unwrap_or(policy.protected)
         }
         Bearer::License(..) => false,
         _ => principal.is_sales_or_above(),
@@ -433,7 +667,12 @@ pub async fn destroy(State(state): State<AppState>, account: Account, Authed(pri
         return Err(ApiError::forbidden("not allowed to delete this license"));
     }
     let mut tx = state.db.begin().await?;
-    tx.execute(sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2").bind(account.id()).bind(&license.id)).await?;
+    tx.execute(
+        sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
+            .bind(account.id())
+            .bind(&license.id),
+    )
+    .await?;
     crud::delete(&mut tx, TABLE, account.id(), &license.id).await?;
     tx.commit().await?;
     Ok(no_content())

@@ -44,7 +44,11 @@ pub fn status(view: &LicenseView<'_>) -> &'static str {
         .into_iter()
         .flatten()
         .any(|at| at >= cutoff);
-    if l.created_at < cutoff && !active { "INACTIVE" } else { "ACTIVE" }
+    if l.created_at < cutoff && !active {
+        "INACTIVE"
+    } else {
+        "ACTIVE"
+    }
 }
 
 /// The license resource object.
@@ -55,7 +59,8 @@ pub fn license(account: &Account, view: &LicenseView<'_>) -> Value {
     let next_check_in = if p.require_check_in {
         let rules = p.rules();
         latchkey_core::check_in::next_check_in(
-            l.last_check_in_at.and_then(latchkey_proto::time_format::from_millis),
+            l.last_check_in_at
+                .and_then(latchkey_proto::time_format::from_millis),
             rules.check_in_interval,
             rules.check_in_interval_count,
         )

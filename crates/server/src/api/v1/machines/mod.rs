@@ -20,29 +20,46 @@ use latchkey_core::activation::{LimitExceeded, Limits, MachineResources, check_r
 use latchkey_core::policy::{MachineLeasingStrategy, UniquenessStrategy};
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::licenses::LicenseRow;
-use latchkey_store::machines::{self, ActivationError, ActivationRules, COLUMNS, MachineRow, TABLE};
+use latchkey_store::machines::{
+    self, ActivationError, ActivationRules, COLUMNS, MachineRow, TABLE,
+};
 use latchkey_store::policies::PolicyRow;
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
 /// Whether the caller may read a machine of `license`.
-async fn may_read(state: &AppState, principal: &Principal, machine: &MachineRow, license: &LicenseRow) -> ApiResult<bool> {
+async fn may_read(
+    state: &AppState,
+    principal: &Principal,
+    machine: &MachineRow,
+    license: &LicenseRow,
+) -> ApiResult<bool> {
     Ok(match &principal.bearer {
         _ if principal.is_staff() => true,
         Bearer::Product(p) => p.id == license.product_id,
         Bearer::License(l, _) => l.id == license.id,
-        Bearer::User(u, _) => machine.owner_id.as_deref() == Some(u.id.as_str()) || user_has_license(state, &u.id, license).await?,
+        Bearer::User(u, _) => {
+            machine.owner_id.as_deref() == Some(u.id.as_str())
+                || user_has_license(state, &u.id, license).await?
+        }
     })
 }
 
 /// Whether the caller may activate or deactivate machines of `license`.
-fn may_manage(principal: &Principal, machine_owner: Option<&str>, license: &LicenseRow, policy: &PolicyRow) -> bool {
+fn may_manage(
+    principal: &Principal,
+    machine_owner: Option<&str>,
+    license: &LicenseRow,
+    policy: &PolicyRow,
+) -> bool {
     let protected = license.protected.unwrap_or(policy.protected);
     match &principal.bearer {
         Bearer::Product(p) => p.id == license.product_id,
         Bearer::License(l, _) => l.id == license.id,
         Bearer::User(u, role) if !role.is_staff() => {
-            !protected && (license.owner_id.as_deref() == Some(u.id.as_str()) || machine_owner == Some(u.id.as_str()))
+            !protected
+                && (license.owner_id.as_deref() == Some(u.id.as_str())
+                    || machine_owner == Some(u.id.as_str()))
         }
         _ => principal.is_sales_or_above(),
     }
@@ -54,57 +71,127 @@ struct Loaded {
     policy: PolicyRow,
 }
 
-async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<Loaded> {
-    let machine = machines::find(&state.db, account.id(), id).await?.ok_or_else(|| ApiError::not_found("machine", id))?;
-    let license: LicenseRow = crud::find(&state.db, latchkey_store::licenses::TABLE, latchkey_store::licenses::COLUMNS, account.id(), &machine.license_id)
+async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<Loaded> {
+    let machine = machines::find(&state.db, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("machine", id))?;
+    let license: LicenseRow = crud::find(
+        &state.db,
+        latchkey_store::licenses::TABLE,
+        latchkey_store::licenses::COLUMNS,
+        account.id(),
+        &machine.license_id,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("machine", id))?;
     if !may_read(state, principal, &machine, &license).await? {
         return Err(ApiError::forbidden("not allowed to read this machine"));
     }
     let policy = policy_of(state, &license).await?;
-    Ok(Loaded { machine, license, policy })
+    Ok(Loaded {
+        machine,
+        license,
+        policy,
+    })
 }
 
 /// `GET /machines`
-pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let mut filters = Vec::new();
-    for (param, column) in [("fingerprint", "fingerprint"), ("ip", "ip"), ("hostname", "hostname"), ("owner", "owner_id"), ("group", "group_id")] {
+    for (param, column) in [
+        ("fingerprint", "fingerprint"),
+        ("ip", "ip"),
+        ("hostname", "hostname"),
+        ("owner", "owner_id"),
+        ("group", "group_id"),
+    ] {
         if let Some(value) = query.get(param) {
             filters.push(Filter::eq(column, value));
         }
     }
     if let Some(license) = query.get("license").or(query.get("key")) {
-        filters.push(Filter::new("license_id IN (SELECT id FROM licenses WHERE id = {} OR key = {})", vec![license.into(), license.into()]));
+        filters.push(Filter::new(
+            "license_id IN (SELECT id FROM licenses WHERE id = {} OR key = {})",
+            vec![license.into(), license.into()],
+        ));
     }
     for (param, column) in [("product", "product_id"), ("policy", "policy_id")] {
         if let Some(value) = query.get(param) {
-            filters.push(Filter::new(format!("license_id IN (SELECT id FROM licenses WHERE {column} = {{}})"), vec![value.into()]));
+            filters.push(Filter::new(
+                format!("license_id IN (SELECT id FROM licenses WHERE {column} = {{}})"),
+                vec![value.into()],
+            ));
         }
     }
     if let Some(user) = query.get("user") {
-        filters.push(Filter::new(format!("owner_id = {{}} OR license_id IN ({USER_LICENSES})"), vec![user.into(), user.into(), user.into()]));
+        filters.push(Filter::new(
+            format!("owner_id = {{}} OR license_id IN ({USER_LICENSES})"),
+            vec![user.into(), user.into(), user.into()],
+        ));
     }
     for (key, value) in query.prefixed("metadata") {
-        filters.push(crate::api::v1::licenses::metadata_filter(state.db.backend(), key, value));
+        filters.push(crate::api::v1::licenses::metadata_filter(
+            state.db.backend(),
+            key,
+            value,
+        ));
     }
     match &principal.bearer {
         _ if principal.is_staff() => {}
-        Bearer::Product(p) => filters.push(Filter::new("license_id IN (SELECT id FROM licenses WHERE product_id = {})", vec![p.id.as_str().into()])),
+        Bearer::Product(p) => filters.push(Filter::new(
+            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
+            vec![p.id.as_str().into()],
+        )),
         Bearer::License(l, _) => filters.push(Filter::eq("license_id", l.id.as_str())),
         Bearer::User(u, _) => filters.push(Filter::new(
             format!("owner_id = {{}} OR license_id IN ({USER_LICENSES})"),
-            vec![u.id.as_str().into(), u.id.as_str().into(), u.id.as_str().into()],
+            vec![
+                u.id.as_str().into(),
+                u.id.as_str().into(),
+                u.id.as_str().into(),
+            ],
         )),
     }
-    let (rows, count) = crud::list::<MachineRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let (rows, count) = crud::list::<MachineRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
     let mut data = Vec::with_capacity(rows.len());
     for row in &rows {
-        let license: Option<LicenseRow> = crud::find(&state.db, latchkey_store::licenses::TABLE, latchkey_store::licenses::COLUMNS, account.id(), &row.license_id).await?;
+        let license: Option<LicenseRow> = crud::find(
+            &state.db,
+            latchkey_store::licenses::TABLE,
+            latchkey_store::licenses::COLUMNS,
+            account.id(),
+            &row.license_id,
+        )
+        .await?;
         if let Some(license) = license {
             let policy = policy_of(&state, &license).await?;
-            data.push(serializer::machine(&account, row, &license, &policy, state.now_ms()));
+            data.push(serializer::machine(
+                &account,
+                row,
+                &license,
+                &policy,
+                state.now_ms(),
+            ));
         }
     }
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
@@ -112,9 +199,20 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
 }
 
 /// `GET /machines/{id}`
-pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let l = load(&state, &account, &principal, &id).await?;
-    Ok(Document::ok(single(serializer::machine(&account, &l.machine, &l.license, &l.policy, state.now_ms()))))
+    Ok(Document::ok(single(serializer::machine(
+        &account,
+        &l.machine,
+        &l.license,
+        &l.policy,
+        state.now_ms(),
+    ))))
 }
 
 fn positive(input: &mut Input, name: &str) -> ApiResult<Field<i64>> {
@@ -144,11 +242,21 @@ fn limit_error(error: LimitExceeded) -> ApiError {
 }
 
 /// `POST /machines` — activation.
-pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn create(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let mut input = Input::parse(&body, "machines")?;
     let custom_id = input.id().map(str::to_owned);
-    let license_not_found = || ApiError::unprocessable("LICENSE_NOT_FOUND", "must exist").pointer("/data/relationships/license");
-    let Field::Value(license_id) = input.relationship("license")? else { return Err(license_not_found()) };
+    let license_not_found = || {
+        ApiError::unprocessable("LICENSE_NOT_FOUND", "must exist")
+            .pointer("/data/relationships/license")
+    };
+    let Field::Value(license_id) = input.relationship("license")? else {
+        return Err(license_not_found());
+    };
     let owner_field = match input.relationship("owner")? {
         Field::Absent => input.relationship("user")?,
         other => {
@@ -168,49 +276,93 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     let metadata = input.metadata()?;
     input.finish()?;
 
-    let license: LicenseRow = crud::find(&state.db, latchkey_store::licenses::TABLE, latchkey_store::licenses::COLUMNS, account.id(), &license_id)
-        .await?
-        .ok_or_else(license_not_found)?;
+    let license: LicenseRow = crud::find(
+        &state.db,
+        latchkey_store::licenses::TABLE,
+        latchkey_store::licenses::COLUMNS,
+        account.id(),
+        &license_id,
+    )
+    .await?
+    .ok_or_else(license_not_found)?;
     let policy = policy_of(&state, &license).await?;
     let owner_id = owner_field.value();
     if !may_manage(&principal, owner_id.as_deref(), &license, &policy) {
-        return Err(ApiError::forbidden("not allowed to activate machines for this license"));
+        return Err(ApiError::forbidden(
+            "not allowed to activate machines for this license",
+        ));
     }
     let fingerprint = match fingerprint {
         Field::Value(f) if !f.trim().is_empty() => f,
         _ => return Err(missing("fingerprint")),
     };
     if matches!(fingerprint.as_str(), "action" | "actions") {
-        return Err(ApiError::unprocessable("FINGERPRINT_NOT_ALLOWED", "is reserved").pointer("/data/attributes/fingerprint"));
+        return Err(
+            ApiError::unprocessable("FINGERPRINT_NOT_ALLOWED", "is reserved")
+                .pointer("/data/attributes/fingerprint"),
+        );
     }
-    if uuid::Uuid::parse_str(&fingerprint).is_ok() && crud::find::<MachineRow>(&state.db, TABLE, COLUMNS, account.id(), &fingerprint).await?.is_some() {
-        return Err(ApiError::unprocessable("FINGERPRINT_CONFLICT", "must not conflict with another machine's identifier").pointer("/data/attributes/fingerprint"));
+    if uuid::Uuid::parse_str(&fingerprint).is_ok()
+        && crud::find::<MachineRow>(&state.db, TABLE, COLUMNS, account.id(), &fingerprint)
+            .await?
+            .is_some()
+    {
+        return Err(ApiError::unprocessable(
+            "FINGERPRINT_CONFLICT",
+            "must not conflict with another machine's identifier",
+        )
+        .pointer("/data/attributes/fingerprint"));
     }
     if let Some(owner) = &owner_id {
         let is_licensee = license.owner_id.as_deref() == Some(owner.as_str()) || {
-            let q = latchkey_store::sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2").bind(&license.id).bind(owner);
+            let q = latchkey_store::sql(
+                "SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2",
+            )
+            .bind(&license.id)
+            .bind(owner);
             state.db.fetch_optional::<(String,)>(q).await?.is_some()
         };
         if !is_licensee {
-            let exists = latchkey_store::users::find(&state.db, account.id(), owner).await?.is_some();
+            let exists = latchkey_store::users::find(&state.db, account.id(), owner)
+                .await?
+                .is_some();
             return Err(if exists {
-                ApiError::unprocessable("OWNER_INVALID", "must be a valid user of the license").pointer("/data/relationships/owner")
+                ApiError::unprocessable("OWNER_INVALID", "must be a valid user of the license")
+                    .pointer("/data/relationships/owner")
             } else {
-                ApiError::unprocessable("OWNER_NOT_FOUND", "must exist").pointer("/data/relationships/owner")
+                ApiError::unprocessable("OWNER_NOT_FOUND", "must exist")
+                    .pointer("/data/relationships/owner")
             });
         }
     }
     let group_id = match group_field {
         Field::Value(group) => {
-            let found: Option<latchkey_store::groups::GroupRow> =
-                crud::find(&state.db, latchkey_store::groups::TABLE, latchkey_store::groups::COLUMNS, account.id(), &group).await?;
-            Some(found.ok_or_else(|| ApiError::unprocessable("GROUP_NOT_FOUND", "must exist").pointer("/data/relationships/group"))?.id)
+            let found: Option<latchkey_store::groups::GroupRow> = crud::find(
+                &state.db,
+                latchkey_store::groups::TABLE,
+                latchkey_store::groups::COLUMNS,
+                account.id(),
+                &group,
+            )
+            .await?;
+            Some(
+                found
+                    .ok_or_else(|| {
+                        ApiError::unprocessable("GROUP_NOT_FOUND", "must exist")
+                            .pointer("/data/relationships/group")
+                    })?
+                    .id,
+            )
         }
         _ => license.group_id.clone(),
     };
     let id = match custom_id {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => id.to_lowercase(),
-        Some(_) => return Err(ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id")),
+        Some(_) => {
+            return Err(
+                ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id"),
+            );
+        }
         None => new_id(),
     };
     let now = state.now_ms();
@@ -229,7 +381,8 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
         memory: memory.value(),
         disk: disk.value(),
         max_processes: None,
-        last_heartbeat_at: (policy.require_heartbeat && policy.heartbeat_basis == "FROM_CREATION").then_some(now),
+        last_heartbeat_at: (policy.require_heartbeat && policy.heartbeat_basis == "FROM_CREATION")
+            .then_some(now),
         last_check_out_at: None,
         metadata: metadata.value().unwrap_or_else(|| "{}".into()),
         created_at: now,
@@ -237,7 +390,8 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     };
     let rules = ActivationRules {
         limits: limits(&license, &policy),
-        uniqueness: UniquenessStrategy::parse(&policy.machine_uniqueness_strategy).unwrap_or(UniquenessStrategy::PerLicense),
+        uniqueness: UniquenessStrategy::parse(&policy.machine_uniqueness_strategy)
+            .unwrap_or(UniquenessStrategy::PerLicense),
         policy_id: policy.id.clone(),
         product_id: license.product_id.clone(),
         activation_token: activation_token(&principal),
@@ -246,17 +400,26 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
         Ok(()) => {}
         Err(ActivationError::Limit(limit)) => return Err(limit_error(limit)),
         Err(ActivationError::FingerprintTaken) => {
-            return Err(ApiError::unprocessable("FINGERPRINT_TAKEN", "has already been taken").pointer("/data/attributes/fingerprint"));
+            return Err(
+                ApiError::unprocessable("FINGERPRINT_TAKEN", "has already been taken")
+                    .pointer("/data/attributes/fingerprint"),
+            );
         }
         Err(ActivationError::ActivationsLimit) => {
-            return Err(ApiError::unprocessable("ACTIVATIONS_LIMIT_EXCEEDED", "exceeds maximum allowed by activation token")
-                .pointer("/data/attributes/activations"));
+            return Err(ApiError::unprocessable(
+                "ACTIVATIONS_LIMIT_EXCEEDED",
+                "exceeds maximum allowed by activation token",
+            )
+            .pointer("/data/attributes/activations"));
         }
         Err(ActivationError::LicenseGone) => return Err(license_not_found()),
         Err(ActivationError::Store(e)) => return Err(e.into()),
     }
     let location = format!("{}/machines/{}", account.base(), row.id);
-    Ok(Document::created(single(serializer::machine(&account, &row, &license, &policy, now)), location))
+    Ok(Document::created(
+        single(serializer::machine(&account, &row, &license, &policy, now)),
+        location,
+    ))
 }
 
 /// The activation token a license bearer used, whose counters must be charged.
@@ -268,14 +431,22 @@ fn activation_token(principal: &Principal) -> Option<String> {
 }
 
 /// `PATCH /machines/{id}`
-pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let l = load(&state, &account, &principal, &id).await?;
     let protected = l.license.protected.unwrap_or(l.policy.protected);
     let allowed = match &principal.bearer {
         Bearer::Product(p) => p.id == l.license.product_id,
         Bearer::License(lic, _) => lic.id == l.license.id && !protected,
         Bearer::User(u, role) if !role.is_staff() => {
-            !protected && (l.machine.owner_id.as_deref() == Some(u.id.as_str()) || l.license.owner_id.as_deref() == Some(u.id.as_str()))
+            !protected
+                && (l.machine.owner_id.as_deref() == Some(u.id.as_str())
+                    || l.license.owner_id.as_deref() == Some(u.id.as_str()))
         }
         _ => principal.is_support_or_above(),
     };
@@ -285,12 +456,21 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
     let privileged = principal.is_support_or_above() || principal.product_id().is_some();
     let mut input = Input::parse(&body, "machines")?;
     let mut changes: Vec<(&str, Arg)> = Vec::new();
-    for (name, column) in [("name", "name"), ("ip", "ip"), ("hostname", "hostname"), ("platform", "platform")] {
+    for (name, column) in [
+        ("name", "name"),
+        ("ip", "ip"),
+        ("hostname", "hostname"),
+        ("platform", "platform"),
+    ] {
         if let Some(value) = input.string(name, 255)?.into_update() {
             changes.push((column, value.into()));
         }
     }
-    let mut resources = MachineResources { cores: l.machine.cores, memory: l.machine.memory, disk: l.machine.disk };
+    let mut resources = MachineResources {
+        cores: l.machine.cores,
+        memory: l.machine.memory,
+        disk: l.machine.disk,
+    };
     let mut resources_changed = false;
     if privileged {
         for (name, column) in [("cores", "cores"), ("memory", "memory"), ("disk", "disk")] {
@@ -313,27 +493,63 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
     if resources_changed {
         tx.lock_row("licenses", &l.license.id).await?;
         let limits = limits(&l.license, &l.policy);
-        let usage = machines::usage(&mut tx, &l.license.id, l.machine.owner_id.as_deref(), limits.per_user, Some(&l.machine.id)).await?;
+        let usage = machines::usage(
+            &mut tx,
+            &l.license.id,
+            l.machine.owner_id.as_deref(),
+            limits.per_user,
+            Some(&l.machine.id),
+        )
+        .await?;
         check_resources(&limits, &usage, &resources).map_err(limit_error)?;
     }
-    crud::update(&mut tx, TABLE, account.id(), &l.machine.id, changes, state.now_ms()).await?;
+    crud::update(
+        &mut tx,
+        TABLE,
+        account.id(),
+        &l.machine.id,
+        changes,
+        state.now_ms(),
+    )
+    .await?;
     let updated: MachineRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &l.machine.id)
         .await?
         .ok_or_else(|| ApiError::not_found("machine", &id))?;
     tx.commit().await?;
-    Ok(Document::ok(single(serializer::machine(&account, &updated, &l.license, &l.policy, state.now_ms()))))
+    Ok(Document::ok(single(serializer::machine(
+        &account,
+        &updated,
+        &l.license,
+        &l.policy,
+        state.now_ms(),
+    ))))
 }
 
 /// `DELETE /machines/{id}` — deactivation.
-pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn destroy(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let l = load(&state, &account, &principal, &id).await?;
-    if !may_manage(&principal, l.machine.owner_id.as_deref(), &l.license, &l.policy) {
-        return Err(ApiError::forbidden("not allowed to deactivate this machine"));
+    if !may_manage(
+        &principal,
+        l.machine.owner_id.as_deref(),
+        &l.license,
+        &l.policy,
+    ) {
+        return Err(ApiError::forbidden(
+            "not allowed to deactivate this machine",
+        ));
     }
     let token = activation_token(&principal);
     if !machines::deactivate(&state.db, account.id(), &l.machine.id, token.as_deref()).await? {
-        return Err(ApiError::unprocessable("DEACTIVATIONS_LIMIT_EXCEEDED", "exceeds maximum allowed by activation token")
-            .pointer("/data/attributes/deactivations"));
+        return Err(ApiError::unprocessable(
+            "DEACTIVATIONS_LIMIT_EXCEEDED",
+            "exceeds maximum allowed by activation token",
+        )
+        .pointer("/data/attributes/deactivations"));
     }
     Ok(no_content())
 }

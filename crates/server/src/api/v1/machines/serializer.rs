@@ -10,11 +10,27 @@ use latchkey_store::policies::PolicyRow;
 use serde_json::{Value, json};
 
 /// The machine resource object.
-pub fn machine(account: &Account, m: &MachineRow, license: &LicenseRow, policy: &PolicyRow, now_ms: i64) -> Value {
+pub fn machine(
+    account: &Account,
+    m: &MachineRow,
+    license: &LicenseRow,
+    policy: &PolicyRow,
+    now_ms: i64,
+) -> Value {
     let own = format!("machines/{}", m.id);
-    let duration = policy.heartbeat_duration.unwrap_or(DEFAULT_HEARTBEAT_SECONDS);
-    let at = |ms: i64| latchkey_proto::time_format::from_millis(ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let status = machine_status(m.last_heartbeat_at.map(at), at(m.created_at), duration, policy.require_heartbeat, at(now_ms));
+    let duration = policy
+        .heartbeat_duration
+        .unwrap_or(DEFAULT_HEARTBEAT_SECONDS);
+    let at = |ms: i64| {
+        latchkey_proto::time_format::from_millis(ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    };
+    let status = machine_status(
+        m.last_heartbeat_at.map(at),
+        at(m.created_at),
+        duration,
+        policy.require_heartbeat,
+        at(now_ms),
+    );
     resource(
         account,
         "machines",

@@ -21,8 +21,7 @@ use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
 /// Licenses a user owns or is attached to, as a SQL subquery on `$n`.
-pub const USER_LICENSES: &str =
-    "SELECT id FROM licenses WHERE owner_id = {} UNION SELECT license_id FROM license_users WHERE user_id = {}";
+pub const USER_LICENSES: &str = "SELECT id FROM licenses WHERE owner_id = {} UNION SELECT license_id FROM license_users WHERE user_id = {}";
 
 fn may_read(principal: &Principal, row: &PolicyRow) -> bool {
     principal.is_staff()
@@ -31,7 +30,12 @@ fn may_read(principal: &Principal, row: &PolicyRow) -> bool {
 }
 
 /// Loads a policy the caller may read.
-pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<PolicyRow> {
+pub async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<PolicyRow> {
     let row: PolicyRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("policy", id))?;
@@ -51,7 +55,12 @@ pub async fn load(state: &AppState, account: &Account, principal: &Principal, id
 }
 
 /// `GET /policies`
-pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let mut filters = Vec::new();
     if let Some(product) = query.get("product") {
@@ -66,14 +75,31 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
             vec![u.id.as_str().into(), u.id.as_str().into()],
         )),
     }
-    let (rows, count) = crud::list::<PolicyRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
-    let data: Vec<_> = rows.iter().map(|r| serializer::policy(&account, r)).collect();
+    let (rows, count) = crud::list::<PolicyRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|r| serializer::policy(&account, r))
+        .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `GET /policies/{id}`
-pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(serializer::policy(&account, &row))))
 }
@@ -138,17 +164,33 @@ fn defaults(account: &Account, product_id: String, now: i64) -> PolicyRow {
 }
 
 /// `POST /policies`
-pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn create(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let mut input = Input::parse(&body, "policies")?;
     let product_not_found = || {
-        ApiError::unprocessable("PRODUCT_NOT_FOUND", "must exist").pointer("/data/relationships/product")
+        ApiError::unprocessable("PRODUCT_NOT_FOUND", "must exist")
+            .pointer("/data/relationships/product")
     };
-    let Field::Value(product_id) = input.relationship("product")? else { return Err(product_not_found()) };
-    let product: ProductRow = crud::find(&state.db, latchkey_store::products::TABLE, latchkey_store::products::COLUMNS, account.id(), &product_id)
-        .await?
-        .ok_or_else(product_not_found)?;
+    let Field::Value(product_id) = input.relationship("product")? else {
+        return Err(product_not_found());
+    };
+    let product: ProductRow = crud::find(
+        &state.db,
+        latchkey_store::products::TABLE,
+        latchkey_store::products::COLUMNS,
+        account.id(),
+        &product_id,
+    )
+    .await?
+    .ok_or_else(product_not_found)?;
     if !may_write(&principal, &product.id) {
-        return Err(ApiError::forbidden("not allowed to create policies for this product"));
+        return Err(ApiError::forbidden(
+            "not allowed to create policies for this product",
+        ));
     }
     let mut row = defaults(&account, product.id, state.now_ms());
     rules::apply(&mut input, &mut row, true)?;
@@ -164,11 +206,20 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     policies::insert(&mut tx, &row).await?;
     tx.commit().await?;
     let location = format!("{}/policies/{}", account.base(), row.id);
-    Ok(Document::created(single(serializer::policy(&account, &row)), location))
+    Ok(Document::created(
+        single(serializer::policy(&account, &row)),
+        location,
+    ))
 }
 
 /// `PATCH /policies/{id}`
-pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let existing = load(&state, &account, &principal, &id).await?;
     if !may_write(&principal, &existing.product_id) {
         return Err(ApiError::forbidden("not allowed to update this policy"));
@@ -191,24 +242,51 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         ("max_memory", p.max_memory.into()),
         ("max_disk", p.max_disk.into()),
         ("max_uses", p.max_uses.into()),
-        ("machine_uniqueness_strategy", p.machine_uniqueness_strategy.clone().into()),
-        ("machine_matching_strategy", p.machine_matching_strategy.clone().into()),
-        ("component_uniqueness_strategy", p.component_uniqueness_strategy.clone().into()),
-        ("component_matching_strategy", p.component_matching_strategy.clone().into()),
+        (
+            "machine_uniqueness_strategy",
+            p.machine_uniqueness_strategy.clone().into(),
+        ),
+        (
+            "machine_matching_strategy",
+            p.machine_matching_strategy.clone().into(),
+        ),
+        (
+            "component_uniqueness_strategy",
+            p.component_uniqueness_strategy.clone().into(),
+        ),
+        (
+            "component_matching_strategy",
+            p.component_matching_strategy.clone().into(),
+        ),
         ("expiration_strategy", p.expiration_strategy.clone().into()),
         ("expiration_basis", p.expiration_basis.clone().into()),
         ("renewal_basis", p.renewal_basis.clone().into()),
         ("transfer_strategy", p.transfer_strategy.clone().into()),
-        ("authentication_strategy", p.authentication_strategy.clone().into()),
-        ("machine_leasing_strategy", p.machine_leasing_strategy.clone().into()),
-        ("process_leasing_strategy", p.process_leasing_strategy.clone().into()),
+        (
+            "authentication_strategy",
+            p.authentication_strategy.clone().into(),
+        ),
+        (
+            "machine_leasing_strategy",
+            p.machine_leasing_strategy.clone().into(),
+        ),
+        (
+            "process_leasing_strategy",
+            p.process_leasing_strategy.clone().into(),
+        ),
         ("overage_strategy", p.overage_strategy.clone().into()),
         ("protected", p.protected.into()),
         ("require_product_scope", p.require_product_scope.into()),
         ("require_policy_scope", p.require_policy_scope.into()),
         ("require_machine_scope", p.require_machine_scope.into()),
-        ("require_fingerprint_scope", p.require_fingerprint_scope.into()),
-        ("require_components_scope", p.require_components_scope.into()),
+        (
+            "require_fingerprint_scope",
+            p.require_fingerprint_scope.into(),
+        ),
+        (
+            "require_components_scope",
+            p.require_components_scope.into(),
+        ),
         ("require_user_scope", p.require_user_scope.into()),
         ("require_checksum_scope", p.require_checksum_scope.into()),
         ("require_version_scope", p.require_version_scope.into()),
@@ -217,13 +295,27 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         ("check_in_interval_count", p.check_in_interval_count.into()),
         ("require_heartbeat", p.require_heartbeat.into()),
         ("heartbeat_duration", p.heartbeat_duration.into()),
-        ("heartbeat_cull_strategy", p.heartbeat_cull_strategy.clone().into()),
-        ("heartbeat_resurrection_strategy", p.heartbeat_resurrection_strategy.clone().into()),
+        (
+            "heartbeat_cull_strategy",
+            p.heartbeat_cull_strategy.clone().into(),
+        ),
+        (
+            "heartbeat_resurrection_strategy",
+            p.heartbeat_resurrection_strategy.clone().into(),
+        ),
         ("heartbeat_basis", p.heartbeat_basis.clone().into()),
         ("metadata", p.metadata.clone().into()),
     ];
     let mut tx = state.db.begin().await?;
-    crud::update(&mut tx, TABLE, account.id(), &existing.id, changes, state.now_ms()).await?;
+    crud::update(
+        &mut tx,
+        TABLE,
+        account.id(),
+        &existing.id,
+        changes,
+        state.now_ms(),
+    )
+    .await?;
     let updated: PolicyRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &existing.id)
         .await?
         .ok_or_else(|| ApiError::not_found("policy", &id))?;
@@ -232,7 +324,12 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
 }
 
 /// `DELETE /policies/{id}` (cascades to its licenses and their machines).
-pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn destroy(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
     if !(principal.is_admin() || principal.product_id() == Some(&row.product_id)) {
         return Err(ApiError::forbidden("not allowed to delete this policy"));

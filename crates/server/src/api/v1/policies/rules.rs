@@ -62,7 +62,10 @@ pub fn apply(input: &mut Input, row: &mut PolicyRow, creating: bool) -> ApiResul
         "maxUses" => max_uses, "checkInIntervalCount" => check_in_interval_count,
         "heartbeatDuration" => heartbeat_duration,
     );
-    if let Some(interval) = input.choice("checkInInterval", CheckInInterval::ALL)?.into_update() {
+    if let Some(interval) = input
+        .choice("checkInInterval", CheckInInterval::ALL)?
+        .into_update()
+    {
         row.check_in_interval = interval;
     }
     let heartbeat_basis_given = input.choice("heartbeatBasis", HeartbeatBasis::ALL)?;
@@ -85,7 +88,12 @@ pub fn apply(input: &mut Input, row: &mut PolicyRow, creating: bool) -> ApiResul
     match heartbeat_basis_given {
         Field::Value(basis) => row.heartbeat_basis = basis,
         Field::Null | Field::Absent if creating => {
-            row.heartbeat_basis = if row.require_heartbeat { "FROM_CREATION" } else { "FROM_FIRST_PING" }.into();
+            row.heartbeat_basis = if row.require_heartbeat {
+                "FROM_CREATION"
+            } else {
+                "FROM_FIRST_PING"
+            }
+            .into();
         }
         Field::Null => row.heartbeat_basis = "FROM_FIRST_PING".into(),
         Field::Absent => {}
@@ -101,10 +109,13 @@ pub fn apply(input: &mut Input, row: &mut PolicyRow, creating: bool) -> ApiResul
 
 fn at_least(name: &str, value: Option<i64>, min: i64) -> ApiResult<()> {
     match value {
-        Some(v) if v < min => Err(invalid(name, format!("must be greater than or equal to {min}"))),
-        Some(v) if v > i64::from(i32::MAX) && name != "maxMemory" && name != "maxDisk" => {
-            Err(invalid(name, format!("must be less than or equal to {}", i32::MAX)))
-        }
+        Some(v) if v < min => Err(invalid(
+            name,
+            format!("must be greater than or equal to {min}"),
+        )),
+        Some(v) if v > i64::from(i32::MAX) && name != "maxMemory" && name != "maxDisk" => Err(
+            invalid(name, format!("must be less than or equal to {}", i32::MAX)),
+        ),
         _ => Ok(()),
     }
 }
@@ -122,7 +133,10 @@ pub fn check(row: &PolicyRow) -> ApiResult<()> {
     if row.floating {
         at_least("maxMachines", row.max_machines, 1)?;
     } else if row.max_machines.is_some_and(|m| m != 1) {
-        return Err(invalid("maxMachines", "must be equal to 1 for non-floating policy"));
+        return Err(invalid(
+            "maxMachines",
+            "must be equal to 1 for non-floating policy",
+        ));
     }
     if row.require_check_in {
         if row.check_in_interval.is_none() {
@@ -131,12 +145,17 @@ pub fn check(row: &PolicyRow) -> ApiResult<()> {
         match row.check_in_interval_count {
             None => return Err(missing("checkInIntervalCount")),
             Some(n) if !(1..=365).contains(&n) => {
-                return Err(invalid("checkInIntervalCount", "must be a number between 1 and 365 inclusive"));
+                return Err(invalid(
+                    "checkInIntervalCount",
+                    "must be a number between 1 and 365 inclusive",
+                ));
             }
             _ => {}
         }
     }
-    if row.heartbeat_resurrection_strategy == "ALWAYS_REVIVE" && row.heartbeat_cull_strategy != "KEEP_DEAD" {
+    if row.heartbeat_resurrection_strategy == "ALWAYS_REVIVE"
+        && row.heartbeat_cull_strategy != "KEEP_DEAD"
+    {
         return Err(ApiError::unprocessable(
             "HEARTBEAT_CULL_STRATEGY_NOT_ALLOWED",
             "incompatible heartbeat cull strategy (must be KEEP_DEAD when resurrection strategy is ALWAYS_REVIVE)",
@@ -144,8 +163,11 @@ pub fn check(row: &PolicyRow) -> ApiResult<()> {
         .pointer("/data/attributes/heartbeatCullStrategy"));
     }
     if row.use_pool && (row.scheme.is_some() || row.encrypted) {
-        return Err(ApiError::unprocessable("USE_POOL_NOT_SUPPORTED", "cannot be used with an encrypted or signed scheme")
-            .pointer("/data/attributes/usePool"));
+        return Err(ApiError::unprocessable(
+            "USE_POOL_NOT_SUPPORTED",
+            "cannot be used with an encrypted or signed scheme",
+        )
+        .pointer("/data/attributes/usePool"));
     }
     if row.encrypted && row.scheme.as_deref().is_some_and(|s| s != "LEGACY_ENCRYPT") {
         return Err(ApiError::unprocessable("SCHEME_NOT_SUPPORTED", "unsupported encryption scheme (scheme must be LEGACY_ENCRYPT for legacy encrypted policies)")
@@ -155,19 +177,35 @@ pub fn check(row: &PolicyRow) -> ApiResult<()> {
 }
 
 fn check_overage(row: &PolicyRow) -> ApiResult<()> {
-    let Some(overage) = OverageStrategy::parse(&row.overage_strategy) else { return Ok(()) };
+    let Some(overage) = OverageStrategy::parse(&row.overage_strategy) else {
+        return Ok(());
+    };
     let divisor = overage.required_divisor();
     if divisor == 1 {
         return Ok(());
     }
     let not_allowed = |detail: &str| {
-        ApiError::unprocessable("OVERAGE_STRATEGY_NOT_ALLOWED", detail).pointer("/data/attributes/overageStrategy")
+        ApiError::unprocessable("OVERAGE_STRATEGY_NOT_ALLOWED", detail)
+            .pointer("/data/attributes/overageStrategy")
     };
     if !row.floating {
-        return Err(not_allowed("incompatible overage strategy (cannot use this overage strategy for a node-locked policy)"));
+        return Err(not_allowed(
+            "incompatible overage strategy (cannot use this overage strategy for a node-locked policy)",
+        ));
     }
-    let limits = [row.max_machines, row.max_cores, row.max_memory, row.max_disk, row.max_processes, row.max_users];
-    if limits.into_iter().flatten().any(|limit| limit % divisor != 0) {
+    let limits = [
+        row.max_machines,
+        row.max_cores,
+        row.max_memory,
+        row.max_disk,
+        row.max_processes,
+        row.max_users,
+    ];
+    if limits
+        .into_iter()
+        .flatten()
+        .any(|limit| limit % divisor != 0)
+    {
         return Err(not_allowed(&format!(
             "incompatible overage strategy (limits must be divisible by {divisor} for this overage strategy)"
         )));

@@ -25,7 +25,12 @@ fn may_read(principal: &Principal, product_id: &str) -> bool {
 }
 
 /// Loads a product the caller may read, or 404/403.
-pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<ProductRow> {
+pub async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<ProductRow> {
     let row: ProductRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("product", id))?;
@@ -36,7 +41,12 @@ pub async fn load(state: &AppState, account: &Account, principal: &Principal, id
 }
 
 /// `GET /products`
-pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let mut filters = Vec::new();
     if let Some(product) = principal.product_id() {
@@ -44,14 +54,31 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
     } else if !principal.is_staff() {
         return Err(ApiError::forbidden("not allowed to list products"));
     }
-    let (rows, count) = crud::list::<ProductRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
-    let data: Vec<_> = rows.iter().map(|r| serializer::product(&account, r)).collect();
+    let (rows, count) = crud::list::<ProductRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|r| serializer::product(&account, r))
+        .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `GET /products/{id}`
-pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(serializer::product(&account, &row))))
 }
@@ -81,7 +108,10 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
     }
     if let Field::Value(url) = &attrs.url {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(invalid("url", "must be a valid URL using one of the following protocols: https, http"));
+            return Err(invalid(
+                "url",
+                "must be a valid URL using one of the following protocols: https, http",
+            ));
         }
     }
     Ok(attrs)
@@ -89,27 +119,38 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
 
 fn conflict(error: StoreError) -> ApiError {
     match error {
-        StoreError::Conflict(_) => ApiError::unprocessable("CODE_TAKEN", "has already been taken").pointer("/data/attributes/code"),
+        StoreError::Conflict(_) => ApiError::unprocessable("CODE_TAKEN", "has already been taken")
+            .pointer("/data/attributes/code"),
         other => other.into(),
     }
 }
 
 /// `POST /products`
-pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn create(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     if !principal.is_admin() {
         return Err(ApiError::forbidden("not allowed to create products"));
     }
     let mut input = Input::parse(&body, "products")?;
     let attrs = read(&mut input)?;
     input.finish()?;
-    let Field::Value(name) = attrs.name else { return Err(missing("name")) };
+    let Field::Value(name) = attrs.name else {
+        return Err(missing("name"));
+    };
     let now = state.now_ms();
     let row = ProductRow {
         id: new_id(),
         account_id: account.id().to_owned(),
         name,
         code: attrs.code.value(),
-        distribution_strategy: attrs.distribution.value().unwrap_or_else(|| "LICENSED".into()),
+        distribution_strategy: attrs
+            .distribution
+            .value()
+            .unwrap_or_else(|| "LICENSED".into()),
         url: attrs.url.value(),
         platforms: json!(attrs.platforms.value().unwrap_or_default()).to_string(),
         metadata: attrs.metadata.value().unwrap_or_else(|| "{}".into()),
@@ -120,11 +161,20 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     products::insert(&mut tx, &row).await.map_err(conflict)?;
     tx.commit().await?;
     let location = format!("{}/products/{}", account.base(), row.id);
-    Ok(Document::created(single(serializer::product(&account, &row)), location))
+    Ok(Document::created(
+        single(serializer::product(&account, &row)),
+        location,
+    ))
 }
 
 /// `PATCH /products/{id}`
-pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     if !(principal.is_admin() || principal.product_id() == Some(&row.id)) {
         return Err(ApiError::forbidden("not allowed to update this product"));
@@ -142,7 +192,10 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         changes.push(("code", code.into()));
     }
     if let Some(d) = attrs.distribution.into_update() {
-        changes.push(("distribution_strategy", d.unwrap_or_else(|| "LICENSED".into()).into()));
+        changes.push((
+            "distribution_strategy",
+            d.unwrap_or_else(|| "LICENSED".into()).into(),
+        ));
     }
     if let Some(url) = attrs.url.into_update() {
         changes.push(("url", url.into()));
@@ -154,22 +207,43 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
     }
     let mut tx = state.db.begin().await?;
-    crud::update(&mut tx, TABLE, account.id(), &row.id, changes, state.now_ms()).await.map_err(conflict)?;
+    crud::update(
+        &mut tx,
+        TABLE,
+        account.id(),
+        &row.id,
+        changes,
+        state.now_ms(),
+    )
+    .await
+    .map_err(conflict)?;
     let updated: ProductRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
         .await?
         .ok_or_else(|| ApiError::not_found("product", &id))?;
     tx.commit().await?;
-    Ok(Document::ok(single(serializer::product(&account, &updated))))
+    Ok(Document::ok(single(serializer::product(
+        &account, &updated,
+    ))))
 }
 
 /// `DELETE /products/{id}` (cascades to its policies, licenses and machines).
-pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn destroy(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
     if !principal.is_admin() {
         return Err(ApiError::forbidden("not allowed to delete products"));
     }
     let mut tx = state.db.begin().await?;
-    tx.execute(latchkey_store::sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2").bind(account.id()).bind(&row.id)).await?;
+    tx.execute(
+        latchkey_store::sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
+            .bind(account.id())
+            .bind(&row.id),
+    )
+    .await?;
     crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
     tx.commit().await?;
     Ok(no_content())

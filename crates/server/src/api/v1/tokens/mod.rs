@@ -44,7 +44,12 @@ struct Options {
 
 fn read_options(body: &serde_json::Value, activation: bool) -> ApiResult<Options> {
     if body.get("data").is_none() {
-        return Ok(Options { name: None, expiry: Field::Absent, max_activations: None, max_deactivations: None });
+        return Ok(Options {
+            name: None,
+            expiry: Field::Absent,
+            max_activations: None,
+            max_deactivations: None,
+        });
     }
     let mut input = Input::parse(body, "tokens")?;
     let name = input.string("name", 255)?.value();
@@ -53,14 +58,22 @@ fn read_options(body: &serde_json::Value, activation: bool) -> ApiResult<Options
     if activation {
         max_activations = input.integer("maxActivations")?.value();
         max_deactivations = input.integer("maxDeactivations")?.value();
-        for (name, value) in [("maxActivations", max_activations), ("maxDeactivations", max_deactivations)] {
+        for (name, value) in [
+            ("maxActivations", max_activations),
+            ("maxDeactivations", max_deactivations),
+        ] {
             if value.is_some_and(|v| v < 0) {
                 return Err(invalid(name, "must be greater than or equal to 0"));
             }
         }
     }
     input.finish()?;
-    Ok(Options { name, expiry, max_activations, max_deactivations })
+    Ok(Options {
+        name,
+        expiry,
+        max_activations,
+        max_deactivations,
+    })
 }
 
 fn expiry(options: &Options, default: Option<i64>) -> ApiResult<Option<i64>> {
@@ -73,7 +86,14 @@ fn expiry(options: &Options, default: Option<i64>) -> ApiResult<Option<i64>> {
     }
 }
 
-async fn mint(state: &AppState, account: &Account, bearer: (&str, &str), kind: TokenKind, options: &Options, default_expiry: Option<i64>) -> ApiResult<Document> {
+async fn mint(
+    state: &AppState,
+    account: &Account,
+    bearer: (&str, &str),
+    kind: TokenKind,
+    options: &Options,
+    default_expiry: Option<i64>,
+) -> ApiResult<Document> {
     let raw = raw_tokens::generate(kind);
     let now = state.now_ms();
     let row = TokenRow {
@@ -96,7 +116,10 @@ async fn mint(state: &AppState, account: &Account, bearer: (&str, &str), kind: T
     tokens::insert(&mut tx, &row).await?;
     tx.commit().await?;
     let location = format!("{}/tokens/{}", account.base(), row.id);
-    Ok(Document::created(single(serializer::token(account, &row, Some(&raw))), location))
+    Ok(Document::created(
+        single(serializer::token(account, &row, Some(&raw))),
+        location,
+    ))
 }
 
 fn bad_credentials(code: &str, detail: &str) -> ApiError {
@@ -104,42 +127,85 @@ fn bad_credentials(code: &str, detail: &str) -> ApiError {
 }
 
 /// `POST /tokens` — email:password via Basic auth, or a new token for the current bearer.
-pub async fn generate(State(state): State<AppState>, account: Account, GenerateCredential(credential): GenerateCredential, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn generate(
+    State(state): State<AppState>,
+    account: Account,
+    GenerateCredential(credential): GenerateCredential,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let options = read_options(&body, false)?;
     let principal = match credential {
-        None => return Err(ApiError::unauthorized("TOKEN_MISSING", "An authentication token is required")),
+        None => {
+            return Err(ApiError::unauthorized(
+                "TOKEN_MISSING",
+                "An authentication token is required",
+            ));
+        }
         Some(Credential::EmailPassword(email, password)) => {
             let user = latchkey_store::users::find(&state.db, account.id(), &email)
                 .await?
                 .ok_or_else(|| bad_credentials("EMAIL_INVALID", "email must be valid"))?;
             let Some(digest) = user.password_digest.clone() else {
-                return Err(bad_credentials("PASSWORD_NOT_SUPPORTED", "password is not supported for this user"));
+                return Err(bad_credentials(
+                    "PASSWORD_NOT_SUPPORTED",
+                    "password is not supported for this user",
+                ));
             };
             if password.is_empty() {
                 return Err(bad_credentials("PASSWORD_REQUIRED", "password is required"));
             }
-            let ok = tokio::task::spawn_blocking(move || latchkey_core::password::verify(&password, &digest))
-                .await
-                .map_err(ApiError::internal)?;
+            let ok = tokio::task::spawn_blocking(move || {
+                latchkey_core::password::verify(&password, &digest)
+            })
+            .await
+            .map_err(ApiError::internal)?;
             if !ok {
-                return Err(bad_credentials("PASSWORD_INVALID", "password must be valid"));
+                return Err(bad_credentials(
+                    "PASSWORD_INVALID",
+                    "password must be valid",
+                ));
             }
             if user.banned_at.is_some() {
                 return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
             }
             let role = Role::parse(&user.role).unwrap_or(Role::User);
-            Principal { bearer: Bearer::User(Box::new(user), role), token: None }
+            Principal {
+                bearer: Bearer::User(Box::new(user), role),
+                token: None,
+            }
         }
         Some(Credential::Token(raw)) => auth::authenticate_token(&state, &account, &raw).await?,
-        Some(Credential::LicenseKey(key)) => auth::authenticate_license_key(&state, &account, &key).await?,
+        Some(Credential::LicenseKey(key)) => {
+            auth::authenticate_license_key(&state, &account, &key).await?
+        }
     };
     match &principal.bearer {
         Bearer::User(user, role) => {
             let default = (*role == Role::User).then(|| state.now_ms() + TWO_WEEKS_MS);
-            mint(&state, &account, ("users", &user.id), role.token_kind(), &options, default).await
+            mint(
+                &state,
+                &account,
+                ("users", &user.id),
+                role.token_kind(),
+                &options,
+                default,
+            )
+            .await
         }
-        Bearer::Product(product) => mint(&state, &account, ("products", &product.id), TokenKind::Product, &options, None).await,
-        Bearer::License(..) => Err(ApiError::forbidden("licenses cannot generate tokens this way")),
+        Bearer::Product(product) => {
+            mint(
+                &state,
+                &account,
+                ("products", &product.id),
+                TokenKind::Product,
+                &options,
+                None,
+            )
+            .await
+        }
+        Bearer::License(..) => Err(ApiError::forbidden(
+            "licenses cannot generate tokens this way",
+        )),
     }
 }
 
@@ -151,8 +217,15 @@ fn may_see(principal: &Principal, token: &TokenRow) -> bool {
     token.bearer_type == kind && token.bearer_id == id
 }
 
-async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<TokenRow> {
-    let token: TokenRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id).await?.ok_or_else(|| ApiError::not_found("token", id))?;
+async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<TokenRow> {
+    let token: TokenRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("token", id))?;
     if !may_see(principal, &token) {
         return Err(ApiError::forbidden("not allowed to access this token"));
     }
@@ -160,11 +233,20 @@ async fn load(state: &AppState, account: &Account, principal: &Principal, id: &s
 }
 
 /// `GET /tokens`
-pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let mut filters = Vec::new();
     if let Some(kind) = query.get("bearer[type]") {
-        let plural = if kind.ends_with('s') { kind.to_owned() } else { format!("{kind}s") };
+        let plural = if kind.ends_with('s') {
+            kind.to_owned()
+        } else {
+            format!("{kind}s")
+        };
         filters.push(Filter::eq("bearer_type", plural));
     }
     if let Some(id) = query.get("bearer[id]") {
@@ -172,22 +254,49 @@ pub async fn index(State(state): State<AppState>, account: Account, Authed(princ
     }
     if !principal.is_admin() {
         let (kind, id) = principal.bearer_ref();
-        filters.push(Filter::new("bearer_type = {} AND bearer_id = {}", vec![kind.into(), id.into()]));
+        filters.push(Filter::new(
+            "bearer_type = {} AND bearer_id = {}",
+            vec![kind.into(), id.into()],
+        ));
     }
-    let (rows, count) = crud::list::<TokenRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
-    let data: Vec<_> = rows.iter().map(|t| serializer::token(&account, t, None)).collect();
+    let (rows, count) = crud::list::<TokenRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|t| serializer::token(&account, t, None))
+        .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `GET /tokens/{id}`
-pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let token = load(&state, &account, &principal, &id).await?;
-    Ok(Document::ok(single(serializer::token(&account, &token, None))))
+    Ok(Document::ok(single(serializer::token(
+        &account, &token, None,
+    ))))
 }
 
 /// `PUT /tokens/{id}` — regenerate: a new secret; an expiring token gets now + 2 weeks.
-pub async fn regenerate(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn regenerate(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let token = load(&state, &account, &principal, &id).await?;
     let kind = TokenKind::parse(&token.kind).unwrap_or(TokenKind::User);
     let raw = raw_tokens::generate(kind);
@@ -198,13 +307,24 @@ pub async fn regenerate(State(state): State<AppState>, account: Account, Authed(
     ];
     let mut tx = state.db.begin().await?;
     crud::update(&mut tx, TABLE, account.id(), &token.id, changes, now).await?;
-    let updated: TokenRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &token.id).await?.ok_or_else(|| ApiError::not_found("token", &id))?;
+    let updated: TokenRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &token.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("token", &id))?;
     tx.commit().await?;
-    Ok(Document::ok(single(serializer::token(&account, &updated, Some(&raw)))))
+    Ok(Document::ok(single(serializer::token(
+        &account,
+        &updated,
+        Some(&raw),
+    ))))
 }
 
 /// `DELETE /tokens/{id}` — revoke.
-pub async fn revoke(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let token = load(&state, &account, &principal, &id).await?;
     let mut tx = state.db.begin().await?;
     crud::delete(&mut tx, TABLE, account.id(), &token.id).await?;
@@ -213,37 +333,95 @@ pub async fn revoke(State(state): State<AppState>, account: Account, Authed(prin
 }
 
 /// `POST /products/{id}/tokens` — a product token (admin and developer only).
-pub async fn create_product_token(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn create_product_token(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     if !principal.is_admin() {
-        return Err(ApiError::forbidden("not allowed to generate product tokens"));
+        return Err(ApiError::forbidden(
+            "not allowed to generate product tokens",
+        ));
     }
     let options = read_options(&body, false)?;
-    mint(&state, &account, ("products", &product.id), TokenKind::Product, &options, None).await
+    mint(
+        &state,
+        &account,
+        ("products", &product.id),
+        TokenKind::Product,
+        &options,
+        None,
+    )
+    .await
 }
 
 /// `POST /licenses/{id}/tokens` — a license activation token.
-pub async fn create_license_token(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn create_license_token(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
     if !(principal.is_sales_or_above() || principal.product_id() == Some(&license.product_id)) {
-        return Err(ApiError::forbidden("not allowed to generate license tokens"));
+        return Err(ApiError::forbidden(
+            "not allowed to generate license tokens",
+        ));
     }
     let options = read_options(&body, true)?;
-    mint(&state, &account, ("licenses", &license.id), TokenKind::Activation, &options, None).await
+    mint(
+        &state,
+        &account,
+        ("licenses", &license.id),
+        TokenKind::Activation,
+        &options,
+        None,
+    )
+    .await
 }
 
 /// `GET /licenses/{id}/tokens` and `GET /products/{id}/tokens`.
-pub async fn index_for_bearer(state: &AppState, account: &Account, bearer: (&str, &str), query: &QueryParams) -> ApiResult<Document> {
+pub async fn index_for_bearer(
+    state: &AppState,
+    account: &Account,
+    bearer: (&str, &str),
+    query: &QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let filters = vec![Filter::new("bearer_type = {} AND bearer_id = {}", vec![bearer.0.into(), bearer.1.into()])];
-    let (rows, count) = crud::list::<TokenRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
-    let data: Vec<_> = rows.iter().map(|t| serializer::token(account, t, None)).collect();
+    let filters = vec![Filter::new(
+        "bearer_type = {} AND bearer_id = {}",
+        vec![bearer.0.into(), bearer.1.into()],
+    )];
+    let (rows, count) = crud::list::<TokenRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|t| serializer::token(account, t, None))
+        .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `GET /licenses/{id}/tokens`
-pub async fn license_tokens(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, query: QueryParams) -> ApiResult<Document> {
+pub async fn license_tokens(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
     if !(principal.is_staff() || principal.product_id() == Some(&license.product_id)) {
         return Err(ApiError::forbidden("not allowed to list license tokens"));
@@ -252,7 +430,13 @@ pub async fn license_tokens(State(state): State<AppState>, account: Account, Aut
 }
 
 /// `GET /products/{id}/tokens`
-pub async fn product_tokens(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, query: QueryParams) -> ApiResult<Document> {
+pub async fn product_tokens(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     if !principal.is_admin() {
         return Err(ApiError::forbidden("not allowed to list product tokens"));

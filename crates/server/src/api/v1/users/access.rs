@@ -21,8 +21,10 @@ pub async fn may_read(state: &AppState, principal: &Principal, row: &UserRow) ->
         _ if principal.is_staff() => true,
         Bearer::User(u, _) => u.id == row.id,
         Bearer::Product(p) => {
-            let q = sql("SELECT id FROM licenses WHERE product_id = $1 AND (owner_id = $2 OR id IN \
-                         (SELECT license_id FROM license_users WHERE user_id = $2)) LIMIT 1")
+            let q = sql(
+                "SELECT id FROM licenses WHERE product_id = $1 AND (owner_id = $2 OR id IN \
+                         (SELECT license_id FROM license_users WHERE user_id = $2)) LIMIT 1",
+            )
             .bind(&p.id)
             .bind(&row.id);
             state.db.fetch_optional::<(String,)>(q).await?.is_some()
@@ -31,9 +33,10 @@ pub async fn may_read(state: &AppState, principal: &Principal, row: &UserRow) ->
             if l.owner_id.as_deref() == Some(row.id.as_str()) {
                 true
             } else {
-                let q = sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
-                    .bind(&l.id)
-                    .bind(&row.id);
+                let q =
+                    sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
+                        .bind(&l.id)
+                        .bind(&row.id);
                 state.db.fetch_optional::<(String,)>(q).await?.is_some()
             }
         }
@@ -55,7 +58,9 @@ pub fn may_manage(principal: &Principal, target_role: &str) -> bool {
 
 /// Whether the caller may create users at all (before the role is known).
 pub fn may_create(principal: &Principal) -> bool {
-    principal.is_admin() || principal.role() == Some(Role::SalesAgent) || principal.product_id().is_some()
+    principal.is_admin()
+        || principal.role() == Some(Role::SalesAgent)
+        || principal.product_id().is_some()
 }
 
 /// Parses `roles[]` (comma-separated values accepted; `sales_agent` spelling too),
@@ -83,19 +88,37 @@ pub fn roles(query: &QueryParams) -> ApiResult<Vec<&'static str>> {
 }
 
 /// The filters of `GET /users` (query parameters, then the caller's scope).
-pub fn filters(backend: Backend, account: &str, principal: &Principal, query: &QueryParams) -> ApiResult<Vec<Filter>> {
+pub fn filters(
+    backend: Backend,
+    account: &str,
+    principal: &Principal,
+    query: &QueryParams,
+) -> ApiResult<Vec<Filter>> {
     let roles = roles(query)?;
     let placeholders = vec!["{}"; roles.len()].join(", ");
-    let mut filters = vec![Filter::new(format!("role IN ({placeholders})"), roles.into_iter().map(Arg::from).collect())];
+    let mut filters = vec![Filter::new(
+        format!("role IN ({placeholders})"),
+        roles.into_iter().map(Arg::from).collect(),
+    )];
     if let Some(product) = query.get("product") {
-        filters.push(Filter::new(PRODUCT_USERS, vec![product.into(), product.into()]));
+        filters.push(Filter::new(
+            PRODUCT_USERS,
+            vec![product.into(), product.into()],
+        ));
     }
     if let Some(license) = query.get("license") {
         filters.push(Filter::new(
             "id IN (SELECT owner_id FROM licenses WHERE account_id = {} AND (id = {} OR key = {}) \
              UNION SELECT lu.user_id FROM license_users lu JOIN licenses l ON l.id = lu.license_id \
              WHERE l.account_id = {} AND (l.id = {} OR l.key = {}))",
-            vec![account.into(), license.into(), license.into(), account.into(), license.into(), license.into()],
+            vec![
+                account.into(),
+                license.into(),
+                license.into(),
+                account.into(),
+                license.into(),
+                license.into(),
+            ],
         ));
     }
     if let Some(group) = query.get("group") {
@@ -107,9 +130,11 @@ pub fn filters(backend: Backend, account: &str, principal: &Principal, query: &Q
             "BANNED" => "banned_at IS NOT NULL",
             "INACTIVE" => "1 = 0",
             _ => {
-                return Err(ApiError::bad_request("status must be one of ACTIVE, INACTIVE, BANNED")
-                    .code("PARAMETERS_INVALID")
-                    .parameter("status"));
+                return Err(ApiError::bad_request(
+                    "status must be one of ACTIVE, INACTIVE, BANNED",
+                )
+                .code("PARAMETERS_INVALID")
+                .parameter("status"));
             }
         };
         filters.push(Filter::new(clause, vec![]));

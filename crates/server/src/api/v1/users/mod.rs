@@ -26,18 +26,35 @@ use latchkey_store::{Arg, StoreError, Tx, new_id, sql};
 use serde_json::json;
 
 /// Every role, in Keygen's spelling.
-const ROLES: &[&str] = &["user", "admin", "developer", "sales-agent", "support-agent", "read-only"];
+const ROLES: &[&str] = &[
+    "user",
+    "admin",
+    "developer",
+    "sales-agent",
+    "support-agent",
+    "read-only",
+];
 
 /// Routes of this resource.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/v1/users", get(index).post(create))
-        .route("/v1/users/{id}", get(show).patch(update).put(update).delete(destroy))
+        .route(
+            "/v1/users/{id}",
+            get(show).patch(update).put(update).delete(destroy),
+        )
 }
 
 /// Loads a user (by UUID or email) the caller may read, or 404/403.
-pub async fn load(state: &AppState, account: &Account, principal: &Principal, id: &str) -> ApiResult<UserRow> {
-    let row = users::find(&state.db, account.id(), id).await?.ok_or_else(|| ApiError::not_found("user", id))?;
+pub async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<UserRow> {
+    let row = users::find(&state.db, account.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", id))?;
     if !access::may_read(state, principal, &row).await? {
         return Err(ApiError::forbidden("not allowed to read this user"));
     }
@@ -45,17 +62,36 @@ pub async fn load(state: &AppState, account: &Account, principal: &Principal, id
 }
 
 /// `GET /users` (only `role = user` unless `roles[]` says otherwise).
-pub async fn index(State(state): State<AppState>, account: Account, Authed(principal): Authed, query: QueryParams) -> ApiResult<Document> {
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let filters = access::filters(state.db.backend(), account.id(), &principal, &query)?;
-    let (rows, count) = crud::list::<UserRow>(&state.db, TABLE, COLUMNS, account.id(), filters, &page, order).await?;
+    let (rows, count) = crud::list::<UserRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
     let data: Vec<_> = rows.iter().map(|r| serializer::user(&account, r)).collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `GET /users/{id}`
-pub async fn show(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Document> {
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(serializer::user(&account, &row))))
 }
@@ -67,7 +103,9 @@ pub fn normalize_email(raw: &str) -> ApiResult<String> {
         return Err(missing("email"));
     }
     let valid = !email.chars().any(char::is_whitespace)
-        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
     if !valid {
         return Err(invalid("email", "must be a valid email"));
     }
@@ -93,8 +131,11 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
         metadata: input.metadata()?,
     };
     if matches!(&attrs.password, Field::Value(p) if p.len() < 6) {
-        return Err(ApiError::unprocessable("PASSWORD_TOO_SHORT", "is too short (minimum is 6 characters)")
-            .pointer("/data/attributes/password"));
+        return Err(ApiError::unprocessable(
+            "PASSWORD_TOO_SHORT",
+            "is too short (minimum is 6 characters)",
+        )
+        .pointer("/data/attributes/password"));
     }
     Ok(attrs)
 }
@@ -109,44 +150,62 @@ async fn hash_password(password: String) -> ApiResult<String> {
 
 fn conflict(error: StoreError) -> ApiError {
     match error {
-        StoreError::Conflict(_) => {
-            ApiError::unprocessable("EMAIL_TAKEN", "has already been taken").pointer("/data/attributes/email")
-        }
+        StoreError::Conflict(_) => ApiError::unprocessable("EMAIL_TAKEN", "has already been taken")
+            .pointer("/data/attributes/email"),
         other => other.into(),
     }
 }
 
 fn admins_required() -> ApiError {
-    ApiError::unprocessable("ACCOUNT_ADMINS_REQUIRED", "account must have at least 1 admin user")
+    ApiError::unprocessable(
+        "ACCOUNT_ADMINS_REQUIRED",
+        "account must have at least 1 admin user",
+    )
 }
 
 async fn admin_count(tx: &mut Tx, account: &str) -> ApiResult<i64> {
-    let q = sql(format!("SELECT COUNT(*) FROM {TABLE} WHERE account_id = $1 AND role = $2"))
-        .bind(account)
-        .bind(Role::Admin.as_str());
+    let q = sql(format!(
+        "SELECT COUNT(*) FROM {TABLE} WHERE account_id = $1 AND role = $2"
+    ))
+    .bind(account)
+    .bind(Role::Admin.as_str());
     Ok(tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0))
 }
 
 /// Checks the group a new user joins: it must exist and have room.
 async fn check_group(tx: &mut Tx, account: &str, group_id: &str) -> ApiResult<()> {
     let pointer = "/data/relationships/group";
-    let q = sql("SELECT max_users FROM account_groups WHERE account_id = $1 AND id = $2").bind(account).bind(group_id);
+    let q = sql("SELECT max_users FROM account_groups WHERE account_id = $1 AND id = $2")
+        .bind(account)
+        .bind(group_id);
     let Some((max_users,)) = tx.fetch_optional::<(Option<i64>,)>(q).await? else {
         return Err(ApiError::unprocessable("GROUP_NOT_FOUND", "must exist").pointer(pointer));
     };
     if let Some(max) = max_users {
-        let q = sql(format!("SELECT COUNT(*) FROM {TABLE} WHERE account_id = $1 AND group_id = $2")).bind(account).bind(group_id);
+        let q = sql(format!(
+            "SELECT COUNT(*) FROM {TABLE} WHERE account_id = $1 AND group_id = $2"
+        ))
+        .bind(account)
+        .bind(group_id);
         let count = tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0);
         if count >= max {
-            return Err(ApiError::unprocessable("GROUP_USER_LIMIT_EXCEEDED", "user count has exceeded maximum allowed by current group")
-                .pointer(pointer));
+            return Err(ApiError::unprocessable(
+                "GROUP_USER_LIMIT_EXCEEDED",
+                "user count has exceeded maximum allowed by current group",
+            )
+            .pointer(pointer));
         }
     }
     Ok(())
 }
 
 /// `POST /users`
-pub async fn create(State(state): State<AppState>, account: Account, Authed(principal): Authed, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn create(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     if !access::may_create(&principal) {
         return Err(ApiError::forbidden("not allowed to create users"));
     }
@@ -154,11 +213,18 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     let attrs = read(&mut input)?;
     let group = input.relationship("group")?.value();
     input.finish()?;
-    let Field::Value(email) = attrs.email else { return Err(missing("email")) };
+    let Field::Value(email) = attrs.email else {
+        return Err(missing("email"));
+    };
     let email = normalize_email(&email)?;
-    let role = attrs.role.value().unwrap_or_else(|| Role::User.as_str().to_owned());
+    let role = attrs
+        .role
+        .value()
+        .unwrap_or_else(|| Role::User.as_str().to_owned());
     if !access::may_manage(&principal, &role) {
-        return Err(ApiError::forbidden("not allowed to create users with this role"));
+        return Err(ApiError::forbidden(
+            "not allowed to create users with this role",
+        ));
     }
     let password_digest = match attrs.password.value() {
         Some(password) => Some(hash_password(password).await?),
@@ -186,11 +252,20 @@ pub async fn create(State(state): State<AppState>, account: Account, Authed(prin
     users::insert(&mut tx, &row).await.map_err(conflict)?;
     tx.commit().await?;
     let location = format!("{}/users/{}", account.base(), row.id);
-    Ok(Document::created(single(serializer::user(&account, &row)), location))
+    Ok(Document::created(
+        single(serializer::user(&account, &row)),
+        location,
+    ))
 }
 
 /// `PATCH /users/{id}`
-pub async fn update(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>, JsonBody(body): JsonBody) -> ApiResult<Document> {
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     let is_self = principal.end_user_id() == Some(row.id.as_str());
     if !(access::may_manage(&principal, &row.role) || is_self) {
@@ -203,7 +278,9 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
     let new_role = attrs.role.value().filter(|r| *r != row.role);
     if let Some(role) = &new_role {
         if !(principal.is_admin() && access::may_manage(&principal, role)) {
-            return Err(ApiError::forbidden("not allowed to change this user's role"));
+            return Err(ApiError::forbidden(
+                "not allowed to change this user's role",
+            ));
         }
         changes.push(("role", role.clone().into()));
     }
@@ -222,15 +299,34 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
         changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
     }
     match attrs.password {
-        Field::Value(password) => changes.push(("password_digest", hash_password(password).await?.into())),
-        Field::Null => return Err(invalid("password", "must be a string of 6 to 72 characters")),
+        Field::Value(password) => {
+            changes.push(("password_digest", hash_password(password).await?.into()))
+        }
+        Field::Null => {
+            return Err(invalid(
+                "password",
+                "must be a string of 6 to 72 characters",
+            ));
+        }
         Field::Absent => {}
     }
     let mut tx = state.db.begin().await?;
-    if new_role.is_some() && row.role == Role::Admin.as_str() && admin_count(&mut tx, account.id()).await? <= 1 {
+    if new_role.is_some()
+        && row.role == Role::Admin.as_str()
+        && admin_count(&mut tx, account.id()).await? <= 1
+    {
         return Err(admins_required().pointer("/data/attributes/role"));
     }
-    crud::update(&mut tx, TABLE, account.id(), &row.id, changes, state.now_ms()).await.map_err(conflict)?;
+    crud::update(
+        &mut tx,
+        TABLE,
+        account.id(),
+        &row.id,
+        changes,
+        state.now_ms(),
+    )
+    .await
+    .map_err(conflict)?;
     let updated: UserRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
         .await?
         .ok_or_else(|| ApiError::not_found("user", &id))?;
@@ -240,7 +336,12 @@ pub async fn update(State(state): State<AppState>, account: Account, Authed(prin
 
 /// `DELETE /users/{id}` (with the user's tokens; licenses and machines it owned
 /// become ownerless, attachments are removed).
-pub async fn destroy(State(state): State<AppState>, account: Account, Authed(principal): Authed, Path(id): Path<String>) -> ApiResult<Response> {
+pub async fn destroy(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
     if !(principal.is_admin() && access::may_manage(&principal, &row.role)) {
         return Err(ApiError::forbidden("not allowed to delete this user"));
@@ -249,7 +350,12 @@ pub async fn destroy(State(state): State<AppState>, account: Account, Authed(pri
     if row.role == Role::Admin.as_str() && admin_count(&mut tx, account.id()).await? <= 1 {
         return Err(admins_required());
     }
-    tx.execute(sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2").bind(account.id()).bind(&row.id)).await?;
+    tx.execute(
+        sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
+            .bind(account.id())
+            .bind(&row.id),
+    )
+    .await?;
     crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
     tx.commit().await?;
     Ok(no_content())
@@ -261,7 +367,10 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_lowercased_and_checked() {
-        assert_eq!(normalize_email("  Ada@Example.COM ").unwrap(), "ada@example.com");
+        assert_eq!(
+            normalize_email("  Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
         let code = |raw: &str| normalize_email(raw).unwrap_err().code;
         assert_eq!(code("").as_deref(), Some("EMAIL_MISSING"));
         assert_eq!(code("no-at-sign").as_deref(), Some("EMAIL_INVALID"));

@@ -15,7 +15,11 @@ pub fn full_name(first: Option<&str>, last: Option<&str>) -> Option<String> {
 
 /// `BANNED` when banned, else `ACTIVE`.
 pub fn status(row: &UserRow) -> &'static str {
-    if row.banned_at.is_some() { "BANNED" } else { "ACTIVE" }
+    if row.banned_at.is_some() {
+        "BANNED"
+    } else {
+        "ACTIVE"
+    }
 }
 
 /// The user resource object.
@@ -53,7 +57,10 @@ mod tests {
 
     #[test]
     fn full_name_needs_both_parts() {
-        assert_eq!(full_name(Some("Ada"), Some("Lovelace")).as_deref(), Some("Ada Lovelace"));
+        assert_eq!(
+            full_name(Some("Ada"), Some("Lovelace")).as_deref(),
+            Some("Ada Lovelace")
+        );
         assert_eq!(full_name(Some("Ada"), None), None);
         assert_eq!(full_name(None, Some("Lovelace")), None);
         assert_eq!(full_name(None, None), None);
