@@ -159,10 +159,10 @@ pub fn validate(snapshot: &Snapshot, scope: Option<&Scope>, now: OffsetDateTime)
     let user_id = scope
         .and_then(|s| s.user.as_deref())
         .and_then(|u| resolve_user(license, u));
-    if let Some(scope) = scope {
-        if let Some(failure) = check_scopes(snapshot, scope, user_id, now) {
-            return failure;
-        }
+    if let Some(scope) = scope
+        && let Some(failure) = check_scopes(snapshot, scope, user_id, now)
+    {
+        return failure;
     }
     check_limits(snapshot, scope, user_id, expired)
 }

@@ -38,13 +38,13 @@ pub async fn negotiate(State(_state): State<AppState>, request: Request, next: N
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if let Some(accept) = &accept {
-        if !acceptable(accept) {
-            return ApiError::bad_request(format!("The content type of the request is not acceptable (unsupported Accept header '{accept}')"))
-                .code("MIME_TYPE_INVALID")
-                .header("Accept")
-                .into_response();
-        }
+    if let Some(accept) = &accept
+        && !acceptable(accept)
+    {
+        return ApiError::bad_request(format!("The content type of the request is not acceptable (unsupported Accept header '{accept}')"))
+            .code("MIME_TYPE_INVALID")
+            .header("Accept")
+            .into_response();
     }
     let wants_plain_json = accept.as_deref().is_some_and(|a| {
         a.split(',')

@@ -66,10 +66,10 @@ impl AppState {
         &self,
         id_or_slug: &str,
     ) -> Result<Option<Arc<AccountRow>>, latchkey_store::StoreError> {
-        if let Ok(cache) = self.accounts.read() {
-            if let Some(account) = cache.get(id_or_slug) {
-                return Ok(Some(account.clone()));
-            }
+        if let Ok(cache) = self.accounts.read()
+            && let Some(account) = cache.get(id_or_slug)
+        {
+            return Ok(Some(account.clone()));
         }
         let Some(row) = latchkey_store::accounts::find(&self.db, id_or_slug).await? else {
             return Ok(None);

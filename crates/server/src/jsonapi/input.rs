@@ -265,14 +265,14 @@ impl Input {
     /// An enum attribute: must be one of `allowed` (else `<NAME>_NOT_ALLOWED`).
     pub fn choice(&mut self, name: &str, allowed: &[&str]) -> ApiResult<Field<String>> {
         let field = self.string(name, 255)?;
-        if let Field::Value(v) = &field {
-            if !allowed.contains(&v.as_str()) {
-                return Err(ApiError::unprocessable(
-                    &format!("{}_NOT_ALLOWED", screaming(name)),
-                    "is not included in the list",
-                )
-                .pointer(format!("/data/attributes/{name}")));
-            }
+        if let Field::Value(v) = &field
+            && !allowed.contains(&v.as_str())
+        {
+            return Err(ApiError::unprocessable(
+                &format!("{}_NOT_ALLOWED", screaming(name)),
+                "is not included in the list",
+            )
+            .pointer(format!("/data/attributes/{name}")));
         }
         Ok(field)
     }

@@ -217,10 +217,10 @@ pub async fn show(
 
 fn positive(input: &mut Input, name: &str) -> ApiResult<Field<i64>> {
     let value = input.integer(name)?;
-    if let Field::Value(v) = value {
-        if v < 1 {
-            return Err(invalid(name, "must be greater than or equal to 1"));
-        }
+    if let Field::Value(v) = value
+        && v < 1
+    {
+        return Err(invalid(name, "must be greater than or equal to 1"));
     }
     Ok(value)
 }

@@ -101,18 +101,18 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
         platforms: input.strings("platforms")?,
         metadata: input.metadata()?,
     };
-    if let Field::Value(code) = &attrs.code {
-        if uuid::Uuid::parse_str(code).is_ok() || code.is_empty() {
-            return Err(invalid("code", "must not be empty or a UUID"));
-        }
+    if let Field::Value(code) = &attrs.code
+        && (uuid::Uuid::parse_str(code).is_ok() || code.is_empty())
+    {
+        return Err(invalid("code", "must not be empty or a UUID"));
     }
-    if let Field::Value(url) = &attrs.url {
-        if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(invalid(
-                "url",
-                "must be a valid URL using one of the following protocols: https, http",
-            ));
-        }
+    if let Field::Value(url) = &attrs.url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(invalid(
+            "url",
+            "must be a valid URL using one of the following protocols: https, http",
+        ));
     }
     Ok(attrs)
 }
