@@ -168,6 +168,17 @@ macro_rules! table {
             $(pub $field: $ty,)*
         }
 
+        impl $crate::fast::FromSqlite for $row {
+            fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+                let mut index = 0usize;
+                let mut next = || { index += 1; index - 1 };
+                Ok(Self {
+                    $first: row.get(next())?,
+                    $($field: row.get(next())?,)*
+                })
+            }
+        }
+
         /// Table name.
         pub const TABLE: &str = $table;
         /// Every column, in declaration order.

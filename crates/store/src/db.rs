@@ -141,20 +141,29 @@ macro_rules! bind_all {
 }
 
 /// Rows that decode on both backends.
-pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
-{}
+pub trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + crate::fast::FromSqlite + Send + Unpin
+{
+}
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow>
+        + for<'r> FromRow<'r, PgRow>
+        + crate::fast::FromSqlite
+        + Send
+        + Unpin
+{
+}
 
 /// The database: SQLite (one writer connection, several readers) or PostgreSQL.
 #[derive(Clone, Debug)]
 pub enum Db {
     /// Embedded SQLite. Writes go through a single connection, which serialises
-    /// every write transaction; reads use a separate pool (WAL mode).
+    /// every write transaction; reads use read-only rusqlite connections (WAL mode).
     Sqlite {
         /// Single-connection pool for writes.
         writer: SqlitePool,
-        /// Read pool.
-        reader: SqlitePool,
+        /// Read connections (rusqlite: a tenth of sqlx's per-query cost on the hot path).
+        reader: std::sync::Arc<crate::fast::Reader>,
     },
     /// PostgreSQL.
     Postgres(PgPool),
@@ -216,10 +225,7 @@ impl Db {
                 .connect_with(options.clone())
                 .await?;
             sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
-            let reader = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options.read_only(true))
-                .await?;
+            let reader = std::sync::Arc::new(crate::fast::Reader::new(options.get_filename()));
             Db::Sqlite { writer, reader }
         } else {
             return Err(StoreError::Config(format!(
@@ -241,7 +247,7 @@ impl Db {
     pub async fn close(&self) {
         match self {
             Db::Sqlite { writer, reader } => {
-                reader.close().await;
+                reader.close();
                 writer.close().await;
             }
             Db::Postgres(pool) => pool.close().await,
@@ -251,11 +257,7 @@ impl Db {
     /// First row, if any (read pool).
     pub async fn fetch_optional<R: Row>(&self, q: Sql) -> Result<Option<R>, StoreError> {
         Ok(match self {
-            Db::Sqlite { reader, .. } => {
-                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
-                    .fetch_optional(reader)
-                    .await?
-            }
+            Db::Sqlite { reader, .. } => reader.fetch_all::<R>(&q.text, &q.args, Some(1))?.pop(),
             Db::Postgres(pool) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_optional(pool)
@@ -267,11 +269,7 @@ impl Db {
     /// All rows (read pool).
     pub async fn fetch_all<R: Row>(&self, q: Sql) -> Result<Vec<R>, StoreError> {
         Ok(match self {
-            Db::Sqlite { reader, .. } => {
-                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
-                    .fetch_all(reader)
-                    .await?
-            }
+            Db::Sqlite { reader, .. } => reader.fetch_all::<R>(&q.text, &q.args, None)?,
             Db::Postgres(pool) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_all(pool)

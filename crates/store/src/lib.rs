@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod crud;
 pub mod db;
 pub mod entitlements;
+pub mod fast;
 pub mod groups;
 pub mod licenses;
 pub mod machines;
@@ -36,6 +37,9 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// A failure on the rusqlite read path.
+    #[error("sqlite read error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -75,6 +75,18 @@ pub struct LicenseCounts {
     pub users: i64,
 }
 
+impl crate::fast::FromSqlite for LicenseCounts {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            machines: row.get(0)?,
+            cores: row.get(1)?,
+            memory: row.get(2)?,
+            disk: row.get(3)?,
+            users: row.get(4)?,
+        })
+    }
+}
+
 /// Machine and user counts of a license.
 pub async fn counts(db: &Db, license_id: &str) -> Result<LicenseCounts> {
     let row: Option<LicenseCounts> = db
