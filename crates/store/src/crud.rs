@@ -170,11 +170,31 @@ macro_rules! table {
 
         impl $crate::fast::FromSqlite for $row {
             fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-                let mut index = 0usize;
-                let mut next = || { index += 1; index - 1 };
+                Self::from_sqlite_at(row, &mut 0)
+            }
+        }
+
+        impl $row {
+            /// Decodes this row's columns starting at `*offset` (for joined queries).
+            pub fn from_sqlite_at(row: &rusqlite::Row<'_>, offset: &mut usize) -> rusqlite::Result<Self> {
+                let mut next = || { *offset += 1; *offset - 1 };
                 Ok(Self {
                     $first: row.get(next())?,
                     $($field: row.get(next())?,)*
+                })
+            }
+
+            /// Decodes this row's columns starting at `*offset` from a sqlx row.
+            pub fn from_sqlx_at<'r, R: sqlx::Row>(row: &'r R, offset: &mut usize) -> ::std::result::Result<Self, sqlx::Error>
+            where
+                usize: sqlx::ColumnIndex<R>,
+                $first_ty: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+                $($ty: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,)*
+            {
+                let mut next = || { *offset += 1; *offset - 1 };
+                Ok(Self {
+                    $first: row.try_get(next())?,
+                    $($field: row.try_get(next())?,)*
                 })
             }
         }

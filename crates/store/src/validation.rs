@@ -31,22 +31,16 @@ pub struct Needs {
     pub entitlements: bool,
 }
 
-/// Builds the snapshot for an already-loaded license.
-pub async fn load(db: &Db, license: LicenseRow, policy: PolicyRow, needs: Needs) -> Result<Loaded> {
+/// Builds the snapshot from a license head: one more query for the machines, and
+/// only when the scope or policy needs them, for attached users and entitlements.
+pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
+    let Head {
+        license,
+        policy,
+        owner_email,
+        owner_banned_at,
+    } = head;
     let machines = crate::machines::for_license(db, &license.id).await?;
-    let owner = match &license.owner_id {
-        Some(owner_id) => {
-            crate::crud::find::<crate::users::UserRow>(
-                db,
-                crate::users::TABLE,
-                crate::users::COLUMNS,
-                &license.account_id,
-                owner_id,
-            )
-            .await?
-        }
-        None => None,
-    };
     let rules = policy.rules();
     let users = if needs.users || license.max_users.or(policy.max_users).is_some() {
         crate::licenses::attached_users(db, &license.id).await?
@@ -63,11 +57,11 @@ pub async fn load(db: &Db, license: LicenseRow, policy: PolicyRow, needs: Needs)
         id: license.id.clone(),
         product_id: license.product_id.clone(),
         policy_id: license.policy_id.clone(),
-        owner: owner.as_ref().map(|o| UserRef {
-            id: o.id.clone(),
-            email: o.email.clone(),
+        owner: license.owner_id.clone().map(|id| UserRef {
+            id,
+            email: owner_email.unwrap_or_default(),
         }),
-        owner_banned: owner.as_ref().is_some_and(|o| o.banned_at.is_some()),
+        owner_banned: owner_banned_at.is_some(),
         users: users
             .into_iter()
             .map(|(id, email)| UserRef { id, email })
@@ -112,4 +106,91 @@ pub async fn load(db: &Db, license: LicenseRow, policy: PolicyRow, needs: Needs)
             machines: machine_facts,
         },
     })
+}
+
+/// A license with its policy and owner, loaded in one round trip.
+#[derive(Debug, Clone)]
+pub struct Head {
+    /// The license.
+    pub license: LicenseRow,
+    /// Its policy.
+    pub policy: PolicyRow,
+    /// Owner email (lowercase), if owned.
+    pub owner_email: Option<String>,
+    /// When the owner was banned.
+    pub owner_banned_at: Option<i64>,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Head {
+    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> std::result::Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        let mut at = 0;
+        let license = LicenseRow::from_sqlx_at(row, &mut at)?;
+        let policy = PolicyRow::from_sqlx_at(row, &mut at)?;
+        Ok(Self {
+            license,
+            policy,
+            owner_email: row.try_get(at)?,
+            owner_banned_at: row.try_get(at + 1)?,
+        })
+    }
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Head {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> std::result::Result<Self, sqlx::Error> {
+        use sqlx::Row as _;
+        let mut at = 0;
+        let license = LicenseRow::from_sqlx_at(row, &mut at)?;
+        let policy = PolicyRow::from_sqlx_at(row, &mut at)?;
+        Ok(Self {
+            license,
+            policy,
+            owner_email: row.try_get(at)?,
+            owner_banned_at: row.try_get(at + 1)?,
+        })
+    }
+}
+
+impl crate::fast::FromSqlite for Head {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let mut at = 0;
+        let license = LicenseRow::from_sqlite_at(row, &mut at)?;
+        let policy = PolicyRow::from_sqlite_at(row, &mut at)?;
+        Ok(Self {
+            license,
+            policy,
+            owner_email: row.get(at)?,
+            owner_banned_at: row.get(at + 1)?,
+        })
+    }
+}
+
+fn prefixed(columns: &str, alias: &str) -> String {
+    columns
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+static HEAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {}, {}, o.email, o.banned_at FROM licenses l \
+         JOIN policies p ON p.id = l.policy_id LEFT JOIN users o ON o.id = l.owner_id \
+         WHERE l.account_id = $1",
+        prefixed(crate::licenses::COLUMNS, "l"),
+        prefixed(crate::policies::COLUMNS, "p"),
+    )
+});
+
+/// The license with this key, its policy and owner: validate-key's one lookup.
+pub async fn head_by_key(db: &Db, account: &str, key: &str) -> Result<Option<Head>> {
+    let q = crate::sql(format!("{} AND l.key = $2", HEAD.as_str()));
+    db.fetch_optional(q.bind(account).bind(key)).await
+}
+
+/// The license with this id, its policy and owner.
+pub async fn head_by_id(db: &Db, account: &str, id: &str) -> Result<Option<Head>> {
+    let q = crate::sql(format!("{} AND l.id = $2", HEAD.as_str()));
+    db.fetch_optional(q.bind(account).bind(id)).await
 }

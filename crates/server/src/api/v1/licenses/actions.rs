@@ -12,7 +12,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_core::validation::{NOT_FOUND, Scope, Validation, validate};
 use latchkey_store::licenses::{LicenseCounts, LicenseRow};
-use latchkey_store::validation::{Loaded, Needs, load};
+use latchkey_store::validation::{Head, Loaded, Needs, head_by_id, head_by_key, load};
 use serde_json::{Map, Value, json};
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
@@ -157,11 +157,10 @@ fn meta(state: &AppState, verdict: &Validation, request: &Request) -> Value {
 async fn run(
     state: &AppState,
     account: &Account,
-    license: LicenseRow,
+    head: Head,
     request: &Request,
     quick: bool,
 ) -> ApiResult<Document> {
-    let policy = super::policy_of(state, &license).await?;
     let scope = request.scope.as_ref().map(|(s, _)| s);
     let needs = Needs {
         users: scope.is_some_and(|s| s.user.is_some()),
@@ -172,7 +171,7 @@ async fn run(
         policy,
         machines,
         snapshot,
-    } = load(&state.db, license, policy, needs).await?;
+    } = load(&state.db, head, needs).await?;
     let unscoped = Scope::default();
     let verdict = validate(
         &snapshot,
@@ -210,6 +209,14 @@ async fn authorize(state: &AppState, principal: &Principal, license: &LicenseRow
     Ok(())
 }
 
+/// The license addressed by id or key in the URL, with policy and owner.
+async fn head_for(state: &AppState, account: &Account, id: &str) -> ApiResult<Head> {
+    let license = super::find(state, account, id).await?;
+    head_by_id(&state.db, account.id(), &license.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("license", id))
+}
+
 /// `POST /licenses/actions/validate-key`
 pub async fn validate_key(
     State(state): State<AppState>,
@@ -219,21 +226,15 @@ pub async fn validate_key(
 ) -> ApiResult<Document> {
     let (request, key) = parse_meta(&body, true)?;
     let key = key.unwrap_or_default();
-    let found = latchkey_store::db::sql(format!(
-        "SELECT {} FROM licenses WHERE account_id = $1 AND key = $2",
-        latchkey_store::licenses::COLUMNS
-    ))
-    .bind(account.id())
-    .bind(&key);
-    let Some(license) = state.db.fetch_optional::<LicenseRow>(found).await? else {
+    let Some(head) = head_by_key(&state.db, account.id(), &key).await? else {
         return Ok(Document::ok(
             json!({ "data": Value::Null, "meta": meta(&state, &NOT_FOUND, &request) }),
         ));
     };
     if let Some(principal) = &principal {
-        authorize(&state, principal, &license).await?;
+        authorize(&state, principal, &head.license).await?;
     }
-    run(&state, &account, license, &request, false).await
+    run(&state, &account, head, &request, false).await
 }
 
 /// `POST /licenses/{id}/actions/validate`
@@ -245,9 +246,9 @@ pub async fn validate_by_id(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let (request, _) = parse_meta(&body, false)?;
-    let license = super::find(&state, &account, &id).await?;
-    authorize(&state, &principal, &license).await?;
-    run(&state, &account, license, &request, false).await
+    let head = head_for(&state, &account, &id).await?;
+    authorize(&state, &principal, &head.license).await?;
+    run(&state, &account, head, &request, false).await
 }
 
 /// `GET /licenses/{id}/actions/validate` (quick: no scope checks)
@@ -257,11 +258,11 @@ pub async fn quick_validate(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let license = super::find(&state, &account, &id).await?;
-    authorize(&state, &principal, &license).await?;
+    let head = head_for(&state, &account, &id).await?;
+    authorize(&state, &principal, &head.license).await?;
     let request = Request {
         scope: None,
         nonce: None,
     };
-    run(&state, &account, license, &request, true).await
+    run(&state, &account, head, &request, true).await
 }
