@@ -171,6 +171,8 @@ keygen_enum!(
 impl OverageStrategy {
     /// Whether `count` is within the allowance for `limit`.
     pub fn allows(self, count: i64, limit: i64) -> bool {
+        // i128: limits such as maxMemory may be close to i64::MAX.
+        let (count, limit) = (i128::from(count), i128::from(limit));
         match self {
             Self::AlwaysAllow => true,
             Self::NoOverage => count <= limit,
@@ -294,6 +296,30 @@ pub struct PolicyRules {
     pub require_heartbeat: bool,
     /// Heartbeat duration in seconds (effective: default 600).
     pub heartbeat_duration: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overage_arithmetic_does_not_overflow() {
+        assert!(OverageStrategy::Allow125x.allows(i64::MAX, i64::MAX));
+        assert!(!OverageStrategy::NoOverage.allows(i64::MAX, i64::MAX - 1));
+        assert!(OverageStrategy::Allow2x.allows(i64::MAX, i64::MAX / 2 + 1));
+    }
+
+    #[test]
+    fn enums_round_trip_keygen_spelling() {
+        for text in OverageStrategy::ALL {
+            assert_eq!(
+                OverageStrategy::parse(text).map(OverageStrategy::as_str),
+                Some(*text)
+            );
+        }
+        assert_eq!(Scheme::parse("ED25519_SIGN"), Some(Scheme::Ed25519Sign));
+        assert_eq!(UniquenessStrategy::parse("unique_per_license"), None);
+    }
 }
 
 /// Keygen's heartbeat duration when a policy sets none.

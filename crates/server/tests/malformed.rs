@@ -145,6 +145,23 @@ async fn malformed_requests_get_json_api_errors() -> anyhow::Result<()> {
         .await?;
     assert_eq!(no_key.status, 400);
 
+    let license = server
+        .license_with_policy(json!({"floating": true}))
+        .await?;
+    let huge_memory = server
+        .admin(
+            "POST",
+            "/v1/machines",
+            Some(json!({"data": {"type": "machines",
+            "attributes": {"fingerprint": "big", "memory": i64::MAX},
+            "relationships": {"license": {"data": {"type": "licenses", "id": license["id"]}}}}})),
+        )
+        .await?;
+    assert_eq!(
+        (huge_memory.status, huge_memory.error_code()),
+        (422, Some("MEMORY_INVALID"))
+    );
+
     let unknown_route = server.admin("GET", "/v1/nothing-here", None).await?;
     assert_eq!(unknown_route.status, 404);
     assert_eq!(unknown_route.error_code(), Some("NOT_FOUND"));

@@ -35,6 +35,15 @@ pub fn routes() -> Router<AppState> {
 
 /// The only group a user or license bearer may see (`Some(None)`: none at all);
 /// `None` when the caller sees every group (staff, products).
+/// The id of the group a `relationships.group` names (422 GROUP_NOT_FOUND if none).
+pub async fn resolve(state: &AppState, account: &Account, id: &str) -> ApiResult<String> {
+    let found: Option<GroupRow> = crud::find(&state.db, TABLE, COLUMNS, account.id(), id).await?;
+    found.map(|g| g.id).ok_or_else(|| {
+        ApiError::unprocessable("GROUP_NOT_FOUND", "must exist")
+            .pointer("/data/relationships/group")
+    })
+}
+
 fn own_group(principal: &Principal) -> Option<Option<&str>> {
     match &principal.bearer {
         _ if principal.is_staff() => None,

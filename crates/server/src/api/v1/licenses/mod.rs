@@ -18,7 +18,6 @@ use latchkey_core::keys::{KeyProblem, check_custom_key, generate_default_key};
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::licenses::{self, COLUMNS, LicenseRow, TABLE};
 use latchkey_store::policies::PolicyRow;
-use latchkey_store::users::UserRow;
 use latchkey_store::{Arg, StoreError, new_id, sql};
 use serde_json::{Value, json};
 use serializer::LicenseView;
@@ -443,22 +442,7 @@ pub async fn create(
     };
     let group_id = match group_field {
         Field::Value(group) => {
-            let found: Option<latchkey_store::groups::GroupRow> = crud::find(
-                &state.db,
-                latchkey_store::groups::TABLE,
-                latchkey_store::groups::COLUMNS,
-                account.id(),
-                &group,
-            )
-            .await?;
-            Some(
-                found
-                    .ok_or_else(|| {
-                        ApiError::unprocessable("GROUP_NOT_FOUND", "must exist")
-                            .pointer("/data/relationships/group")
-                    })?
-                    .id,
-            )
+            Some(crate::api::v1::groups::resolve(&state, &account, &group).await?)
         }
         _ => None,
     };
@@ -676,9 +660,4 @@ pub async fn destroy(
     crud::delete(&mut tx, TABLE, account.id(), &license.id).await?;
     tx.commit().await?;
     Ok(no_content())
-}
-
-/// Reads a user for relationship checks.
-pub async fn user(state: &AppState, account: &Account, id: &str) -> ApiResult<Option<UserRow>> {
-    Ok(latchkey_store::users::find(&state.db, account.id(), id).await?)
 }

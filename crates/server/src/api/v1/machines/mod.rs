@@ -215,12 +215,22 @@ pub async fn show(
     ))))
 }
 
+/// Largest accepted cores/memory/disk: 2^53, the largest integer JavaScript clients
+/// read exactly, which also keeps the per-license SQL sums far from overflowing.
+const MAX_RESOURCE: i64 = 1 << 53;
+
 fn positive(input: &mut Input, name: &str) -> ApiResult<Field<i64>> {
     let value = input.integer(name)?;
-    if let Field::Value(v) = value
-        && v < 1
-    {
-        return Err(invalid(name, "must be greater than or equal to 1"));
+    if let Field::Value(v) = value {
+        if v < 1 {
+            return Err(invalid(name, "must be greater than or equal to 1"));
+        }
+        if v > MAX_RESOURCE {
+            return Err(invalid(
+                name,
+                format!("must be less than or equal to {MAX_RESOURCE}"),
+            ));
+        }
     }
     Ok(value)
 }
@@ -337,22 +347,7 @@ pub async fn create(
     }
     let group_id = match group_field {
         Field::Value(group) => {
-            let found: Option<latchkey_store::groups::GroupRow> = crud::find(
-                &state.db,
-                latchkey_store::groups::TABLE,
-                latchkey_store::groups::COLUMNS,
-                account.id(),
-                &group,
-            )
-            .await?;
-            Some(
-                found
-                    .ok_or_else(|| {
-                        ApiError::unprocessable("GROUP_NOT_FOUND", "must exist")
-                            .pointer("/data/relationships/group")
-                    })?
-                    .id,
-            )
+            Some(crate::api::v1::groups::resolve(&state, &account, &group).await?)
         }
         _ => license.group_id.clone(),
     };
