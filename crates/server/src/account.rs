@@ -67,6 +67,11 @@ fn split(path: &str) -> Option<(&str, String)> {
 /// The resolving layer (see module docs).
 pub async fn resolve(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
+    // The signed request-target is the path and query exactly as sent.
+    let original_target = match request.uri().query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.clone(),
+    };
     request.extensions_mut().insert(OriginalPath(path.clone()));
     if path == "/v1/ping" || !path.starts_with("/v1/") {
         return next.run(request).await;
@@ -97,8 +102,29 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
             }
         }
     }
-    request.extensions_mut().insert(Account(account));
-    next.run(request).await
+    let facts = crate::signing::RequestFacts {
+        method: request.method().as_str().to_ascii_lowercase(),
+        target: original_target,
+        host: request
+            .headers()
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().authority().map(|a| a.as_str()))
+            .unwrap_or("")
+            .to_owned(),
+    };
+    let (algorithm, response) =
+        match crate::signing::accepted_algorithm(request.headers(), &account.id) {
+            Ok(algorithm) => {
+                request.extensions_mut().insert(Account(account.clone()));
+                (algorithm, next.run(request).await)
+            }
+            Err(error) => (
+                latchkey_proto::offline::SignatureAlgorithm::Ed25519,
+                error.into_response(),
+            ),
+        };
+    crate::signing::sign(&state, &account, algorithm, &facts, response).await
 }
 
 #[cfg(test)]

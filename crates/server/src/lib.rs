@@ -13,6 +13,7 @@ pub mod error;
 pub mod jobs;
 pub mod jsonapi;
 pub mod middleware;
+pub mod signing;
 pub mod state;
 
 pub use config::Config;

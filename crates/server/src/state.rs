@@ -28,6 +28,8 @@ pub struct Inner {
     pub accounts: RwLock<HashMap<String, Arc<AccountRow>>>,
     /// Batches `lastValidated` writes off the request path.
     pub toucher: Toucher,
+    /// Unsealed response signers by account id.
+    pub signers: RwLock<HashMap<String, Arc<latchkey_core::crypto::Signer>>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -48,6 +50,7 @@ impl AppState {
             config,
             accounts: RwLock::new(HashMap::new()),
             toucher,
+            signers: RwLock::new(HashMap::new()),
         }))
     }
 
