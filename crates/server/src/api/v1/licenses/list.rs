@@ -1,0 +1,181 @@
+//! `GET /licenses`: Keygen's list filters (§5.4) and role scoping.
+
+use super::{policy_of, render};
+use crate::account::Account;
+use crate::api::v1::policies::USER_LICENSES;
+use crate::auth::{Authed, Bearer};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::Document;
+use crate::jsonapi::query::QueryParams;
+use crate::state::AppState;
+use axum::extract::State;
+use latchkey_store::crud::{self, Filter};
+use latchkey_store::licenses::{COLUMNS, LicenseRow, TABLE};
+use serde_json::{Value, json};
+
+/// `GET /licenses`
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    query: QueryParams,
+) -> ApiResult<Document> {
+    let (page, order) = query.pagination()?;
+    let mut filters = Vec::new();
+    for (param, column) in [
+        ("product", "product_id"),
+        ("policy", "policy_id"),
+        ("owner", "owner_id"),
+        ("group", "group_id"),
+    ] {
+        if let Some(value) = query.get(param) {
+            filters.push(Filter::eq(column, value));
+        }
+    }
+    if let Some(user) = query.get("user") {
+        filters.push(Filter::new(
+            format!(
+                "id IN ({USER_LICENSES}) OR owner_id IN (SELECT id FROM users WHERE email = {{}})"
+            ),
+            vec![user.into(), user.into(), user.to_lowercase().into()],
+        ));
+    }
+    if let Some(machine) = query.get("machine") {
+        filters.push(Filter::new(
+            "id IN (SELECT license_id FROM machines WHERE id = {} OR fingerprint = {})",
+            vec![machine.into(), machine.into()],
+        ));
+    }
+    if let Some(suspended) = query.get("suspended") {
+        filters.push(Filter::eq("suspended", suspended == "true"));
+    }
+    let now = state.now_ms();
+    if let Some(status) = query.get("status") {
+        filters.push(status_filter(status, now)?);
+    }
+    if query.get("expired") == Some("true") {
+        filters.push(Filter::new(
+            "expiry IS NOT NULL AND expiry < {}",
+            vec![now.into()],
+        ));
+    } else if query.get("expired") == Some("false") {
+        filters.push(Filter::new(
+            "expiry IS NULL OR expiry >= {}",
+            vec![now.into()],
+        ));
+    }
+    if query.get("unassigned") == Some("true") {
+        filters.push(Filter::new("owner_id IS NULL", vec![]));
+    }
+    if query.get("assigned") == Some("true") {
+        filters.push(Filter::new("owner_id IS NOT NULL", vec![]));
+    }
+    if let Some(activated) = query.get("activated") {
+        let exists = if activated == "true" {
+            "EXISTS"
+        } else {
+            "NOT EXISTS"
+        };
+        filters.push(Filter::new(
+            format!("{exists} (SELECT 1 FROM machines m WHERE m.license_id = licenses.id)"),
+            vec![],
+        ));
+    }
+    for (key, value) in query.prefixed("metadata") {
+        filters.push(metadata_filter(state.db.backend(), key, value));
+    }
+    match &principal.bearer {
+        _ if principal.is_staff() => {}
+        Bearer::Product(p) => filters.push(Filter::eq("product_id", p.id.as_str())),
+        Bearer::License(l, _) => filters.push(Filter::eq("id", l.id.as_str())),
+        Bearer::User(u, _) => filters.push(Filter::new(
+            format!("id IN ({USER_LICENSES})"),
+            vec![u.id.as_str().into(), u.id.as_str().into()],
+        )),
+    }
+    let (rows, count) = crud::list::<LicenseRow>(
+        &state.db,
+        TABLE,
+        COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let mut data = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let policy = policy_of(&state, row).await?;
+        data.push(render(&state, &account, row, &policy).await?);
+    }
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+fn status_filter(status: &str, now: i64) -> ApiResult<Filter> {
+    let day = 86_400_000i64;
+    let banned = "owner_id IN (SELECT id FROM users WHERE banned_at IS NOT NULL)";
+    Ok(match status.to_ascii_uppercase().as_str() {
+        "BANNED" => Filter::new(banned, vec![]),
+        "SUSPENDED" => Filter::new("suspended = TRUE", vec![]),
+        "EXPIRED" => Filter::new("expiry IS NOT NULL AND expiry < {}", vec![now.into()]),
+        "EXPIRING" => Filter::new(
+            "expiry IS NOT NULL AND expiry >= {} AND expiry < {}",
+            vec![now.into(), (now + 3 * day).into()],
+        ),
+        "INACTIVE" => Filter::new(
+            "created_at < {} AND COALESCE(last_validated_at, 0) < {} AND COALESCE(last_check_in_at, 0) < {} AND COALESCE(last_check_out_at, 0) < {}",
+            vec![
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+            ],
+        ),
+        "ACTIVE" => Filter::new(
+            "suspended = FALSE AND (expiry IS NULL OR expiry >= {}) AND (created_at >= {} OR last_validated_at >= {} OR last_check_in_at >= {} OR last_check_out_at >= {})",
+            vec![
+                (now + 3 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+                (now - 90 * day).into(),
+            ],
+        ),
+        _ => {
+            return Err(ApiError::bad_request(
+                "status must be one of ACTIVE, INACTIVE, EXPIRING, EXPIRED, SUSPENDED, BANNED",
+            )
+            .code("PARAMETERS_INVALID")
+            .parameter("status"));
+        }
+    })
+}
+
+/// `metadata[key]=value`: JSON containment with Keygen's coercion of true/false/null/numbers.
+pub fn metadata_filter(backend: latchkey_store::Backend, key: &str, value: &str) -> Filter {
+    let typed: Value = match value {
+        "true" => json!(true),
+        "false" => json!(false),
+        "null" => Value::Null,
+        v => v
+            .parse::<i64>()
+            .map(Value::from)
+            .or_else(|_| v.parse::<f64>().map(Value::from))
+            .unwrap_or_else(|_| json!(v)),
+    };
+    let key = crate::jsonapi::input::camel_case(key);
+    match backend {
+        latchkey_store::Backend::Postgres => Filter::new(
+            "CAST(metadata AS JSONB) @> CAST({} AS JSONB)",
+            vec![json!({ key: typed }).to_string().into()],
+        ),
+        latchkey_store::Backend::Sqlite => Filter::new(
+            "json_extract(metadata, {}) = json_extract({}, '$.v')",
+            vec![
+                format!("$.\"{}\"", key.replace('"', "")).into(),
+                json!({ "v": typed }).to_string().into(),
+            ],
+        ),
+    }
+}
