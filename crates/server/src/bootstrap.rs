@@ -126,6 +126,8 @@ pub async fn create_account(
         metadata: "{}".into(),
         created_at: now_ms,
         updated_at: now_ms,
+        password_reset_digest: None,
+        password_reset_expiry: None,
     };
     let mut tx = db.begin().await?;
     match accounts::insert(&mut tx, &account).await {

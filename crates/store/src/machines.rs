@@ -28,6 +28,8 @@ crate::table!(
         metadata: String,
         created_at: i64,
         updated_at: i64,
+        last_death_event_at: Option<i64>,
+        heartbeat_resurrected_at: Option<i64>,
     }
 );
 

@@ -18,6 +18,8 @@ crate::table!(
         metadata: String,
         created_at: i64,
         updated_at: i64,
+        password_reset_digest: Option<String>,
+        password_reset_expiry: Option<i64>,
     }
 );
 

@@ -188,6 +188,8 @@ async fn activation_transaction_enforces_limits() -> anyhow::Result<()> {
         metadata: "{}".into(),
         created_at: 5,
         updated_at: 5,
+        last_death_event_at: None,
+        heartbeat_resurrected_at: None,
     };
     latchkey_store::machines::activate(&db, &machine("a", 2), &rules)
         .await

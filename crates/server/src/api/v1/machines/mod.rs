@@ -382,6 +382,8 @@ pub async fn create(
         metadata: metadata.value().unwrap_or_else(|| "{}".into()),
         created_at: now,
         updated_at: now,
+        last_death_event_at: None,
+        heartbeat_resurrected_at: None,
     };
     let rules = ActivationRules {
         limits: limits(&license, &policy),

@@ -244,6 +244,8 @@ pub async fn create(
         metadata: attrs.metadata.value().unwrap_or_else(|| "{}".into()),
         created_at: now,
         updated_at: now,
+        password_reset_digest: None,
+        password_reset_expiry: None,
     };
     let mut tx = state.db.begin().await?;
     if let Some(group_id) = &row.group_id {
