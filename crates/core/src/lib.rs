@@ -12,6 +12,7 @@ pub mod check_in;
 pub mod clock;
 pub mod crypto;
 pub mod heartbeat;
+pub mod key_dataset;
 pub mod keys;
 pub mod password;
 pub mod policy;

@@ -1,6 +1,7 @@
 //! API v1: one folder per Keygen resource; [`routes`] is the route table.
 
 pub mod accounts;
+pub mod checkout;
 pub mod entitlements;
 pub mod groups;
 pub mod licenses;

@@ -2,7 +2,7 @@
 //! `/v1/accounts/{account}/…` onto them before routing.
 
 use super::{
-    accounts, entitlements, groups, licenses, machines, policies, products, tokens, users,
+    accounts, checkout, entitlements, groups, licenses, machines, policies, products, tokens, users,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -77,5 +77,6 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(entitlements::routes())
+        .merge(checkout::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod list;
 pub mod serializer;
+mod signed_key;
 
 pub use list::{index, metadata_filter};
 
@@ -16,6 +17,7 @@ use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use latchkey_core::key_dataset::KeyFacts;
 use latchkey_core::keys::{KeyProblem, check_custom_key, generate_default_key};
 use latchkey_store::crud;
 use latchkey_store::licenses::{self, COLUMNS, LicenseRow, TABLE};
@@ -195,6 +197,10 @@ fn parse_expiry(text: &str) -> ApiResult<i64> {
         .ok_or_else(|| invalid("expiry", "must be a valid ISO 8601 timestamp"))
 }
 
+fn at(ms: i64) -> time::OffsetDateTime {
+    latchkey_proto::time_format::from_millis(ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
 fn key_conflict(error: StoreError) -> ApiError {
     match error {
         StoreError::Conflict(_) => ApiError::unprocessable("KEY_TAKEN", "has already been taken")
@@ -262,19 +268,21 @@ pub async fn create(
         }
         _ => {}
     }
-    let owner_id = match owner_field {
-        Field::Value(owner) => {
-            let user = latchkey_store::users::find(&state.db, account.id(), &owner).await?;
-            Some(
-                user.ok_or_else(|| {
+    let owner = match owner_field {
+        Field::Value(owner) => Some(
+            latchkey_store::users::find(&state.db, account.id(), &owner)
+                .await?
+                .ok_or_else(|| {
                     ApiError::unprocessable("OWNER_NOT_FOUND", "must exist")
                         .pointer("/data/relationships/owner")
-                })?
-                .id,
-            )
-        }
-        _ => principal.end_user_id().map(str::to_owned),
+                })?,
+        ),
+        _ => match principal.end_user_id() {
+            Some(id) => latchkey_store::users::find(&state.db, account.id(), id).await?,
+            None => None,
+        },
     };
+    let owner_id = owner.as_ref().map(|o| o.id.clone());
     let group_id = match group_field {
         Field::Value(group) => {
             Some(crate::api::v1::groups::resolve(&state, &account, &group).await?)
@@ -296,13 +304,28 @@ pub async fn create(
                 .pointer("/data/relationships/policy"),
         );
     }
+    let now = state.now_ms();
+    let expiry = match attrs.expiry {
+        Field::Value(text) => Some(parse_expiry(&text)?),
+        Field::Null => None,
+        Field::Absent => match (policy.duration, policy.expiration_basis.as_str()) {
+            (Some(duration), "FROM_CREATION") => Some(now + duration * 1000),
+            _ => None,
+        },
+    };
     let key = match (attrs.key, &policy.scheme) {
-        (_, Some(scheme)) => {
-            return Err(ApiError::unprocessable(
-                "SCHEME_NOT_SUPPORTED",
-                format!("license keys for scheme {scheme} are not issued by this server yet"),
-            )
-            .pointer("/data/relationships/policy"));
+        (dataset, Some(scheme)) => {
+            let facts = KeyFacts {
+                account: account.id(),
+                product: &policy.product_id,
+                policy: &policy.id,
+                owner: owner.as_ref().map(|o| (o.id.as_str(), o.email.as_str())),
+                license: &id,
+                created: at(now),
+                expiry: expiry.map(at),
+                duration: policy.duration,
+            };
+            signed_key::issue(&state, &account, scheme, dataset.value(), &facts)?
         }
         (Field::Value(key), None) => {
             match check_custom_key(&key) {
@@ -337,15 +360,6 @@ pub async fn create(
             key
         }
         _ => generate_default_key(),
-    };
-    let now = state.now_ms();
-    let expiry = match attrs.expiry {
-        Field::Value(text) => Some(parse_expiry(&text)?),
-        Field::Null => None,
-        Field::Absent => match (policy.duration, policy.expiration_basis.as_str()) {
-            (Some(duration), "FROM_CREATION") => Some(now + duration * 1000),
-            _ => None,
-        },
     };
     let limit = |column: &str| {
         attrs

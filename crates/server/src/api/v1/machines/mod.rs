@@ -65,13 +65,14 @@ fn may_manage(
     }
 }
 
-struct Loaded {
-    machine: MachineRow,
-    license: LicenseRow,
-    policy: PolicyRow,
+pub(crate) struct Loaded {
+    pub(crate) machine: MachineRow,
+    pub(crate) license: LicenseRow,
+    pub(crate) policy: PolicyRow,
 }
 
-async fn load(
+/// Loads a machine the caller may read, with its license and policy.
+pub(crate) async fn load(
     state: &AppState,
     account: &Account,
     principal: &Principal,

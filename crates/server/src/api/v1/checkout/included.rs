@@ -1,0 +1,155 @@
+//! The `included` resources of a checked-out file. Each resource appears once, in the
+//! order its include was asked for.
+
+use crate::account::Account;
+use crate::api::v1::{entitlements, groups, licenses, policies, products, users};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use latchkey_store::entitlements::EntitlementRow;
+use latchkey_store::groups::GroupRow;
+use latchkey_store::licenses::LicenseRow;
+use latchkey_store::policies::PolicyRow;
+use latchkey_store::products::ProductRow;
+use latchkey_store::users::UserRow;
+use latchkey_store::{crud, sql};
+use serde_json::Value;
+
+/// Collected resources, deduplicated by `(type, id)`.
+#[derive(Default)]
+pub struct Included {
+    resources: Vec<Value>,
+}
+
+impl Included {
+    /// Adds `resource` unless it is already there.
+    pub fn push(&mut self, resource: Value) {
+        let same = |r: &Value| r["type"] == resource["type"] && r["id"] == resource["id"];
+        if !self.resources.iter().any(same) {
+            self.resources.push(resource);
+        }
+    }
+
+    /// The `included` array.
+    pub fn into_value(self) -> Value {
+        Value::Array(self.resources)
+    }
+}
+
+async fn group(state: &AppState, account: &Account, id: Option<&str>) -> ApiResult<Option<Value>> {
+    let Some(id) = id else { return Ok(None) };
+    let row: Option<GroupRow> = crud::find(
+        &state.db,
+        latchkey_store::groups::TABLE,
+        latchkey_store::groups::COLUMNS,
+        account.id(),
+        id,
+    )
+    .await?;
+    Ok(row.map(|g| groups::serializer::group(account, &g)))
+}
+
+/// A user resource by id, if it exists.
+pub async fn user(
+    state: &AppState,
+    account: &Account,
+    id: Option<&str>,
+) -> ApiResult<Option<Value>> {
+    let Some(id) = id else { return Ok(None) };
+    let row: Option<UserRow> = latchkey_store::users::find(&state.db, account.id(), id).await?;
+    Ok(row.map(|u| users::serializer::user(account, &u)))
+}
+
+/// Adds the license-relative includes (`entitlements`, `product`, `policy`, `group`,
+/// `owner`, `users`; `environment` has nothing to add) for `license`.
+pub async fn add_for_license(
+    included: &mut Included,
+    state: &AppState,
+    account: &Account,
+    license: &LicenseRow,
+    policy: &PolicyRow,
+    names: &[&str],
+) -> ApiResult<()> {
+    for name in names {
+        match *name {
+            "entitlements" => {
+                let q = sql(format!(
+                    "SELECT {} FROM entitlements WHERE id IN \
+                     (SELECT entitlement_id FROM policy_entitlements WHERE policy_id = $1 \
+                      UNION SELECT entitlement_id FROM license_entitlements WHERE license_id = $2) \
+                     ORDER BY created_at, id",
+                    latchkey_store::entitlements::COLUMNS
+                ))
+                .bind(&policy.id)
+                .bind(&license.id);
+                for row in state.db.fetch_all::<EntitlementRow>(q).await? {
+                    included.push(entitlements::serializer::entitlement(account, &row));
+                }
+            }
+            "product" => {
+                let row: Option<ProductRow> = crud::find(
+                    &state.db,
+                    latchkey_store::products::TABLE,
+                    latchkey_store::products::COLUMNS,
+                    account.id(),
+                    &license.product_id,
+                )
+                .await?;
+                if let Some(row) = row {
+                    included.push(products::serializer::product(account, &row));
+                }
+            }
+            "policy" => included.push(policies::serializer::policy(account, policy)),
+            "group" => {
+                if let Some(g) = group(state, account, license.group_id.as_deref()).await? {
+                    included.push(g);
+                }
+            }
+            "owner" => {
+                if let Some(u) = user(state, account, license.owner_id.as_deref()).await? {
+                    included.push(u);
+                }
+            }
+            "users" => {
+                if let Some(u) = user(state, account, license.owner_id.as_deref()).await? {
+                    included.push(u);
+                }
+                let q = sql(format!(
+                    "SELECT {} FROM users WHERE id IN \
+                     (SELECT user_id FROM license_users WHERE license_id = $1) ORDER BY created_at, id",
+                    latchkey_store::users::COLUMNS
+                ))
+                .bind(&license.id);
+                for row in state.db.fetch_all::<UserRow>(q).await? {
+                    included.push(users::serializer::user(account, &row));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Adds the rendered license itself.
+pub async fn add_license(
+    included: &mut Included,
+    state: &AppState,
+    account: &Account,
+    license: &LicenseRow,
+    policy: &PolicyRow,
+) -> ApiResult<()> {
+    included.push(licenses::render(state, account, license, policy).await?);
+    Ok(())
+}
+
+/// Adds a group by id (machine files' `group`).
+pub async fn add_group(
+    included: &mut Included,
+    state: &AppState,
+    account: &Account,
+    id: Option<&str>,
+) -> ApiResult<()> {
+    if let Some(g) = group(state, account, id).await? {
+        included.push(g);
+    }
+    Ok(())
+}

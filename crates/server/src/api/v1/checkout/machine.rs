@@ -1,0 +1,152 @@
+//! `GET|POST /machines/{id}/actions/check-out`: machine files, encrypted (when asked)
+//! with the license key followed by the machine fingerprint.
+
+use super::included::{Included, add_for_license, add_group, add_license, user};
+use super::{CheckedOut, Options, file_meta, options};
+use crate::account::Account;
+use crate::auth::{Authed, Bearer, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use latchkey_core::crypto::license_file::build_certificate_from_json;
+use latchkey_proto::offline::{CertificateKind, FileSecret};
+use latchkey_store::sql;
+use serde_json::json;
+
+/// What a machine file may include.
+pub const INCLUDES: &[&str] = &[
+    "license",
+    "license.entitlements",
+    "license.product",
+    "license.policy",
+    "license.owner",
+    "license.users",
+    "environment",
+    "group",
+    "owner",
+];
+
+/// Spec §6.6: staff except read-only, the product, the machine's license, and users
+/// owning the machine or its license when the license is not protected.
+fn may_check_out(principal: &Principal, loaded: &crate::api::v1::machines::Loaded) -> bool {
+    let license = &loaded.license;
+    match &principal.bearer {
+        Bearer::User(_, role) if role.is_staff() => principal.is_support_or_above(),
+        Bearer::Product(p) => p.id == license.product_id,
+        Bearer::License(l, _) => l.id == license.id,
+        Bearer::User(u, _) => {
+            !license.protected.unwrap_or(loaded.policy.protected)
+                && (loaded.machine.owner_id.as_deref() == Some(u.id.as_str())
+                    || license.owner_id.as_deref() == Some(u.id.as_str()))
+        }
+    }
+}
+
+async fn check_out(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+    query: &QueryParams,
+    body: Option<&serde_json::Value>,
+) -> ApiResult<CheckedOut> {
+    let loaded = crate::api::v1::machines::load(state, account, principal, id).await?;
+    if !may_check_out(principal, &loaded) {
+        return Err(ApiError::forbidden("not allowed to check out this machine"));
+    }
+    let crate::api::v1::machines::Loaded {
+        machine,
+        license,
+        policy,
+    } = &loaded;
+    let Options {
+        algorithm,
+        ttl,
+        includes,
+    } = options(query, body, policy.scheme.as_deref(), INCLUDES)?;
+    let issued = state.now_ms();
+    let mut included = Included::default();
+    for name in &includes {
+        match name.as_str() {
+            "license" => add_license(&mut included, state, account, license, policy).await?,
+            "group" => {
+                add_group(&mut included, state, account, machine.group_id.as_deref()).await?
+            }
+            "owner" => {
+                if let Some(u) = user(state, account, machine.owner_id.as_deref()).await? {
+                    included.push(u);
+                }
+            }
+            other => {
+                if let Some(relative) = other.strip_prefix("license.") {
+                    add_for_license(&mut included, state, account, license, policy, &[relative])
+                        .await?;
+                }
+            }
+        }
+    }
+    let data =
+        crate::api::v1::machines::serializer::machine(account, machine, license, policy, issued);
+    let document = json!({
+        "data": data,
+        "included": included.into_value(),
+        "meta": file_meta(issued, ttl),
+    });
+    let json = serde_json::to_vec(&document).map_err(ApiError::internal)?;
+    let signer = crate::signing::signer(state, &account.0).map_err(ApiError::internal)?;
+    let certificate = build_certificate_from_json(
+        CertificateKind::Machine,
+        &json,
+        &FileSecret::for_machine(&license.key, &machine.fingerprint),
+        algorithm,
+        &signer,
+    )
+    .map_err(ApiError::internal)?;
+    state
+        .db
+        .execute(
+            sql("UPDATE machines SET last_check_out_at = $1 WHERE id = $2")
+                .bind(issued)
+                .bind(&machine.id),
+        )
+        .await?;
+    Ok(CheckedOut {
+        kind: "machine-files",
+        certificate,
+        issued_ms: issued,
+        ttl,
+        relationships: vec![
+            ("license", "licenses", license.id.clone()),
+            ("machine", "machines", machine.id.clone()),
+        ],
+        file_stem: machine.id.clone(),
+    })
+}
+
+/// `POST /machines/{id}/actions/check-out`
+pub async fn post(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    query: QueryParams,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    let file = check_out(&state, &account, &principal, &id, &query, Some(&body)).await?;
+    Ok(Document::ok(file.resource(&account)))
+}
+
+/// `GET /machines/{id}/actions/check-out`
+pub async fn get(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Response> {
+    let file = check_out(&state, &account, &principal, &id, &query, None).await?;
+    Ok(file.download())
+}
