@@ -1,0 +1,314 @@
+//! The authorization matrix (spec §6.6) as a table: every row is one endpoint, every
+//! column one kind of bearer, and each (row, bearer) pair is sent as a real request
+//! against fresh resources. "Allowed" means the request got past authorization (not
+//! 401/403/404, never 5xx); "denied" means 401, 403 or 404.
+
+use base64::Engine;
+use latchkey_testkit::TestServer;
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Admin,
+    Developer,
+    Sales,
+    Support,
+    ReadOnly,
+    Product,
+    OtherProduct,
+    Owner,
+    OtherUser,
+    License,
+    Anonymous,
+}
+
+use Who::*;
+
+const EVERYONE: [Who; 11] = [
+    Admin,
+    Developer,
+    Sales,
+    Support,
+    ReadOnly,
+    Product,
+    OtherProduct,
+    Owner,
+    OtherUser,
+    License,
+    Anonymous,
+];
+
+/// The account-wide cast: one product with its policy, users and tokens.
+struct World {
+    server: TestServer,
+    product: String,
+    policy: String,
+    owner: String,
+    tokens: Vec<(Who, String)>,
+}
+
+/// Fresh resources for one request.
+struct Target {
+    license: String,
+    license_key: String,
+    machine: String,
+    user: String,
+}
+
+async fn user_with_token(
+    server: &TestServer,
+    email: &str,
+    role: &str,
+) -> anyhow::Result<(String, String)> {
+    let user = server
+        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass-1", "role": role}}}))
+        .await?;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass-1"))
+    );
+    let reply = server
+        .raw(
+            "POST",
+            "/v1/tokens",
+            &[("Authorization", basic.as_str())],
+            vec![],
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 201, "token for {email}: {}", reply.body);
+    Ok((
+        user["id"].as_str().unwrap_or_default().to_owned(),
+        reply.body["data"]["attributes"]["token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    ))
+}
+
+async fn product_with_token(server: &TestServer, name: &str) -> anyhow::Result<(String, String)> {
+    let product = server
+        .create(
+            "/v1/products",
+            json!({"data": {"type": "products", "attributes": {"name": name}}}),
+        )
+        .await?;
+    let id = product["id"].as_str().unwrap_or_default().to_owned();
+    let token = server
+        .admin("POST", &format!("/v1/products/{id}/tokens"), None)
+        .await?;
+    anyhow::ensure!(token.status == 201, "product token: {}", token.body);
+    Ok((
+        id,
+        token.body["data"]["attributes"]["token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    ))
+}
+
+impl World {
+    async fn new() -> anyhow::Result<Self> {
+        let server = TestServer::start().await?;
+        let (product, product_token) = product_with_token(&server, "Matrix").await?;
+        let (_, other_product_token) = product_with_token(&server, "Elsewhere").await?;
+        let policy = server
+            .create(
+                "/v1/policies",
+                json!({"data": {"type": "policies", "attributes": {
+                    "name": "Matrix", "floating": true, "maxMachines": 100, "maxUses": 100,
+                    "duration": 2_592_000, "requireCheckIn": true, "checkInInterval": "day",
+                    "checkInIntervalCount": 1, "authenticationStrategy": "MIXED"},
+                    "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
+            )
+            .await?;
+        let mut tokens = vec![(Admin, server.admin_token.clone())];
+        for (who, email, role) in [
+            (Developer, "dev@example.test", "developer"),
+            (Sales, "sales@example.test", "sales-agent"),
+            (Support, "support@example.test", "support-agent"),
+            (ReadOnly, "ro@example.test", "read-only"),
+            (OtherUser, "other@example.test", "user"),
+        ] {
+            tokens.push((who, user_with_token(&server, email, role).await?.1));
+        }
+        let (owner, owner_token) = user_with_token(&server, "owner@example.test", "user").await?;
+        tokens.push((Owner, owner_token));
+        tokens.push((Product, product_token));
+        tokens.push((OtherProduct, other_product_token));
+        Ok(Self {
+            product,
+            policy: policy["id"].as_str().unwrap_or_default().to_owned(),
+            owner,
+            server,
+            tokens,
+        })
+    }
+
+    /// A license owned by the owner, with one machine, and a throwaway end user.
+    async fn target(&self, n: usize) -> anyhow::Result<Target> {
+        let license = self
+            .server
+            .create(
+                "/v1/licenses",
+                json!({"data": {"type": "licenses", "relationships": {
+                    "policy": {"data": {"type": "policies", "id": self.policy}},
+                    "owner": {"data": {"type": "users", "id": self.owner}}}}}),
+            )
+            .await?;
+        let id = license["id"].as_str().unwrap_or_default().to_owned();
+        let machine = self
+            .server
+            .create(
+                "/v1/machines",
+                json!({"data": {"type": "machines", "attributes": {"fingerprint": format!("fp-{n}")},
+                    "relationships": {"license": {"data": {"type": "licenses", "id": id}}}}}),
+            )
+            .await?;
+        let user = self
+            .server
+            .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": format!("u{n}@example.test")}}}))
+            .await?;
+        Ok(Target {
+            license_key: license["attributes"]["key"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            license: id,
+            machine: machine["id"].as_str().unwrap_or_default().to_owned(),
+            user: user["id"].as_str().unwrap_or_default().to_owned(),
+        })
+    }
+
+    async fn send(
+        &self,
+        who: Who,
+        target: &Target,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<u16> {
+        let credential = match who {
+            Anonymous => None,
+            License => Some(format!("License {}", target.license_key)),
+            _ => self
+                .tokens
+                .iter()
+                .find(|(w, _)| *w == who)
+                .map(|(_, token)| format!("Bearer {token}")),
+        };
+        let mut headers = vec![("Accept", "application/vnd.api+json".to_owned())];
+        if let Some(credential) = credential {
+            headers.push(("Authorization", credential));
+        }
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        Ok(self.server.raw(method, path, &headers, bytes).await?.status)
+    }
+}
+
+struct Row {
+    name: &'static str,
+    method: &'static str,
+    path: fn(&Target) -> String,
+    body: fn(&Target, &World) -> Option<Value>,
+    allowed: &'static [Who],
+}
+
+fn no_body(_: &Target, _: &World) -> Option<Value> {
+    None
+}
+
+const STAFF_WRITE: &[Who] = &[Admin, Developer, Sales, Support];
+
+fn rows() -> Vec<Row> {
+    vec![
+        Row {
+            name: "license check-out",
+            method: "POST",
+            path: |t| format!("/v1/licenses/{}/actions/check-out", t.license),
+            body: no_body,
+            allowed: &[Admin, Developer, Sales, Support, Product, Owner, License],
+        },
+        Row {
+            name: "license check-out (download)",
+            method: "GET",
+            path: |t| format!("/v1/licenses/{}/actions/check-out", t.license),
+            body: no_body,
+            allowed: &[Admin, Developer, Sales, Support, Product, Owner, License],
+        },
+        Row {
+            name: "machine check-out",
+            method: "POST",
+            path: |t| format!("/v1/machines/{}/actions/check-out", t.machine),
+            body: no_body,
+            allowed: &[Admin, Developer, Sales, Support, Product, Owner, License],
+        },
+        Row {
+            name: "license read",
+            method: "GET",
+            path: |t| format!("/v1/licenses/{}", t.license),
+            body: no_body,
+            allowed: &[
+                Admin, Developer, Sales, Support, ReadOnly, Product, Owner, License,
+            ],
+        },
+        Row {
+            name: "license validate",
+            method: "POST",
+            path: |t| format!("/v1/licenses/{}/actions/validate", t.license),
+            body: no_body,
+            allowed: &[
+                Admin, Developer, Sales, Support, ReadOnly, Product, Owner, License,
+            ],
+        },
+    ]
+    .into_iter()
+    .chain(crate::lifecycle_rows())
+    .collect()
+}
+
+/// Rows for the lifecycle endpoints (issue #3).
+fn lifecycle_rows() -> Vec<Row> {
+    let _ = STAFF_WRITE;
+    Vec::new()
+}
+
+#[tokio::test]
+async fn every_role_gets_exactly_what_the_rules_allow() -> anyhow::Result<()> {
+    let world = World::new().await?;
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for row in rows() {
+        for who in EVERYONE {
+            n += 1;
+            let target = world.target(n).await?;
+            let path = (row.path)(&target);
+            let status = world
+                .send(who, &target, row.method, &path, (row.body)(&target, &world))
+                .await?;
+            let allowed = row.allowed.contains(&who);
+            let denied = matches!(status, 401 | 403 | 404);
+            let ok = if allowed {
+                !denied && status < 500
+            } else {
+                denied
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} {} as {who:?}: {status} (expected {})",
+                    row.name,
+                    row.method,
+                    if allowed { "allowed" } else { "denied" }
+                ));
+            }
+        }
+    }
+    let _ = &world.product;
+    assert!(
+        failures.is_empty(),
+        "{} of {n} pairs wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    Ok(())
+}
