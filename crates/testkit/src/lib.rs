@@ -248,6 +248,12 @@ impl TestServer {
         Ok(reply.body)
     }
 
+    /// Runs one culling pass at the server's (manual) clock time.
+    pub async fn cull(&self) -> anyhow::Result<latchkey_server::jobs::cull::CullReport> {
+        use latchkey_core::clock::Clock;
+        Ok(latchkey_server::jobs::cull::cull_once(&self.db, self.clock.now()).await?)
+    }
+
     /// Activates a machine as admin.
     pub async fn activate(&self, license_id: &str, fingerprint: &str) -> anyhow::Result<Reply> {
         self.admin(

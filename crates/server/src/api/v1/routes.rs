@@ -2,7 +2,8 @@
 //! `/v1/accounts/{account}/…` onto them before routing.
 
 use super::{
-    accounts, entitlements, groups, licenses, machines, policies, products, tokens, users,
+    accounts, entitlements, groups, licenses, machines, policies, processes, products, tokens,
+    users,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -77,5 +78,7 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(entitlements::routes())
+        .merge(machines::heartbeat::routes())
+        .merge(processes::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }
