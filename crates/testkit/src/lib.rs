@@ -154,7 +154,7 @@ impl TestServer {
                 .body(body.to_string());
         }
         let response = request.send().await?;
-        Ok(Self::reply(response).await?)
+        Self::reply(response).await
     }
 
     /// Sends raw bytes with the given headers.
@@ -173,7 +173,7 @@ impl TestServer {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        Ok(Self::reply(request.send().await?).await?)
+        Self::reply(request.send().await?).await
     }
 
     async fn reply(response: reqwest::Response) -> anyhow::Result<Reply> {
