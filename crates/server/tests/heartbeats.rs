@@ -378,3 +378,98 @@ async fn heartbeat_roles() -> anyhow::Result<()> {
     assert_eq!(anonymous.status, 401);
     Ok(())
 }
+
+async fn user_token(
+    server: &TestServer,
+    email: &str,
+    role: &str,
+) -> anyhow::Result<(String, String)> {
+    use base64::Engine;
+    let user = server
+        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass", "role": role}}}))
+        .await?;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
+    );
+    let reply = server
+        .raw(
+            "POST",
+            "/v1/tokens",
+            &[("Authorization", basic.as_str())],
+            vec![],
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
+    Ok((
+        id(&user),
+        reply.body["data"]["attributes"]["token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn heartbeat_staff_and_user_roles() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (user_id, user) = user_token(&server, "end@acme.test", "user").await?;
+    let (_, stranger) = user_token(&server, "other@acme.test", "user").await?;
+    let (_, sales) = user_token(&server, "sales@acme.test", "sales-agent").await?;
+    let (_, support) = user_token(&server, "support@acme.test", "support-agent").await?;
+    let template = server
+        .license_with_policy(json!({"floating": true, "maxMachines": 5}))
+        .await?;
+    let policy = template["relationships"]["policy"]["data"]["id"].clone();
+    let owned = server
+        .create(
+            "/v1/licenses",
+            json!({"data": {"type": "licenses", "relationships": {
+                "policy": {"data": {"type": "policies", "id": policy}},
+                "owner": {"data": {"type": "users", "id": user_id}}}}}),
+        )
+        .await?;
+    let reply = server.activate(&id(&owned), "owned-machine").await?;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let machine = id(&reply.body["data"]);
+    let ping_path = format!("/v1/machines/{machine}/actions/ping");
+    let reset_path = format!("/v1/machines/{machine}/actions/reset");
+
+    let own = server.call("POST", &ping_path, Some(&user), None).await?;
+    assert_eq!(own.status, 200, "{}", own.body);
+    let user_reset = server.call("POST", &reset_path, Some(&user), None).await?;
+    assert_eq!(user_reset.status, 403);
+    let other = server
+        .call("POST", &ping_path, Some(&stranger), None)
+        .await?;
+    assert!(matches!(other.status, 403 | 404), "{}", other.status);
+    // Agents may not ping; sales agents may reset, support agents may not.
+    assert_eq!(
+        server
+            .call("POST", &ping_path, Some(&sales), None)
+            .await?
+            .status,
+        403
+    );
+    assert_eq!(
+        server
+            .call("POST", &ping_path, Some(&support), None)
+            .await?
+            .status,
+        403
+    );
+    assert_eq!(
+        server
+            .call("POST", &reset_path, Some(&support), None)
+            .await?
+            .status,
+        403
+    );
+    let reset = server.call("POST", &reset_path, Some(&sales), None).await?;
+    assert_eq!(reset.status, 200, "{}", reset.body);
+    assert_eq!(
+        reset.body["data"]["attributes"]["heartbeatStatus"],
+        "NOT_STARTED"
+    );
+    Ok(())
+}

@@ -424,3 +424,112 @@ async fn process_revive_window_and_roles() -> anyhow::Result<()> {
     assert_eq!(killed.status, 204);
     Ok(())
 }
+
+async fn user_token(server: &TestServer, email: &str) -> anyhow::Result<(String, String)> {
+    use base64::Engine;
+    let user = server
+        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass"}}}))
+        .await?;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
+    );
+    let reply = server
+        .raw(
+            "POST",
+            "/v1/tokens",
+            &[("Authorization", basic.as_str())],
+            vec![],
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
+    Ok((
+        id(&user),
+        reply.body["data"]["attributes"]["token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn per_user_leasing_counts_each_owner_separately_and_users_own_processes()
+-> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (owner, token) = user_token(&server, "owner@acme.test").await?;
+    let (_, stranger) = user_token(&server, "stranger@acme.test").await?;
+    let template = server
+        .license_with_policy(
+            json!({"floating": true, "maxMachines": 4, "maxProcesses": 2,
+            "processLeasingStrategy": "PER_USER"}),
+        )
+        .await?;
+    let policy = template["relationships"]["policy"]["data"]["id"].clone();
+    let license = server
+        .create(
+            "/v1/licenses",
+            json!({"data": {"type": "licenses", "relationships": {
+                "policy": {"data": {"type": "policies", "id": policy}},
+                "owner": {"data": {"type": "users", "id": owner}}}}}),
+        )
+        .await?;
+    let owned = server
+        .create(
+            "/v1/machines",
+            json!({"data": {"type": "machines", "attributes": {"fingerprint": "owned"},
+                "relationships": {"license": {"data": {"type": "licenses", "id": id(&license)}},
+                    "owner": {"data": {"type": "users", "id": owner}}}}}),
+        )
+        .await?;
+    let owned = id(&owned);
+    let unowned = machine(&server, &license).await?;
+
+    // The owner spawns on their machine with their own token.
+    for pid in ["1", "2"] {
+        let reply = server
+            .call(
+                "POST",
+                "/v1/processes",
+                Some(&token),
+                Some(spawn_body(&owned, pid)),
+            )
+            .await?;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    let over = spawn(&server, &owned, "3").await?;
+    assert_eq!(over.error_code(), Some("MACHINE_PROCESS_LIMIT_EXCEEDED"));
+    assert_eq!(
+        over.body["errors"][0]["detail"],
+        "process count has exceeded maximum allowed for user (2)"
+    );
+    // Machines without an owner form their own bucket.
+    assert_eq!(spawn(&server, &unowned, "1").await?.status, 201);
+    assert_eq!(spawn(&server, &unowned, "2").await?.status, 201);
+    assert_eq!(
+        spawn(&server, &unowned, "3").await?.error_code(),
+        Some("MACHINE_PROCESS_LIMIT_EXCEEDED")
+    );
+
+    let mine = server
+        .call("GET", "/v1/processes", Some(&token), None)
+        .await?;
+    assert_eq!(mine.body["data"].as_array().map(Vec::len), Some(4));
+    let filtered = server
+        .admin("GET", &format!("/v1/processes?owner={owner}"), None)
+        .await?;
+    assert_eq!(filtered.body["data"].as_array().map(Vec::len), Some(2));
+    let theirs = server
+        .call("GET", "/v1/processes", Some(&stranger), None)
+        .await?;
+    assert_eq!(theirs.body["data"].as_array().map(Vec::len), Some(0));
+    let refused = server
+        .call(
+            "POST",
+            "/v1/processes",
+            Some(&stranger),
+            Some(spawn_body(&owned, "9")),
+        )
+        .await?;
+    assert_eq!(refused.status, 403);
+    Ok(())
+}
