@@ -154,6 +154,31 @@ async fn spawn_list_show_update_ping_kill() -> anyhow::Result<()> {
     assert_eq!(refused.error_code(), Some("PROCESS_HEARTBEAT_DEAD"));
     assert_eq!(refused.body["errors"][0]["detail"], "is dead");
 
+    // Relationship routes.
+    let of_machine = server
+        .admin("GET", &format!("/v1/machines/{m1}/processes"), None)
+        .await?;
+    assert_eq!(of_machine.body["data"].as_array().map(Vec::len), Some(1));
+    let nested = server
+        .admin(
+            "GET",
+            &format!("/v1/machines/{m2}/processes/{process}"),
+            None,
+        )
+        .await?;
+    assert_eq!(nested.status, 404);
+    let owner_machine = server
+        .admin("GET", &format!("/v1/processes/{process}/machine"), None)
+        .await?;
+    assert_eq!(owner_machine.body["data"]["id"], m1.as_str());
+    let product = server
+        .admin("GET", &format!("/v1/processes/{process}/product"), None)
+        .await?;
+    assert_eq!(
+        product.body["data"]["id"],
+        license["relationships"]["product"]["data"]["id"]
+    );
+
     let killed = server
         .admin("DELETE", &format!("/v1/processes/{process}"), None)
         .await?;

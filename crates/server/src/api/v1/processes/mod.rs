@@ -2,6 +2,7 @@
 //! ping and kill. Pid uniqueness and maxProcesses are enforced by
 //! `latchkey_store::processes::spawn` inside one locked transaction.
 
+pub mod relations;
 pub mod serializer;
 
 use crate::account::Account;
@@ -39,6 +40,16 @@ pub fn routes() -> Router<AppState> {
             get(show).patch(update).put(update).delete(destroy),
         )
         .route("/v1/processes/{id}/actions/ping", post(ping))
+        .route("/v1/processes/{id}/machine", get(relations::machine))
+        .route("/v1/processes/{id}/product", get(relations::product))
+        .route(
+            "/v1/machines/{id}/processes",
+            get(relations::machine_processes),
+        )
+        .route(
+            "/v1/machines/{id}/processes/{process_id}",
+            get(relations::machine_process),
+        )
 }
 
 /// Readers: staff, the product, the license, and users owning the machine or
@@ -80,7 +91,7 @@ fn may_write(
     }
 }
 
-struct Loaded {
+pub(crate) struct Loaded {
     process: ProcessRow,
     machine: MachineRow,
     license: LicenseRow,
@@ -98,7 +109,7 @@ async fn find_license(state: &AppState, account: &str, id: &str) -> ApiResult<Op
     .await?)
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     account: &Account,
     principal: &Principal,
@@ -155,8 +166,18 @@ pub async fn index(
     Authed(principal): Authed,
     query: QueryParams,
 ) -> ApiResult<Document> {
+    list(&state, &account, &principal, &query, Vec::new()).await
+}
+
+/// Lists the processes the caller may see, with the query's filters and `filters`.
+async fn list(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    query: &QueryParams,
+    mut filters: Vec<Filter>,
+) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let mut filters = Vec::new();
     if let Some(machine) = query.get("machine") {
         filters.push(Filter::new(
             "machine_id IN (SELECT id FROM machines WHERE id = {} OR fingerprint = {})",
@@ -234,14 +255,14 @@ pub async fn index(
         std::collections::HashMap::new();
     for row in &rows {
         if !licenses.contains_key(&row.license_id)
-            && let Some(license) = find_license(&state, account.id(), &row.license_id).await?
+            && let Some(license) = find_license(state, account.id(), &row.license_id).await?
         {
-            let policy = policy_of(&state, &license).await?;
+            let policy = policy_of(state, &license).await?;
             licenses.insert(row.license_id.clone(), (license, policy));
         }
         if let Some((license, policy)) = licenses.get(&row.license_id) {
             data.push(serializer::process(
-                &account,
+                account,
                 row,
                 license,
                 policy,
