@@ -1,7 +1,8 @@
 //! Culling of dead machines and processes (Keygen's CullDeadMachinesWorker and
 //! CullDeadProcessesWorker, §4.3). Each pass is one atomic `DELETE … RETURNING id`
 //! per table, so several server processes sharing one PostgreSQL never cull (or
-//! report) the same row twice: a row deleted by one node is skipped by the other.
+//! report) the same row twice: a row deleted (or being deleted) by one node is
+//! skipped by the other.
 //!
 //! A machine is culled when it is DEAD, its policy says DEACTIVATE_DEAD, its
 //! resurrection strategy is not ALWAYS_REVIVE, and its revive window (after the
@@ -9,7 +10,7 @@
 //! set once per lifecycle (a ping that resurrects clears it).
 
 use latchkey_core::clock::SharedClock;
-use latchkey_store::{Db, StoreError, sql};
+use latchkey_store::{Backend, Db, StoreError, sql};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -65,15 +66,26 @@ async fn returning_ids(db: &Db, text: String, now: i64) -> Result<Vec<String>, S
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// On PostgreSQL a concurrent culler skips rows another one is already deleting
+/// instead of waiting on them, so two passes can never deadlock. SQLite has a
+/// single writer, which serialises passes anyway.
+fn skip_locked(db: &Db) -> &'static str {
+    match db.backend() {
+        Backend::Postgres => " FOR UPDATE OF m SKIP LOCKED",
+        Backend::Sqlite => "",
+    }
+}
+
 /// One culling pass at `now`.
 pub async fn cull_once(db: &Db, now: OffsetDateTime) -> Result<CullReport, StoreError> {
     let now = latchkey_proto::time_format::to_millis(now);
+    let lock = skip_locked(db);
     let dead = machine_dead();
     let machines = returning_ids(
         db,
         format!(
             "DELETE FROM machines WHERE id IN (SELECT m.id {MACHINES_OF_POLICY} \
-             WHERE {CULLABLE} AND {dead} AND {}) RETURNING id",
+             WHERE {CULLABLE} AND {dead} AND {}{lock}) RETURNING id",
             machine_window_passed()
         ),
         now,
@@ -86,7 +98,7 @@ pub async fn cull_once(db: &Db, now: OffsetDateTime) -> Result<CullReport, Store
         format!(
             "DELETE FROM processes WHERE id IN (SELECT m.id {PROCESSES_OF_POLICY} \
              WHERE {CULLABLE} AND {process_dead} \
-             AND m.last_heartbeat_at + {DURATION_MS} + {WINDOW_MS} < $1) RETURNING id"
+             AND m.last_heartbeat_at + {DURATION_MS} + {WINDOW_MS} < $1{lock}) RETURNING id"
         ),
         now,
     )
@@ -95,7 +107,7 @@ pub async fn cull_once(db: &Db, now: OffsetDateTime) -> Result<CullReport, Store
         db,
         format!(
             "UPDATE machines SET last_death_event_at = $1 WHERE last_death_event_at IS NULL \
-             AND id IN (SELECT m.id {MACHINES_OF_POLICY} WHERE {dead}) RETURNING id"
+             AND id IN (SELECT m.id {MACHINES_OF_POLICY} WHERE {dead}{lock}) RETURNING id"
         ),
         now,
     )
@@ -104,7 +116,7 @@ pub async fn cull_once(db: &Db, now: OffsetDateTime) -> Result<CullReport, Store
         db,
         format!(
             "UPDATE processes SET last_death_event_at = $1 WHERE last_death_event_at IS NULL \
-             AND id IN (SELECT m.id {PROCESSES_OF_POLICY} WHERE {process_dead}) RETURNING id"
+             AND id IN (SELECT m.id {PROCESSES_OF_POLICY} WHERE {process_dead}{lock}) RETURNING id"
         ),
         now,
     )
