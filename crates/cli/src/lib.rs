@@ -37,6 +37,9 @@ enum Command {
         /// Listen address.
         #[arg(long, env = "LATCHKEY_BIND", default_value = "127.0.0.1:3000")]
         bind: SocketAddr,
+        /// Seconds between passes that delete dead machines and processes (0 disables).
+        #[arg(long, env = "LATCHKEY_CULL_INTERVAL", default_value_t = 120)]
+        cull_interval: u64,
     },
     /// Create an account with its signing keys and first admin user.
     Init {
@@ -164,7 +167,11 @@ pub async fn run() -> Result<()> {
             .await?;
             println!("{}", created.account.id);
         }
-        Command::Serve { database_url, bind } => {
+        Command::Serve {
+            database_url,
+            bind,
+            cull_interval,
+        } => {
             let secret = secret_key(&database_url)?;
             let config = Config {
                 bind,
@@ -172,6 +179,7 @@ pub async fn run() -> Result<()> {
                 account: std::env::var("LATCHKEY_ACCOUNT").ok(),
                 admin_email: std::env::var("LATCHKEY_ADMIN_EMAIL").ok(),
                 admin_password: std::env::var("LATCHKEY_ADMIN_PASSWORD").ok(),
+                cull_interval: std::time::Duration::from_secs(cull_interval),
                 ..Config::default()
             };
             let db = Db::connect(&database_url).await?;

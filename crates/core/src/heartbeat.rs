@@ -1,5 +1,6 @@
 //! Machine heartbeat status (Keygen's NOT_STARTED / ALIVE / DEAD), from timestamps.
 
+use crate::policy::HeartbeatResurrectionStrategy;
 use time::{Duration, OffsetDateTime};
 
 /// A machine's heartbeat state.
@@ -47,6 +48,51 @@ pub fn machine_status(
     }
 }
 
+/// The revive window of a resurrection strategy: `None` for ALWAYS_REVIVE (no end),
+/// `Some(None)` for NO_REVIVE (no revival at all), else the window length.
+pub fn revive_window(strategy: HeartbeatResurrectionStrategy) -> Option<Option<Duration>> {
+    use HeartbeatResurrectionStrategy as S;
+    let minutes = match strategy {
+        S::AlwaysRevive => return None,
+        S::NoRevive => return Some(None),
+        S::Revive1Minute => 1,
+        S::Revive2Minutes => 2,
+        S::Revive5Minutes => 5,
+        S::Revive10Minutes => 10,
+        S::Revive15Minutes => 15,
+    };
+    Some(Some(Duration::minutes(minutes)))
+}
+
+/// Keygen's `resurrection_period_passed?`: never for ALWAYS_REVIVE; at once for
+/// NO_REVIVE or when there is no heartbeat to count from; else once `now` is past
+/// the next expected heartbeat plus the window.
+pub fn resurrection_period_passed(
+    strategy: HeartbeatResurrectionStrategy,
+    next_heartbeat: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> bool {
+    match (revive_window(strategy), next_heartbeat) {
+        (None, _) => false,
+        (Some(Some(window)), Some(next)) => now > next + window,
+        _ => true,
+    }
+}
+
+/// A process is ALIVE while its last heartbeat is within the duration (processes
+/// always have one: it is set when they are spawned).
+pub fn process_status(
+    last_heartbeat: OffsetDateTime,
+    duration_seconds: i64,
+    now: OffsetDateTime,
+) -> HeartbeatStatus {
+    if last_heartbeat + Duration::seconds(duration_seconds) >= now {
+        HeartbeatStatus::Alive
+    } else {
+        HeartbeatStatus::Dead
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +123,33 @@ mod tests {
             machine_status(Some(created), created, 600, true, late),
             HeartbeatStatus::Dead
         );
+    }
+
+    #[test]
+    fn revive_windows() {
+        use HeartbeatResurrectionStrategy as S;
+        let next = datetime!(2025-01-01 0:00 UTC);
+        for (strategy, minutes) in [
+            (S::Revive1Minute, 1),
+            (S::Revive2Minutes, 2),
+            (S::Revive5Minutes, 5),
+            (S::Revive10Minutes, 10),
+            (S::Revive15Minutes, 15),
+        ] {
+            let edge = next + Duration::minutes(minutes);
+            assert!(!resurrection_period_passed(strategy, Some(next), edge));
+            assert!(resurrection_period_passed(
+                strategy,
+                Some(next),
+                edge + Duration::seconds(1)
+            ));
+            assert!(resurrection_period_passed(strategy, None, next));
+        }
+        assert!(resurrection_period_passed(S::NoRevive, Some(next), next));
+        assert!(!resurrection_period_passed(
+            S::AlwaysRevive,
+            None,
+            next + Duration::days(999)
+        ));
     }
 }

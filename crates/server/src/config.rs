@@ -18,6 +18,8 @@ pub struct Config {
     pub admin_password: Option<String>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
+    /// How often dead machines and processes are culled (zero disables).
+    pub cull_interval: std::time::Duration,
 }
 
 impl Default for Config {
@@ -29,6 +31,7 @@ impl Default for Config {
             admin_email: None,
             admin_password: None,
             max_body_bytes: 1024 * 1024,
+            cull_interval: std::time::Duration::from_secs(120),
         }
     }
 }
@@ -49,6 +52,7 @@ impl std::fmt::Debug for Config {
                 &self.admin_password.as_ref().map(|_| "<redacted>"),
             )
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("cull_interval", &self.cull_interval)
             .finish()
     }
 }

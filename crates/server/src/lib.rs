@@ -43,11 +43,21 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use tower::Layer;
+    // Every node culls; the atomic deletes make that safe (see jobs::cull).
+    let culler = jobs::cull::spawn(
+        state.db.clone(),
+        state.clock.clone(),
+        state.config.cull_interval,
+    );
     let app = router(state.clone());
     // Account resolution rewrites the path, so it must run before routing.
     let app = axum::middleware::from_fn_with_state(state, account::resolve).layer(app);
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-    axum::serve(listener, service)
+    let result = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(culler) = culler {
+        culler.abort();
+    }
+    result
 }

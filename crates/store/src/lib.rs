@@ -13,6 +13,7 @@ pub mod licenses;
 pub mod machines;
 pub mod page;
 pub mod policies;
+pub mod processes;
 pub mod products;
 pub mod tokens;
 pub mod users;

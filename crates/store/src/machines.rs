@@ -234,3 +234,27 @@ pub async fn deactivate(
     tx.commit().await?;
     Ok(true)
 }
+
+/// Records a heartbeat ping at `now`. A resurrection also clears the death marker
+/// and remembers when it happened.
+pub async fn ping(db: &Db, machine_id: &str, now: i64, resurrected: bool) -> Result<u64> {
+    let q = if resurrected {
+        sql(
+            "UPDATE machines SET last_heartbeat_at = $1, last_death_event_at = NULL, \
+             heartbeat_resurrected_at = $1, updated_at = $1 WHERE id = $2",
+        )
+    } else {
+        sql("UPDATE machines SET last_heartbeat_at = $1, updated_at = $1 WHERE id = $2")
+    };
+    db.execute(q.bind(now).bind(machine_id)).await
+}
+
+/// Clears the heartbeat (back to NOT_STARTED, or DEAD if required and overdue).
+pub async fn reset_heartbeat(db: &Db, machine_id: &str, now: i64) -> Result<u64> {
+    db.execute(
+        sql("UPDATE machines SET last_heartbeat_at = NULL, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(machine_id),
+    )
+    .await
+}

@@ -29,6 +29,9 @@ pub struct Needs {
     pub users: bool,
     /// Entitlement codes.
     pub entitlements: bool,
+    /// Now, unix ms: processes whose heartbeat is older than one duration are dead
+    /// and do not count towards TOO_MANY_PROCESSES.
+    pub now_ms: i64,
 }
 
 /// Builds the snapshot from a license head: one more query for the machines, and
@@ -52,6 +55,19 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
     } else {
         Vec::new()
     };
+    // Only when a process limit applies, so the hot path stays at two queries.
+    let processes: std::collections::HashMap<String, i64> =
+        if license.max_processes.or(policy.max_processes).is_some()
+            || machines.iter().any(|m| m.max_processes.is_some())
+        {
+            let cutoff = needs.now_ms - rules.heartbeat_duration * 1000;
+            crate::processes::alive_counts(db, &license.id, cutoff)
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            std::collections::HashMap::new()
+        };
     let at = |ms: i64| from_millis(ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let facts = LicenseFacts {
         id: license.id.clone(),
@@ -92,7 +108,7 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
             cores: m.cores,
             memory: m.memory,
             disk: m.disk,
-            processes: 0,
+            processes: processes.get(&m.id).copied().unwrap_or(0),
             components: Vec::new(),
         })
         .collect();

@@ -22,16 +22,22 @@ pub fn backend_name() -> String {
 
 /// Connects a fresh, migrated database for one test.
 pub async fn fresh_db() -> anyhow::Result<Db> {
+    let (url, schema) = fresh_target()?;
+    Ok(Db::connect_with_schema(&url, schema.as_deref()).await?)
+}
+
+/// A new database location (URL and PostgreSQL schema) for one test.
+fn fresh_target() -> anyhow::Result<(String, Option<String>)> {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     if backend_name() == "postgres" {
         let url = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        Ok(Db::connect_with_schema(&url, Some(&format!("t_{suffix}"))).await?)
+        Ok((url, Some(format!("t_{suffix}"))))
     } else {
         let dir = std::env::temp_dir().join("latchkey-tests");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{suffix}.db"));
-        Ok(Db::connect(&format!("sqlite://{}", path.display())).await?)
+        Ok((format!("sqlite://{}", path.display()), None))
     }
 }
 
@@ -52,6 +58,7 @@ pub struct TestServer {
     /// HTTP client.
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
+    target: (String, Option<String>),
 }
 
 impl Drop for TestServer {
@@ -83,7 +90,8 @@ impl Reply {
 impl TestServer {
     /// Starts a server with account `acme` and an admin token.
     pub async fn start() -> anyhow::Result<Self> {
-        let db = fresh_db().await?;
+        let target = fresh_target()?;
+        let db = Db::connect_with_schema(&target.0, target.1.as_deref()).await?;
         let secret = SecretKey::generate();
         let clock = ManualClock::new(time::macros::datetime!(2026-01-01 12:00 UTC));
         let now = 1_767_268_800_000;
@@ -120,6 +128,7 @@ impl TestServer {
             secret,
             http: reqwest::Client::new(),
             stop: Some(stop),
+            target,
         })
     }
 
@@ -145,7 +154,7 @@ impl TestServer {
                 .body(body.to_string());
         }
         let response = request.send().await?;
-        Ok(Self::reply(response).await?)
+        Self::reply(response).await
     }
 
     /// Sends raw bytes with the given headers.
@@ -164,7 +173,7 @@ impl TestServer {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        Ok(Self::reply(request.send().await?).await?)
+        Self::reply(request.send().await?).await
     }
 
     async fn reply(response: reqwest::Response) -> anyhow::Result<Reply> {
@@ -246,6 +255,18 @@ impl TestServer {
             reply.body
         );
         Ok(reply.body)
+    }
+
+    /// A second, independent connection pool on the server's database, as another
+    /// server process sharing it would have.
+    pub async fn second_node_db(&self) -> anyhow::Result<Db> {
+        Ok(Db::connect_with_schema(&self.target.0, self.target.1.as_deref()).await?)
+    }
+
+    /// Runs one culling pass at the server's (manual) clock time.
+    pub async fn cull(&self) -> anyhow::Result<latchkey_server::jobs::cull::CullReport> {
+        use latchkey_core::clock::Clock;
+        Ok(latchkey_server::jobs::cull::cull_once(&self.db, self.clock.now()).await?)
     }
 
     /// Activates a machine as admin.

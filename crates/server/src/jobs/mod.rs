@@ -1,3 +1,4 @@
 //! Background work that must not sit on the request path.
 
+pub mod cull;
 pub mod touch;

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod licenses;
 pub mod machines;
 pub mod policies;
+pub mod processes;
 pub mod products;
 pub mod routes;
 pub mod serialize;

@@ -2,7 +2,8 @@
 //! `/v1/accounts/{account}/…` onto them before routing.
 
 use super::{
-    accounts, checkout, entitlements, groups, licenses, machines, policies, products, tokens, users,
+    accounts, checkout, entitlements, groups, licenses, machines, policies, processes, products,
+    tokens, users,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -78,5 +79,7 @@ pub fn routes() -> Router<AppState> {
         .merge(groups::routes())
         .merge(entitlements::routes())
         .merge(checkout::routes())
+        .merge(machines::heartbeat::routes())
+        .merge(processes::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

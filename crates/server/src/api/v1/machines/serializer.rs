@@ -2,7 +2,7 @@
 
 use crate::account::Account;
 use crate::api::v1::serialize::*;
-use latchkey_core::heartbeat::machine_status;
+use latchkey_core::heartbeat::{HeartbeatStatus, machine_status};
 use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::MachineRow;
@@ -17,6 +17,19 @@ pub fn machine(
     policy: &PolicyRow,
     now_ms: i64,
 ) -> Value {
+    machine_with_status(account, m, license, policy, now_ms, None)
+}
+
+/// The machine resource object; `status` overrides the derived heartbeat status
+/// (RESURRECTED is only shown in the ping response that revived the machine).
+pub fn machine_with_status(
+    account: &Account,
+    m: &MachineRow,
+    license: &LicenseRow,
+    policy: &PolicyRow,
+    now_ms: i64,
+    status: Option<HeartbeatStatus>,
+) -> Value {
     let own = format!("machines/{}", m.id);
     let duration = policy
         .heartbeat_duration
@@ -24,13 +37,15 @@ pub fn machine(
     let at = |ms: i64| {
         latchkey_proto::time_format::from_millis(ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
     };
-    let status = machine_status(
-        m.last_heartbeat_at.map(at),
-        at(m.created_at),
-        duration,
-        policy.require_heartbeat,
-        at(now_ms),
-    );
+    let status = status.unwrap_or_else(|| {
+        machine_status(
+            m.last_heartbeat_at.map(at),
+            at(m.created_at),
+            duration,
+            policy.require_heartbeat,
+            at(now_ms),
+        )
+    });
     resource(
         account,
         "machines",

@@ -1,0 +1,142 @@
+//! Machine heartbeats (Keygen §4.3): `POST /machines/{id}/actions/ping` records a
+//! ping or, for a dead machine inside its revive window, resurrects it;
+//! `POST /machines/{id}/actions/reset` clears the heartbeat.
+
+use super::{load, serializer};
+use crate::account::Account;
+use crate::api::v1::serialize::single;
+use crate::auth::{Authed, Bearer, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::Document;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::post;
+use latchkey_core::heartbeat::{HeartbeatStatus, machine_status, resurrection_period_passed};
+use latchkey_core::policy::{DEFAULT_HEARTBEAT_SECONDS, HeartbeatResurrectionStrategy};
+use latchkey_proto::time_format::from_millis;
+use latchkey_store::licenses::LicenseRow;
+use latchkey_store::machines::{self, MachineRow};
+use latchkey_store::policies::PolicyRow;
+use time::{Duration, OffsetDateTime};
+
+/// The heartbeat routes (with Keygen's legacy aliases).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/machines/{id}/actions/ping", post(ping))
+        .route("/v1/machines/{id}/actions/ping-heartbeat", post(ping))
+        .route("/v1/machines/{id}/actions/reset", post(reset))
+        .route("/v1/machines/{id}/actions/reset-heartbeat", post(reset))
+}
+
+/// Keygen: admins, developers, environments, the machine's product, its license,
+/// and (unprotected) the user owning the machine or license; never sales/support.
+fn may_ping(
+    principal: &Principal,
+    machine: &MachineRow,
+    license: &LicenseRow,
+    policy: &PolicyRow,
+) -> bool {
+    match &principal.bearer {
+        Bearer::Product(p) => p.id == license.product_id,
+        Bearer::License(l, _) => l.id == license.id,
+        Bearer::User(u, role) if !role.is_staff() => {
+            !license.protected.unwrap_or(policy.protected)
+                && (machine.owner_id.as_deref() == Some(u.id.as_str())
+                    || license.owner_id.as_deref() == Some(u.id.as_str()))
+        }
+        _ => principal.is_admin(),
+    }
+}
+
+/// Keygen: admins, developers, sales agents and the product; not users or licenses.
+fn may_reset(principal: &Principal, license: &LicenseRow) -> bool {
+    match &principal.bearer {
+        Bearer::Product(p) => p.id == license.product_id,
+        Bearer::License(..) => false,
+        _ => principal.is_sales_or_above(),
+    }
+}
+
+fn at(ms: i64) -> OffsetDateTime {
+    from_millis(ms).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `POST /machines/{id}/actions/ping`
+pub async fn ping(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let l = load(&state, &account, &principal, &id).await?;
+    if !may_ping(&principal, &l.machine, &l.license, &l.policy) {
+        return Err(ApiError::forbidden(
+            "not allowed to ping this machine's heartbeat",
+        ));
+    }
+    let now = state.now();
+    let now_ms = state.now_ms();
+    let duration = l
+        .policy
+        .heartbeat_duration
+        .unwrap_or(DEFAULT_HEARTBEAT_SECONDS);
+    let last = l.machine.last_heartbeat_at.map(at);
+    let status = machine_status(
+        last,
+        at(l.machine.created_at),
+        duration,
+        l.policy.require_heartbeat,
+        now,
+    );
+    let resurrected = status == HeartbeatStatus::Dead;
+    if resurrected {
+        let strategy =
+            HeartbeatResurrectionStrategy::parse(&l.policy.heartbeat_resurrection_strategy)
+                .unwrap_or(HeartbeatResurrectionStrategy::NoRevive);
+        let next = last.map(|last| last + Duration::seconds(duration));
+        if resurrection_period_passed(strategy, next, now) {
+            return Err(ApiError::unprocessable("MACHINE_HEARTBEAT_DEAD", "is dead"));
+        }
+    }
+    machines::ping(&state.db, &l.machine.id, now_ms, resurrected).await?;
+    let mut machine = l.machine;
+    machine.last_heartbeat_at = Some(now_ms);
+    machine.updated_at = now_ms;
+    if resurrected {
+        machine.last_death_event_at = None;
+        machine.heartbeat_resurrected_at = Some(now_ms);
+    }
+    Ok(Document::ok(single(serializer::machine_with_status(
+        &account,
+        &machine,
+        &l.license,
+        &l.policy,
+        now_ms,
+        resurrected.then_some(HeartbeatStatus::Resurrected),
+    ))))
+}
+
+/// `POST /machines/{id}/actions/reset`
+pub async fn reset(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let l = load(&state, &account, &principal, &id).await?;
+    if !may_reset(&principal, &l.license) {
+        return Err(ApiError::forbidden(
+            "not allowed to reset this machine's heartbeat",
+        ));
+    }
+    let now_ms = state.now_ms();
+    machines::reset_heartbeat(&state.db, &l.machine.id, now_ms).await?;
+    let mut machine = l.machine;
+    machine.last_heartbeat_at = None;
+    machine.last_death_event_at = None;
+    machine.updated_at = now_ms;
+    Ok(Document::ok(single(serializer::machine(
+        &account, &machine, &l.license, &l.policy, now_ms,
+    ))))
+}

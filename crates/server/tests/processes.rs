@@ -1,0 +1,560 @@
+//! Processes over HTTP (Keygen §1.11, §2.5): spawn, list filters, show, update,
+//! ping/resurrection, kill, pid uniqueness, maxProcesses with every leasing and
+//! overage strategy (also under racing spawns), TOO_MANY_PROCESSES and culling.
+
+use latchkey_testkit::{Reply, TestServer};
+use serde_json::{Value, json};
+use time::Duration;
+
+fn id(value: &Value) -> String {
+    value["id"].as_str().unwrap_or_default().to_owned()
+}
+
+async fn machine(server: &TestServer, license: &Value) -> anyhow::Result<String> {
+    let fingerprint = uuid::Uuid::new_v4().simple().to_string();
+    let reply = server.activate(&id(license), &fingerprint).await?;
+    anyhow::ensure!(reply.status == 201, "activate: {}", reply.body);
+    Ok(id(&reply.body["data"]))
+}
+
+fn spawn_body(machine: &str, pid: &str) -> Value {
+    json!({"data": {"type": "processes", "attributes": {"pid": pid},
+        "relationships": {"machine": {"data": {"type": "machines", "id": machine}}}}})
+}
+
+async fn spawn(server: &TestServer, machine: &str, pid: &str) -> anyhow::Result<Reply> {
+    server
+        .admin("POST", "/v1/processes", Some(spawn_body(machine, pid)))
+        .await
+}
+
+#[tokio::test]
+async fn spawn_list_show_update_ping_kill() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server
+        .license_with_policy(json!({"floating": true, "maxMachines": 5}))
+        .await?;
+    let m1 = machine(&server, &license).await?;
+    let m2 = machine(&server, &license).await?;
+    let created = server
+        .admin(
+            "POST",
+            "/v1/processes",
+            Some(json!({"data": {"type": "processes", "attributes": {"pid": "1234", "metadata": {"app": "editor"}},
+                "relationships": {"machine": {"data": {"type": "machines", "id": m1}}}}})),
+        )
+        .await?;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert!(created.headers.get("location").is_some());
+    let process = id(&created.body["data"]);
+    let attrs = &created.body["data"]["attributes"];
+    assert_eq!(attrs["pid"], "1234");
+    assert_eq!(attrs["status"], "ALIVE");
+    assert_eq!(attrs["interval"], 600);
+    assert_eq!(attrs["lastHeartbeat"], "2026-01-01T12:00:00.000Z");
+    assert_eq!(attrs["nextHeartbeat"], "2026-01-01T12:10:00.000Z");
+    assert_eq!(attrs["metadata"]["app"], "editor");
+    assert_eq!(
+        created.body["data"]["relationships"]["machine"]["data"]["id"],
+        m1.as_str()
+    );
+
+    let taken = spawn(&server, &m1, "1234").await?;
+    assert_eq!(taken.status, 422);
+    assert_eq!(taken.error_code(), Some("PID_TAKEN"));
+    assert_eq!(taken.body["errors"][0]["detail"], "has already been taken");
+    assert_eq!(
+        taken.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/pid"
+    );
+    // Same pid on another machine is fine.
+    assert_eq!(spawn(&server, &m2, "1234").await?.status, 201);
+    let no_machine = spawn(&server, "nope", "1").await?;
+    assert_eq!(no_machine.error_code(), Some("MACHINE_NOT_FOUND"));
+    let no_pid = server
+        .admin(
+            "POST",
+            "/v1/processes",
+            Some(json!({"data": {"type": "processes", "relationships": {"machine": {"data": {"type": "machines", "id": m1}}}}})),
+        )
+        .await?;
+    assert_eq!(no_pid.error_code(), Some("PID_MISSING"));
+    let unknown = server
+        .admin(
+            "POST",
+            "/v1/processes",
+            Some(
+                json!({"data": {"type": "processes", "attributes": {"pid": "9", "bogus": 1},
+                "relationships": {"machine": {"data": {"type": "machines", "id": m1}}}}}),
+            ),
+        )
+        .await?;
+    assert_eq!(unknown.status, 400);
+
+    let listed = server
+        .admin("GET", &format!("/v1/processes?machine={m1}"), None)
+        .await?;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(1));
+    let by_license = server
+        .admin(
+            "GET",
+            &format!("/v1/processes?license={}", id(&license)),
+            None,
+        )
+        .await?;
+    assert_eq!(by_license.body["data"].as_array().map(Vec::len), Some(2));
+
+    let updated = server
+        .admin(
+            "PATCH",
+            &format!("/v1/processes/{process}"),
+            Some(json!({"data": {"type": "processes", "attributes": {"metadata": {"app": "viewer"}}}})),
+        )
+        .await?;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(
+        updated.body["data"]["attributes"]["metadata"]["app"],
+        "viewer"
+    );
+
+    server.clock.advance(Duration::seconds(300));
+    let pinged = server
+        .admin(
+            "POST",
+            &format!("/v1/processes/{process}/actions/ping"),
+            None,
+        )
+        .await?;
+    assert_eq!(pinged.status, 200);
+    assert_eq!(pinged.body["data"]["attributes"]["status"], "ALIVE");
+    assert_eq!(
+        pinged.body["data"]["attributes"]["lastHeartbeat"],
+        "2026-01-01T12:05:00.000Z"
+    );
+    // The other process missed its heartbeat: DEAD, and filtered by status.
+    server.clock.advance(Duration::seconds(301));
+    let dead = server
+        .admin("GET", "/v1/processes?status=DEAD", None)
+        .await?;
+    assert_eq!(dead.body["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(dead.body["data"][0]["attributes"]["status"], "DEAD");
+    let alive = server
+        .admin("GET", "/v1/processes?status=ALIVE", None)
+        .await?;
+    assert_eq!(alive.body["data"][0]["id"], process.as_str());
+    let dead_id = id(&dead.body["data"][0]);
+    let refused = server
+        .admin(
+            "POST",
+            &format!("/v1/processes/{dead_id}/actions/ping"),
+            None,
+        )
+        .await?;
+    assert_eq!(refused.status, 422);
+    assert_eq!(refused.error_code(), Some("PROCESS_HEARTBEAT_DEAD"));
+    assert_eq!(refused.body["errors"][0]["detail"], "is dead");
+
+    // Relationship routes.
+    let of_machine = server
+        .admin("GET", &format!("/v1/machines/{m1}/processes"), None)
+        .await?;
+    assert_eq!(of_machine.body["data"].as_array().map(Vec::len), Some(1));
+    let nested = server
+        .admin(
+            "GET",
+            &format!("/v1/machines/{m2}/processes/{process}"),
+            None,
+        )
+        .await?;
+    assert_eq!(nested.status, 404);
+    let owner_machine = server
+        .admin("GET", &format!("/v1/processes/{process}/machine"), None)
+        .await?;
+    assert_eq!(owner_machine.body["data"]["id"], m1.as_str());
+    let product = server
+        .admin("GET", &format!("/v1/processes/{process}/product"), None)
+        .await?;
+    assert_eq!(
+        product.body["data"]["id"],
+        license["relationships"]["product"]["data"]["id"]
+    );
+
+    let killed = server
+        .admin("DELETE", &format!("/v1/processes/{process}"), None)
+        .await?;
+    assert_eq!(killed.status, 204);
+    let gone = server
+        .admin("GET", &format!("/v1/processes/{process}"), None)
+        .await?;
+    assert_eq!(gone.status, 404);
+    Ok(())
+}
+
+#[tokio::test]
+async fn limits_for_every_leasing_and_overage_strategy() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    // (policy, processes that fit, expected detail of the next one)
+    let cases = [
+        (
+            json!({"maxProcesses": 2}),
+            2,
+            Some("process count has exceeded maximum allowed for machine (2)"),
+        ),
+        (
+            json!({"maxProcesses": 3, "processLeasingStrategy": "PER_LICENSE"}),
+            3,
+            Some("process count has exceeded maximum allowed for license (3)"),
+        ),
+        (
+            json!({"maxProcesses": 2, "processLeasingStrategy": "PER_USER"}),
+            2,
+            Some("process count has exceeded maximum allowed for user (2)"),
+        ),
+        (
+            json!({"maxProcesses": 4, "overageStrategy": "ALLOW_1_25X_OVERAGE"}),
+            5,
+            Some("process count has exceeded maximum allowed for machine (4)"),
+        ),
+        (
+            json!({"maxProcesses": 2, "overageStrategy": "ALLOW_1_5X_OVERAGE"}),
+            3,
+            Some("process count has exceeded maximum allowed for machine (2)"),
+        ),
+        (
+            json!({"maxProcesses": 2, "overageStrategy": "ALLOW_2X_OVERAGE"}),
+            4,
+            Some("process count has exceeded maximum allowed for machine (2)"),
+        ),
+        (
+            json!({"maxProcesses": 2, "overageStrategy": "ALWAYS_ALLOW_OVERAGE"}),
+            10,
+            None,
+        ),
+        (json!({}), 10, None),
+    ];
+    for (mut policy, fits, detail) in cases {
+        policy["floating"] = true.into();
+        policy["maxMachines"] = 4.into();
+        let license = server.license_with_policy(policy.clone()).await?;
+        let a = machine(&server, &license).await?;
+        let b = machine(&server, &license).await?;
+        let per_machine = policy["processLeasingStrategy"].is_null();
+        for n in 0..fits {
+            // Per machine, fill one machine; otherwise spread over both.
+            let target = if per_machine || n % 2 == 0 { &a } else { &b };
+            let reply = spawn(&server, target, &format!("p{n}")).await?;
+            assert_eq!(reply.status, 201, "{policy} #{n}: {}", reply.body);
+        }
+        let next = spawn(&server, &a, "one-more").await?;
+        match detail {
+            Some(detail) => {
+                assert_eq!(next.status, 422, "{policy}");
+                assert_eq!(next.error_code(), Some("MACHINE_PROCESS_LIMIT_EXCEEDED"));
+                assert_eq!(next.body["errors"][0]["detail"], detail);
+                assert_eq!(next.body["errors"][0]["source"]["pointer"], "/data");
+                if per_machine {
+                    // The limit is per machine: the other one still has room.
+                    assert_eq!(spawn(&server, &b, "elsewhere").await?.status, 201);
+                }
+            }
+            None => assert_eq!(next.status, 201, "{policy}"),
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn racing_spawns_respect_the_limit() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server
+        .license_with_policy(
+            json!({"floating": true, "maxMachines": 2, "maxProcesses": 5,
+            "processLeasingStrategy": "PER_LICENSE"}),
+        )
+        .await?;
+    let a = machine(&server, &license).await?;
+    let b = machine(&server, &license).await?;
+    let mut tasks = Vec::new();
+    for n in 0..20 {
+        let target = if n % 2 == 0 { a.clone() } else { b.clone() };
+        let request = server
+            .http
+            .post(format!("{}/v1/processes", server.base))
+            .bearer_auth(&server.admin_token)
+            .header("Content-Type", "application/vnd.api+json")
+            .body(spawn_body(&target, &format!("race-{n}")).to_string());
+        tasks.push(tokio::spawn(async move {
+            request.send().await.map(|r| r.status())
+        }));
+    }
+    let (mut created, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await??.as_u16() {
+            201 => created += 1,
+            422 => refused += 1,
+            other => anyhow::bail!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((created, refused), (5, 15));
+    let listed = server
+        .admin(
+            "GET",
+            &format!("/v1/processes?license={}", id(&license)),
+            None,
+        )
+        .await?;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(5));
+    Ok(())
+}
+
+#[tokio::test]
+async fn validation_counts_alive_processes_and_dead_ones_are_culled() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server
+        .license_with_policy(
+            json!({"floating": true, "strict": true, "maxMachines": 2, "maxProcesses": 3,
+            "heartbeatDuration": 60}),
+        )
+        .await?;
+    let key = license["attributes"]["key"].as_str().unwrap_or_default();
+    let m = machine(&server, &license).await?;
+    for n in 0..3 {
+        assert_eq!(spawn(&server, &m, &format!("p{n}")).await?.status, 201);
+    }
+    let scope = json!({"machine": m});
+    assert_eq!(
+        server.validate_key(key, scope.clone()).await?["meta"]["code"],
+        "VALID"
+    );
+    let lowered = server
+        .admin(
+            "PATCH",
+            &format!("/v1/licenses/{}", id(&license)),
+            Some(json!({"data": {"type": "licenses", "attributes": {"maxProcesses": 1}}})),
+        )
+        .await?;
+    assert_eq!(lowered.status, 200, "{}", lowered.body);
+    let over = server.validate_key(key, scope.clone()).await?;
+    assert_eq!(over["meta"]["code"], "TOO_MANY_PROCESSES");
+    assert_eq!(over["meta"]["valid"], false);
+
+    // Once they miss their heartbeat they no longer count, and the cull removes them.
+    server.clock.advance(Duration::seconds(61));
+    assert_eq!(
+        server.validate_key(key, scope.clone()).await?["meta"]["code"],
+        "VALID"
+    );
+    let report = server.cull().await?;
+    assert_eq!(report.processes.len(), 3);
+    assert!(report.machines.is_empty());
+    let left = server.admin("GET", "/v1/processes", None).await?;
+    assert_eq!(left.body["data"].as_array().map(Vec::len), Some(0));
+
+    // KEEP_DEAD keeps dead processes.
+    let kept = server
+        .license_with_policy(json!({"floating": true, "heartbeatDuration": 60,
+            "heartbeatCullStrategy": "KEEP_DEAD"}))
+        .await?;
+    let km = machine(&server, &kept).await?;
+    assert_eq!(spawn(&server, &km, "k").await?.status, 201);
+    server.clock.advance(Duration::seconds(61));
+    let report = server.cull().await?;
+    assert!(report.processes.is_empty());
+    assert_eq!(report.processes_marked_dead.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn process_revive_window_and_roles() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server
+        .license_with_policy(json!({"floating": true, "heartbeatDuration": 60,
+            "heartbeatResurrectionStrategy": "2_MINUTE_REVIVE", "authenticationStrategy": "LICENSE"}))
+        .await?;
+    let other = server
+        .license_with_policy(json!({"floating": true, "authenticationStrategy": "LICENSE"}))
+        .await?;
+    let m = machine(&server, &license).await?;
+    let foreign_machine = machine(&server, &other).await?;
+    let key = license["attributes"]["key"].as_str().unwrap_or_default();
+    let auth = format!("License {key}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Accept", "application/vnd.api+json"),
+        ("Content-Type", "application/vnd.api+json"),
+    ];
+    // A license spawns on its own machines only.
+    let own = server
+        .raw(
+            "POST",
+            "/v1/processes",
+            &headers,
+            spawn_body(&m, "7").to_string().into_bytes(),
+        )
+        .await?;
+    assert_eq!(own.status, 201, "{}", own.body);
+    let process = id(&own.body["data"]);
+    let foreign = server
+        .raw(
+            "POST",
+            "/v1/processes",
+            &headers,
+            spawn_body(&foreign_machine, "7").to_string().into_bytes(),
+        )
+        .await?;
+    assert_eq!(foreign.status, 403);
+    let theirs = spawn(&server, &foreign_machine, "8").await?;
+    let listed = server.raw("GET", "/v1/processes", &headers, vec![]).await?;
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(1));
+    let peek = server
+        .raw(
+            "GET",
+            &format!("/v1/processes/{}", id(&theirs.body["data"])),
+            &headers,
+            vec![],
+        )
+        .await?;
+    assert!(matches!(peek.status, 403 | 404));
+
+    // Dead for 2 minutes: still revivable by the license.
+    server.clock.advance(Duration::seconds(60 + 120));
+    let revived = server
+        .raw(
+            "POST",
+            &format!("/v1/processes/{process}/actions/ping"),
+            &headers,
+            vec![],
+        )
+        .await?;
+    assert_eq!(revived.status, 200, "{}", revived.body);
+    assert_eq!(revived.body["data"]["attributes"]["status"], "RESURRECTED");
+    server.clock.advance(Duration::seconds(60 + 121));
+    let late = server
+        .raw(
+            "POST",
+            &format!("/v1/processes/{process}/actions/ping"),
+            &headers,
+            vec![],
+        )
+        .await?;
+    assert_eq!(late.error_code(), Some("PROCESS_HEARTBEAT_DEAD"));
+    let killed = server
+        .raw(
+            "DELETE",
+            &format!("/v1/processes/{process}"),
+            &headers,
+            vec![],
+        )
+        .await?;
+    assert_eq!(killed.status, 204);
+    Ok(())
+}
+
+async fn user_token(server: &TestServer, email: &str) -> anyhow::Result<(String, String)> {
+    use base64::Engine;
+    let user = server
+        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass"}}}))
+        .await?;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
+    );
+    let reply = server
+        .raw(
+            "POST",
+            "/v1/tokens",
+            &[("Authorization", basic.as_str())],
+            vec![],
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
+    Ok((
+        id(&user),
+        reply.body["data"]["attributes"]["token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn per_user_leasing_counts_each_owner_separately_and_users_own_processes()
+-> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (owner, token) = user_token(&server, "owner@acme.test").await?;
+    let (_, stranger) = user_token(&server, "stranger@acme.test").await?;
+    let template = server
+        .license_with_policy(
+            json!({"floating": true, "maxMachines": 4, "maxProcesses": 2,
+            "processLeasingStrategy": "PER_USER"}),
+        )
+        .await?;
+    let policy = template["relationships"]["policy"]["data"]["id"].clone();
+    let license = server
+        .create(
+            "/v1/licenses",
+            json!({"data": {"type": "licenses", "relationships": {
+                "policy": {"data": {"type": "policies", "id": policy}},
+                "owner": {"data": {"type": "users", "id": owner}}}}}),
+        )
+        .await?;
+    let owned = server
+        .create(
+            "/v1/machines",
+            json!({"data": {"type": "machines", "attributes": {"fingerprint": "owned"},
+                "relationships": {"license": {"data": {"type": "licenses", "id": id(&license)}},
+                    "owner": {"data": {"type": "users", "id": owner}}}}}),
+        )
+        .await?;
+    let owned = id(&owned);
+    let unowned = machine(&server, &license).await?;
+
+    // The owner spawns on their machine with their own token.
+    for pid in ["1", "2"] {
+        let reply = server
+            .call(
+                "POST",
+                "/v1/processes",
+                Some(&token),
+                Some(spawn_body(&owned, pid)),
+            )
+            .await?;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+    }
+    let over = spawn(&server, &owned, "3").await?;
+    assert_eq!(over.error_code(), Some("MACHINE_PROCESS_LIMIT_EXCEEDED"));
+    assert_eq!(
+        over.body["errors"][0]["detail"],
+        "process count has exceeded maximum allowed for user (2)"
+    );
+    // Machines without an owner form their own bucket.
+    assert_eq!(spawn(&server, &unowned, "1").await?.status, 201);
+    assert_eq!(spawn(&server, &unowned, "2").await?.status, 201);
+    assert_eq!(
+        spawn(&server, &unowned, "3").await?.error_code(),
+        Some("MACHINE_PROCESS_LIMIT_EXCEEDED")
+    );
+
+    let mine = server
+        .call("GET", "/v1/processes", Some(&token), None)
+        .await?;
+    assert_eq!(mine.body["data"].as_array().map(Vec::len), Some(4));
+    let filtered = server
+        .admin("GET", &format!("/v1/processes?owner={owner}"), None)
+        .await?;
+    assert_eq!(filtered.body["data"].as_array().map(Vec::len), Some(2));
+    let theirs = server
+        .call("GET", "/v1/processes", Some(&stranger), None)
+        .await?;
+    assert_eq!(theirs.body["data"].as_array().map(Vec::len), Some(0));
+    let refused = server
+        .call(
+            "POST",
+            "/v1/processes",
+            Some(&stranger),
+            Some(spawn_body(&owned, "9")),
+        )
+        .await?;
+    assert_eq!(refused.status, 403);
+    Ok(())
+}
