@@ -77,5 +77,6 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(entitlements::routes())
+        .merge(licenses::lifecycle::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

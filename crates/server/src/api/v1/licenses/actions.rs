@@ -167,7 +167,7 @@ async fn run(
         entitlements: scope.is_some_and(|s| s.entitlements.is_some()),
     };
     let Loaded {
-        license,
+        mut license,
         policy,
         machines,
         snapshot,
@@ -183,6 +183,14 @@ async fn run(
         state.now(),
     );
     state.toucher.touch(&license.id, state.now_ms());
+    // FROM_FIRST_VALIDATION: one conditional write, only while there is no expiry.
+    super::lifecycle::start_expiry(
+        state,
+        &mut license,
+        &policy,
+        latchkey_core::lifecycle::FirstEvent::Validation,
+    )
+    .await?;
     let counts = LicenseCounts {
         machines: machines.len() as i64,
         cores: machines.iter().filter_map(|m| m.cores).sum(),
