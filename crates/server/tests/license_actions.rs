@@ -11,14 +11,29 @@ fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
-async fn act(server: &TestServer, license: &str, action: &str, token: Option<&str>, body: Option<Value>) -> anyhow::Result<latchkey_testkit::Reply> {
+async fn act(
+    server: &TestServer,
+    license: &str,
+    action: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> anyhow::Result<latchkey_testkit::Reply> {
     let token = token.unwrap_or(&server.admin_token).to_owned();
     server
-        .call("POST", &format!("/v1/licenses/{license}/actions/{action}"), Some(&token), body)
+        .call(
+            "POST",
+            &format!("/v1/licenses/{license}/actions/{action}"),
+            Some(&token),
+            body,
+        )
         .await
 }
 
-async fn user_token(server: &TestServer, email: &str, role: &str) -> anyhow::Result<(String, String)> {
+async fn user_token(
+    server: &TestServer,
+    email: &str,
+    role: &str,
+) -> anyhow::Result<(String, String)> {
     let user = server
         .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass", "role": role}}}))
         .await?;
@@ -26,16 +41,32 @@ async fn user_token(server: &TestServer, email: &str, role: &str) -> anyhow::Res
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
     );
-    let reply = server.raw("POST", "/v1/tokens", &[("Authorization", basic.as_str())], vec![]).await?;
+    let reply = server
+        .raw(
+            "POST",
+            "/v1/tokens",
+            &[("Authorization", basic.as_str())],
+            vec![],
+        )
+        .await?;
     anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
-    Ok((id(&user), reply.body["data"]["attributes"]["token"].as_str().unwrap().to_owned()))
+    Ok((
+        id(&user),
+        reply.body["data"]["attributes"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    ))
 }
 
 #[tokio::test]
 async fn suspend_and_reinstate_change_validation() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let license = server.license_with_policy(json!({})).await?;
-    let (lid, key) = (id(&license), license["attributes"]["key"].as_str().unwrap().to_owned());
+    let (lid, key) = (
+        id(&license),
+        license["attributes"]["key"].as_str().unwrap().to_owned(),
+    );
 
     let reply = act(&server, &lid, "suspend", None, None).await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -48,13 +79,19 @@ async fn suspend_and_reinstate_change_validation() -> anyhow::Result<()> {
     let again = act(&server, &key, "suspend", None, None).await?;
     assert_eq!(again.status, 422);
     assert_eq!(again.body["errors"][0]["detail"], "is already suspended");
-    assert_eq!(again.body["errors"][0]["source"]["pointer"], "/data/attributes/suspended");
+    assert_eq!(
+        again.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/suspended"
+    );
 
     let reply = act(&server, &lid, "reinstate", None, None).await?;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["data"]["attributes"]["suspended"], false);
     assert_eq!(reply.body["data"]["attributes"]["status"], "ACTIVE");
-    assert_eq!(server.validate_key(&key, json!({})).await?["meta"]["code"], "VALID");
+    assert_eq!(
+        server.validate_key(&key, json!({})).await?["meta"]["code"],
+        "VALID"
+    );
     let again = act(&server, &lid, "reinstate", None, None).await?;
     assert_eq!(again.status, 422);
     assert_eq!(again.body["errors"][0]["detail"], "is not suspended");
@@ -70,11 +107,18 @@ async fn renew_with(basis: &str, start_offset_days: i64) -> anyhow::Result<(i64,
         .license_with_policy(json!({"duration": 30 * DAY, "renewalBasis": basis}))
         .await?;
     let lid = id(&license);
-    let created = latchkey_proto::time_format::parse(license["attributes"]["expiry"].as_str().unwrap()).unwrap();
-    server.clock.advance(time::Duration::days(start_offset_days));
+    let created =
+        latchkey_proto::time_format::parse(license["attributes"]["expiry"].as_str().unwrap())
+            .unwrap();
+    server
+        .clock
+        .advance(time::Duration::days(start_offset_days));
     let reply = act(&server, &lid, "renew", None, None).await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let renewed = latchkey_proto::time_format::parse(reply.body["data"]["attributes"]["expiry"].as_str().unwrap()).unwrap();
+    let renewed = latchkey_proto::time_format::parse(
+        reply.body["data"]["attributes"]["expiry"].as_str().unwrap(),
+    )
+    .unwrap();
     Ok((
         (created - time::macros::datetime!(2026-01-01 12:00 UTC)).whole_days(),
         (renewed - time::macros::datetime!(2026-01-01 12:00 UTC)).whole_days(),
@@ -94,8 +138,14 @@ async fn renewal_follows_the_renewal_basis() -> anyhow::Result<()> {
     let forever = server.license_with_policy(json!({})).await?;
     let reply = act(&server, &id(&forever), "renew", None, None).await?;
     assert_eq!(reply.status, 422);
-    assert_eq!(reply.body["errors"][0]["detail"], "cannot be renewed because it does not expire");
-    assert_eq!(reply.body["errors"][0]["source"]["pointer"], "/data/attributes/expiry");
+    assert_eq!(
+        reply.body["errors"][0]["detail"],
+        "cannot be renewed because it does not expire"
+    );
+    assert_eq!(
+        reply.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/expiry"
+    );
     Ok(())
 }
 
@@ -106,9 +156,21 @@ async fn revoke_deletes_the_license() -> anyhow::Result<()> {
     let lid = id(&license);
     let post = act(&server, &lid, "revoke", None, None).await?;
     assert_eq!(post.status, 405);
-    let reply = server.admin("DELETE", &format!("/v1/licenses/{lid}/actions/revoke"), None).await?;
+    let reply = server
+        .admin(
+            "DELETE",
+            &format!("/v1/licenses/{lid}/actions/revoke"),
+            None,
+        )
+        .await?;
     assert_eq!(reply.status, 204);
-    assert_eq!(server.admin("GET", &format!("/v1/licenses/{lid}"), None).await?.status, 404);
+    assert_eq!(
+        server
+            .admin("GET", &format!("/v1/licenses/{lid}"), None)
+            .await?
+            .status,
+        404
+    );
     Ok(())
 }
 
@@ -118,25 +180,56 @@ async fn check_in_moves_next_check_in() -> anyhow::Result<()> {
     let plain = server.license_with_policy(json!({})).await?;
     let reply = act(&server, &id(&plain), "check-in", None, None).await?;
     assert_eq!(reply.status, 422);
-    assert_eq!(reply.body["errors"][0]["detail"], "cannot be checked in because the policy does not require it");
+    assert_eq!(
+        reply.body["errors"][0]["detail"],
+        "cannot be checked in because the policy does not require it"
+    );
 
     let license = server
-        .license_with_policy(json!({"requireCheckIn": true, "checkInInterval": "week", "checkInIntervalCount": 2}))
+        .license_with_policy(
+            json!({"requireCheckIn": true, "checkInInterval": "week", "checkInIntervalCount": 2}),
+        )
         .await?;
-    let (lid, key) = (id(&license), license["attributes"]["key"].as_str().unwrap().to_owned());
-    assert_eq!(license["attributes"]["lastCheckIn"], "2026-01-01T12:00:00.000Z");
-    assert_eq!(license["attributes"]["nextCheckIn"], "2026-01-15T12:00:00.000Z");
+    let (lid, key) = (
+        id(&license),
+        license["attributes"]["key"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(
+        license["attributes"]["lastCheckIn"],
+        "2026-01-01T12:00:00.000Z"
+    );
+    assert_eq!(
+        license["attributes"]["nextCheckIn"],
+        "2026-01-15T12:00:00.000Z"
+    );
     server.clock.advance(time::Duration::days(15));
-    assert_eq!(server.validate_key(&key, json!({})).await?["meta"]["code"], "OVERDUE");
+    assert_eq!(
+        server.validate_key(&key, json!({})).await?["meta"]["code"],
+        "OVERDUE"
+    );
 
-    let token = server.admin("POST", &format!("/v1/licenses/{lid}/tokens"), None).await?;
+    let token = server
+        .admin("POST", &format!("/v1/licenses/{lid}/tokens"), None)
+        .await?;
     assert_eq!(token.status, 201, "{}", token.body);
-    let license_token = token.body["data"]["attributes"]["token"].as_str().unwrap().to_owned();
+    let license_token = token.body["data"]["attributes"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let reply = act(&server, &lid, "check-in", Some(&license_token), None).await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.body["data"]["attributes"]["lastCheckIn"], "2026-01-16T12:00:00.000Z");
-    assert_eq!(reply.body["data"]["attributes"]["nextCheckIn"], "2026-01-30T12:00:00.000Z");
-    assert_eq!(server.validate_key(&key, json!({})).await?["meta"]["code"], "VALID");
+    assert_eq!(
+        reply.body["data"]["attributes"]["lastCheckIn"],
+        "2026-01-16T12:00:00.000Z"
+    );
+    assert_eq!(
+        reply.body["data"]["attributes"]["nextCheckIn"],
+        "2026-01-30T12:00:00.000Z"
+    );
+    assert_eq!(
+        server.validate_key(&key, json!({})).await?["meta"]["code"],
+        "VALID"
+    );
     Ok(())
 }
 
@@ -148,17 +241,44 @@ async fn usage_counts_up_and_down_within_max_uses() -> anyhow::Result<()> {
     let reply = act(&server, &lid, "increment-usage", None, None).await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["attributes"]["uses"], 1);
-    let reply = act(&server, &lid, "increment-usage", None, Some(json!({"meta": {"increment": 4}}))).await?;
+    let reply = act(
+        &server,
+        &lid,
+        "increment-usage",
+        None,
+        Some(json!({"meta": {"increment": 4}})),
+    )
+    .await?;
     assert_eq!(reply.body["data"]["attributes"]["uses"], 5);
     let over = act(&server, &lid, "increment-usage", None, None).await?;
     assert_eq!(over.status, 422);
     assert_eq!(over.error_code(), Some("USES_LIMIT_EXCEEDED"));
-    assert_eq!(over.body["errors"][0]["detail"], "usage exceeds maximum allowed by current policy (5)");
-    assert_eq!(over.body["errors"][0]["source"]["pointer"], "/data/attributes/uses");
+    assert_eq!(
+        over.body["errors"][0]["detail"],
+        "usage exceeds maximum allowed by current policy (5)"
+    );
+    assert_eq!(
+        over.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/uses"
+    );
 
-    let reply = act(&server, &lid, "decrement-usage", None, Some(json!({"meta": {"decrement": 2}}))).await?;
+    let reply = act(
+        &server,
+        &lid,
+        "decrement-usage",
+        None,
+        Some(json!({"meta": {"decrement": 2}})),
+    )
+    .await?;
     assert_eq!(reply.body["data"]["attributes"]["uses"], 3);
-    let below = act(&server, &lid, "decrement-usage", None, Some(json!({"meta": {"decrement": 4}}))).await?;
+    let below = act(
+        &server,
+        &lid,
+        "decrement-usage",
+        None,
+        Some(json!({"meta": {"decrement": 4}})),
+    )
+    .await?;
     assert_eq!(below.status, 422);
     assert_eq!(below.error_code(), Some("USES_INVALID"));
     let reply = act(&server, &lid, "reset-usage", None, None).await?;
@@ -166,16 +286,30 @@ async fn usage_counts_up_and_down_within_max_uses() -> anyhow::Result<()> {
 
     // The license override wins over the policy.
     let reply = server
-        .admin("PATCH", &format!("/v1/licenses/{lid}"), Some(json!({"data": {"type": "licenses", "attributes": {"maxUses": 6}}})))
+        .admin(
+            "PATCH",
+            &format!("/v1/licenses/{lid}"),
+            Some(json!({"data": {"type": "licenses", "attributes": {"maxUses": 6}}})),
+        )
         .await?;
     assert_eq!(reply.status, 200);
-    let reply = act(&server, &lid, "increment-usage", None, Some(json!({"meta": {"increment": 6}}))).await?;
+    let reply = act(
+        &server,
+        &lid,
+        "increment-usage",
+        None,
+        Some(json!({"meta": {"increment": 6}})),
+    )
+    .await?;
     assert_eq!(reply.body["data"]["attributes"]["uses"], 6);
 
     for (body, pointer) in [
         (json!({"meta": {"increment": "2"}}), "/meta/increment"),
         (json!({"meta": {"increment": 1.5}}), "/meta/increment"),
-        (json!({"meta": {"increment": 99999999999i64}}), "/meta/increment"),
+        (
+            json!({"meta": {"increment": 99999999999i64}}),
+            "/meta/increment",
+        ),
         (json!({"meta": {"other": 1}}), "/meta/other"),
         (json!({"data": {}}), "/data"),
     ] {
@@ -191,7 +325,14 @@ async fn racing_increments_never_pass_max_uses() -> anyhow::Result<()> {
     let server = std::sync::Arc::new(TestServer::start().await?);
     let license = server.license_with_policy(json!({"maxUses": 15})).await?;
     let lid = id(&license);
-    let reply = act(&server, &lid, "increment-usage", None, Some(json!({"meta": {"increment": 5}}))).await?;
+    let reply = act(
+        &server,
+        &lid,
+        "increment-usage",
+        None,
+        Some(json!({"meta": {"increment": 5}})),
+    )
+    .await?;
     assert_eq!(reply.status, 200);
     let mut tasks = Vec::new();
     for _ in 0..30 {
@@ -214,7 +355,9 @@ async fn racing_increments_never_pass_max_uses() -> anyhow::Result<()> {
         }
     }
     assert_eq!((ok, refused), (10, 20));
-    let shown = server.admin("GET", &format!("/v1/licenses/{lid}"), None).await?;
+    let shown = server
+        .admin("GET", &format!("/v1/licenses/{lid}"), None)
+        .await?;
     assert_eq!(shown.body["data"]["attributes"]["uses"], 15);
     Ok(())
 }
@@ -226,16 +369,29 @@ async fn roles_decide_who_may_act() -> anyhow::Result<()> {
     let (_, stranger) = user_token(&server, "stranger@example.test", "user").await?;
     let (_, support) = user_token(&server, "support@example.test", "support-agent").await?;
     let (_, read_only) = user_token(&server, "ro@example.test", "read-only").await?;
-    let base = server.license_with_policy(json!({"duration": 30 * DAY})).await?;
-    let policy = base["relationships"]["policy"]["data"]["id"].as_str().unwrap().to_owned();
+    let base = server
+        .license_with_policy(json!({"duration": 30 * DAY}))
+        .await?;
+    let policy = base["relationships"]["policy"]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let license = server
-        .create("/v1/licenses", json!({"data": {"type": "licenses", "relationships": {
+        .create(
+            "/v1/licenses",
+            json!({"data": {"type": "licenses", "relationships": {
             "policy": {"data": {"type": "policies", "id": policy}},
-            "owner": {"data": {"type": "users", "id": owner_id}}}}}))
+            "owner": {"data": {"type": "users", "id": owner_id}}}}}),
+        )
         .await?;
     let lid = id(&license);
-    let token = server.admin("POST", &format!("/v1/licenses/{lid}/tokens"), None).await?;
-    let license_token = token.body["data"]["attributes"]["token"].as_str().unwrap().to_owned();
+    let token = server
+        .admin("POST", &format!("/v1/licenses/{lid}/tokens"), None)
+        .await?;
+    let license_token = token.body["data"]["attributes"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let cases: [(&str, &str, u16); 12] = [
         (&support, "suspend", 200),
@@ -255,7 +411,14 @@ async fn roles_decide_who_may_act() -> anyhow::Result<()> {
         let reply = act(&server, &lid, action, Some(token), None).await?;
         assert_eq!(reply.status, status, "{action}: {}", reply.body);
     }
-    let reply = server.call("DELETE", &format!("/v1/licenses/{lid}/actions/revoke"), Some(&license_token), None).await?;
+    let reply = server
+        .call(
+            "DELETE",
+            &format!("/v1/licenses/{lid}/actions/revoke"),
+            Some(&license_token),
+            None,
+        )
+        .await?;
     assert_eq!(reply.status, 403);
     Ok(())
 }
