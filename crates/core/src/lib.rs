@@ -3,6 +3,7 @@
 //! - [`validation`]: Keygen's ordered license-validation checks, one rule per code.
 //! - [`activation`]: machine limits, overage allowances and fingerprint uniqueness.
 //! - [`heartbeat`], [`check_in`]: time arithmetic for heartbeats, expiry and check-ins.
+//! - [`lifecycle`]: renewal, policy transfer and first-event expiry.
 //! - [`policy`]: the policy strategies as typed enums.
 //! - [`keys`], [`tokens`], [`password`], [`secret`]: license keys, API tokens, passwords, the server secret.
 //! - [`crypto`]: signing and encryption of Keygen artefacts.
@@ -14,6 +15,7 @@ pub mod crypto;
 pub mod heartbeat;
 pub mod key_dataset;
 pub mod keys;
+pub mod lifecycle;
 pub mod password;
 pub mod policy;
 pub mod roles;

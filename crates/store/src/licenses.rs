@@ -116,3 +116,39 @@ pub async fn touch_validated(db: &Db, touches: &[(String, i64)]) -> Result<()> {
     }
     tx.commit().await
 }
+
+/// Sets the expiry only if there is none yet (first-event expiry bases); true when written.
+pub async fn set_expiry_once(db: &Db, id: &str, expiry: i64, now: i64) -> Result<bool> {
+    let n = db
+        .execute(
+            sql(
+                "UPDATE licenses SET expiry = $1, updated_at = $2 WHERE id = $3 AND expiry IS NULL",
+            )
+            .bind(expiry)
+            .bind(now)
+            .bind(id),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// Adds `delta` (may be negative) to `uses` in one conditional statement, so racing
+/// requests can never pass the limit (license override, else the policy's maxUses)
+/// nor go below zero. False when the change was refused.
+pub async fn add_uses(db: &Db, id: &str, delta: i64, now: i64) -> Result<bool> {
+    let n = db
+        .execute(
+            sql(
+                "UPDATE licenses SET uses = uses + $1, updated_at = $2 WHERE id = $3 \
+                 AND uses + $1 >= 0 AND ($1 <= 0 OR COALESCE(max_uses, \
+                 (SELECT p.max_uses FROM policies p WHERE p.id = licenses.policy_id)) IS NULL \
+                 OR uses + $1 <= COALESCE(max_uses, \
+                 (SELECT p.max_uses FROM policies p WHERE p.id = licenses.policy_id)))",
+            )
+            .bind(delta)
+            .bind(now)
+            .bind(id),
+        )
+        .await?;
+    Ok(n > 0)
+}

@@ -81,5 +81,6 @@ pub fn routes() -> Router<AppState> {
         .merge(checkout::routes())
         .merge(machines::heartbeat::routes())
         .merge(processes::routes())
+        .merge(licenses::lifecycle::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

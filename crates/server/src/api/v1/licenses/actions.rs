@@ -168,7 +168,7 @@ async fn run(
         now_ms: state.now_ms(),
     };
     let Loaded {
-        license,
+        mut license,
         policy,
         machines,
         snapshot,
@@ -184,6 +184,14 @@ async fn run(
         state.now(),
     );
     state.toucher.touch(&license.id, state.now_ms());
+    // FROM_FIRST_VALIDATION: one conditional write, only while there is no expiry.
+    super::lifecycle::start_expiry(
+        state,
+        &mut license,
+        &policy,
+        latchkey_core::lifecycle::FirstEvent::Validation,
+    )
+    .await?;
     let counts = LicenseCounts {
         machines: machines.len() as i64,
         cores: machines.iter().filter_map(|m| m.cores).sum(),

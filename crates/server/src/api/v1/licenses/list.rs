@@ -112,35 +112,36 @@ pub async fn index(
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
+/// `status=…`: the same precedence as the serializer's `status` (BANNED, SUSPENDED,
+/// EXPIRED, EXPIRING, INACTIVE, ACTIVE), so every license matches exactly one status.
 fn status_filter(status: &str, now: i64) -> ApiResult<Filter> {
     let day = 86_400_000i64;
+    let cutoff = now - 90 * day;
     let banned = "owner_id IN (SELECT id FROM users WHERE banned_at IS NOT NULL)";
+    let not_banned = format!("(owner_id IS NULL OR NOT ({banned}))");
+    let usable = format!("{not_banned} AND suspended = FALSE");
+    let current = format!("{usable} AND (expiry IS NULL OR expiry >= {{}})");
+    let activity = "(created_at >= {} OR COALESCE(last_validated_at, 0) >= {} \
+                    OR COALESCE(last_check_in_at, 0) >= {} OR COALESCE(last_check_out_at, 0) >= {})";
+    let cutoffs = || vec![cutoff.into(), cutoff.into(), cutoff.into(), cutoff.into()];
     Ok(match status.to_ascii_uppercase().as_str() {
         "BANNED" => Filter::new(banned, vec![]),
-        "SUSPENDED" => Filter::new("suspended = TRUE", vec![]),
-        "EXPIRED" => Filter::new("expiry IS NOT NULL AND expiry < {}", vec![now.into()]),
+        "SUSPENDED" => Filter::new(format!("{not_banned} AND suspended = TRUE"), vec![]),
+        "EXPIRED" => Filter::new(
+            format!("{usable} AND expiry IS NOT NULL AND expiry < {{}}"),
+            vec![now.into()],
+        ),
         "EXPIRING" => Filter::new(
-            "expiry IS NOT NULL AND expiry >= {} AND expiry < {}",
+            format!("{usable} AND expiry IS NOT NULL AND expiry >= {{}} AND expiry < {{}}"),
             vec![now.into(), (now + 3 * day).into()],
         ),
         "INACTIVE" => Filter::new(
-            "created_at < {} AND COALESCE(last_validated_at, 0) < {} AND COALESCE(last_check_in_at, 0) < {} AND COALESCE(last_check_out_at, 0) < {}",
-            vec![
-                (now - 90 * day).into(),
-                (now - 90 * day).into(),
-                (now - 90 * day).into(),
-                (now - 90 * day).into(),
-            ],
+            format!("{current} AND NOT {activity}"),
+            [vec![(now + 3 * day).into()], cutoffs()].concat(),
         ),
         "ACTIVE" => Filter::new(
-            "suspended = FALSE AND (expiry IS NULL OR expiry >= {}) AND (created_at >= {} OR last_validated_at >= {} OR last_check_in_at >= {} OR last_check_out_at >= {})",
-            vec![
-                (now + 3 * day).into(),
-                (now - 90 * day).into(),
-                (now - 90 * day).into(),
-                (now - 90 * day).into(),
-                (now - 90 * day).into(),
-            ],
+            format!("{current} AND {activity}"),
+            [vec![(now + 3 * day).into()], cutoffs()].concat(),
         ),
         _ => {
             return Err(ApiError::bad_request(

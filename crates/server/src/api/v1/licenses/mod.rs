@@ -2,9 +2,13 @@
 //! validation in [`actions`].
 
 pub mod actions;
+pub mod attachments;
+pub mod lifecycle;
 pub mod list;
+pub mod relationships;
 pub mod serializer;
 mod signed_key;
+pub mod usage;
 
 pub use list::{index, metadata_filter};
 
@@ -405,6 +409,17 @@ pub async fn create(
             "must not conflict with another license",
         )
         .pointer("/data/id"));
+    }
+    if let Some(group) = &row.group_id
+        && let Some(max) =
+            latchkey_store::groups::full(&mut tx, group, latchkey_store::groups::Member::License)
+                .await?
+    {
+        return Err(ApiError::unprocessable(
+            "GROUP_LICENSE_LIMIT_EXCEEDED",
+            format!("license count has exceeded maximum allowed by current group ({max})"),
+        )
+        .pointer("/data/relationships/group"));
     }
     licenses::insert(&mut tx, &row)
         .await

@@ -414,6 +414,15 @@ pub async fn create(
         Err(ActivationError::LicenseGone) => return Err(license_not_found()),
         Err(ActivationError::Store(e)) => return Err(e.into()),
     }
+    // FROM_FIRST_ACTIVATION starts the license's expiry clock (once).
+    let mut license = license;
+    crate::api::v1::licenses::lifecycle::start_expiry(
+        &state,
+        &mut license,
+        &policy,
+        latchkey_core::lifecycle::FirstEvent::Activation,
+    )
+    .await?;
     let location = format!("{}/machines/{}", account.base(), row.id);
     Ok(Document::created(
         single(serializer::machine(&account, &row, &license, &policy, now)),

@@ -1,0 +1,424 @@
+//! License actions over HTTP: suspend/reinstate, renew per renewalBasis, revoke,
+//! check-in, usage counters (with racing increments) and who may do what.
+
+use base64::Engine;
+use latchkey_testkit::TestServer;
+use serde_json::{Value, json};
+
+const DAY: i64 = 86_400;
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+async fn act(
+    server: &TestServer,
+    license: &str,
+    action: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> anyhow::Result<latchkey_testkit::Reply> {
+    let token = token.unwrap_or(&server.admin_token).to_owned();
+    server
+        .call(
+            "POST",
+            &format!("/v1/licenses/{license}/actions/{action}"),
+            Some(&token),
+            body,
+        )
+        .await
+}
+
+async fn user_token(
+    server: &TestServer,
+    email: &str,
+    role: &str,
+) -> anyhow::Result<(String, String)> {
+    let user = server
+        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass", "role": role}}}))
+        .await?;
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
+    );
+    let reply = server
+        .raw(
+            "POST",
+            "/v1/tokens",
+            &[("Authorization", basic.as_str())],
+            vec![],
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
+    Ok((
+        id(&user),
+        reply.body["data"]["attributes"]["token"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn suspend_and_reinstate_change_validation() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server.license_with_policy(json!({})).await?;
+    let (lid, key) = (
+        id(&license),
+        license["attributes"]["key"].as_str().unwrap().to_owned(),
+    );
+
+    let reply = act(&server, &lid, "suspend", None, None).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["data"]["attributes"]["suspended"], true);
+    assert_eq!(reply.body["data"]["attributes"]["status"], "SUSPENDED");
+    let verdict = server.validate_key(&key, json!({})).await?;
+    assert_eq!(verdict["meta"]["code"], "SUSPENDED");
+    assert_eq!(verdict["meta"]["valid"], false);
+
+    let again = act(&server, &key, "suspend", None, None).await?;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.body["errors"][0]["detail"], "is already suspended");
+    assert_eq!(
+        again.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/suspended"
+    );
+
+    let reply = act(&server, &lid, "reinstate", None, None).await?;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["data"]["attributes"]["suspended"], false);
+    assert_eq!(reply.body["data"]["attributes"]["status"], "ACTIVE");
+    assert_eq!(
+        server.validate_key(&key, json!({})).await?["meta"]["code"],
+        "VALID"
+    );
+    let again = act(&server, &lid, "reinstate", None, None).await?;
+    assert_eq!(again.status, 422);
+    assert_eq!(again.body["errors"][0]["detail"], "is not suspended");
+
+    let missing = act(&server, "no-such-license", "suspend", None, None).await?;
+    assert_eq!(missing.status, 404);
+    Ok(())
+}
+
+async fn renew_with(basis: &str, start_offset_days: i64) -> anyhow::Result<(i64, i64)> {
+    let server = TestServer::start().await?;
+    let license = server
+        .license_with_policy(json!({"duration": 30 * DAY, "renewalBasis": basis}))
+        .await?;
+    let lid = id(&license);
+    let created =
+        latchkey_proto::time_format::parse(license["attributes"]["expiry"].as_str().unwrap())
+            .unwrap();
+    server
+        .clock
+        .advance(time::Duration::days(start_offset_days));
+    let reply = act(&server, &lid, "renew", None, None).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let renewed = latchkey_proto::time_format::parse(
+        reply.body["data"]["attributes"]["expiry"].as_str().unwrap(),
+    )
+    .unwrap();
+    Ok((
+        (created - time::macros::datetime!(2026-01-01 12:00 UTC)).whole_days(),
+        (renewed - time::macros::datetime!(2026-01-01 12:00 UTC)).whole_days(),
+    ))
+}
+
+#[tokio::test]
+async fn renewal_follows_the_renewal_basis() -> anyhow::Result<()> {
+    // Created with expiry day 30; renewed on day 10 (not expired) or day 40 (expired).
+    assert_eq!(renew_with("FROM_EXPIRY", 10).await?, (30, 60));
+    assert_eq!(renew_with("FROM_EXPIRY", 40).await?, (30, 60));
+    assert_eq!(renew_with("FROM_NOW", 10).await?, (30, 40));
+    assert_eq!(renew_with("FROM_NOW_IF_EXPIRED", 10).await?, (30, 60));
+    assert_eq!(renew_with("FROM_NOW_IF_EXPIRED", 40).await?, (30, 70));
+
+    let server = TestServer::start().await?;
+    let forever = server.license_with_policy(json!({})).await?;
+    let reply = act(&server, &id(&forever), "renew", None, None).await?;
+    assert_eq!(reply.status, 422);
+    assert_eq!(
+        reply.body["errors"][0]["detail"],
+        "cannot be renewed because it does not expire"
+    );
+    assert_eq!(
+        reply.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/expiry"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn revoke_deletes_the_license() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server.license_with_policy(json!({})).await?;
+    let lid = id(&license);
+    let post = act(&server, &lid, "revoke", None, None).await?;
+    assert_eq!(post.status, 405);
+    let reply = server
+        .admin(
+            "DELETE",
+            &format!("/v1/licenses/{lid}/actions/revoke"),
+            None,
+        )
+        .await?;
+    assert_eq!(reply.status, 204);
+    assert_eq!(
+        server
+            .admin("GET", &format!("/v1/licenses/{lid}"), None)
+            .await?
+            .status,
+        404
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn check_in_moves_next_check_in() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let plain = server.license_with_policy(json!({})).await?;
+    let reply = act(&server, &id(&plain), "check-in", None, None).await?;
+    assert_eq!(reply.status, 422);
+    assert_eq!(
+        reply.body["errors"][0]["detail"],
+        "cannot be checked in because the policy does not require it"
+    );
+
+    let license = server
+        .license_with_policy(
+            json!({"requireCheckIn": true, "checkInInterval": "week", "checkInIntervalCount": 2}),
+        )
+        .await?;
+    let (lid, key) = (
+        id(&license),
+        license["attributes"]["key"].as_str().unwrap().to_owned(),
+    );
+    assert_eq!(
+        license["attributes"]["lastCheckIn"],
+        "2026-01-01T12:00:00.000Z"
+    );
+    assert_eq!(
+        license["attributes"]["nextCheckIn"],
+        "2026-01-15T12:00:00.000Z"
+    );
+    server.clock.advance(time::Duration::days(15));
+    assert_eq!(
+        server.validate_key(&key, json!({})).await?["meta"]["code"],
+        "OVERDUE"
+    );
+
+    let token = server
+        .admin("POST", &format!("/v1/licenses/{lid}/tokens"), None)
+        .await?;
+    assert_eq!(token.status, 201, "{}", token.body);
+    let license_token = token.body["data"]["attributes"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reply = act(&server, &lid, "check-in", Some(&license_token), None).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body["data"]["attributes"]["lastCheckIn"],
+        "2026-01-16T12:00:00.000Z"
+    );
+    assert_eq!(
+        reply.body["data"]["attributes"]["nextCheckIn"],
+        "2026-01-30T12:00:00.000Z"
+    );
+    assert_eq!(
+        server.validate_key(&key, json!({})).await?["meta"]["code"],
+        "VALID"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn usage_counts_up_and_down_within_max_uses() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server.license_with_policy(json!({"maxUses": 5})).await?;
+    let lid = id(&license);
+    let reply = act(&server, &lid, "increment-usage", None, None).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["data"]["attributes"]["uses"], 1);
+    let reply = act(
+        &server,
+        &lid,
+        "increment-usage",
+        None,
+        Some(json!({"meta": {"increment": 4}})),
+    )
+    .await?;
+    assert_eq!(reply.body["data"]["attributes"]["uses"], 5);
+    let over = act(&server, &lid, "increment-usage", None, None).await?;
+    assert_eq!(over.status, 422);
+    assert_eq!(over.error_code(), Some("USES_LIMIT_EXCEEDED"));
+    assert_eq!(
+        over.body["errors"][0]["detail"],
+        "usage exceeds maximum allowed by current policy (5)"
+    );
+    assert_eq!(
+        over.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/uses"
+    );
+
+    let reply = act(
+        &server,
+        &lid,
+        "decrement-usage",
+        None,
+        Some(json!({"meta": {"decrement": 2}})),
+    )
+    .await?;
+    assert_eq!(reply.body["data"]["attributes"]["uses"], 3);
+    let below = act(
+        &server,
+        &lid,
+        "decrement-usage",
+        None,
+        Some(json!({"meta": {"decrement": 4}})),
+    )
+    .await?;
+    assert_eq!(below.status, 422);
+    assert_eq!(below.error_code(), Some("USES_INVALID"));
+    let reply = act(&server, &lid, "reset-usage", None, None).await?;
+    assert_eq!(reply.body["data"]["attributes"]["uses"], 0);
+
+    // The license override wins over the policy.
+    let reply = server
+        .admin(
+            "PATCH",
+            &format!("/v1/licenses/{lid}"),
+            Some(json!({"data": {"type": "licenses", "attributes": {"maxUses": 6}}})),
+        )
+        .await?;
+    assert_eq!(reply.status, 200);
+    let reply = act(
+        &server,
+        &lid,
+        "increment-usage",
+        None,
+        Some(json!({"meta": {"increment": 6}})),
+    )
+    .await?;
+    assert_eq!(reply.body["data"]["attributes"]["uses"], 6);
+
+    for (body, pointer) in [
+        (json!({"meta": {"increment": "2"}}), "/meta/increment"),
+        (json!({"meta": {"increment": 1.5}}), "/meta/increment"),
+        (
+            json!({"meta": {"increment": 99999999999i64}}),
+            "/meta/increment",
+        ),
+        (json!({"meta": {"other": 1}}), "/meta/other"),
+        (json!({"data": {}}), "/data"),
+    ] {
+        let reply = act(&server, &lid, "increment-usage", None, Some(body)).await?;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert_eq!(reply.body["errors"][0]["source"]["pointer"], pointer);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_increments_never_pass_max_uses() -> anyhow::Result<()> {
+    let server = std::sync::Arc::new(TestServer::start().await?);
+    let license = server.license_with_policy(json!({"maxUses": 15})).await?;
+    let lid = id(&license);
+    let reply = act(
+        &server,
+        &lid,
+        "increment-usage",
+        None,
+        Some(json!({"meta": {"increment": 5}})),
+    )
+    .await?;
+    assert_eq!(reply.status, 200);
+    let mut tasks = Vec::new();
+    for _ in 0..30 {
+        let server = server.clone();
+        let lid = lid.clone();
+        tasks.push(tokio::spawn(async move {
+            act(&server, &lid, "increment-usage", None, None).await
+        }));
+    }
+    let (mut ok, mut refused) = (0, 0);
+    for task in tasks {
+        let reply = task.await??;
+        match reply.status {
+            200 => ok += 1,
+            422 => {
+                assert_eq!(reply.error_code(), Some("USES_LIMIT_EXCEEDED"));
+                refused += 1;
+            }
+            other => panic!("unexpected {other}: {}", reply.body),
+        }
+    }
+    assert_eq!((ok, refused), (10, 20));
+    let shown = server
+        .admin("GET", &format!("/v1/licenses/{lid}"), None)
+        .await?;
+    assert_eq!(shown.body["data"]["attributes"]["uses"], 15);
+    Ok(())
+}
+
+#[tokio::test]
+async fn roles_decide_who_may_act() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let (owner_id, owner) = user_token(&server, "owner@example.test", "user").await?;
+    let (_, stranger) = user_token(&server, "stranger@example.test", "user").await?;
+    let (_, support) = user_token(&server, "support@example.test", "support-agent").await?;
+    let (_, read_only) = user_token(&server, "ro@example.test", "read-only").await?;
+    let base = server
+        .license_with_policy(json!({"duration": 30 * DAY}))
+        .await?;
+    let policy = base["relationships"]["policy"]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let license = server
+        .create(
+            "/v1/licenses",
+            json!({"data": {"type": "licenses", "relationships": {
+            "policy": {"data": {"type": "policies", "id": policy}},
+            "owner": {"data": {"type": "users", "id": owner_id}}}}}),
+        )
+        .await?;
+    let lid = id(&license);
+    let token = server
+        .admin("POST", &format!("/v1/licenses/{lid}/tokens"), None)
+        .await?;
+    let license_token = token.body["data"]["attributes"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let cases: [(&str, &str, u16); 12] = [
+        (&support, "suspend", 200),
+        (&support, "reinstate", 200),
+        (&read_only, "suspend", 403),
+        (&support, "renew", 403),
+        (&owner, "renew", 200),
+        (&owner, "suspend", 403),
+        (&owner, "increment-usage", 200),
+        (&owner, "decrement-usage", 403),
+        (&stranger, "increment-usage", 403),
+        (&license_token, "increment-usage", 200),
+        (&license_token, "decrement-usage", 403),
+        (&license_token, "renew", 403),
+    ];
+    for (token, action, status) in cases {
+        let reply = act(&server, &lid, action, Some(token), None).await?;
+        assert_eq!(reply.status, status, "{action}: {}", reply.body);
+    }
+    let reply = server
+        .call(
+            "DELETE",
+            &format!("/v1/licenses/{lid}/actions/revoke"),
+            Some(&license_token),
+            None,
+        )
+        .await?;
+    assert_eq!(reply.status, 403);
+    Ok(())
+}
