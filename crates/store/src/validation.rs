@@ -29,6 +29,8 @@ pub struct Needs {
     pub users: bool,
     /// Entitlement codes.
     pub entitlements: bool,
+    /// Component fingerprints per machine (components scope).
+    pub components: bool,
 }
 
 /// Builds the snapshot from a license head: one more query for the machines, and
@@ -49,6 +51,11 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
     };
     let entitlements = if needs.entitlements {
         crate::entitlements::codes_for_license(db, &license.id, &policy.id).await?
+    } else {
+        Vec::new()
+    };
+    let mut components = if needs.components {
+        crate::components::fingerprints_for_license(db, &license.id).await?
     } else {
         Vec::new()
     };
@@ -93,7 +100,7 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
             memory: m.memory,
             disk: m.disk,
             processes: 0,
-            components: Vec::new(),
+            components: take_components(&mut components, &m.id),
         })
         .collect();
     Ok(Loaded {
@@ -106,6 +113,15 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
             machines: machine_facts,
         },
     })
+}
+
+/// Moves the fingerprints belonging to `machine` out of `all`.
+fn take_components(all: &mut Vec<(String, String)>, machine: &str) -> Vec<String> {
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(all)
+        .into_iter()
+        .partition(|(m, _)| m == machine);
+    *all = rest;
+    mine.into_iter().map(|(_, f)| f).collect()
 }
 
 /// A license with its policy and owner, loaded in one round trip.

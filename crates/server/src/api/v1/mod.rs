@@ -1,8 +1,10 @@
 //! API v1: one folder per Keygen resource; [`routes`] is the route table.
 
 pub mod accounts;
+pub mod components;
 pub mod entitlements;
 pub mod groups;
+pub mod keys;
 pub mod licenses;
 pub mod machines;
 pub mod policies;

@@ -2,7 +2,8 @@
 //! `/v1/accounts/{account}/…` onto them before routing.
 
 use super::{
-    accounts, entitlements, groups, licenses, machines, policies, products, tokens, users,
+    accounts, components, entitlements, groups, keys, licenses, machines, policies, products,
+    tokens, users,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -75,6 +76,8 @@ pub fn routes() -> Router<AppState> {
                 .delete(machines::destroy),
         )
         .merge(users::routes())
+        .merge(components::routes())
+        .merge(keys::routes())
         .merge(groups::routes())
         .merge(entitlements::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })

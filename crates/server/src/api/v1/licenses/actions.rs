@@ -165,6 +165,7 @@ async fn run(
     let needs = Needs {
         users: scope.is_some_and(|s| s.user.is_some()),
         entitlements: scope.is_some_and(|s| s.entitlements.is_some()),
+        components: scope.is_some_and(|s| s.components.is_some()),
     };
     let Loaded {
         license,

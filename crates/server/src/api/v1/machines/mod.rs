@@ -28,7 +28,7 @@ use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
 /// Whether the caller may read a machine of `license`.
-async fn may_read(
+pub(crate) async fn may_read(
     state: &AppState,
     principal: &Principal,
     machine: &MachineRow,
@@ -46,7 +46,7 @@ async fn may_read(
 }
 
 /// Whether the caller may activate or deactivate machines of `license`.
-fn may_manage(
+pub(crate) fn may_manage(
     principal: &Principal,
     machine_owner: Option<&str>,
     license: &LicenseRow,
@@ -65,13 +65,13 @@ fn may_manage(
     }
 }
 
-struct Loaded {
-    machine: MachineRow,
-    license: LicenseRow,
-    policy: PolicyRow,
+pub(crate) struct Loaded {
+    pub(crate) machine: MachineRow,
+    pub(crate) license: LicenseRow,
+    pub(crate) policy: PolicyRow,
 }
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     account: &Account,
     principal: &Principal,
@@ -275,6 +275,7 @@ pub async fn create(
         }
     };
     let group_field = input.relationship("group")?;
+    let components_data = input.relationship_data("components");
     let fingerprint = input.string("fingerprint", 4096)?;
     let name = input.string("name", 255)?;
     let ip = input.string("ip", 255)?;
@@ -385,6 +386,8 @@ pub async fn create(
         last_death_event_at: None,
         heartbeat_resurrected_at: None,
     };
+    let components = crate::api::v1::components::nested(components_data, &row)?;
+    let component_rules = crate::api::v1::components::uniqueness(&license, &policy);
     let rules = ActivationRules {
         limits: limits(&license, &policy),
         uniqueness: UniquenessStrategy::parse(&policy.machine_uniqueness_strategy)
@@ -393,8 +396,19 @@ pub async fn create(
         product_id: license.product_id.clone(),
         activation_token: activation_token(&principal),
     };
-    match machines::activate(&state.db, &row, &rules).await {
+    match machines::activate_with_components(
+        &state.db,
+        &row,
+        &rules,
+        &components,
+        Some(&component_rules),
+    )
+    .await
+    {
         Ok(()) => {}
+        Err(ActivationError::Components(e)) => {
+            return Err(crate::api::v1::components::component_error(e, true));
+        }
         Err(ActivationError::Limit(limit)) => return Err(limit_error(limit)),
         Err(ActivationError::FingerprintTaken) => {
             return Err(
