@@ -1,0 +1,91 @@
+//! Several fingerprints in `meta.scope.fingerprints`, matched by the policy's
+//! machineMatchingStrategy (MATCH_ANY / MATCH_TWO / MATCH_MOST / MATCH_ALL).
+
+use latchkey_testkit::TestServer;
+use serde_json::json;
+
+async fn code(server: &TestServer, key: &str, fingerprints: &[&str]) -> anyhow::Result<String> {
+    let reply = server
+        .validate_key(key, json!({"fingerprints": fingerprints}))
+        .await?;
+    Ok(reply["meta"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+#[tokio::test]
+async fn machine_matching_strategies() -> anyhow::Result<()> {
+    // Machines fp-1..fp-4 are activated; each scope lists some of them plus strangers.
+    let cases: [(&[&str], [bool; 4]); 5] = [
+        // (scope, [ANY, TWO, MOST, ALL])
+        (&["fp-1", "fp-2", "fp-3"], [true, true, true, true]),
+        (&["fp-1", "fp-2", "fp-3", "x"], [true, true, true, false]),
+        (&["fp-1", "fp-2", "x", "y"], [true, true, true, false]),
+        (&["fp-1", "x", "y"], [true, false, false, false]),
+        (&["x", "y"], [false, false, false, false]),
+    ];
+    for (index, strategy) in ["MATCH_ANY", "MATCH_TWO", "MATCH_MOST", "MATCH_ALL"]
+        .into_iter()
+        .enumerate()
+    {
+        let server = TestServer::start().await?;
+        let license = server
+            .license_with_policy(
+                json!({"floating": true, "maxMachines": 10, "machineMatchingStrategy": strategy}),
+            )
+            .await?;
+        let key = license["attributes"]["key"].as_str().unwrap();
+        let id = license["id"].as_str().unwrap();
+        let none = code(&server, key, &["fp-1", "fp-2"]).await?;
+        assert_eq!(none, "NO_MACHINES", "{strategy}");
+        for fp in ["fp-1", "fp-2", "fp-3", "fp-4"] {
+            assert_eq!(server.activate(id, fp).await?.status, 201);
+        }
+        for (scope, expected) in &cases {
+            let want = if expected[index] {
+                "VALID"
+            } else {
+                "FINGERPRINT_SCOPE_MISMATCH"
+            };
+            assert_eq!(
+                code(&server, key, scope).await?,
+                want,
+                "{strategy} {scope:?}"
+            );
+        }
+        let reply = server
+            .validate_key(key, json!({"fingerprints": ["x", "y"]}))
+            .await?;
+        assert_eq!(
+            reply["meta"]["detail"],
+            "one or more fingerprint is not activated (does not match enough associated machines)"
+        );
+        assert_eq!(code(&server, key, &[]).await?, "FINGERPRINT_SCOPE_EMPTY");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn fingerprints_with_required_scope_and_single_fingerprint() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server
+        .license_with_policy(json!({"floating": true, "requireFingerprintScope": true}))
+        .await?;
+    let key = license["attributes"]["key"].as_str().unwrap();
+    let id = license["id"].as_str().unwrap();
+    assert_eq!(server.activate(id, "fp-1").await?.status, 201);
+    let unscoped = server.validate_key(key, json!({})).await?;
+    assert_eq!(unscoped["meta"]["code"], "FINGERPRINT_SCOPE_REQUIRED");
+    // The plural form satisfies the requirement.
+    assert_eq!(code(&server, key, &["fp-1", "fp-9"]).await?, "VALID");
+    let single = server
+        .validate_key(key, json!({"fingerprint": "fp-9"}))
+        .await?;
+    assert_eq!(single["meta"]["code"], "FINGERPRINT_SCOPE_MISMATCH");
+    assert_eq!(
+        single["meta"]["detail"],
+        "fingerprint is not activated (does not match any associated machines)"
+    );
+    Ok(())
+}
