@@ -89,3 +89,71 @@ async fn fingerprints_with_required_scope_and_single_fingerprint() -> anyhow::Re
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn per_user_leasing_counts_the_owners_machines() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let mut ids = Vec::new();
+    for email in ["ann@example.com", "bob@example.com"] {
+        let user = server
+            .create(
+                "/v1/users",
+                json!({"data": {"type": "users", "attributes": {"email": email}}}),
+            )
+            .await?;
+        ids.push(user["id"].as_str().unwrap().to_owned());
+    }
+    let template = server
+        .license_with_policy(
+            json!({"floating": true, "maxMachines": 1, "machineLeasingStrategy": "PER_USER"}),
+        )
+        .await?;
+    let policy = template["relationships"]["policy"]["data"]["id"].clone();
+    let license = server
+        .create(
+            "/v1/licenses",
+            json!({"data": {"type": "licenses", "relationships": {
+                "policy": {"data": {"type": "policies", "id": policy}},
+                "owner": {"data": {"type": "users", "id": ids[0]}}}}}),
+        )
+        .await?;
+    let license_id = license["id"].as_str().unwrap();
+    let key = license["attributes"]["key"].as_str().unwrap();
+    let activate = |fingerprint: &str, owner: Option<&str>| {
+        let mut body = json!({"data": {"type": "machines", "attributes": {"fingerprint": fingerprint},
+            "relationships": {"license": {"data": {"type": "licenses", "id": license_id}}}}});
+        if let Some(owner) = owner {
+            body["data"]["relationships"]["owner"] =
+                json!({"data": {"type": "users", "id": owner}});
+        }
+        server.admin("POST", "/v1/machines", Some(body))
+    };
+    let first = activate("fp-1", Some(&ids[0])).await?;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(
+        first.body["data"]["relationships"]["owner"]["data"]["id"],
+        ids[0].as_str()
+    );
+    let second = activate("fp-2", Some(&ids[0])).await?;
+    assert_eq!(second.status, 422, "{}", second.body);
+    assert_eq!(second.error_code(), Some("MACHINE_LIMIT_EXCEEDED"));
+    assert_eq!(
+        second.body["errors"][0]["detail"],
+        "machine count has exceeded maximum allowed for user (1)"
+    );
+    // Bob is not a user of the license.
+    let stranger = activate("fp-3", Some(&ids[1])).await?;
+    assert_eq!(stranger.status, 422);
+    assert_eq!(stranger.error_code(), Some("OWNER_INVALID"));
+
+    // User scope on machines: the machine belongs to Ann.
+    let ann = server
+        .validate_key(key, json!({"fingerprint": "fp-1", "user": ids[0]}))
+        .await?;
+    assert_eq!(ann["meta"]["code"], "VALID", "{ann}");
+    let bob = server
+        .validate_key(key, json!({"fingerprint": "fp-1", "user": ids[1]}))
+        .await?;
+    assert_eq!(bob["meta"]["code"], "USER_SCOPE_MISMATCH", "{bob}");
+    Ok(())
+}
