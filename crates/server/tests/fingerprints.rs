@@ -155,5 +155,35 @@ async fn per_user_leasing_counts_the_owners_machines() -> anyhow::Result<()> {
         .validate_key(key, json!({"fingerprint": "fp-1", "user": ids[1]}))
         .await?;
     assert_eq!(bob["meta"]["code"], "USER_SCOPE_MISMATCH", "{bob}");
+
+    // Moving the machine away from Ann frees her slot; moving it back is refused.
+    let machine_id = first.body["data"]["id"].as_str().unwrap().to_owned();
+    let owner_path = format!("/v1/machines/{machine_id}/owner");
+    let shown = server.admin("GET", &owner_path, None).await?;
+    assert_eq!(shown.body["data"]["id"], ids[0].as_str());
+    let cleared = server
+        .admin("PUT", &owner_path, Some(json!({"data": null})))
+        .await?;
+    assert_eq!(cleared.status, 200, "{}", cleared.body);
+    assert!(cleared.body["data"]["relationships"]["owner"]["data"].is_null());
+    let again = activate("fp-2", Some(&ids[0])).await?;
+    assert_eq!(again.status, 201, "{}", again.body);
+    let back = server
+        .admin(
+            "PUT",
+            &owner_path,
+            Some(json!({"data": {"type": "users", "id": ids[0]}})),
+        )
+        .await?;
+    assert_eq!(back.status, 422, "{}", back.body);
+    assert_eq!(back.error_code(), Some("MACHINE_LIMIT_EXCEEDED"));
+    let foreign = server
+        .admin(
+            "PUT",
+            &owner_path,
+            Some(json!({"data": {"type": "users", "id": ids[1]}})),
+        )
+        .await?;
+    assert_eq!(foreign.error_code(), Some("OWNER_INVALID"));
     Ok(())
 }

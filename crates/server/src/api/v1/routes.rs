@@ -78,6 +78,7 @@ pub fn routes() -> Router<AppState> {
         .merge(users::routes())
         .merge(components::routes())
         .merge(keys::routes())
+        .merge(machines::owner::routes())
         .merge(groups::routes())
         .merge(entitlements::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })

@@ -2,6 +2,7 @@
 //! deactivation is `DELETE` (Keygen §4.1–4.2). Limits and uniqueness are enforced by
 //! `latchkey_store::machines::activate` inside one locked transaction.
 
+pub mod owner;
 pub mod serializer;
 
 use crate::account::Account;
@@ -235,7 +236,7 @@ fn positive(input: &mut Input, name: &str) -> ApiResult<Field<i64>> {
     Ok(value)
 }
 
-fn limits(license: &LicenseRow, policy: &PolicyRow) -> Limits {
+pub(crate) fn limits(license: &LicenseRow, policy: &PolicyRow) -> Limits {
     let rules = policy.rules();
     Limits {
         max_machines: license.max_machines.or(policy.max_machines),
@@ -247,7 +248,7 @@ fn limits(license: &LicenseRow, policy: &PolicyRow) -> Limits {
     }
 }
 
-fn limit_error(error: LimitExceeded) -> ApiError {
+pub(crate) fn limit_error(error: LimitExceeded) -> ApiError {
     ApiError::unprocessable(error.code(), error.detail()).pointer("/data")
 }
 
