@@ -106,39 +106,6 @@ pub async fn create(
     Ok(())
 }
 
-/// Changes a component's fingerprint, name or metadata under the license lock.
-pub async fn update(
-    db: &Db,
-    row: &ComponentRow,
-    rules: &Uniqueness,
-) -> std::result::Result<(), ComponentError> {
-    let mut tx = db.begin().await?;
-    tx.lock_row("licenses", &row.license_id).await?;
-    if taken(&mut tx, row, rules).await? {
-        return Err(ComponentError::Taken(0));
-    }
-    let result = tx
-        .execute(
-            sql(
-                "UPDATE components SET fingerprint = $1, name = $2, metadata = $3, updated_at = $4 \
-                 WHERE account_id = $5 AND id = $6",
-            )
-            .bind(&row.fingerprint)
-            .bind(&row.name)
-            .bind(&row.metadata)
-            .bind(row.updated_at)
-            .bind(&row.account_id)
-            .bind(&row.id),
-        )
-        .await;
-    match result {
-        Err(StoreError::Conflict(_)) => return Err(ComponentError::Taken(0)),
-        other => other?,
-    };
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Component fingerprints of a license's machines as `(machine_id, fingerprint)`:
 /// one query, run only when a validation scope or policy needs components.
 pub async fn fingerprints_for_license(db: &Db, license_id: &str) -> Result<Vec<(String, String)>> {
