@@ -4,6 +4,7 @@
 //! Timestamps are stored as unix milliseconds, ids as UUID text, JSON as text.
 
 pub mod accounts;
+pub mod components;
 pub mod crud;
 pub mod db;
 pub mod entitlements;
@@ -13,6 +14,7 @@ pub mod licenses;
 pub mod machines;
 pub mod page;
 pub mod policies;
+pub mod pool_keys;
 pub mod processes;
 pub mod products;
 pub mod tokens;

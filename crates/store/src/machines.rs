@@ -83,6 +83,8 @@ pub enum ActivationError {
     ActivationsLimit,
     /// The license disappeared meanwhile.
     LicenseGone,
+    /// A nested component's fingerprint was taken or repeated.
+    Components(crate::components::ComponentError),
     /// Storage failure.
     Store(StoreError),
 }
@@ -159,6 +161,18 @@ pub async fn activate(
     row: &MachineRow,
     rules: &ActivationRules,
 ) -> std::result::Result<(), ActivationError> {
+    activate_with_components(db, row, rules, &[], None).await
+}
+
+/// [`activate`], also inserting the machine's nested components in the same
+/// transaction (so a taken component fingerprint leaves no machine behind).
+pub async fn activate_with_components(
+    db: &Db,
+    row: &MachineRow,
+    rules: &ActivationRules,
+    components: &[crate::components::ComponentRow],
+    component_rules: Option<&crate::components::Uniqueness>,
+) -> std::result::Result<(), ActivationError> {
     let mut tx = db.begin().await?;
     if !tx.lock_row("licenses", &row.license_id).await? {
         return Err(ActivationError::LicenseGone);
@@ -186,6 +200,11 @@ pub async fn activate(
     match insert(&mut tx, row).await {
         Err(StoreError::Conflict(_)) => return Err(ActivationError::FingerprintTaken),
         other => other?,
+    }
+    if let Some(component_rules) = component_rules {
+        crate::components::insert_checked(&mut tx, components, component_rules)
+            .await
+            .map_err(ActivationError::Components)?;
     }
     tx.commit().await?;
     Ok(())

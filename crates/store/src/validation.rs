@@ -32,6 +32,8 @@ pub struct Needs {
     /// Now, unix ms: processes whose heartbeat is older than one duration are dead
     /// and do not count towards TOO_MANY_PROCESSES.
     pub now_ms: i64,
+    /// Component fingerprints per machine (components scope).
+    pub components: bool,
 }
 
 /// Builds the snapshot from a license head: one more query for the machines, and
@@ -68,6 +70,11 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
         } else {
             std::collections::HashMap::new()
         };
+    let mut components = if needs.components {
+        crate::components::fingerprints_for_license(db, &license.id).await?
+    } else {
+        Vec::new()
+    };
     let at = |ms: i64| from_millis(ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let facts = LicenseFacts {
         id: license.id.clone(),
@@ -109,7 +116,7 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
             memory: m.memory,
             disk: m.disk,
             processes: processes.get(&m.id).copied().unwrap_or(0),
-            components: Vec::new(),
+            components: take_components(&mut components, &m.id),
         })
         .collect();
     Ok(Loaded {
@@ -122,6 +129,15 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
             machines: machine_facts,
         },
     })
+}
+
+/// Moves the fingerprints belonging to `machine` out of `all`.
+fn take_components(all: &mut Vec<(String, String)>, machine: &str) -> Vec<String> {
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(all)
+        .into_iter()
+        .partition(|(m, _)| m == machine);
+    *all = rest;
+    mine.into_iter().map(|(_, f)| f).collect()
 }
 
 /// A license with its policy and owner, loaded in one round trip.

@@ -304,6 +304,14 @@ impl Input {
         }
     }
 
+    /// The raw `data` of a relationship (e.g. a nested to-many array), marked as read.
+    pub fn relationship_data(&mut self, name: &str) -> Option<Value> {
+        self.consumed.insert(format!("rel:{name}"));
+        self.relationships
+            .get(name)
+            .map(|rel| rel.get("data").cloned().unwrap_or(Value::Null))
+    }
+
     /// Fails on any attribute or relationship the endpoint did not read.
     pub fn finish(self) -> ApiResult<()> {
         if let Some(key) = self.attributes.keys().find(|k| !self.consumed.contains(*k)) {

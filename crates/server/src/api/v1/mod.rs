@@ -2,8 +2,10 @@
 
 pub mod accounts;
 pub mod checkout;
+pub mod components;
 pub mod entitlements;
 pub mod groups;
+pub mod keys;
 pub mod licenses;
 pub mod machines;
 pub mod policies;

@@ -2,8 +2,8 @@
 //! `/v1/accounts/{account}/…` onto them before routing.
 
 use super::{
-    accounts, checkout, entitlements, groups, licenses, machines, policies, processes, products,
-    tokens, users,
+    accounts, checkout, components, entitlements, groups, keys, licenses, machines, policies,
+    processes, products, tokens, users,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -76,6 +76,9 @@ pub fn routes() -> Router<AppState> {
                 .delete(machines::destroy),
         )
         .merge(users::routes())
+        .merge(components::routes())
+        .merge(keys::routes())
+        .merge(machines::owner::routes())
         .merge(groups::routes())
         .merge(entitlements::routes())
         .merge(checkout::routes())

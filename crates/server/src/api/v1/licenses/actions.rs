@@ -166,6 +166,7 @@ async fn run(
         users: scope.is_some_and(|s| s.user.is_some()),
         entitlements: scope.is_some_and(|s| s.entitlements.is_some()),
         now_ms: state.now_ms(),
+        components: scope.is_some_and(|s| s.components.is_some()),
     };
     let Loaded {
         mut license,

@@ -302,11 +302,12 @@ pub async fn create(
         }
         None => new_id(),
     };
-    if policy.use_pool {
-        return Err(
-            ApiError::unprocessable("POLICY_POOL_EMPTY", "pool is empty")
-                .pointer("/data/relationships/policy"),
-        );
+    if policy.use_pool && attrs.key.is_present() {
+        return Err(ApiError::unprocessable(
+            "KEY_NOT_SUPPORTED",
+            "cannot specify key for a pooled policy",
+        )
+        .pointer("/data/attributes/key"));
     }
     let now = state.now_ms();
     let expiry = match attrs.expiry {
@@ -318,6 +319,8 @@ pub async fn create(
         },
     };
     let key = match (attrs.key, &policy.scheme) {
+        // Replaced inside the transaction by the key popped from the pool.
+        _ if policy.use_pool => String::new(),
         (dataset, Some(scheme)) => {
             let facts = KeyFacts {
                 account: account.id(),
@@ -372,7 +375,7 @@ pub async fn create(
             .find(|(name, _)| LIMITS.iter().any(|(n, c)| n == name && *c == column))
             .and_then(|(_, v)| v.clone().value())
     };
-    let row = LicenseRow {
+    let mut row = LicenseRow {
         id,
         account_id: account.id().to_owned(),
         product_id: policy.product_id.clone(),
@@ -420,6 +423,19 @@ pub async fn create(
             format!("license count has exceeded maximum allowed by current group ({max})"),
         )
         .pointer("/data/relationships/group"));
+    }
+    if policy.use_pool {
+        // Popped inside this transaction: the key is consumed only if the license
+        // is inserted, and the policy lock keeps concurrent creates apart.
+        match latchkey_store::pool_keys::pop(&mut tx, account.id(), &policy.id).await? {
+            Some(pooled) => row.key = pooled.key,
+            None => {
+                return Err(
+                    ApiError::unprocessable("POLICY_POOL_EMPTY", "pool is empty")
+                        .pointer("/data/relationships/policy"),
+                );
+            }
+        }
     }
     licenses::insert(&mut tx, &row)
         .await

@@ -3,6 +3,7 @@
 //! `latchkey_store::machines::activate` inside one locked transaction.
 
 pub mod heartbeat;
+pub mod owner;
 pub mod serializer;
 
 use crate::account::Account;
@@ -29,7 +30,7 @@ use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
 /// Whether the caller may read a machine of `license`.
-async fn may_read(
+pub(crate) async fn may_read(
     state: &AppState,
     principal: &Principal,
     machine: &MachineRow,
@@ -47,7 +48,7 @@ async fn may_read(
 }
 
 /// Whether the caller may activate or deactivate machines of `license`.
-fn may_manage(
+pub(crate) fn may_manage(
     principal: &Principal,
     machine_owner: Option<&str>,
     license: &LicenseRow,
@@ -237,7 +238,7 @@ fn positive(input: &mut Input, name: &str) -> ApiResult<Field<i64>> {
     Ok(value)
 }
 
-fn limits(license: &LicenseRow, policy: &PolicyRow) -> Limits {
+pub(crate) fn limits(license: &LicenseRow, policy: &PolicyRow) -> Limits {
     let rules = policy.rules();
     Limits {
         max_machines: license.max_machines.or(policy.max_machines),
@@ -249,7 +250,7 @@ fn limits(license: &LicenseRow, policy: &PolicyRow) -> Limits {
     }
 }
 
-fn limit_error(error: LimitExceeded) -> ApiError {
+pub(crate) fn limit_error(error: LimitExceeded) -> ApiError {
     ApiError::unprocessable(error.code(), error.detail()).pointer("/data")
 }
 
@@ -277,6 +278,7 @@ pub async fn create(
         }
     };
     let group_field = input.relationship("group")?;
+    let components_data = input.relationship_data("components");
     let fingerprint = input.string("fingerprint", 4096)?;
     let name = input.string("name", 255)?;
     let ip = input.string("ip", 255)?;
@@ -387,6 +389,8 @@ pub async fn create(
         last_death_event_at: None,
         heartbeat_resurrected_at: None,
     };
+    let components = crate::api::v1::components::nested(components_data, &row)?;
+    let component_rules = crate::api::v1::components::uniqueness(&license, &policy);
     let rules = ActivationRules {
         limits: limits(&license, &policy),
         uniqueness: UniquenessStrategy::parse(&policy.machine_uniqueness_strategy)
@@ -395,8 +399,19 @@ pub async fn create(
         product_id: license.product_id.clone(),
         activation_token: activation_token(&principal),
     };
-    match machines::activate(&state.db, &row, &rules).await {
+    match machines::activate_with_components(
+        &state.db,
+        &row,
+        &rules,
+        &components,
+        Some(&component_rules),
+    )
+    .await
+    {
         Ok(()) => {}
+        Err(ActivationError::Components(e)) => {
+            return Err(crate::api::v1::components::component_error(e, true));
+        }
         Err(ActivationError::Limit(limit)) => return Err(limit_error(limit)),
         Err(ActivationError::FingerprintTaken) => {
             return Err(

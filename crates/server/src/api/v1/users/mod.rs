@@ -5,6 +5,7 @@
 //! Passwords are hashed off the async runtime and never rendered.
 
 pub mod access;
+pub mod actions;
 pub mod serializer;
 
 use crate::account::Account;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/users/{id}",
             get(show).patch(update).put(update).delete(destroy),
         )
+        .merge(actions::routes())
 }
 
 /// Loads a user (by UUID or email) the caller may read, or 404/403.
@@ -141,7 +143,7 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
 }
 
 /// Argon2 is deliberately slow: hash on the blocking pool.
-async fn hash_password(password: String) -> ApiResult<String> {
+pub(crate) async fn hash_password(password: String) -> ApiResult<String> {
     tokio::task::spawn_blocking(move || latchkey_core::password::hash(&password))
         .await
         .map_err(ApiError::internal)?

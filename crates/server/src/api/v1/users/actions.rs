@@ -1,0 +1,288 @@
+//! User lifecycle actions: ban/unban, password update, password reset (request via
+//! `POST /passwords`, redeem via `reset-password`), and the bearer's own resource
+//! (`GET /me`, `GET /profile`). Reset tokens are stored only as an HMAC digest and
+//! expire after 24 hours.
+
+use super::{hash_password, load, serializer};
+use crate::account::Account;
+use crate::api::v1::serialize::single;
+use crate::auth::{Auth, Authed, Bearer, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::{Document, JsonBody, no_content};
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use latchkey_store::users::{self, TABLE, UserRow};
+use latchkey_store::{crud, new_id};
+use serde_json::{Value, json};
+
+/// How long a password reset token stays redeemable.
+const RESET_TTL_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Routes of these actions.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/users/{id}/actions/ban", post(ban))
+        .route("/v1/users/{id}/actions/unban", post(unban))
+        .route(
+            "/v1/users/{id}/actions/update-password",
+            post(update_password),
+        )
+        .route(
+            "/v1/users/{id}/actions/reset-password",
+            post(reset_password),
+        )
+        .route("/v1/passwords", post(request_reset))
+        .route("/v1/me", get(me))
+        .route("/v1/profile", get(me))
+}
+
+/// A string in the request's `meta`, or 400 when it has the wrong type.
+fn meta_string(body: &Value, name: &str) -> ApiResult<Option<String>> {
+    match body.get("meta").and_then(|m| m.get(name)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::bad_request("type mismatch (expected string)")
+            .code("PARAMETERS_INVALID")
+            .pointer(format!("/meta/{name}"))),
+    }
+}
+
+fn required_meta(body: &Value, name: &str) -> ApiResult<String> {
+    meta_string(body, name)?.ok_or_else(|| {
+        ApiError::bad_request("is missing")
+            .code("PARAMETERS_INVALID")
+            .pointer(format!("/meta/{name}"))
+    })
+}
+
+/// A new password: 6..72 bytes, like the `password` attribute.
+fn check_new_password(password: &str) -> ApiResult<()> {
+    let pointer = "/meta/newPassword";
+    if password.len() < 6 {
+        return Err(ApiError::unprocessable(
+            "PASSWORD_TOO_SHORT",
+            "is too short (minimum is 6 characters)",
+        )
+        .pointer(pointer));
+    }
+    if password.len() > 72 {
+        return Err(ApiError::unprocessable(
+            "PASSWORD_TOO_LONG",
+            "is too long (maximum is 72 characters)",
+        )
+        .pointer(pointer));
+    }
+    Ok(())
+}
+
+async fn reload(state: &AppState, account: &Account, id: &str) -> ApiResult<UserRow> {
+    users::find(&state.db, account.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", id))
+}
+
+/// Sets or clears `banned_at`. Support agents and above ban end users; products the
+/// users of their licenses; staff accounts cannot be banned.
+async fn set_banned(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+    banned: bool,
+) -> ApiResult<Document> {
+    let row = load(state, account, principal, id).await?;
+    let allowed = principal.is_support_or_above() || principal.product_id().is_some();
+    if !allowed {
+        return Err(ApiError::forbidden("not allowed to ban or unban users"));
+    }
+    if row.role != "user" {
+        return Err(ApiError::forbidden(
+            "only users with the user role can be banned",
+        ));
+    }
+    let now = state.now_ms();
+    let value: Option<i64> = banned.then_some(now);
+    let mut tx = state.db.begin().await?;
+    crud::update(
+        &mut tx,
+        TABLE,
+        account.id(),
+        &row.id,
+        vec![("banned_at", value.into())],
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let updated = reload(state, account, &row.id).await?;
+    Ok(Document::ok(single(serializer::user(account, &updated))))
+}
+
+/// `POST /users/{id}/actions/ban`
+pub async fn ban(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    set_banned(&state, &account, &principal, &id, true).await
+}
+
+/// `POST /users/{id}/actions/unban`
+pub async fn unban(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    set_banned(&state, &account, &principal, &id, false).await
+}
+
+async fn store_password(
+    state: &AppState,
+    account: &Account,
+    user_id: &str,
+    password: String,
+) -> ApiResult<UserRow> {
+    let digest = hash_password(password).await?;
+    let now = state.now_ms();
+    let changes = vec![
+        ("password_digest", Some(digest).into()),
+        ("password_reset_digest", None::<String>.into()),
+        ("password_reset_expiry", None::<i64>.into()),
+    ];
+    let mut tx = state.db.begin().await?;
+    crud::update(&mut tx, TABLE, account.id(), user_id, changes, now).await?;
+    tx.commit().await?;
+    reload(state, account, user_id).await
+}
+
+/// `POST /users/{id}/actions/update-password` (meta.oldPassword, meta.newPassword):
+/// only the user itself, proving the old password.
+pub async fn update_password(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    let row = load(&state, &account, &principal, &id).await?;
+    if principal.end_user_id() != Some(row.id.as_str())
+        && !matches!(&principal.bearer, Bearer::User(u, _) if u.id == row.id)
+    {
+        return Err(ApiError::forbidden("only the user may update its password"));
+    }
+    let old = required_meta(&body, "oldPassword")?;
+    let new = required_meta(&body, "newPassword")?;
+    let stored = row.password_digest.clone().unwrap_or_default();
+    let ok = tokio::task::spawn_blocking(move || {
+        !stored.is_empty() && latchkey_core::password::verify(&old, &stored)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    if !ok {
+        return Err(
+            ApiError::unauthorized("PASSWORD_INVALID", "is not valid").pointer("/meta/oldPassword")
+        );
+    }
+    check_new_password(&new)?;
+    let updated = store_password(&state, &account, &row.id, new).await?;
+    Ok(Document::ok(single(serializer::user(&account, &updated))))
+}
+
+/// `POST /passwords` (meta.email, meta.deliver): always 204 for anonymous callers, so
+/// it does not reveal which emails exist. Without a mailer, an admin or developer
+/// asking with `deliver: false` gets the token back in `meta.passwordResetToken`
+/// (what Keygen puts in the `user.password-reset` webhook).
+pub async fn request_reset(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let email = required_meta(&body, "email")?;
+    let deliver = match body.get("meta").and_then(|m| m.get("deliver")) {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            return Err(ApiError::bad_request("type mismatch (expected boolean)")
+                .code("PARAMETERS_INVALID")
+                .pointer("/meta/deliver"));
+        }
+    };
+    let Some(user) = users::find(&state.db, account.id(), email.trim()).await? else {
+        return Ok(no_content());
+    };
+    let raw = format!("{}{}", new_id(), new_id()).replace('-', "");
+    let now = state.now_ms();
+    let changes = vec![
+        (
+            "password_reset_digest",
+            Some(state.secret.digest(&raw)).into(),
+        ),
+        ("password_reset_expiry", Some(now + RESET_TTL_MS).into()),
+    ];
+    let mut tx = state.db.begin().await?;
+    crud::update(&mut tx, TABLE, account.id(), &user.id, changes, now).await?;
+    tx.commit().await?;
+    if !deliver && principal.as_ref().is_some_and(Principal::is_admin) {
+        let meta = json!({ "meta": { "passwordResetToken": raw, "user": user.id } });
+        return Ok(Document::ok(meta).into_response());
+    }
+    Ok(no_content())
+}
+
+/// `POST /users/{id}/actions/reset-password` (meta.passwordResetToken, newPassword).
+pub async fn reset_password(
+    State(state): State<AppState>,
+    account: Account,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    let token = required_meta(&body, "passwordResetToken")?;
+    let new = required_meta(&body, "newPassword")?;
+    let invalid = || {
+        ApiError::unauthorized("PASSWORD_RESET_TOKEN_INVALID", "is not valid")
+            .pointer("/meta/passwordResetToken")
+    };
+    let row = users::find(&state.db, account.id(), &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", &id))?;
+    let digest = state.secret.digest(&token);
+    let matches = row.password_reset_digest.as_deref() == Some(digest.as_str());
+    let fresh = row
+        .password_reset_expiry
+        .is_some_and(|expiry| expiry > state.now_ms());
+    if !matches {
+        return Err(invalid());
+    }
+    if !fresh {
+        return Err(
+            ApiError::unauthorized("PASSWORD_RESET_TOKEN_EXPIRED", "is expired")
+                .pointer("/meta/passwordResetToken"),
+        );
+    }
+    check_new_password(&new)?;
+    let updated = store_password(&state, &account, &row.id, new).await?;
+    Ok(Document::ok(single(serializer::user(&account, &updated))))
+}
+
+/// `GET /me` and `GET /profile`: the bearer itself (user, product or license).
+pub async fn me(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+) -> ApiResult<Document> {
+    let data = match &principal.bearer {
+        Bearer::User(u, _) => serializer::user(&account, &reload(&state, &account, &u.id).await?),
+        Bearer::Product(p) => crate::api::v1::products::serializer::product(&account, p),
+        Bearer::License(l, p) => crate::api::v1::licenses::render(&state, &account, l, p).await?,
+    };
+    let mut document = json!({ "data": data });
+    if let Some(token) = &principal.token {
+        document["meta"] = json!({ "tokenId": token.id });
+    }
+    Ok(Document::ok(document))
+}
