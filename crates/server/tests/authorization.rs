@@ -41,8 +41,9 @@ const EVERYONE: [Who; 11] = [
 /// The account-wide cast: one product with its policy, users and tokens.
 struct World {
     server: TestServer,
-    product: String,
     policy: String,
+    pool_policy: String,
+    entitlement: String,
     owner: String,
     tokens: Vec<(Who, String)>,
 }
@@ -52,6 +53,7 @@ struct Target {
     license: String,
     license_key: String,
     machine: String,
+    process: String,
     user: String,
 }
 
@@ -121,6 +123,16 @@ impl World {
                     "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
             )
             .await?;
+        let pool_policy = server
+            .create(
+                "/v1/policies",
+                json!({"data": {"type": "policies", "attributes": {"name": "Pool", "usePool": true},
+                    "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
+            )
+            .await?;
+        let entitlement = server
+            .create("/v1/entitlements", json!({"data": {"type": "entitlements", "attributes": {"name": "Pro", "code": "PRO"}}}))
+            .await?;
         let mut tokens = vec![(Admin, server.admin_token.clone())];
         for (who, email, role) in [
             (Developer, "dev@example.test", "developer"),
@@ -136,8 +148,9 @@ impl World {
         tokens.push((Product, product_token));
         tokens.push((OtherProduct, other_product_token));
         Ok(Self {
-            product,
             policy: policy["id"].as_str().unwrap_or_default().to_owned(),
+            pool_policy: pool_policy["id"].as_str().unwrap_or_default().to_owned(),
+            entitlement: entitlement["id"].as_str().unwrap_or_default().to_owned(),
             owner,
             server,
             tokens,
@@ -164,9 +177,26 @@ impl World {
                     "relationships": {"license": {"data": {"type": "licenses", "id": id}}}}}),
             )
             .await?;
+        let process = self
+            .server
+            .create(
+                "/v1/processes",
+                json!({"data": {"type": "processes", "attributes": {"pid": "1"},
+                    "relationships": {"machine": {"data": {"type": "machines", "id": machine["id"]}}}}}),
+            )
+            .await?;
         let user = self
             .server
             .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": format!("u{n}@example.test")}}}))
+            .await?;
+        // The throwaway user holds a license of the product, so the product may manage them.
+        self.server
+            .create(
+                "/v1/licenses",
+                json!({"data": {"type": "licenses", "relationships": {
+                    "policy": {"data": {"type": "policies", "id": self.policy}},
+                    "owner": {"data": {"type": "users", "id": user["id"]}}}}}),
+            )
             .await?;
         Ok(Target {
             license_key: license["attributes"]["key"]
@@ -175,6 +205,7 @@ impl World {
                 .to_owned(),
             license: id,
             machine: machine["id"].as_str().unwrap_or_default().to_owned(),
+            process: process["id"].as_str().unwrap_or_default().to_owned(),
             user: user["id"].as_str().unwrap_or_default().to_owned(),
         })
     }
@@ -217,8 +248,6 @@ struct Row {
 fn no_body(_: &Target, _: &World) -> Option<Value> {
     None
 }
-
-const STAFF_WRITE: &[Who] = &[Admin, Developer, Sales, Support];
 
 fn rows() -> Vec<Row> {
     vec![
@@ -267,11 +296,207 @@ fn rows() -> Vec<Row> {
     .collect()
 }
 
+fn to_one(kind: &str, id: &str) -> Option<Value> {
+    Some(json!({"data": {"type": kind, "id": id}}))
+}
+
 /// Rows for the lifecycle endpoints (issue #3).
 fn lifecycle_rows() -> Vec<Row> {
-    let _ = STAFF_WRITE;
-    Vec::new()
+    let license_action = |name: &'static str,
+                          method: &'static str,
+                          path: fn(&Target) -> String,
+                          allowed: &'static [Who]| Row {
+        name,
+        method,
+        path,
+        body: no_body,
+        allowed,
+    };
+    vec![
+        license_action(
+            "license suspend",
+            "POST",
+            |t| format!("/v1/licenses/{}/actions/suspend", t.license),
+            &[Admin, Developer, Sales, Support, Product],
+        ),
+        license_action(
+            "license reinstate",
+            "POST",
+            |t| format!("/v1/licenses/{}/actions/reinstate", t.license),
+            &[Admin, Developer, Sales, Support, Product],
+        ),
+        license_action(
+            "license renew",
+            "POST",
+            |t| format!("/v1/licenses/{}/actions/renew", t.license),
+            &[Admin, Developer, Sales, Product, Owner],
+        ),
+        license_action(
+            "license revoke",
+            "DELETE",
+            |t| format!("/v1/licenses/{}/actions/revoke", t.license),
+            &[Admin, Developer, Sales, Product, Owner],
+        ),
+        license_action(
+            "license check-in",
+            "POST",
+            |t| format!("/v1/licenses/{}/actions/check-in", t.license),
+            &[Admin, Developer, Sales, Support, Product, Owner, License],
+        ),
+        license_action(
+            "usage increment",
+            "POST",
+            |t| format!("/v1/licenses/{}/actions/increment-usage", t.license),
+            &[Admin, Developer, Sales, Support, Product, Owner, License],
+        ),
+        license_action(
+            "usage decrement",
+            "POST",
+            |t| format!("/v1/licenses/{}/actions/decrement-usage", t.license),
+            &[Admin, Developer, Sales, Support, Product],
+        ),
+        license_action(
+            "usage reset",
+            "POST",
+            |t| format!("/v1/licenses/{}/actions/reset-usage", t.license),
+            &[Admin, Developer, Sales, Support, Product],
+        ),
+        license_action(
+            "heartbeat ping",
+            "POST",
+            |t| format!("/v1/machines/{}/actions/ping", t.machine),
+            &[Admin, Developer, Product, Owner, License],
+        ),
+        license_action(
+            "heartbeat reset",
+            "POST",
+            |t| format!("/v1/machines/{}/actions/reset", t.machine),
+            &[Admin, Developer, Sales, Product],
+        ),
+        license_action(
+            "process read",
+            "GET",
+            |t| format!("/v1/processes/{}", t.process),
+            &[
+                Admin, Developer, Sales, Support, ReadOnly, Product, Owner, License,
+            ],
+        ),
+        license_action(
+            "process ping",
+            "POST",
+            |t| format!("/v1/processes/{}/actions/ping", t.process),
+            &[Admin, Developer, Sales, Support, Product, Owner, License],
+        ),
+        license_action(
+            "process kill",
+            "DELETE",
+            |t| format!("/v1/processes/{}", t.process),
+            &[Admin, Developer, Sales, Support, Product, Owner, License],
+        ),
+        Row {
+            name: "process spawn",
+            method: "POST",
+            path: |_| "/v1/processes".into(),
+            body: |t, _| {
+                Some(
+                    json!({"data": {"type": "processes", "attributes": {"pid": "2"},
+                "relationships": {"machine": {"data": {"type": "machines", "id": t.machine}}}}}),
+                )
+            },
+            allowed: &[Admin, Developer, Sales, Support, Product, Owner, License],
+        },
+        Row {
+            name: "component create",
+            method: "POST",
+            path: |_| "/v1/components".into(),
+            body: |t, _| {
+                Some(
+                    json!({"data": {"type": "components", "attributes": {"fingerprint": "cpu-1", "name": "CPU"},
+                "relationships": {"machine": {"data": {"type": "machines", "id": t.machine}}}}}),
+                )
+            },
+            allowed: &[Admin, Developer, Sales, Product, Owner, License],
+        },
+        license_action(
+            "user ban",
+            "POST",
+            |t| format!("/v1/users/{}/actions/ban", t.user),
+            &[Admin, Developer, Sales, Support, Product],
+        ),
+        license_action(
+            "user unban",
+            "POST",
+            |t| format!("/v1/users/{}/actions/unban", t.user),
+            &[Admin, Developer, Sales, Support, Product],
+        ),
+        license_action(
+            "me",
+            "GET",
+            |_| "/v1/me".into(),
+            &[
+                Admin,
+                Developer,
+                Sales,
+                Support,
+                ReadOnly,
+                Product,
+                OtherProduct,
+                Owner,
+                OtherUser,
+                License,
+            ],
+        ),
+        Row {
+            name: "pool key create",
+            method: "POST",
+            path: |_| "/v1/keys".into(),
+            body: |t, w| {
+                Some(
+                    json!({"data": {"type": "keys", "attributes": {"key": format!("POOL-{}", t.license)},
+                "relationships": {"policy": {"data": {"type": "policies", "id": w.pool_policy}}}}}),
+                )
+            },
+            allowed: &[Admin, Developer, Product],
+        },
+        Row {
+            name: "license entitlements attach",
+            method: "POST",
+            path: |t| format!("/v1/licenses/{}/entitlements", t.license),
+            body: |_, w| Some(json!({"data": [{"type": "entitlements", "id": w.entitlement}]})),
+            allowed: &[Admin, Developer, Product],
+        },
+        Row {
+            name: "license users attach",
+            method: "POST",
+            path: |t| format!("/v1/licenses/{}/users", t.license),
+            body: |t, _| Some(json!({"data": [{"type": "users", "id": t.user}]})),
+            allowed: &[Admin, Developer, Sales, Support, Product, Owner],
+        },
+        Row {
+            name: "license owner change",
+            method: "PUT",
+            path: |t| format!("/v1/licenses/{}/owner", t.license),
+            body: |t, _| to_one("users", &t.user),
+            allowed: SUPPORT_UP_AND_PRODUCT,
+        },
+        Row {
+            name: "license policy change",
+            method: "PUT",
+            path: |t| format!("/v1/licenses/{}/policy", t.license),
+            body: |_, w| to_one("policies", &w.policy),
+            allowed: &[Admin, Developer, Sales, Support, Product, Owner],
+        },
+        Row {
+            name: "machine owner change",
+            method: "PUT",
+            path: |t| format!("/v1/machines/{}/owner", t.machine),
+            body: |t, _| to_one("users", &t.user),
+            allowed: SUPPORT_UP_AND_PRODUCT,
+        },
+    ]
 }
+
+const SUPPORT_UP_AND_PRODUCT: &[Who] = &[Admin, Developer, Sales, Support, Product];
 
 #[tokio::test]
 async fn every_role_gets_exactly_what_the_rules_allow() -> anyhow::Result<()> {
@@ -303,7 +528,6 @@ async fn every_role_gets_exactly_what_the_rules_allow() -> anyhow::Result<()> {
             }
         }
     }
-    let _ = &world.product;
     assert!(
         failures.is_empty(),
         "{} of {n} pairs wrong:\n{}",
