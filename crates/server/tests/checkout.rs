@@ -333,6 +333,17 @@ async fn machine_file_is_encrypted_with_key_and_fingerprint() -> anyhow::Result<
         "2026-01-01T12:00:00.000Z"
     );
 
+    let reply = check_out(&server, &path, Some(json!({"include": ["components"]}))).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let certificate = reply.body["data"]["attributes"]["certificate"]
+        .as_str()
+        .unwrap();
+    let document = open(&keys, certificate, CertificateKind::Machine, None)?;
+    assert_eq!(
+        document["included"],
+        json!([]),
+        "a machine without components includes none"
+    );
     let reply = check_out(&server, &path, Some(json!({"include": ["components.x"]}))).await?;
     assert_eq!(reply.error_code(), Some("CHECKOUT_INCLUDE_INVALID"));
     Ok(())

@@ -24,6 +24,7 @@ pub const INCLUDES: &[&str] = &[
     "license.policy",
     "license.owner",
     "license.users",
+    "components",
     "environment",
     "group",
     "owner",
