@@ -470,7 +470,7 @@ fn lifecycle_rows() -> Vec<Row> {
             method: "POST",
             path: |t| format!("/v1/licenses/{}/users", t.license),
             body: |t, _| Some(json!({"data": [{"type": "users", "id": t.user}]})),
-            allowed: &[Admin, Developer, Sales, Support, Product, Owner],
+            allowed: SUPPORT_UP_AND_PRODUCT,
         },
         Row {
             name: "license owner change",

@@ -127,14 +127,12 @@ fn join_resource(
 
 // ---- licensees ----
 
-fn may_manage_users(principal: &Principal, license: &LicenseRow, policy: &PolicyRow) -> bool {
+fn may_manage_users(principal: &Principal, license: &LicenseRow, _policy: &PolicyRow) -> bool {
+    // Spec §6.5: end users' default permissions leave out license.users.attach/detach.
     match &principal.bearer {
         Bearer::Product(p) => p.id == license.product_id,
         Bearer::License(..) => false,
-        Bearer::User(u, role) if !role.is_staff() => {
-            license.owner_id.as_deref() == Some(u.id.as_str())
-                && !license.protected.unwrap_or(policy.protected)
-        }
+        Bearer::User(_, role) if !role.is_staff() => false,
         _ => principal.is_support_or_above(),
     }
 }
