@@ -12,6 +12,7 @@ pub mod activation;
 pub mod check_in;
 pub mod clock;
 pub mod crypto;
+pub mod duration_param;
 pub mod heartbeat;
 pub mod key_dataset;
 pub mod keys;

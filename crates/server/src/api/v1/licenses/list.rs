@@ -81,6 +81,9 @@ pub async fn index(
             vec![],
         ));
     }
+    filters.extend(super::filters::expires(&query, now)?);
+    filters.extend(super::filters::activity(&query, now)?);
+    filters.extend(super::filters::activations(&query)?);
     for (key, value) in query.prefixed("metadata") {
         filters.push(metadata_filter(state.db.backend(), key, value));
     }

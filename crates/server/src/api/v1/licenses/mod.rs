@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod attachments;
+mod filters;
 pub mod lifecycle;
 pub mod list;
 pub mod relationships;
