@@ -1,7 +1,7 @@
 //! `GET|POST /licenses/{id}/actions/check-out`: license files.
 
 use super::included::{Included, add_for_license};
-use super::{CheckedOut, Options, file_meta, options};
+use super::{CheckedOut, Options, options, seal};
 use crate::account::Account;
 use crate::auth::{Authed, Bearer, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -10,12 +10,10 @@ use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use latchkey_core::crypto::license_file::build_certificate_from_json;
 use latchkey_proto::offline::{CertificateKind, FileSecret};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::policies::PolicyRow;
 use latchkey_store::sql;
-use serde_json::json;
 
 /// What a license file may include.
 pub const INCLUDES: &[&str] = &[
@@ -69,21 +67,15 @@ async fn check_out(
     let names: Vec<&str> = includes.iter().map(String::as_str).collect();
     add_for_license(&mut included, state, account, &license, &policy, &names).await?;
     let data = crate::api::v1::licenses::render(state, account, &license, &policy).await?;
-    let document = json!({
-        "data": data,
-        "included": included.into_value(),
-        "meta": file_meta(issued, ttl),
-    });
-    let json = serde_json::to_vec(&document).map_err(ApiError::internal)?;
-    let signer = crate::signing::signer(state, &account.0).map_err(ApiError::internal)?;
-    let certificate = build_certificate_from_json(
+    let certificate = seal(
+        state,
+        account,
         CertificateKind::License,
-        &json,
+        data,
+        included,
         &FileSecret::for_license(&license.key),
-        algorithm,
-        &signer,
-    )
-    .map_err(ApiError::internal)?;
+        (issued, ttl, algorithm),
+    )?;
     state
         .db
         .execute(

@@ -2,7 +2,7 @@
 //! with the license key followed by the machine fingerprint.
 
 use super::included::{Included, add_for_license, add_group, add_license, user};
-use super::{CheckedOut, Options, file_meta, options};
+use super::{CheckedOut, Options, options, seal};
 use crate::account::Account;
 use crate::auth::{Authed, Bearer, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -11,10 +11,8 @@ use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use latchkey_core::crypto::license_file::build_certificate_from_json;
 use latchkey_proto::offline::{CertificateKind, FileSecret};
 use latchkey_store::sql;
-use serde_json::json;
 
 /// What a machine file may include.
 pub const INCLUDES: &[&str] = &[
@@ -91,21 +89,15 @@ async fn check_out(
     }
     let data =
         crate::api::v1::machines::serializer::machine(account, machine, license, policy, issued);
-    let document = json!({
-        "data": data,
-        "included": included.into_value(),
-        "meta": file_meta(issued, ttl),
-    });
-    let json = serde_json::to_vec(&document).map_err(ApiError::internal)?;
-    let signer = crate::signing::signer(state, &account.0).map_err(ApiError::internal)?;
-    let certificate = build_certificate_from_json(
+    let certificate = seal(
+        state,
+        account,
         CertificateKind::Machine,
-        &json,
+        data,
+        included,
         &FileSecret::for_machine(&license.key, &machine.fingerprint),
-        algorithm,
-        &signer,
-    )
-    .map_err(ApiError::internal)?;
+        (issued, ttl, algorithm),
+    )?;
     state
         .db
         .execute(

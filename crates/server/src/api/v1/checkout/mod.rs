@@ -13,7 +13,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::query::QueryParams;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use latchkey_proto::offline::{Algorithm, Encoding, Scheme};
+use latchkey_core::crypto::license_file::build_certificate_from_json;
+use latchkey_proto::offline::{Algorithm, CertificateKind, Encoding, FileSecret, Scheme};
 use serde_json::{Map, Value, json};
 
 /// Keygen's default license-file TTL: one month (2,629,746 s).
@@ -222,8 +223,29 @@ pub fn options(
     })
 }
 
+/// The file's document `{data, included, meta}`, signed (and encrypted with `secret` when
+/// the algorithm says so) into a certificate with the account's keys.
+pub fn seal(
+    state: &crate::state::AppState,
+    account: &Account,
+    kind: CertificateKind,
+    data: Value,
+    included: included::Included,
+    secret: &FileSecret,
+    (issued_ms, ttl, algorithm): (i64, Option<i64>, Algorithm),
+) -> ApiResult<String> {
+    let document = json!({
+        "data": data,
+        "included": included.into_value(),
+        "meta": file_meta(issued_ms, ttl),
+    });
+    let json = serde_json::to_vec(&document).map_err(ApiError::internal)?;
+    let signer = crate::signing::signer(state, &account.0).map_err(ApiError::internal)?;
+    build_certificate_from_json(kind, &json, secret, algorithm, &signer).map_err(ApiError::internal)
+}
+
 /// `meta` of the document inside a file: issued, expiry (issued + ttl) and ttl.
-pub fn file_meta(issued_ms: i64, ttl: Option<i64>) -> Value {
+fn file_meta(issued_ms: i64, ttl: Option<i64>) -> Value {
     json!({
         "issued": ts(Some(issued_ms)),
         "expiry": ts(ttl.map(|t| issued_ms + t * 1000)),
