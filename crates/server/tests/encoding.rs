@@ -545,14 +545,47 @@ async fn metadata_cannot_hold_nul_and_filters_survive_any_key() -> anyhow::Resul
         At::Pointer("/data/attributes/metadata/note"),
         "activation",
     );
-    // …so every metadata filter of the account keeps answering.
+    // …and one stored before NUL was refused no longer fails every metadata filter of
+    // the account (PostgreSQL's JSONB cannot hold U+0000): that row just never matches.
+    for table in ["machines", "licenses"] {
+        let legacy = server
+            .db
+            .execute(
+                latchkey_store::sql(format!(
+                    "UPDATE {table} SET metadata = $1 WHERE account_id = $2"
+                ))
+                .bind(r#"{"note":"a\u0000b","other":"x"}"#)
+                .bind(server.account_id.as_str()),
+            )
+            .await?;
+        assert!(legacy > 0);
+    }
     for path in [
         "/v1/machines?metadata[note]=x",
         "/v1/licenses?metadata[note]=x",
         "/v1/users?metadata[note]=x",
+        "/v1/machines?metadata[other]=x",
+        "/v1/licenses?metadata[note]=a",
     ] {
         let reply = server.admin("GET", path, None).await?;
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
+    let shown = server.admin("GET", "/v1/machines/fp-1", None).await?;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert_eq!(
+        shown.body["data"]["attributes"]["metadata"]["note"],
+        "a\u{0}b"
+    );
+    for table in ["machines", "licenses"] {
+        server
+            .db
+            .execute(
+                latchkey_store::sql(format!(
+                    "UPDATE {table} SET metadata = '{{}}' WHERE account_id = $1"
+                ))
+                .bind(server.account_id.as_str()),
+            )
+            .await?;
     }
 
     // Odd keys are bound parameters: each finds exactly its own license.
