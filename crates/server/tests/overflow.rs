@@ -415,6 +415,35 @@ async fn limits_pages_durations_and_times_at_their_edges() -> anyhow::Result<()>
             )
             .await?;
         assert_answered(&reply, &format!("increment {increment}"));
+        if increment == json!(i32::MAX) {
+            assert_eq!(reply.status, 200, "{}", reply.body);
+            assert_eq!(reply.body["data"]["attributes"]["uses"], i32::MAX);
+        } else if increment == json!(-1) {
+            // A negative increment is accepted (as by Keygen) and stays above zero.
+            assert_eq!(reply.status, 200, "{}", reply.body);
+        } else {
+            assert_eq!(reply.status, 400, "increment {increment}: {}", reply.body);
+        }
+    }
+    // At maxUses (2^31-1): one more use is refused, one less is fine.
+    for (action, member, expected) in [
+        ("increment-usage", "increment", 200),
+        ("increment-usage", "increment", 422),
+        ("decrement-usage", "decrement", 200),
+        ("increment-usage", "increment", 200),
+        ("increment-usage", "increment", 422),
+    ] {
+        let reply = server
+            .admin(
+                "POST",
+                &format!("/v1/licenses/{id}/actions/{action}"),
+                Some(json!({"meta": {member: 1}})),
+            )
+            .await?;
+        assert_eq!(reply.status, expected, "{action}: {}", reply.body);
+        if expected == 422 {
+            assert_eq!(reply.error_code(), Some("USES_LIMIT_EXCEEDED"));
+        }
     }
     // Check-out ttl beyond any date.
     for ttl in [
