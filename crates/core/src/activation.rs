@@ -4,6 +4,13 @@
 
 use crate::policy::OverageStrategy;
 
+/// The largest cores, memory or disk one machine may declare, and the largest total
+/// the machines counted against one license (or one owner) may declare together:
+/// 2^53, the largest integer JavaScript clients read exactly. Bounding the total keeps
+/// every stored sum far from `i64` overflow; an activation or update that would pass
+/// it is refused like any other resource limit, whatever the overage strategy.
+pub const MAX_RESOURCE: i64 = 1 << 53;
+
 /// Why an activation (or machine update) is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitExceeded {
@@ -148,11 +155,16 @@ pub fn check_resources(
         ),
     ];
     for (max, others, own, error) in checks {
-        if let (Some(max), Some(own)) = (max, own) {
-            let total = others.saturating_add(own);
-            if total > max && !limits.overage.allows(total, max) {
-                return Err(error(max));
-            }
+        let Some(own) = own else { continue };
+        let total = others.saturating_add(own);
+        if total > MAX_RESOURCE {
+            return Err(error(max.map_or(MAX_RESOURCE, |max| max.min(MAX_RESOURCE))));
+        }
+        if let Some(max) = max
+            && total > max
+            && !limits.overage.allows(total, max)
+        {
+            return Err(error(max));
         }
     }
     Ok(())
@@ -202,6 +214,56 @@ mod tests {
     fn first_machine_is_always_allowed() {
         let zero = limits(0, OverageStrategy::NoOverage);
         assert!(check_activation(&zero, &Usage::default(), &MachineResources::default()).is_ok());
+    }
+
+    #[test]
+    fn resource_totals_are_bounded_without_a_limit() {
+        let unlimited = Limits {
+            max_machines: None,
+            max_cores: None,
+            max_memory: None,
+            max_disk: None,
+            overage: OverageStrategy::AlwaysAllow,
+            per_user: false,
+        };
+        let huge = MachineResources {
+            cores: Some(MAX_RESOURCE),
+            memory: Some(MAX_RESOURCE),
+            disk: Some(1),
+        };
+        assert!(check_activation(&unlimited, &Usage::default(), &huge).is_ok());
+        let full = Usage {
+            machines: 1,
+            cores: MAX_RESOURCE,
+            ..Usage::default()
+        };
+        assert_eq!(
+            check_activation(&unlimited, &full, &huge),
+            Err(LimitExceeded::Cores(MAX_RESOURCE))
+        );
+        let saturated = Usage {
+            machines: 1024,
+            cores: i64::MAX,
+            memory: i64::MAX,
+            disk: i64::MAX,
+        };
+        let one = MachineResources {
+            cores: None,
+            memory: None,
+            disk: Some(1),
+        };
+        assert_eq!(
+            check_activation(&unlimited, &saturated, &one),
+            Err(LimitExceeded::Disk(MAX_RESOURCE))
+        );
+        let bounded = Limits {
+            max_cores: Some(i64::MAX),
+            ..unlimited
+        };
+        assert_eq!(
+            check_activation(&bounded, &full, &huge),
+            Err(LimitExceeded::Cores(MAX_RESOURCE))
+        );
     }
 
     #[test]

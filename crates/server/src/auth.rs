@@ -83,7 +83,10 @@ pub fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
     }
     let query = parts.uri.query().unwrap_or("");
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
-    if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "token" || k == "auth") {
+    if let Some((name, value)) = pairs.iter().find(|(k, _)| k == "token" || k == "auth") {
+        // Normally refused earlier by `encoding::reject_bad_encoding`; kept so this
+        // parser is safe on its own.
+        crate::encoding::check_str(value).map_err(|flaw| flaw.error().parameter(name))?;
         return Ok(Some(match value.split_once(':') {
             Some(("license", key)) => Credential::LicenseKey(key.to_owned()),
             Some(("token", token)) => Credential::Token(token.to_owned()),
@@ -103,7 +106,10 @@ fn basic(encoded: &str) -> ApiResult<Credential> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .map_err(|_| malformed())?;
-    let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+    // Decoded credentials go into SQL: invalid UTF-8 or NUL is an encoding error.
+    let text = crate::encoding::check_bytes(&bytes)
+        .map_err(|flaw| flaw.error().header("Authorization"))?
+        .to_owned();
     let (user, pass) = text.split_once(':').unwrap_or((text.as_str(), ""));
     Ok(match user {
         "license" => Credential::LicenseKey(pass.to_owned()),

@@ -9,6 +9,7 @@ pub mod api;
 pub mod auth;
 pub mod bootstrap;
 pub mod config;
+pub mod encoding;
 pub mod error;
 pub mod jobs;
 pub mod jsonapi;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     api::v1::routes::routes()
         .fallback(middleware::fallback)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn(encoding::reject_bad_encoding))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::negotiate,

@@ -29,6 +29,8 @@ pub fn accepted_algorithm(
             .code("HEADER_INVALID")
             .header("Keygen-Accept-Signature")
     };
+    crate::encoding::check_bytes(value.as_bytes())
+        .map_err(|flaw| flaw.error().header("Keygen-Accept-Signature"))?;
     let text = value.to_str().map_err(|_| invalid("not ASCII"))?;
     let mut algorithm = None;
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {

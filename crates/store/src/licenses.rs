@@ -87,16 +87,18 @@ impl crate::fast::FromSqlite for LicenseCounts {
     }
 }
 
-/// Machine and user counts of a license.
+/// Machine and user counts of a license (resource sums capped, see `sums`).
 pub async fn counts(db: &Db, license_id: &str) -> Result<LicenseCounts> {
     let row: Option<LicenseCounts> = db
         .fetch_optional(
-            sql("SELECT COUNT(*) AS machines, \
-                 CAST(COALESCE(SUM(cores), 0) AS BIGINT) AS cores, \
-                 CAST(COALESCE(SUM(memory), 0) AS BIGINT) AS memory, \
-                 CAST(COALESCE(SUM(disk), 0) AS BIGINT) AS disk, \
+            sql(format!(
+                "SELECT COUNT(*) AS machines, {} AS cores, {} AS memory, {} AS disk, \
                  (SELECT COUNT(*) FROM license_users WHERE license_id = $1) AS users \
-                 FROM machines WHERE license_id = $1")
+                 FROM machines WHERE license_id = $1",
+                crate::sums::capped_sum("cores"),
+                crate::sums::capped_sum("memory"),
+                crate::sums::capped_sum("disk"),
+            ))
             .bind(license_id),
         )
         .await?;

@@ -122,7 +122,8 @@ async fn fingerprint_taken(tx: &mut Tx, row: &MachineRow, rules: &ActivationRule
 }
 
 /// Machines and summed resources already counted against the license (or, with
-/// PER_USER leasing, against the machine owner), excluding `except`.
+/// PER_USER leasing, against the machine owner), excluding `except`. The sums are
+/// capped (see `sums`), so no stored state makes this fail.
 pub async fn usage(
     tx: &mut Tx,
     license_id: &str,
@@ -130,10 +131,12 @@ pub async fn usage(
     per_user: bool,
     except: Option<&str>,
 ) -> Result<Usage> {
-    let mut q = sql(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(cores), 0) AS BIGINT), CAST(COALESCE(SUM(memory), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(disk), 0) AS BIGINT) FROM machines WHERE license_id = $1",
-    )
+    let mut q = sql(format!(
+        "SELECT COUNT(*), {}, {}, {} FROM machines WHERE license_id = $1",
+        crate::sums::capped_sum("cores"),
+        crate::sums::capped_sum("memory"),
+        crate::sums::capped_sum("disk"),
+    ))
     .bind(license_id);
     if per_user {
         q = match owner {

@@ -13,7 +13,8 @@ use latchkey_proto::jsonapi::MEDIA_TYPE;
 use serde_json::Value;
 
 /// The parsed JSON body of a request. Keygen treats any content type on a write as
-/// JSON, so we do too; an empty body is `{}`.
+/// JSON, so we do too; an empty body is `{}`. Invalid UTF-8 and NUL in any key or
+/// string are refused here (400 `ENCODING_INVALID`), before any handler sees them.
 #[derive(Debug)]
 pub struct JsonBody(pub Value);
 
@@ -31,6 +32,11 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Object(Default::default())));
         }
+        // Invalid UTF-8 anywhere in the body (inside a string or not) is an encoding
+        // error, as in every other channel (see `crate::encoding`).
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(crate::encoding::Flaw::InvalidUtf8.error());
+        }
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
             let detail = if e.is_syntax() || e.is_eof() {
                 "The request data is not valid JSON"
@@ -45,6 +51,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                     .code("JSON_INVALID"),
             );
         }
+        crate::encoding::check_json(&value)?;
         Ok(JsonBody(value))
     }
 }

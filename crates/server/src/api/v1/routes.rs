@@ -85,5 +85,8 @@ pub fn routes() -> Router<AppState> {
         .merge(machines::heartbeat::routes())
         .merge(processes::routes())
         .merge(licenses::lifecycle::routes())
+        .route_layer(axum::middleware::from_fn(
+            crate::encoding::reject_bad_path_params,
+        ))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

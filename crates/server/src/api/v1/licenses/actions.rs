@@ -193,11 +193,19 @@ async fn run(
         latchkey_core::lifecycle::FirstEvent::Validation,
     )
     .await?;
+    // Saturating and capped like the stored sums (store `sums`): never overflows.
+    let total = |f: fn(&latchkey_store::machines::MachineRow) -> Option<i64>| {
+        machines
+            .iter()
+            .filter_map(f)
+            .fold(0i64, i64::saturating_add)
+            .min(latchkey_core::activation::MAX_RESOURCE)
+    };
     let counts = LicenseCounts {
         machines: machines.len() as i64,
-        cores: machines.iter().filter_map(|m| m.cores).sum(),
-        memory: machines.iter().filter_map(|m| m.memory).sum(),
-        disk: machines.iter().filter_map(|m| m.disk).sum(),
+        cores: total(|m| m.cores),
+        memory: total(|m| m.memory),
+        disk: total(|m| m.disk),
         users: snapshot.license.users.len() as i64,
     };
     let view = LicenseView {

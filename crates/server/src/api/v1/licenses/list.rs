@@ -156,7 +156,8 @@ fn status_filter(status: &str, now: i64) -> ApiResult<Filter> {
     })
 }
 
-/// `metadata[key]=value`: JSON containment with Keygen's coercion of true/false/null/numbers.
+/// `metadata[key]=value`: Keygen's coercion of true/false/null/numbers, then the
+/// store's filter (any key is safe there; see `latchkey_store::metadata`).
 pub fn metadata_filter(backend: latchkey_store::Backend, key: &str, value: &str) -> Filter {
     let typed: Value = match value {
         "true" => json!(true),
@@ -165,21 +166,16 @@ pub fn metadata_filter(backend: latchkey_store::Backend, key: &str, value: &str)
         v => v
             .parse::<i64>()
             .map(Value::from)
-            .or_else(|_| v.parse::<f64>().map(Value::from))
-            .unwrap_or_else(|_| json!(v)),
+            .ok()
+            .or_else(|| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+            })
+            .unwrap_or_else(|| json!(v)),
     };
     let key = crate::jsonapi::input::camel_case(key);
-    match backend {
-        latchkey_store::Backend::Postgres => Filter::new(
-            "CAST(metadata AS JSONB) @> CAST({} AS JSONB)",
-            vec![json!({ key: typed }).to_string().into()],
-        ),
-        latchkey_store::Backend::Sqlite => Filter::new(
-            "json_extract(metadata, {}) = json_extract({}, '$.v')",
-            vec![
-                format!("$.\"{}\"", key.replace('"', "")).into(),
-                json!({ "v": typed }).to_string().into(),
-            ],
-        ),
-    }
+    latchkey_store::metadata::filter(backend, &key, &typed)
 }

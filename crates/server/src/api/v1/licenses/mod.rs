@@ -187,6 +187,14 @@ fn read(input: &mut Input, principal: &Principal, creating: bool) -> ApiResult<A
                         format!("must be greater than or equal to {min}"),
                     ));
                 }
+                // Keygen's bound for license overrides, as for policies (policies::rules).
+                let max = i64::from(i32::MAX);
+                if v > max && name != "maxMemory" && name != "maxDisk" {
+                    return Err(invalid(
+                        name,
+                        format!("must be less than or equal to {max}"),
+                    ));
+                }
             }
             attrs.limits.push((name, value));
         }

@@ -218,9 +218,8 @@ pub async fn show(
     ))))
 }
 
-/// Largest accepted cores/memory/disk: 2^53, the largest integer JavaScript clients
-/// read exactly, which also keeps the per-license SQL sums far from overflowing.
-const MAX_RESOURCE: i64 = 1 << 53;
+/// Largest accepted cores/memory/disk (2^53; the totals are bounded by the same value).
+const MAX_RESOURCE: i64 = latchkey_core::activation::MAX_RESOURCE;
 
 fn positive(input: &mut Input, name: &str) -> ApiResult<Field<i64>> {
     let value = input.integer(name)?;
