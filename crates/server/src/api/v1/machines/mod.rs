@@ -67,6 +67,48 @@ pub(crate) fn may_manage(
     }
 }
 
+/// The machines the caller may see (lists and id/fingerprint lookups); `None` for
+/// staff, who see every machine of the account.
+pub(crate) fn visibility(principal: &Principal) -> Option<Filter> {
+    match &principal.bearer {
+        _ if principal.is_staff() => None,
+        Bearer::Product(p) => Some(Filter::new(
+            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
+            vec![p.id.as_str().into()],
+        )),
+        Bearer::License(l, _) => Some(Filter::eq("license_id", l.id.as_str())),
+        Bearer::User(u, _) => Some(Filter::new(
+            format!("owner_id = {{}} OR license_id IN ({USER_LICENSES})"),
+            vec![
+                u.id.as_str().into(),
+                u.id.as_str().into(),
+                u.id.as_str().into(),
+            ],
+        )),
+    }
+}
+
+/// Finds a machine by id or fingerprint as Keygen does: among the machines the caller
+/// may see first, the oldest match (one device activated on two licenses resolves to
+/// the caller's own machine); otherwise anywhere in the account, so an invisible
+/// machine still answers 403 from the caller's access check. 404 when none exists.
+pub(crate) async fn find_for(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<MachineRow> {
+    if let Some(scope) = visibility(principal)
+        && let Some(machine) =
+            machines::find_visible(&state.db, account.id(), id, vec![scope]).await?
+    {
+        return Ok(machine);
+    }
+    machines::find(&state.db, account.id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("machine", id))
+}
+
 pub(crate) struct Loaded {
     pub(crate) machine: MachineRow,
     pub(crate) license: LicenseRow,
@@ -80,9 +122,7 @@ pub(crate) async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<Loaded> {
-    let machine = machines::find(&state.db, account.id(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("machine", id))?;
+    let machine = find_for(state, account, principal, id).await?;
     let license: LicenseRow = crud::find(
         &state.db,
         latchkey_store::licenses::TABLE,
@@ -150,22 +190,7 @@ pub async fn index(
             value,
         ));
     }
-    match &principal.bearer {
-        _ if principal.is_staff() => {}
-        Bearer::Product(p) => filters.push(Filter::new(
-            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
-            vec![p.id.as_str().into()],
-        )),
-        Bearer::License(l, _) => filters.push(Filter::eq("license_id", l.id.as_str())),
-        Bearer::User(u, _) => filters.push(Filter::new(
-            format!("owner_id = {{}} OR license_id IN ({USER_LICENSES})"),
-            vec![
-                u.id.as_str().into(),
-                u.id.as_str().into(),
-                u.id.as_str().into(),
-            ],
-        )),
-    }
+    filters.extend(visibility(&principal));
     let (rows, count) = crud::list::<MachineRow>(
         &state.db,
         TABLE,
