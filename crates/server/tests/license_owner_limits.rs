@@ -104,11 +104,20 @@ async fn owner_change_and_attachment_race_for_the_last_seat() -> anyhow::Result<
         assert_eq!(seeded.status, 200);
         let owner_path = format!("/v1/licenses/{id}/owner");
         let users_path = format!("/v1/licenses/{id}/users");
-        let (set_owner, attach) = tokio::join!(
-            server.admin("PUT", &owner_path, to_one(&owner)),
-            server.admin("POST", &users_path, to_many(&[&other])),
-        );
-        let statuses = [set_owner?.status, attach?.status];
+        // Alternate which request leaves first, so either may reach the lock first.
+        let statuses = if round % 2 == 0 {
+            let (set_owner, attach) = tokio::join!(
+                server.admin("PUT", &owner_path, to_one(&owner)),
+                server.admin("POST", &users_path, to_many(&[&other])),
+            );
+            [set_owner?.status, attach?.status]
+        } else {
+            let (attach, set_owner) = tokio::join!(
+                server.admin("POST", &users_path, to_many(&[&other])),
+                server.admin("PUT", &owner_path, to_one(&owner)),
+            );
+            [set_owner?.status, attach?.status]
+        };
         let wins = statuses.iter().filter(|s| **s == 200).count();
         assert_eq!(wins, 1, "round {round}: {statuses:?}");
         assert!(statuses.contains(&422), "round {round}: {statuses:?}");
