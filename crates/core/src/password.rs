@@ -29,6 +29,26 @@ pub fn verify(password: &str, stored: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Checks `password` against `stored`, or, when there is nothing to check against (an
+/// unknown user, a user without a password), spends one verification against a fixed
+/// dummy hash with the same parameters and answers false: both paths cost the same, so
+/// the answer time does not reveal whether an account exists.
+pub fn verify_or_dummy(password: &str, stored: Option<&str>) -> bool {
+    match stored {
+        Some(stored) => verify(password, stored),
+        None => {
+            let _ = verify(password, dummy_hash());
+            false
+        }
+    }
+}
+
+/// A hash of a throwaway password, made once with the same parameters as real ones.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash("latchkey: no such user").unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -37,5 +57,9 @@ mod tests {
         assert!(super::verify("correct horse", &stored));
         assert!(!super::verify("wrong", &stored));
         assert!(!super::verify("x", "not-a-hash"));
+        assert!(super::verify_or_dummy("correct horse", Some(&stored)));
+        assert!(!super::verify_or_dummy("correct horse", None));
+        assert!(!super::verify_or_dummy("latchkey: no such user", None));
+        assert!(super::dummy_hash().starts_with("$argon2id$"));
     }
 }

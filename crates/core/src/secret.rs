@@ -50,6 +50,14 @@ impl SecretKey {
         mac.update(message.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+
+    /// Whether `stored` is the digest of `message`, compared in constant time (the
+    /// comparison takes the same time wherever the first differing byte is).
+    pub fn digest_matches(&self, message: &str, stored: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let computed = self.digest(message);
+        computed.len() == stored.len() && bool::from(computed.as_bytes().ct_eq(stored.as_bytes()))
+    }
 }
 
 impl fmt::Debug for SecretKey {
@@ -70,5 +78,9 @@ mod tests {
         assert_eq!(key.digest("x").len(), 64);
         assert!(SecretKey::from_hex("abc").is_err());
         assert!(!format!("{key:?}").contains("ab"));
+        assert!(key.digest_matches("x", &key.digest("x")));
+        assert!(!key.digest_matches("y", &key.digest("x")));
+        assert!(!key.digest_matches("x", ""));
+        assert!(!key.digest_matches("x", &key.digest("x")[..63]));
     }
 }

@@ -51,7 +51,7 @@ async fn tokens_from_email_and_password_and_their_failures() -> anyhow::Result<(
         .await?;
     assert_eq!(
         (wrong.status, wrong.error_code()),
-        (401, Some("PASSWORD_INVALID"))
+        (401, Some("CREDENTIALS_INVALID"))
     );
     let nobody = server
         .raw(
@@ -63,7 +63,7 @@ async fn tokens_from_email_and_password_and_their_failures() -> anyhow::Result<(
         .await?;
     assert_eq!(
         (nobody.status, nobody.error_code()),
-        (401, Some("EMAIL_INVALID"))
+        (401, Some("CREDENTIALS_INVALID"))
     );
 
     assert_eq!(
@@ -344,6 +344,71 @@ async fn accounts_cannot_see_each_other() -> anyhow::Result<()> {
             .await?
             .status,
         200
+    );
+    Ok(())
+}
+
+/// Every email/password failure of `POST /tokens` answers the same status, code and
+/// body (Keygen's CREDENTIALS_INVALID), and an unknown email costs as much as a wrong
+/// password (one Argon2 verification either way), so neither reveals which emails exist.
+#[tokio::test]
+async fn credential_failures_do_not_reveal_which_emails_exist() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    server
+        .create(
+            "/v1/users",
+            json!({"data": {"type": "users", "attributes": {"email": "managed@acme.test"}}}),
+        )
+        .await?;
+    let basic = |user: &str, pass: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+        )
+    };
+    let attempt = |user: &'static str, pass: &'static str| {
+        let header = basic(user, pass);
+        let server = &server;
+        async move {
+            let started = std::time::Instant::now();
+            let reply = server
+                .raw("POST", "/v1/tokens", &[("Authorization", &header)], vec![])
+                .await?;
+            anyhow::Ok((reply, started.elapsed()))
+        }
+    };
+    // Unknown email, wrong password, empty password, a user without a password.
+    let (known, _) = attempt("admin@acme.test", "wrong horse").await?;
+    assert_eq!(known.status, 401, "{}", known.body);
+    assert_eq!(known.error_code(), Some("CREDENTIALS_INVALID"));
+    let errors = &known.body["errors"];
+    assert_eq!(errors[0]["title"], "Unauthorized");
+    assert_eq!(errors[0]["detail"], "email and password must be valid");
+    for (user, pass) in [
+        ("ghost@acme.test", "wrong horse"),
+        ("admin@acme.test", ""),
+        ("managed@acme.test", "anything"),
+        ("GHOST@ACME.TEST", ""),
+    ] {
+        let (reply, _) = attempt(user, pass).await?;
+        assert_eq!(reply.status, 401, "{user}");
+        assert_eq!(&reply.body["errors"], errors, "{user}:{pass}");
+    }
+
+    // Timing: the median unknown-email attempt costs at least a third of the median
+    // wrong-password attempt (before the fix: ~1.7 ms against ~28 ms).
+    let mut unknown = Vec::new();
+    let mut wrong = Vec::new();
+    for _ in 0..7 {
+        unknown.push(attempt("ghost@acme.test", "wrong horse").await?.1);
+        wrong.push(attempt("admin@acme.test", "wrong horse").await?.1);
+    }
+    unknown.sort();
+    wrong.sort();
+    let (unknown, wrong) = (unknown[3], wrong[3]);
+    assert!(
+        unknown * 3 >= wrong,
+        "unknown email {unknown:?} vs wrong password {wrong:?}"
     );
     Ok(())
 }

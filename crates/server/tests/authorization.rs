@@ -536,3 +536,7 @@ async fn every_role_gets_exactly_what_the_rules_allow() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Tokens and password resets per role (issue #15).
+#[path = "authorization/credentials.rs"]
+mod credentials;

@@ -415,3 +415,157 @@ async fn who_may_check_out() -> anyhow::Result<()> {
     assert_eq!(reply.status, 403, "{}", reply.body);
     Ok(())
 }
+
+/// `(type, id)` of every included resource, asserting none appears twice.
+fn included_ids(document: &Value) -> Vec<(String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let ids: Vec<(String, String)> = document["included"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| (text(&r["type"]), text(&r["id"])))
+        .collect();
+    assert!(document["included"].is_array(), "{document}");
+    for (i, id) in ids.iter().enumerate() {
+        assert!(!ids[..i].contains(id), "{id:?} included twice: {ids:?}");
+    }
+    ids
+}
+
+/// Keygen includes every resource on an include path: `license.entitlements` brings the
+/// license too (keygen-rs's default machine check-out decodes it), once, whatever
+/// else is asked for; license files never repeat a resource either.
+#[tokio::test]
+async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let keys = public_keys(&server).await?;
+    let owner = server
+        .create(
+            "/v1/users",
+            json!({"data": {"type": "users", "attributes": {"email": "own@example.test"}}}),
+        )
+        .await?;
+    let member = server
+        .create(
+            "/v1/users",
+            json!({"data": {"type": "users", "attributes": {"email": "mem@example.test"}}}),
+        )
+        .await?;
+    let entitlement = server
+        .create(
+            "/v1/entitlements",
+            json!({"data": {"type": "entitlements", "attributes": {"name": "Pro", "code": "PRO"}}}),
+        )
+        .await?;
+    let license = server.license_with_policy(json!({})).await?;
+    let id = license["id"].as_str().unwrap();
+    let key = license["attributes"]["key"].as_str().unwrap();
+    let policy_id = license["relationships"]["policy"]["data"]["id"]
+        .as_str()
+        .unwrap();
+    let product_id = license["relationships"]["product"]["data"]["id"]
+        .as_str()
+        .unwrap();
+    for (method, path, body) in [
+        (
+            "PUT",
+            format!("/v1/licenses/{id}/owner"),
+            json!({"data": {"type": "users", "id": owner["id"]}}),
+        ),
+        (
+            "POST",
+            format!("/v1/licenses/{id}/users"),
+            json!({"data": [{"type": "users", "id": member["id"]}]}),
+        ),
+        (
+            "POST",
+            format!("/v1/licenses/{id}/entitlements"),
+            json!({"data": [{"type": "entitlements", "id": entitlement["id"]}]}),
+        ),
+    ] {
+        let reply = server.admin(method, &path, Some(body)).await?;
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
+    let machine = server.activate(id, "fp-nested").await?;
+    let machine_id = machine.body["data"]["id"].as_str().unwrap();
+    let path = format!("/v1/machines/{machine_id}/actions/check-out");
+    let secret = FileSecret::for_machine(key, "fp-nested");
+    let pair = |kind: &str, id: &Value| (kind.to_owned(), id.as_str().unwrap().to_owned());
+    let license_pair = pair("licenses", &json!(id));
+    let entitlement_pair = pair("entitlements", &entitlement["id"]);
+
+    // keygen-rs's default: `include=license.entitlements` (encrypted), POST and GET.
+    let reply = check_out(
+        &server,
+        &path,
+        Some(json!({"encrypt": true, "include": ["license.entitlements"]})),
+    )
+    .await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let certificate = reply.body["data"]["attributes"]["certificate"]
+        .as_str()
+        .unwrap();
+    let document = open(&keys, certificate, CertificateKind::Machine, Some(&secret))?;
+    assert_eq!(
+        included_ids(&document),
+        [license_pair.clone(), entitlement_pair.clone()]
+    );
+    assert_eq!(document["included"][0]["attributes"]["key"], key);
+
+    let download = server
+        .raw(
+            "GET",
+            &format!("{path}?include=license.entitlements"),
+            &[("Authorization", &format!("Bearer {}", server.admin_token))],
+            vec![],
+        )
+        .await?;
+    assert_eq!(download.status, 200);
+
+    // Every path at once, in any order: each resource once.
+    let reply = check_out(
+        &server,
+        &path,
+        Some(json!({"include": "license.policy,license.product,license.owner,license.users,license,license.entitlements,owner"})),
+    )
+    .await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let certificate = reply.body["data"]["attributes"]["certificate"]
+        .as_str()
+        .unwrap();
+    let document = open(&keys, certificate, CertificateKind::Machine, None)?;
+    let ids = included_ids(&document);
+    for wanted in [
+        license_pair.clone(),
+        pair("policies", &json!(policy_id)),
+        pair("products", &json!(product_id)),
+        pair("users", &owner["id"]),
+        pair("users", &member["id"]),
+        entitlement_pair.clone(),
+    ] {
+        assert!(ids.contains(&wanted), "{wanted:?} missing from {ids:?}");
+    }
+    assert_eq!(ids.len(), 6, "{ids:?}");
+    assert_eq!(
+        ids[0], license_pair,
+        "the license precedes its nested resources"
+    );
+
+    // License files: `owner` and `users` share the owner; it appears once.
+    let reply = check_out(
+        &server,
+        &format!("/v1/licenses/{id}/actions/check-out"),
+        Some(json!({"include": ["owner", "users", "user", "entitlements", "policy", "product"]})),
+    )
+    .await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let certificate = reply.body["data"]["attributes"]["certificate"]
+        .as_str()
+        .unwrap();
+    let document = open(&keys, certificate, CertificateKind::License, None)?;
+    let ids = included_ids(&document);
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert!(ids.contains(&entitlement_pair) && ids.contains(&pair("users", &member["id"])));
+    Ok(())
+}

@@ -193,3 +193,28 @@ async fn accept_signature_chooses_the_algorithm() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Keygen's `GET /v1/ping` answers 200 with an empty body and is never signed, even
+/// with an account configured, under the account prefix too, and with an accept header.
+#[tokio::test]
+async fn ping_answers_200_and_is_never_signed() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    for path in ["/v1/ping", "/v1/accounts/acme/ping"] {
+        for headers in [
+            vec![],
+            vec![("Keygen-Accept-Signature", "algorithm=\"rsa-sha256\"")],
+        ] {
+            let (reply, bytes) =
+                raw_reply(&server, reqwest::Method::GET, path, &headers, None).await?;
+            assert_eq!((reply.status, bytes.len()), (200, 0), "{path}");
+            for name in ["keygen-signature", "digest", "keygen-digest", "keygen-date"] {
+                assert!(
+                    reply.headers.get(name).is_none(),
+                    "{path} carries {name}: {:?}",
+                    reply.headers
+                );
+            }
+        }
+    }
+    Ok(())
+}

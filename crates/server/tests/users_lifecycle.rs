@@ -205,10 +205,34 @@ async fn password_reset_tokens_expire_after_a_day() -> anyhow::Result<()> {
     let path = format!("/v1/users/{user_id}/actions/reset-password");
     let reset =
         |token: &str| json!({"meta": {"passwordResetToken": token, "newPassword": "reset-pass"}});
+    // A wrong token answers exactly like an unknown user (Keygen: 404), so the route
+    // does not reveal which emails exist.
     let bad = server
         .call("POST", &path, None, Some(reset("not-the-token")))
         .await?;
-    assert_eq!(bad.status, 401);
+    assert_eq!(bad.status, 404);
+    let unknown_path = "/v1/users/nobody@example.com/actions/reset-password";
+    let unknown = server
+        .call("POST", unknown_path, None, Some(reset("not-the-token")))
+        .await?;
+    assert_eq!(unknown.status, 404);
+    let by_email = server
+        .call(
+            "POST",
+            "/v1/users/ann@example.com/actions/reset-password",
+            None,
+            Some(reset("not-the-token")),
+        )
+        .await?;
+    assert_eq!(by_email.status, 404);
+    assert_eq!(
+        by_email.body["errors"][0]["code"],
+        unknown.body["errors"][0]["code"]
+    );
+    assert_eq!(
+        by_email.body["errors"][0]["title"],
+        unknown.body["errors"][0]["title"]
+    );
     let ok = server
         .call("POST", &path, None, Some(reset(&token)))
         .await?;
@@ -223,7 +247,7 @@ async fn password_reset_tokens_expire_after_a_day() -> anyhow::Result<()> {
     let reused = server
         .call("POST", &path, None, Some(reset(&token)))
         .await?;
-    assert_eq!(reused.status, 401);
+    assert_eq!(reused.status, 404);
 
     let issued = server.admin("POST", "/v1/passwords", Some(request)).await?;
     let token = issued.body["meta"]["passwordResetToken"]

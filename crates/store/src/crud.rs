@@ -56,6 +56,32 @@ pub async fn find<R: Row>(
     .await
 }
 
+/// Keygen's lookup by id or alias: the row whose `id` equals `id` or whose
+/// `alias.0` column equals `alias.1`, among the rows matching `scope` (the caller's
+/// list-visibility filters; empty for the whole account). An id match wins, then the
+/// oldest row, so a duplicate alias (one fingerprint on two licenses) resolves to the
+/// caller's own row.
+pub async fn find_by_alias<R: Row>(
+    db: &Db,
+    table: &str,
+    columns: &str,
+    account: &str,
+    id: &str,
+    alias: (&str, &str),
+    scope: Vec<Filter>,
+) -> Result<Option<R>> {
+    let (column, value) = alias;
+    let base = sql(format!(
+        "SELECT {columns} FROM {table} WHERE account_id = $1 AND (id = $2 OR {column} = $3)"
+    ))
+    .bind(account)
+    .bind(id)
+    .bind(value);
+    let q = push_filters(base, scope)
+        .push(" ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, created_at, id LIMIT 1");
+    db.fetch_optional(q).await
+}
+
 /// Same as [`find`] inside a transaction.
 pub async fn find_tx<R: Row>(
     tx: &mut Tx,

@@ -29,3 +29,23 @@ pub async fn codes_for_license(db: &Db, license_id: &str, policy_id: &str) -> Re
         .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
+
+/// Finds by UUID or code among the entitlements matching `scope` (the caller's
+/// visibility; empty for the whole account).
+pub async fn find_visible(
+    db: &Db,
+    account: &str,
+    id_or_code: &str,
+    scope: Vec<crate::crud::Filter>,
+) -> Result<Option<EntitlementRow>> {
+    crate::crud::find_by_alias(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id_or_code,
+        ("code", id_or_code),
+        scope,
+    )
+    .await
+}

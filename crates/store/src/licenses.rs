@@ -33,18 +33,90 @@ crate::table!(
     }
 );
 
-/// Finds by UUID or key (exact match).
+/// Finds by UUID or key (exact match; the id match wins over a key that happens to
+/// equal another license's id).
 pub async fn find(db: &Db, account: &str, id_or_key: &str) -> Result<Option<LicenseRow>> {
-    // The id match wins over a key that happens to equal another license's id.
-    db.fetch_optional(
-        sql(format!(
-            "SELECT {COLUMNS} FROM licenses WHERE account_id = $1 AND (id = $2 OR key = $2) \
-             ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, created_at LIMIT 1"
-        ))
-        .bind(account)
-        .bind(id_or_key),
+    find_visible(db, account, id_or_key, Vec::new()).await
+}
+
+/// Finds by UUID or key among the licenses matching `scope` (the caller's visibility).
+pub async fn find_visible(
+    db: &Db,
+    account: &str,
+    id_or_key: &str,
+    scope: Vec<crate::crud::Filter>,
+) -> Result<Option<LicenseRow>> {
+    crate::crud::find_by_alias(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id_or_key,
+        ("key", id_or_key),
+        scope,
     )
     .await
+}
+
+/// A license's users as seen under its row lock (for `maxUsers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedUsers {
+    /// The owner, read under the lock.
+    pub owner_id: Option<String>,
+    /// Attached users (the owner is never attached).
+    pub attached: i64,
+    /// Whether `candidate` is among the attached users.
+    pub candidate_attached: bool,
+}
+
+impl LockedUsers {
+    /// Owner plus attached users: what `maxUsers` limits.
+    pub fn count(&self) -> i64 {
+        self.attached + i64::from(self.owner_id.is_some())
+    }
+}
+
+/// Locks the license row (serialising every change of its users, so `maxUsers` holds
+/// under races) and reads its owner and attached-user count, and whether `candidate`
+/// is attached. `None` when the license is gone.
+pub async fn lock_users(
+    tx: &mut crate::Tx,
+    license_id: &str,
+    candidate: Option<&str>,
+) -> Result<Option<LockedUsers>> {
+    if !tx.lock_row(TABLE, license_id).await? {
+        return Ok(None);
+    }
+    let Some((owner_id,)) = tx
+        .fetch_optional::<(Option<String>,)>(
+            sql("SELECT owner_id FROM licenses WHERE id = $1").bind(license_id),
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (attached,): (i64,) = tx
+        .fetch_optional(
+            sql("SELECT COUNT(*) FROM license_users WHERE license_id = $1").bind(license_id),
+        )
+        .await?
+        .unwrap_or((0,));
+    let candidate_attached = match candidate {
+        Some(user) => tx
+            .fetch_optional::<(String,)>(
+                sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
+                    .bind(license_id)
+                    .bind(user),
+            )
+            .await?
+            .is_some(),
+        None => false,
+    };
+    Ok(Some(LockedUsers {
+        owner_id,
+        attached,
+        candidate_attached,
+    }))
 }
 
 /// Ids and emails of users attached to a license (owner excluded).

@@ -35,13 +35,25 @@ crate::table!(
 
 /// Finds by UUID or fingerprint (the oldest machine wins on duplicates).
 pub async fn find(db: &Db, account: &str, id_or_fingerprint: &str) -> Result<Option<MachineRow>> {
-    db.fetch_optional(
-        sql(format!(
-            "SELECT {COLUMNS} FROM machines WHERE account_id = $1 AND (id = $2 OR fingerprint = $2) \
-             ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END, created_at LIMIT 1"
-        ))
-        .bind(account)
-        .bind(id_or_fingerprint),
+    find_visible(db, account, id_or_fingerprint, Vec::new()).await
+}
+
+/// Finds by UUID or fingerprint among the machines matching `scope` (the caller's
+/// visibility), the oldest first.
+pub async fn find_visible(
+    db: &Db,
+    account: &str,
+    id_or_fingerprint: &str,
+    scope: Vec<crate::crud::Filter>,
+) -> Result<Option<MachineRow>> {
+    crate::crud::find_by_alias(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id_or_fingerprint,
+        ("fingerprint", id_or_fingerprint),
+        scope,
     )
     .await
 }

@@ -33,3 +33,28 @@ pub async fn find_by_digest(db: &Db, account: &str, digest: &str) -> Result<Opti
     )
     .await
 }
+
+/// The tokens a bearer may see in lists: its own, plus — when `others` — every other
+/// token except those of users whose role is in `hidden_user_roles`.
+pub fn visible_to(
+    own: (&str, &str),
+    others: bool,
+    hidden_user_roles: &[&str],
+) -> crate::crud::Filter {
+    use crate::Arg;
+    let mut args: Vec<Arg> = vec![own.0.into(), own.1.into()];
+    let mut clause = String::from("(bearer_type = {} AND bearer_id = {})");
+    if others {
+        if hidden_user_roles.is_empty() {
+            clause.push_str(" OR 1 = 1");
+        } else {
+            let placeholders = vec!["{}"; hidden_user_roles.len()].join(", ");
+            clause.push_str(&format!(
+                " OR NOT (bearer_type = 'users' AND bearer_id IN \
+                 (SELECT id FROM users WHERE role IN ({placeholders})))"
+            ));
+            args.extend(hidden_user_roles.iter().map(|r| Arg::from(*r)));
+        }
+    }
+    crate::crud::Filter::new(clause, args)
+}

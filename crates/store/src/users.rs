@@ -25,13 +25,26 @@ crate::table!(
 
 /// Finds by UUID or (case-insensitive) email.
 pub async fn find(db: &Db, account: &str, id_or_email: &str) -> Result<Option<UserRow>> {
-    db.fetch_optional(
-        sql(format!(
-            "SELECT {COLUMNS} FROM users WHERE account_id = $1 AND (id = $2 OR email = $3)"
-        ))
-        .bind(account)
-        .bind(id_or_email)
-        .bind(id_or_email.to_lowercase()),
+    find_visible(db, account, id_or_email, Vec::new()).await
+}
+
+/// Finds by UUID or (case-insensitive) email among the users matching `scope` (the
+/// caller's visibility).
+pub async fn find_visible(
+    db: &Db,
+    account: &str,
+    id_or_email: &str,
+    scope: Vec<crate::crud::Filter>,
+) -> Result<Option<UserRow>> {
+    let email = id_or_email.to_lowercase();
+    crate::crud::find_by_alias(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id_or_email,
+        ("email", &email),
+        scope,
     )
     .await
 }

@@ -11,8 +11,9 @@ use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 
+/// `GET /v1/ping`: 200 with an empty body, unsigned (Keygen's `health#general_ping`).
 async fn ping() -> axum::http::StatusCode {
-    axum::http::StatusCode::NO_CONTENT
+    axum::http::StatusCode::OK
 }
 
 /// Every API route.

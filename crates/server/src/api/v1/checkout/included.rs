@@ -29,6 +29,13 @@ impl Included {
         }
     }
 
+    /// Whether `(kind, id)` is already included.
+    pub fn contains(&self, kind: &str, id: &str) -> bool {
+        self.resources
+            .iter()
+            .any(|r| r["type"] == kind && r["id"] == id)
+    }
+
     /// The `included` array.
     pub fn into_value(self) -> Value {
         Value::Array(self.resources)
@@ -137,7 +144,9 @@ pub async fn add_license(
     license: &LicenseRow,
     policy: &PolicyRow,
 ) -> ApiResult<()> {
-    included.push(licenses::render(state, account, license, policy).await?);
+    if !included.contains("licenses", &license.id) {
+        included.push(licenses::render(state, account, license, policy).await?);
+    }
     Ok(())
 }
 

@@ -81,6 +81,9 @@ async fn check_out(
             }
             other => {
                 if let Some(relative) = other.strip_prefix("license.") {
+                    // Like Keygen, every resource on the path is included: the license
+                    // itself too (once), so clients can resolve its relationships.
+                    add_license(&mut included, state, account, license, policy).await?;
                     add_for_license(&mut included, state, account, license, policy, &[relative])
                         .await?;
                 }

@@ -20,7 +20,6 @@ use axum::response::Response;
 use axum::routing::get;
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::entitlements::{self, COLUMNS, EntitlementRow, TABLE};
-use latchkey_store::page::{Order, Page};
 use latchkey_store::{Arg, StoreError, Tx, new_id, sql};
 use serde_json::json;
 
@@ -59,45 +58,30 @@ fn visibility(principal: &Principal) -> Option<Filter> {
     }
 }
 
-/// Finds an entitlement by id or code (oldest first), 404 if absent.
+/// Finds an entitlement by id or code (id match first, then the oldest), 404 if absent.
 pub async fn find(state: &AppState, account: &Account, id: &str) -> ApiResult<EntitlementRow> {
-    let q = sql(format!(
-        "SELECT {COLUMNS} FROM {TABLE} WHERE account_id = $1 AND (id = $2 OR code = $2) ORDER BY created_at ASC, id ASC LIMIT 1"
-    ))
-    .bind(account.id())
-    .bind(id);
-    state
-        .db
-        .fetch_optional::<EntitlementRow>(q)
+    entitlements::find_visible(&state.db, account.id(), id, Vec::new())
         .await?
         .ok_or_else(|| ApiError::not_found("entitlement", id))
 }
 
-/// Loads an entitlement the caller may read, or 404/403.
+/// Loads an entitlement the caller may read, or 404/403. The id or code is looked up
+/// among what the caller may see first (Keygen scopes alias lookups to the bearer),
+/// so a code equal to another entitlement's id resolves to the visible one.
 pub async fn load(
     state: &AppState,
     account: &Account,
     principal: &Principal,
     id: &str,
 ) -> ApiResult<EntitlementRow> {
-    let row = find(state, account, id).await?;
-    if let Some(filter) = visibility(principal) {
-        let filters = vec![Filter::eq("id", row.id.as_str()), filter];
-        let (rows, _) = crud::list::<EntitlementRow>(
-            &state.db,
-            TABLE,
-            COLUMNS,
-            account.id(),
-            filters,
-            &Page::Limit(1),
-            Order::Desc,
-        )
-        .await?;
-        if rows.is_empty() {
-            return Err(ApiError::forbidden("not allowed to read this entitlement"));
-        }
+    let Some(scope) = visibility(principal) else {
+        return find(state, account, id).await;
+    };
+    if let Some(row) = entitlements::find_visible(&state.db, account.id(), id, vec![scope]).await? {
+        return Ok(row);
     }
-    Ok(row)
+    find(state, account, id).await?;
+    Err(ApiError::forbidden("not allowed to read this entitlement"))
 }
 
 /// `GET /entitlements`

@@ -228,8 +228,13 @@ async fn authorize(state: &AppState, principal: &Principal, license: &LicenseRow
 }
 
 /// The license addressed by id or key in the URL, with policy and owner.
-async fn head_for(state: &AppState, account: &Account, id: &str) -> ApiResult<Head> {
-    let license = super::find(state, account, id).await?;
+async fn head_for(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<Head> {
+    let license = super::find_for(state, account, principal, id).await?;
     head_by_id(&state.db, account.id(), &license.id)
         .await?
         .ok_or_else(|| ApiError::not_found("license", id))
@@ -264,7 +269,7 @@ pub async fn validate_by_id(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let (request, _) = parse_meta(&body, false)?;
-    let head = head_for(&state, &account, &id).await?;
+    let head = head_for(&state, &account, &principal, &id).await?;
     authorize(&state, &principal, &head.license).await?;
     run(&state, &account, head, &request, false).await
 }
@@ -276,7 +281,7 @@ pub async fn quick_validate(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let head = head_for(&state, &account, &id).await?;
+    let head = head_for(&state, &account, &principal, &id).await?;
     authorize(&state, &principal, &head.license).await?;
     let request = Request {
         scope: None,

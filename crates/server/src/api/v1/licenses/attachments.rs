@@ -165,6 +165,15 @@ async fn list_users(
     Ok(Document::ok(json!({ "data": data })))
 }
 
+/// 422 USER_LIMIT_EXCEEDED: the license's users (owner included) would exceed `max`.
+pub(super) fn user_limit_exceeded(max: i64) -> ApiError {
+    ApiError::unprocessable(
+        "USER_LIMIT_EXCEEDED",
+        format!("user count has exceeded maximum allowed by current policy ({max})"),
+    )
+    .pointer("/data")
+}
+
 /// `POST /licenses/{id}/users`: attaches licensees; maxUsers counts the owner.
 async fn attach_users(
     State(state): State<AppState>,
@@ -197,23 +206,22 @@ async fn attach_users(
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
     // Serialises attachments to one license so maxUsers holds under races.
-    tx.lock_row(latchkey_store::licenses::TABLE, &license.id)
-        .await?;
-    let (attached,): (i64,) = tx
-        .fetch_optional(
-            sql("SELECT COUNT(*) FROM license_users WHERE license_id = $1").bind(&license.id),
-        )
+    let locked = latchkey_store::licenses::lock_users(&mut tx, &license.id, None)
         .await?
-        .unwrap_or((0,));
-    let current = attached + i64::from(license.owner_id.is_some());
-    if let Some(max) = license.max_users.or(policy.max_users)
-        && current + users.len() as i64 > max
+        .ok_or_else(|| ApiError::not_found("license", &id))?;
+    if locked
+        .owner_id
+        .as_deref()
+        .is_some_and(|owner| users.iter().any(|u| u == owner))
     {
-        return Err(ApiError::unprocessable(
-            "USER_LIMIT_EXCEEDED",
-            format!("user count has exceeded maximum allowed by current policy ({max})"),
-        )
-        .pointer("/data"));
+        return Err(
+            ApiError::unprocessable("USER_TAKEN", "has already been taken").pointer("/data"),
+        );
+    }
+    if let Some(max) = license.max_users.or(policy.max_users)
+        && locked.count() + users.len() as i64 > max
+    {
+        return Err(user_limit_exceeded(max));
     }
     let mut data = Vec::with_capacity(users.len());
     for (i, user) in users.iter().enumerate() {

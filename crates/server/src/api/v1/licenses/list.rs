@@ -3,7 +3,7 @@
 use super::{policy_of, render};
 use crate::account::Account;
 use crate::api::v1::policies::USER_LICENSES;
-use crate::auth::{Authed, Bearer};
+use crate::auth::{Authed, Bearer, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
 use crate::jsonapi::query::QueryParams;
@@ -12,6 +12,20 @@ use axum::extract::State;
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::licenses::{COLUMNS, LicenseRow, TABLE};
 use serde_json::{Value, json};
+
+/// The licenses the caller may see (lists and id/key lookups); `None` for staff, who
+/// see every license of the account.
+pub fn visibility(principal: &Principal) -> Option<Filter> {
+    match &principal.bearer {
+        _ if principal.is_staff() => None,
+        Bearer::Product(p) => Some(Filter::eq("product_id", p.id.as_str())),
+        Bearer::License(l, _) => Some(Filter::eq("id", l.id.as_str())),
+        Bearer::User(u, _) => Some(Filter::new(
+            format!("id IN ({USER_LICENSES})"),
+            vec![u.id.as_str().into(), u.id.as_str().into()],
+        )),
+    }
+}
 
 /// `GET /licenses`
 pub async fn index(
@@ -87,15 +101,7 @@ pub async fn index(
     for (key, value) in query.prefixed("metadata") {
         filters.push(metadata_filter(state.db.backend(), key, value));
     }
-    match &principal.bearer {
-        _ if principal.is_staff() => {}
-        Bearer::Product(p) => filters.push(Filter::eq("product_id", p.id.as_str())),
-        Bearer::License(l, _) => filters.push(Filter::eq("id", l.id.as_str())),
-        Bearer::User(u, _) => filters.push(Filter::new(
-            format!("id IN ({USER_LICENSES})"),
-            vec![u.id.as_str().into(), u.id.as_str().into()],
-        )),
-    }
+    filters.extend(visibility(&principal));
     let (rows, count) = crud::list::<LicenseRow>(
         &state.db,
         TABLE,

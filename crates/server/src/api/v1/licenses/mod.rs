@@ -67,6 +67,24 @@ pub async fn find(state: &AppState, account: &Account, id: &str) -> ApiResult<Li
         .ok_or_else(|| ApiError::not_found("license", id))
 }
 
+/// Finds a license by id or key as Keygen does: among the licenses the caller may see
+/// first (an id match, then the oldest); otherwise anywhere in the account, so an
+/// invisible license still answers 403 from the caller's access check. 404 when none.
+pub async fn find_for(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<LicenseRow> {
+    if let Some(scope) = list::visibility(principal)
+        && let Some(license) =
+            licenses::find_visible(&state.db, account.id(), id, vec![scope]).await?
+    {
+        return Ok(license);
+    }
+    find(state, account, id).await
+}
+
 /// Loads a license the caller may read, with its policy.
 pub async fn load(
     state: &AppState,
@@ -74,7 +92,7 @@ pub async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<(LicenseRow, PolicyRow)> {
-    let license = find(state, account, id).await?;
+    let license = find_for(state, account, principal, id).await?;
     if !may_read(state, principal, &license).await? {
         return Err(ApiError::forbidden("not allowed to read this license"));
     }

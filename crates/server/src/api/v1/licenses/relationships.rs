@@ -222,7 +222,7 @@ async fn change_owner(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    let (license, _) = load(&state, &account, &principal, &id).await?;
+    let (license, policy) = load(&state, &account, &principal, &id).await?;
     let owner = to_one_id(&body, &["user", "users"])?;
     if !may_update(&principal, &license) {
         return Err(ApiError::forbidden(
@@ -243,6 +243,18 @@ async fn change_owner(
     };
     let mut tx = state.db.begin().await?;
     if let Some(owner) = &owner_id {
+        // maxUsers counts the owner: checked under the same lock as attaching users.
+        let locked =
+            latchkey_store::licenses::lock_users(&mut tx, &license.id, Some(owner.as_str()))
+                .await?
+                .ok_or_else(|| ApiError::not_found("license", &id))?;
+        let after = locked.attached - i64::from(locked.candidate_attached) + 1;
+        if let Some(max) = license.max_users.or(policy.max_users)
+            && after > locked.count()
+            && after > max
+        {
+            return Err(super::attachments::user_limit_exceeded(max));
+        }
         // An owner is not also an attached licensee.
         tx.execute(
             sql("DELETE FROM license_users WHERE license_id = $1 AND user_id = $2")
@@ -393,9 +405,7 @@ async fn change_machine_group(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    let machine = latchkey_store::machines::find(&state.db, account.id(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("machine", &id))?;
+    let machine = crate::api::v1::machines::find_for(&state, &account, &principal, &id).await?;
     let (license, policy) = load(&state, &account, &principal, &machine.license_id).await?;
     if !may_update(&principal, &license) {
         return Err(ApiError::forbidden(

@@ -3,8 +3,11 @@
 //! `latchkey_store::machines::activate` inside one locked transaction.
 
 pub mod heartbeat;
+mod lookup;
 pub mod owner;
 pub mod serializer;
+
+pub(crate) use lookup::{find_for, visibility};
 
 use crate::account::Account;
 use crate::api::v1::licenses::{policy_of, user_has_license};
@@ -80,9 +83,7 @@ pub(crate) async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<Loaded> {
-    let machine = machines::find(&state.db, account.id(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("machine", id))?;
+    let machine = find_for(state, account, principal, id).await?;
     let license: LicenseRow = crud::find(
         &state.db,
         latchkey_store::licenses::TABLE,
@@ -150,22 +151,7 @@ pub async fn index(
             value,
         ));
     }
-    match &principal.bearer {
-        _ if principal.is_staff() => {}
-        Bearer::Product(p) => filters.push(Filter::new(
-            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
-            vec![p.id.as_str().into()],
-        )),
-        Bearer::License(l, _) => filters.push(Filter::eq("license_id", l.id.as_str())),
-        Bearer::User(u, _) => filters.push(Filter::new(
-            format!("owner_id = {{}} OR license_id IN ({USER_LICENSES})"),
-            vec![
-                u.id.as_str().into(),
-                u.id.as_str().into(),
-                u.id.as_str().into(),
-            ],
-        )),
-    }
+    filters.extend(visibility(&principal));
     let (rows, count) = crud::list::<MachineRow>(
         &state.db,
         TABLE,

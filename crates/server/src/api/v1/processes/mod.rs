@@ -306,9 +306,14 @@ pub async fn create(
     let Field::Value(machine_id) = machine_field else {
         return Err(machine_not_found());
     };
-    let machine = machines::find(&state.db, account.id(), &machine_id)
-        .await?
-        .ok_or_else(machine_not_found)?;
+    let machine =
+        match crate::api::v1::machines::find_for(&state, &account, &principal, &machine_id).await {
+            Ok(machine) => machine,
+            Err(e) if e.status == axum::http::StatusCode::NOT_FOUND => {
+                return Err(machine_not_found());
+            }
+            Err(e) => return Err(e),
+        };
     let license = find_license(&state, account.id(), &machine.license_id)
         .await?
         .ok_or_else(machine_not_found)?;

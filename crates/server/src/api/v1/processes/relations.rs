@@ -60,9 +60,7 @@ async fn readable_machine(
     principal: &crate::auth::Principal,
     id: &str,
 ) -> ApiResult<machines::MachineRow> {
-    let machine = machines::find(&state.db, account.id(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("machine", id))?;
+    let machine = crate::api::v1::machines::find_for(state, account, principal, id).await?;
     let license = find_license(state, account.id(), &machine.license_id)
         .await?
         .ok_or_else(|| ApiError::not_found("machine", id))?;

@@ -7,6 +7,7 @@ pub mod serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;
+use crate::api::v1::users::access::{may_manage, may_manage_credentials};
 use crate::auth::{self, Authed, Bearer, Credential, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid};
@@ -122,8 +123,13 @@ async fn mint(
     ))
 }
 
-fn bad_credentials(code: &str, detail: &str) -> ApiError {
-    ApiError::unauthorized(code, detail)
+/// Every email/password failure (unknown email, no password, empty or wrong password)
+/// answers the same: Keygen's `CREDENTIALS_INVALID` (what it answers API ≤ 1.7
+/// clients), also for 1.8 clients, whose per-cause codes would reveal which emails
+/// exist.
+fn credentials_invalid() -> ApiError {
+    ApiError::unauthorized("CREDENTIALS_INVALID", "email and password must be valid")
+        .header("Authorization")
 }
 
 /// `POST /tokens` — email:password via Basic auth, or a new token for the current bearer.
@@ -142,29 +148,19 @@ pub async fn generate(
             ));
         }
         Some(Credential::EmailPassword(email, password)) => {
-            let user = latchkey_store::users::find(&state.db, account.id(), &email)
-                .await?
-                .ok_or_else(|| bad_credentials("EMAIL_INVALID", "email must be valid"))?;
-            let Some(digest) = user.password_digest.clone() else {
-                return Err(bad_credentials(
-                    "PASSWORD_NOT_SUPPORTED",
-                    "password is not supported for this user",
-                ));
-            };
-            if password.is_empty() {
-                return Err(bad_credentials("PASSWORD_REQUIRED", "password is required"));
-            }
+            let user = latchkey_store::users::find(&state.db, account.id(), &email).await?;
+            // One Argon2 verification on every path (a dummy hash when the user is
+            // unknown or has no password), and one answer for every failure.
+            let digest = user.as_ref().and_then(|u| u.password_digest.clone());
             let ok = tokio::task::spawn_blocking(move || {
-                latchkey_core::password::verify(&password, &digest)
+                !password.is_empty()
+                    && latchkey_core::password::verify_or_dummy(&password, digest.as_deref())
             })
             .await
             .map_err(ApiError::internal)?;
-            if !ok {
-                return Err(bad_credentials(
-                    "PASSWORD_INVALID",
-                    "password must be valid",
-                ));
-            }
+            let Some(user) = user.filter(|_| ok) else {
+                return Err(credentials_invalid());
+            };
             if user.banned_at.is_some() {
                 return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
             }
@@ -209,12 +205,40 @@ pub async fn generate(
     }
 }
 
-fn may_see(principal: &Principal, token: &TokenRow) -> bool {
-    if principal.is_admin() {
-        return true;
-    }
+/// Roles of users whose tokens the caller may not reach (see, regenerate, revoke):
+/// those it may not manage (only admins manage admins).
+fn hidden_user_roles(principal: &Principal) -> Vec<&'static str> {
+    ROLES
+        .iter()
+        .map(|role| role.as_str())
+        .filter(|role| !may_manage(principal, role))
+        .collect()
+}
+
+const ROLES: [Role; 6] = [
+    Role::Admin,
+    Role::Developer,
+    Role::SalesAgent,
+    Role::SupportAgent,
+    Role::ReadOnly,
+    Role::User,
+];
+
+/// Whether the caller may see, regenerate and revoke `token`: its own tokens; admins
+/// and developers also every other token, except those of users they may not manage.
+async fn may_reach(state: &AppState, principal: &Principal, token: &TokenRow) -> ApiResult<bool> {
     let (kind, id) = principal.bearer_ref();
-    token.bearer_type == kind && token.bearer_id == id
+    if token.bearer_type == kind && token.bearer_id == id {
+        return Ok(true);
+    }
+    if !principal.is_admin() {
+        return Ok(false);
+    }
+    if token.bearer_type != "users" {
+        return Ok(true);
+    }
+    let user = latchkey_store::users::find(&state.db, &token.account_id, &token.bearer_id).await?;
+    Ok(user.is_some_and(|user| may_manage_credentials(principal, &user)))
 }
 
 async fn load(
@@ -226,7 +250,7 @@ async fn load(
     let token: TokenRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("token", id))?;
-    if !may_see(principal, &token) {
+    if !may_reach(state, principal, &token).await? {
         return Err(ApiError::forbidden("not allowed to access this token"));
     }
     Ok(token)
@@ -252,13 +276,11 @@ pub async fn index(
     if let Some(id) = query.get("bearer[id]") {
         filters.push(Filter::eq("bearer_id", id));
     }
-    if !principal.is_admin() {
-        let (kind, id) = principal.bearer_ref();
-        filters.push(Filter::new(
-            "bearer_type = {} AND bearer_id = {}",
-            vec![kind.into(), id.into()],
-        ));
-    }
+    filters.push(tokens::visible_to(
+        principal.bearer_ref(),
+        principal.is_admin(),
+        &hidden_user_roles(&principal),
+    ));
     let (rows, count) = crud::list::<TokenRow>(
         &state.db,
         TABLE,

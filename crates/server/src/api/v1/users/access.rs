@@ -56,6 +56,16 @@ pub fn may_manage(principal: &Principal, target_role: &str) -> bool {
     }
 }
 
+/// Whether the caller may act on `target`'s credentials (see, regenerate or revoke
+/// its tokens; obtain or redeem a password reset): the user itself, or a bearer that
+/// may manage a user of that role (so only admins reach an admin's credentials).
+pub fn may_manage_credentials(principal: &Principal, target: &UserRow) -> bool {
+    match &principal.bearer {
+        Bearer::User(u, _) if u.id == target.id => true,
+        _ => may_manage(principal, &target.role),
+    }
+}
+
 /// Whether the caller may create users at all (before the role is known).
 pub fn may_create(principal: &Principal) -> bool {
     principal.is_admin()
@@ -152,14 +162,23 @@ pub fn filters(
     for (key, value) in query.prefixed("metadata") {
         filters.push(metadata_filter(backend, key, value));
     }
+    filters.extend(visibility(principal));
+    Ok(filters)
+}
+
+/// The users the caller may see (lists and id/email lookups; what [`may_read`]
+/// allows); `None` for staff, who see every user of the account.
+pub fn visibility(principal: &Principal) -> Option<Filter> {
     match &principal.bearer {
-        _ if principal.is_staff() => {}
-        Bearer::Product(p) => filters.push(Filter::new(PRODUCT_USERS, vec![p.id.as_str().into(), p.id.as_str().into()])),
-        Bearer::User(u, _) => filters.push(Filter::eq("id", u.id.as_str())),
-        Bearer::License(l, _) => filters.push(Filter::new(
+        _ if principal.is_staff() => None,
+        Bearer::Product(p) => Some(Filter::new(
+            PRODUCT_USERS,
+            vec![p.id.as_str().into(), p.id.as_str().into()],
+        )),
+        Bearer::User(u, _) => Some(Filter::eq("id", u.id.as_str())),
+        Bearer::License(l, _) => Some(Filter::new(
             "id IN (SELECT owner_id FROM licenses WHERE id = {} UNION SELECT user_id FROM license_users WHERE license_id = {})",
             vec![l.id.as_str().into(), l.id.as_str().into()],
         )),
     }
-    Ok(filters)
 }

@@ -3,7 +3,7 @@
 //! (`GET /me`, `GET /profile`). Reset tokens are stored only as an HMAC digest and
 //! expire after 24 hours.
 
-use super::{hash_password, load, serializer};
+use super::{access, hash_password, load, serializer};
 use crate::account::Account;
 use crate::api::v1::serialize::single;
 use crate::auth::{Auth, Authed, Bearer, Principal};
@@ -192,10 +192,11 @@ pub async fn update_password(
     Ok(Document::ok(single(serializer::user(&account, &updated))))
 }
 
-/// `POST /passwords` (meta.email, meta.deliver): always 204 for anonymous callers, so
-/// it does not reveal which emails exist. Without a mailer, an admin or developer
-/// asking with `deliver: false` gets the token back in `meta.passwordResetToken`
-/// (what Keygen puts in the `user.password-reset` webhook).
+/// `POST /passwords` (meta.email, meta.deliver): always 204, so it does not reveal
+/// which emails exist. Without a mailer, a bearer that may manage the user's
+/// credentials (admins; developers for non-admins) asking with `deliver: false` gets
+/// the token back in `meta.passwordResetToken` (what Keygen puts in the
+/// `user.password-reset` webhook); anyone else gets the anonymous answer.
 pub async fn request_reset(
     State(state): State<AppState>,
     account: Account,
@@ -227,7 +228,10 @@ pub async fn request_reset(
     let mut tx = state.db.begin().await?;
     crud::update(&mut tx, TABLE, account.id(), &user.id, changes, now).await?;
     tx.commit().await?;
-    if !deliver && principal.as_ref().is_some_and(Principal::is_admin) {
+    let handed_over = principal
+        .as_ref()
+        .is_some_and(|p| p.is_admin() && access::may_manage_credentials(p, &user));
+    if !deliver && handed_over {
         let meta = json!({ "meta": { "passwordResetToken": raw, "user": user.id } });
         return Ok(Document::ok(meta).into_response());
     }
@@ -235,29 +239,40 @@ pub async fn request_reset(
 }
 
 /// `POST /users/{id}/actions/reset-password` (meta.passwordResetToken, newPassword).
+/// A wrong token answers exactly like an unknown user (404), as in Keygen, so the
+/// route does not reveal which emails exist; the digest is compared in constant time.
+/// With credentials, only the user itself or a bearer that may read and manage it
+/// may redeem a token.
 pub async fn reset_password(
     State(state): State<AppState>,
     account: Account,
+    Auth(principal): Auth,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let token = required_meta(&body, "passwordResetToken")?;
     let new = required_meta(&body, "newPassword")?;
-    let invalid = || {
-        ApiError::unauthorized("PASSWORD_RESET_TOKEN_INVALID", "is not valid")
-            .pointer("/meta/passwordResetToken")
-    };
+    let not_found = || ApiError::not_found("user", &id);
     let row = users::find(&state.db, account.id(), &id)
         .await?
-        .ok_or_else(|| ApiError::not_found("user", &id))?;
-    let digest = state.secret.digest(&token);
-    let matches = row.password_reset_digest.as_deref() == Some(digest.as_str());
+        .ok_or_else(not_found)?;
+    if let Some(principal) = &principal {
+        if !access::may_read(&state, principal, &row).await? {
+            return Err(not_found());
+        }
+        if !access::may_manage_credentials(principal, &row) {
+            return Err(ApiError::forbidden(
+                "not allowed to reset this user's password",
+            ));
+        }
+    }
+    let stored = row.password_reset_digest.as_deref().unwrap_or_default();
+    if !state.secret.digest_matches(&token, stored) {
+        return Err(not_found());
+    }
     let fresh = row
         .password_reset_expiry
         .is_some_and(|expiry| expiry > state.now_ms());
-    if !matches {
-        return Err(invalid());
-    }
     if !fresh {
         return Err(
             ApiError::unauthorized("PASSWORD_RESET_TOKEN_EXPIRED", "is expired")

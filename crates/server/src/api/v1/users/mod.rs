@@ -54,9 +54,18 @@ pub async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<UserRow> {
-    let row = users::find(&state.db, account.id(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user", id))?;
+    // Keygen looks the id or email up among what the caller may see first; otherwise
+    // anywhere, so an invisible user still answers 403 below.
+    let visible = match access::visibility(principal) {
+        Some(scope) => users::find_visible(&state.db, account.id(), id, vec![scope]).await?,
+        None => None,
+    };
+    let row = match visible {
+        Some(row) => row,
+        None => users::find(&state.db, account.id(), id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("user", id))?,
+    };
     if !access::may_read(state, principal, &row).await? {
         return Err(ApiError::forbidden("not allowed to read this user"));
     }
