@@ -77,6 +77,41 @@ async fn a_slow_header_client_is_disconnected_within_the_header_timeout() -> any
 }
 
 #[tokio::test]
+async fn a_first_request_sent_byte_by_byte_is_cut_off_at_the_header_timeout() -> anyhow::Result<()>
+{
+    let server = TestServer::start_with(Config {
+        header_timeout: Duration::from_secs(2),
+        ..Config::default()
+    })
+    .await?;
+    let (mut read, mut write) = TcpStream::connect(addr(&server)).await?.into_split();
+    let started = Instant::now();
+    let writer = tokio::spawn(async move {
+        for byte in b"GET /v1/ping HTTP/1.1\r\nHost: x\r\n\r\n" {
+            if write.write_all(&[*byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    });
+    let received = tokio::time::timeout(Duration::from_secs(10), read_until_closed(&mut read))
+        .await
+        .map_err(|_| anyhow::anyhow!("the byte-by-byte client was never disconnected"))?;
+    writer.abort();
+    let elapsed = started.elapsed();
+    assert!(
+        received.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    assert!(
+        elapsed >= Duration::from_millis(1500) && elapsed < Duration::from_secs(4),
+        "disconnected after {elapsed:?}, expected about 2 s"
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_slow_body_is_answered_408_within_the_body_timeout() -> anyhow::Result<()> {
     let server = TestServer::start_with(Config {
         body_timeout: Duration::from_secs(2),
@@ -123,9 +158,15 @@ async fn silent_and_idle_keep_alive_connections_are_closed() -> anyhow::Result<(
         ..Config::default()
     })
     .await?;
-    // A socket that never sends a byte.
+    let silent_server = TestServer::start_with(Config {
+        header_timeout: Duration::from_secs(30),
+        idle_timeout: Duration::from_secs(2),
+        ..Config::default()
+    })
+    .await?;
+    // A socket that never sends a byte (closed by the idle timeout, not the header one).
     let started = Instant::now();
-    let (mut silent, _keep) = TcpStream::connect(addr(&server)).await?.into_split();
+    let (mut silent, _keep) = TcpStream::connect(addr(&silent_server)).await?.into_split();
     tokio::time::timeout(Duration::from_secs(10), read_until_closed(&mut silent))
         .await
         .map_err(|_| anyhow::anyhow!("a silent connection stayed open"))?;

@@ -20,6 +20,7 @@ pub struct Activity {
     origin: Instant,
     last_ms: AtomicU64,
     in_flight: AtomicUsize,
+    served: AtomicUsize,
 }
 
 impl Activity {
@@ -29,6 +30,7 @@ impl Activity {
             origin: Instant::now(),
             last_ms: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
+            served: AtomicUsize::new(0),
         })
     }
 
@@ -54,8 +56,18 @@ impl Activity {
         }
     }
 
+    /// Resolves if no request has started within `timeout`: the first request head
+    /// (HTTP/1 or HTTP/2, after the protocol is detected) must arrive in time.
+    pub async fn no_request_within(&self, timeout: Duration) {
+        tokio::time::sleep(timeout).await;
+        if self.served.load(Ordering::Acquire) > 0 {
+            std::future::pending::<()>().await;
+        }
+    }
+
     /// Counts a request as in flight until the guard is dropped.
     pub fn request(self: &Arc<Self>) -> InFlight {
+        self.served.fetch_add(1, Ordering::AcqRel);
         self.in_flight.fetch_add(1, Ordering::AcqRel);
         self.touch();
         InFlight(self.clone())

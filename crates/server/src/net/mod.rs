@@ -4,9 +4,10 @@
 //! - **Connections**: at most `max_connections` are open; at the limit the loop stops
 //!   accepting and new clients wait in the kernel's listen backlog until a slot frees
 //!   (the limit is lowered to what the open-file limit allows).
-//! - **Header timeout**: an HTTP/1 request head must arrive within `header_timeout`
-//!   of the server waiting for it, which also ends idle keep-alive HTTP/1 connections;
-//!   a TLS handshake must finish within it too.
+//! - **Header timeout**: the TLS handshake, then the connection's first request head
+//!   (HTTP/1 or HTTP/2), must each arrive within `header_timeout`; every later HTTP/1
+//!   head too, counted from when the server waits for it, which also ends idle
+//!   keep-alive HTTP/1 connections.
 //! - **Body timeout**: see [`body`].
 //! - **Idle timeout**: see [`conn`].
 //! - **Shutdown**: when the shutdown future resolves the listener closes, every
@@ -189,9 +190,11 @@ impl Connection {
         tokio::pin!(idle);
         match &self.tls {
             None => {
+                let first = activity.no_request_within(self.header_timeout);
                 tokio::select! {
                     () = self.http(stream, watcher, &activity) => {}
                     () = &mut idle => tracing::debug!(peer = %self.peer, "idle connection closed"),
+                    () = first => tracing::debug!(peer = %self.peer, "no request in time"),
                 }
             }
             Some(tls) => {
@@ -213,9 +216,11 @@ impl Connection {
                     // Shutting down before serving any request: nothing to finish.
                     _ = stop.wait_for(|stop| *stop) => return,
                 };
+                let first = activity.no_request_within(self.header_timeout);
                 tokio::select! {
                     () = self.http(stream, watcher, &activity) => {}
                     () = &mut idle => tracing::debug!(peer = %self.peer, "idle connection closed"),
+                    () = first => tracing::debug!(peer = %self.peer, "no request in time"),
                 }
             }
         }
