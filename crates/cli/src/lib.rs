@@ -6,10 +6,12 @@ use clap::{Parser, Subcommand};
 use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_core::secret::SecretKey;
 use latchkey_server::bootstrap::{NewAccount, create_account, issue_admin_token};
+use latchkey_server::config::TlsFiles;
 use latchkey_server::{AppState, Config};
 use latchkey_store::Db;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Parser)]
@@ -40,6 +42,45 @@ enum Command {
         /// Seconds between passes that delete dead machines and processes (0 disables).
         #[arg(long, env = "LATCHKEY_CULL_INTERVAL", default_value_t = 120)]
         cull_interval: u64,
+        /// Seconds an HTTP/1 request head (and a TLS handshake) may take.
+        #[arg(long, env = "LATCHKEY_HEADER_TIMEOUT", default_value_t = 10,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        header_timeout: u64,
+        /// Seconds a request body may take to arrive completely.
+        #[arg(long, env = "LATCHKEY_BODY_TIMEOUT", default_value_t = 30,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        body_timeout: u64,
+        /// Seconds a connection may stay silent (no request in flight) before it is closed.
+        #[arg(long, env = "LATCHKEY_IDLE_TIMEOUT", default_value_t = 60,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        idle_timeout: u64,
+        /// Open connections at most (lowered to fit the open-file limit).
+        #[arg(long, env = "LATCHKEY_MAX_CONNECTIONS", default_value_t = 10_000,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        max_connections: u64,
+        /// Seconds in-flight requests get to finish on shutdown before connections are dropped.
+        #[arg(long, env = "LATCHKEY_SHUTDOWN_TIMEOUT", default_value_t = 10)]
+        shutdown_timeout: u64,
+        /// PEM certificate chain: serve HTTPS (with --tls-key).
+        #[arg(long, env = "LATCHKEY_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key of --tls-cert.
+        #[arg(long, env = "LATCHKEY_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Seconds between checks of the TLS files for a new certificate.
+        #[arg(long, env = "LATCHKEY_TLS_RELOAD_INTERVAL", default_value_t = 5,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        tls_reload_interval: u64,
+        /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.
+        #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", value_delimiter = ',',
+              value_parser = latchkey_server::client_ip::parse_proxy)]
+        trusted_proxies: Vec<latchkey_server::client_ip::IpNet>,
+        /// Requests per second per account, client IP and credential (0 = no limit).
+        #[arg(long, env = "LATCHKEY_MAX_RPS", default_value_t = 0)]
+        max_rps: u32,
+        /// Requests per minute per account, client IP and credential (0 = no limit).
+        #[arg(long, env = "LATCHKEY_MAX_RPM", default_value_t = 0)]
+        max_rpm: u32,
     },
     /// Create an account with its signing keys and first admin user.
     Init {
@@ -182,7 +223,27 @@ pub async fn run() -> Result<()> {
             database_url,
             bind,
             cull_interval,
+            header_timeout,
+            body_timeout,
+            idle_timeout,
+            max_connections,
+            shutdown_timeout,
+            tls_cert,
+            tls_key,
+            tls_reload_interval,
+            trusted_proxies,
+            max_rps,
+            max_rpm,
         } => {
+            let seconds = std::time::Duration::from_secs;
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(TlsFiles {
+                    cert,
+                    key,
+                    reload_interval: seconds(tls_reload_interval),
+                }),
+                _ => None,
+            };
             let secret = secret_key(&database_url)?;
             let config = Config {
                 bind,
@@ -191,6 +252,15 @@ pub async fn run() -> Result<()> {
                 admin_email: std::env::var("LATCHKEY_ADMIN_EMAIL").ok(),
                 admin_password: std::env::var("LATCHKEY_ADMIN_PASSWORD").ok(),
                 cull_interval: std::time::Duration::from_secs(cull_interval),
+                header_timeout: seconds(header_timeout),
+                body_timeout: seconds(body_timeout),
+                idle_timeout: seconds(idle_timeout),
+                max_connections: usize::try_from(max_connections).unwrap_or(usize::MAX),
+                shutdown_timeout: seconds(shutdown_timeout),
+                tls,
+                trusted_proxies,
+                max_rps: NonZeroU32::new(max_rps),
+                max_rpm: NonZeroU32::new(max_rpm),
                 ..Config::default()
             };
             let db = Db::connect(&database_url).await?;
@@ -205,7 +275,13 @@ pub async fn run() -> Result<()> {
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .with_context(|| format!("binding {bind}"))?;
-            tracing::info!(%bind, backend = ?db.backend(), "latchkey listening");
+            let scheme = if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            let address = listener.local_addr()?;
+            tracing::info!(backend = ?db.backend(), "latchkey listening on {scheme}://{address}");
             let state = AppState::new(db.clone(), Arc::new(SystemClock), secret, config);
             latchkey_server::serve(listener, state, shutdown_signal()).await?;
             db.close().await;

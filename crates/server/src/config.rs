@@ -2,6 +2,9 @@
 //! `LATCHKEY_*` variables and passed in (never global). Secrets stay out of `Debug`.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// What the server needs to know at start.
 #[derive(Clone)]
@@ -20,6 +23,37 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How often dead machines and processes are culled (zero disables).
     pub cull_interval: std::time::Duration,
+    /// An HTTP/1 request head must arrive within this, counted from when the server
+    /// starts waiting for it (so it also ends idle keep-alive HTTP/1 connections).
+    pub header_timeout: Duration,
+    /// A request body must arrive completely within this after its head.
+    pub body_timeout: Duration,
+    /// A connection that moves no byte either way for this long, with no request in
+    /// flight, is closed (HTTP/2, silent sockets, clients that stop reading).
+    pub idle_timeout: Duration,
+    /// Open connections at most; further clients wait in the listen backlog.
+    pub max_connections: usize,
+    /// On shutdown, connections get this long to finish, then they are dropped.
+    pub shutdown_timeout: Duration,
+    /// Serve HTTPS with these PEM files (reloaded when they change).
+    pub tls: Option<TlsFiles>,
+    /// Peers whose `X-Forwarded-For` is believed (reverse proxies); empty trusts none.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// General limit per account + client IP + credential, per second (off when `None`).
+    pub max_rps: Option<NonZeroU32>,
+    /// General limit per account + client IP + credential, per minute (off when `None`).
+    pub max_rpm: Option<NonZeroU32>,
+}
+
+/// Certificate chain and private key for HTTPS.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+    /// How often the files' modification times are checked for a reload.
+    pub reload_interval: Duration,
 }
 
 impl Default for Config {
@@ -32,6 +66,15 @@ impl Default for Config {
             admin_password: None,
             max_body_bytes: 1024 * 1024,
             cull_interval: std::time::Duration::from_secs(120),
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 10_000,
+            shutdown_timeout: Duration::from_secs(10),
+            tls: None,
+            trusted_proxies: Vec::new(),
+            max_rps: None,
+            max_rpm: None,
         }
     }
 }
@@ -53,6 +96,15 @@ impl std::fmt::Debug for Config {
             )
             .field("max_body_bytes", &self.max_body_bytes)
             .field("cull_interval", &self.cull_interval)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("tls", &self.tls)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_rps", &self.max_rps)
+            .field("max_rpm", &self.max_rpm)
             .finish()
     }
 }

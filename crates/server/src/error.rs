@@ -139,6 +139,27 @@ impl ApiError {
         .code("REQUEST_TOO_LARGE")
     }
 
+    /// 429 with Keygen's throttle wording (the caller adds `Retry-After` and
+    /// `X-RateLimit-*`).
+    pub fn too_many_requests() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests",
+            "Throttle limit has been reached for your IP address. Please slow down.",
+        )
+        .code("TOO_MANY_REQUESTS")
+    }
+
+    /// 408: the request body did not arrive within the body timeout.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "Request timeout",
+            "The request body was not received in time",
+        )
+        .code("REQUEST_TIMEOUT")
+    }
+
     /// 500; the cause is logged, never sent.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");

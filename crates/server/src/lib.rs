@@ -1,6 +1,7 @@
 //! The Latchkey HTTP server as a library: [`router`] builds the Keygen-compatible
-//! API, [`serve`] runs it on a listener until a shutdown future resolves, so tests
-//! bind port 0 and drive the real server over HTTP.
+//! API, [`serve`] runs it on a listener (plain or TLS, with timeouts and limits, see
+//! [`net`]) until a shutdown future resolves, so tests bind port 0 and drive the
+//! real server over HTTP.
 
 #![recursion_limit = "256"]
 
@@ -8,12 +9,15 @@ pub mod account;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod client_ip;
 pub mod config;
 pub mod encoding;
 pub mod error;
 pub mod jobs;
 pub mod jsonapi;
 pub mod middleware;
+pub mod net;
+pub mod ratelimit;
 pub mod signing;
 pub mod state;
 
@@ -24,9 +28,11 @@ use axum::Router;
 use std::future::Future;
 use tokio::net::TcpListener;
 
-/// The whole application: account resolution in front of the route table.
+/// The route table behind its request-level layers (outermost first): the body
+/// deadline, rate limits, content negotiation. Paths are account-less here.
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
+    let limits = std::sync::Arc::new(ratelimit::RateLimits::new(&state));
     api::v1::routes::routes()
         .fallback(middleware::fallback)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
@@ -35,29 +41,44 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::negotiate,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits,
+            ratelimit::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            net::body::layer,
+        ))
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves; in-flight requests finish first.
+/// The whole application: client address and account resolution in front of
+/// [`router`] (account resolution rewrites the path, so it runs before routing).
+pub fn app(state: AppState) -> net::App {
+    use tower::Layer;
+    let routed = router(state.clone());
+    let with_account =
+        axum::middleware::from_fn_with_state(state.clone(), account::resolve).layer(routed);
+    let with_client =
+        axum::middleware::from_fn_with_state(state, client_ip::layer).layer(with_account);
+    net::App::new(with_client)
+}
+
+/// Serves until `shutdown` resolves, with the connection limits, timeouts, TLS and
+/// bounded drain of `state.config` (see [`net`]).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use tower::Layer;
     // Every node culls; the atomic deletes make that safe (see jobs::cull).
     let culler = jobs::cull::spawn(
         state.db.clone(),
         state.clock.clone(),
         state.config.cull_interval,
     );
-    let app = router(state.clone());
-    // Account resolution rewrites the path, so it must run before routing.
-    let app = axum::middleware::from_fn_with_state(state, account::resolve).layer(app);
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(app);
-    let result = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let config = state.config.clone();
+    let result = net::run(listener, app(state), &config, shutdown).await;
     if let Some(culler) = culler {
         culler.abort();
     }

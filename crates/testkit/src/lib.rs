@@ -58,6 +58,7 @@ pub struct TestServer {
     /// HTTP client.
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
+    serving: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     target: (String, Option<String>),
 }
 
@@ -90,6 +91,13 @@ impl Reply {
 impl TestServer {
     /// Starts a server with account `acme` and an admin token.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(Config::default()).await
+    }
+
+    /// Like [`TestServer::start`], with `config` (its `account` is set to `acme`).
+    /// With `config.tls` set, `base` is `https://localhost:<port>` and `http` must be
+    /// replaced by a client trusting the certificate.
+    pub async fn start_with(config: Config) -> anyhow::Result<Self> {
         let target = fresh_target()?;
         let db = Db::connect_with_schema(&target.0, target.1.as_deref()).await?;
         let secret = SecretKey::generate();
@@ -109,14 +117,17 @@ impl TestServer {
         .await?;
         let admin_token = issue_admin_token(&db, &secret, now, &created.admin).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
+        let base = match config.tls {
+            Some(_) => format!("https://localhost:{}", listener.local_addr()?.port()),
+            None => format!("http://{}", listener.local_addr()?),
+        };
         let config = Config {
             account: Some("acme".into()),
-            ..Config::default()
+            ..config
         };
         let state = AppState::new(db.clone(), Arc::new(clock.clone()), secret.clone(), config);
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(latchkey_server::serve(listener, state, async move {
+        let serving = tokio::spawn(latchkey_server::serve(listener, state, async move {
             let _ = stopped.await;
         }));
         Ok(Self {
@@ -128,8 +139,20 @@ impl TestServer {
             secret,
             http: reqwest::Client::new(),
             stop: Some(stop),
+            serving: Some(serving),
             target,
         })
+    }
+
+    /// Resolves the server's shutdown future and waits until `serve` returns.
+    pub async fn shut_down(&mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(serving) = self.serving.take() {
+            serving.await??;
+        }
+        Ok(())
     }
 
     /// Sends a request with an optional bearer token and JSON body.
