@@ -277,7 +277,12 @@ pub async fn create(
             other
         }
     };
-    let group_field = input.relationship("group")?;
+    // As in Keygen, only staff who write and products name a group; others inherit it.
+    let group_field = if principal.is_support_or_above() || principal.product_id().is_some() {
+        input.relationship("group")?
+    } else {
+        Field::Absent
+    };
     let components_data = input.relationship_data("components");
     let fingerprint = input.string("fingerprint", 4096)?;
     let name = input.string("name", 255)?;
@@ -353,7 +358,13 @@ pub async fn create(
         Field::Value(group) => {
             Some(crate::api::v1::groups::resolve(&state, &account, &group).await?)
         }
-        _ => license.group_id.clone(),
+        _ => match (&license.group_id, &owner_id) {
+            (Some(group), _) => Some(group.clone()),
+            (None, Some(owner)) => latchkey_store::users::find(&state.db, account.id(), owner)
+                .await?
+                .and_then(|user| user.group_id),
+            (None, None) => None,
+        },
     };
     let id = match custom_id {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => id.to_lowercase(),
@@ -427,6 +438,14 @@ pub async fn create(
             .pointer("/data/attributes/activations"));
         }
         Err(ActivationError::LicenseGone) => return Err(license_not_found()),
+        Err(ActivationError::GroupFull(max)) => {
+            let full = latchkey_store::groups::Admission::Full(max);
+            crate::api::v1::groups::admitted(latchkey_store::groups::Member::Machine, full)?;
+        }
+        Err(ActivationError::GroupGone) => {
+            let gone = latchkey_store::groups::Admission::Missing;
+            crate::api::v1::groups::admitted(latchkey_store::groups::Member::Machine, gone)?;
+        }
         Err(ActivationError::Store(e)) => return Err(e.into()),
     }
     // FROM_FIRST_ACTIVATION starts the license's expiry clock (once).
