@@ -156,6 +156,8 @@ const STRATEGIES: [&str; 3] = [
     "UNIQUE_PER_ACCOUNT",
 ];
 const ROUNDS: usize = 15;
+/// Rounds of 20 concurrent joins into a fresh group.
+const GROUP_ROUNDS: usize = 5;
 
 #[tokio::test]
 async fn one_fingerprint_on_two_licenses_at_two_nodes() -> anyhow::Result<()> {
@@ -227,6 +229,13 @@ async fn group_user_limit_holds_across_nodes() -> anyhow::Result<()> {
         return Ok(());
     }
     let cluster = Cluster::start(BINARY, 2).await?;
+    for round in 0..GROUP_ROUNDS {
+        user_round(&cluster, round).await?;
+    }
+    Ok(())
+}
+
+async fn user_round(cluster: &Cluster, round: usize) -> anyhow::Result<()> {
     let group = id(&cluster
         .create(
             "/v1/groups",
@@ -235,11 +244,11 @@ async fn group_user_limit_holds_across_nodes() -> anyhow::Result<()> {
         .await?);
     let bodies = (0..20)
         .map(|i| {
-            json!({"data": {"type": "users", "attributes": {"email": format!("u{i}@example.test")},
+            json!({"data": {"type": "users", "attributes": {"email": format!("u{round}-{i}@example.test")},
                 "relationships": {"group": {"data": {"type": "groups", "id": group}}}}})
         })
         .collect();
-    let replies = at_once(&cluster, "/v1/users", bodies).await?;
+    let replies = at_once(cluster, "/v1/users", bodies).await?;
     let created = replies.iter().filter(|r| r.status == 201).count();
     let refused = replies
         .iter()
@@ -266,14 +275,21 @@ async fn group_machine_limit_holds_across_nodes() -> anyhow::Result<()> {
         return Ok(());
     }
     let cluster = Cluster::start(BINARY, 2).await?;
+    let app = product(&cluster).await?;
+    let pol = policy(&cluster, &app, json!({})).await?;
+    for _ in 0..GROUP_ROUNDS {
+        machine_round(&cluster, &pol).await?;
+    }
+    Ok(())
+}
+
+async fn machine_round(cluster: &Cluster, pol: &str) -> anyhow::Result<()> {
     let group = id(&cluster
         .create(
             "/v1/groups",
             json!({"data": {"type": "groups", "attributes": {"name": "Team", "maxMachines": 2}}}),
         )
         .await?);
-    let app = product(&cluster).await?;
-    let pol = policy(&cluster, &app, json!({})).await?;
     let in_group = json!({"group": {"data": {"type": "groups", "id": group}}});
     let mut bodies = Vec::new();
     for i in 0..20 {
@@ -281,13 +297,13 @@ async fn group_machine_limit_holds_across_nodes() -> anyhow::Result<()> {
         // so only the group lock stands between them.
         let body = if i % 2 == 0 {
             activation(
-                &license(&cluster, &pol, in_group.clone()).await?,
+                &license(cluster, pol, in_group.clone()).await?,
                 &format!("m-{i}"),
                 &[],
             )
         } else {
             let mut body = activation(
-                &license(&cluster, &pol, json!({})).await?,
+                &license(cluster, pol, json!({})).await?,
                 &format!("m-{i}"),
                 &[],
             );
@@ -296,7 +312,7 @@ async fn group_machine_limit_holds_across_nodes() -> anyhow::Result<()> {
         };
         bodies.push(body);
     }
-    let replies = at_once(&cluster, "/v1/machines", bodies).await?;
+    let replies = at_once(cluster, "/v1/machines", bodies).await?;
     let created = replies.iter().filter(|r| r.status == 201).count();
     let refused = replies
         .iter()
