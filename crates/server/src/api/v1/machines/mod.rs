@@ -7,6 +7,7 @@ pub mod owner;
 pub mod serializer;
 
 use crate::account::Account;
+use crate::api::v1::groups::admitted;
 use crate::api::v1::licenses::{policy_of, user_has_license};
 use crate::api::v1::policies::USER_LICENSES;
 use crate::api::v1::serialize::single;
@@ -21,6 +22,7 @@ use axum::response::Response;
 use latchkey_core::activation::{LimitExceeded, Limits, MachineResources, check_resources};
 use latchkey_core::policy::{MachineLeasingStrategy, UniquenessStrategy};
 use latchkey_store::crud::{self, Filter};
+use latchkey_store::groups::{Admission, Member};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{
     self, ActivationError, ActivationRules, COLUMNS, MachineRow, TABLE,
@@ -425,10 +427,15 @@ pub async fn create(
         }
         Err(ActivationError::Limit(limit)) => return Err(limit_error(limit)),
         Err(ActivationError::FingerprintTaken) => {
-            return Err(
-                ApiError::unprocessable("FINGERPRINT_TAKEN", "has already been taken")
-                    .pointer("/data/attributes/fingerprint"),
-            );
+            // Keygen names the scope the fingerprint was taken in.
+            let detail = match rules.uniqueness {
+                UniquenessStrategy::PerAccount => "has already been taken for this account",
+                UniquenessStrategy::PerProduct => "has already been taken for this product",
+                UniquenessStrategy::PerPolicy => "has already been taken for this policy",
+                _ => "has already been taken",
+            };
+            return Err(ApiError::unprocessable("FINGERPRINT_TAKEN", detail)
+                .pointer("/data/attributes/fingerprint"));
         }
         Err(ActivationError::ActivationsLimit) => {
             return Err(ApiError::unprocessable(
@@ -438,14 +445,8 @@ pub async fn create(
             .pointer("/data/attributes/activations"));
         }
         Err(ActivationError::LicenseGone) => return Err(license_not_found()),
-        Err(ActivationError::GroupFull(max)) => {
-            let full = latchkey_store::groups::Admission::Full(max);
-            crate::api::v1::groups::admitted(latchkey_store::groups::Member::Machine, full)?;
-        }
-        Err(ActivationError::GroupGone) => {
-            let gone = latchkey_store::groups::Admission::Missing;
-            crate::api::v1::groups::admitted(latchkey_store::groups::Member::Machine, gone)?;
-        }
+        Err(ActivationError::GroupFull(max)) => admitted(Member::Machine, Admission::Full(max))?,
+        Err(ActivationError::GroupGone) => admitted(Member::Machine, Admission::Missing)?,
         Err(ActivationError::Store(e)) => return Err(e.into()),
     }
     // FROM_FIRST_ACTIVATION starts the license's expiry clock (once).
