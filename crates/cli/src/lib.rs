@@ -58,9 +58,16 @@ enum Command {
         /// Admin email.
         #[arg(long)]
         email: String,
-        /// Admin password.
-        #[arg(long)]
-        password: String,
+        /// Admin password (visible to other users in `ps` and kept in shell history:
+        /// prefer --password-file or --password-stdin).
+        #[arg(long, group = "password_source")]
+        password: Option<String>,
+        /// Read the admin password from this file (first line; the file should be 0600).
+        #[arg(long, group = "password_source")]
+        password_file: Option<std::path::PathBuf>,
+        /// Read the admin password from standard input (first line).
+        #[arg(long, group = "password_source")]
+        password_stdin: bool,
         /// Account display name.
         #[arg(long)]
         name: Option<String>,
@@ -99,7 +106,8 @@ fn secret_key(database_url: &str) -> Result<SecretKey> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    latchkey_store::files::create_private_dir(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join("secret.key");
     if path.exists() {
         let text = std::fs::read_to_string(&path)
@@ -150,8 +158,11 @@ pub async fn run() -> Result<()> {
             account,
             email,
             password,
+            password_file,
+            password_stdin,
             name,
         } => {
+            let password = admin_password(password, password_file.as_deref(), password_stdin)?;
             let secret = secret_key(&database_url)?;
             let db = Db::connect(&database_url).await?;
             let now = latchkey_proto_now();
@@ -185,6 +196,13 @@ pub async fn run() -> Result<()> {
                 ..Config::default()
             };
             let db = Db::connect(&database_url).await?;
+            let bound = latchkey_server::bootstrap::bind_sealed_keys(&db, &secret).await?;
+            if bound > 0 {
+                tracing::info!(
+                    accounts = bound,
+                    "re-sealed account keys bound to their account"
+                );
+            }
             bootstrap_if_empty(&db, &secret, &config).await?;
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
@@ -197,6 +215,31 @@ pub async fn run() -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The admin password for `init`: from the flag, a file, or standard input (one line;
+/// the trailing newline is not part of it).
+fn admin_password(flag: Option<String>, file: Option<&Path>, stdin: bool) -> Result<String> {
+    let text = match (flag, file, stdin) {
+        (Some(password), _, _) => return Ok(password),
+        (None, Some(path), _) => std::fs::read_to_string(path)
+            .with_context(|| format!("reading the password from {}", path.display()))?,
+        (None, None, true) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from standard input")?;
+            line
+        }
+        (None, None, false) => {
+            bail!("give the admin password with --password-file, --password-stdin or --password")
+        }
+    };
+    let password = text.lines().next().unwrap_or("").to_owned();
+    if password.is_empty() {
+        bail!("the admin password is empty");
+    }
+    Ok(password)
 }
 
 fn latchkey_proto_now() -> i64 {

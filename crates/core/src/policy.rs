@@ -298,6 +298,9 @@ pub struct PolicyRules {
     pub heartbeat_duration: i64,
 }
 
+/// Keygen's heartbeat duration when a policy sets none.
+pub const DEFAULT_HEARTBEAT_SECONDS: i64 = 600;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,6 +324,3 @@ mod tests {
         assert_eq!(UniquenessStrategy::parse("unique_per_license"), None);
     }
 }
-
-/// Keygen's heartbeat duration when a policy sets none.
-pub const DEFAULT_HEARTBEAT_SECONDS: i64 = 600;

@@ -518,6 +518,5 @@ fn strict_resource_limits() {
 
 #[test]
 fn not_found_verdict() {
-    assert_eq!(NOT_FOUND.code, Code::NotFound);
-    assert!(!NOT_FOUND.valid);
+    assert_eq!((NOT_FOUND.valid, NOT_FOUND.code), (false, Code::NotFound));
 }

@@ -1,6 +1,7 @@
 //! Creating accounts (with their signing keys and first admin) for `latchkey init`
 //! and for the first start of `latchkey serve` on an empty database.
 
+use latchkey_core::crypto::sealed::AccountKey;
 use latchkey_core::crypto::{AccountKeys, sealed};
 use latchkey_core::secret::SecretKey;
 use latchkey_core::tokens::{self, TokenKind};
@@ -131,21 +132,23 @@ async fn prepare(
     .await
     .map_err(|e| BootstrapError::Crypto(e.to_string()))?
     .map_err(BootstrapError::Crypto)?;
-    let seal = |der: &[u8]| {
-        sealed::seal(secret.bytes(), der).map_err(|e| BootstrapError::Crypto(e.to_string()))
+    let account_id = new_id();
+    let seal = |kind: AccountKey, der: &[u8]| {
+        sealed::seal_account_key(secret.bytes(), &account_id, kind, der)
+            .map_err(|e| BootstrapError::Crypto(e.to_string()))
     };
     let public = keys.public_key_forms().clone();
     let account = AccountRow {
-        id: new_id(),
+        id: account_id.clone(),
         slug: new.slug.clone(),
         name: new.name.clone().unwrap_or_else(|| new.slug.clone()),
         protected: false,
         ed25519_public: public.ed25519_hex,
-        ed25519_private: seal(keys.ed25519_pkcs8())?,
+        ed25519_private: seal(AccountKey::Ed25519, keys.ed25519_pkcs8())?,
         ecdsa_public: public.ecdsa_p256_pem,
-        ecdsa_private: seal(keys.ecdsa_p256_pkcs8())?,
+        ecdsa_private: seal(AccountKey::EcdsaP256, keys.ecdsa_p256_pkcs8())?,
         rsa_public: public.rsa_pem,
-        rsa_private: seal(keys.rsa_pkcs8())?,
+        rsa_private: seal(AccountKey::Rsa, keys.rsa_pkcs8())?,
         created_at: now_ms,
         updated_at: now_ms,
     };
@@ -196,4 +199,41 @@ pub async fn issue_admin_token(
     latchkey_store::tokens::insert(&mut tx, &row).await?;
     tx.commit().await?;
     Ok(raw)
+}
+
+/// Binds every account's private keys to their account: keys sealed before the account
+/// id was part of the associated data are re-sealed (idempotent; run at every start).
+/// Returns how many accounts were upgraded.
+pub async fn bind_sealed_keys(db: &Db, secret: &SecretKey) -> Result<usize, BootstrapError> {
+    let mut upgraded = 0;
+    for account in accounts::all(db).await? {
+        let stored = [
+            &account.ed25519_private,
+            &account.ecdsa_private,
+            &account.rsa_private,
+        ];
+        let mut resealed = Vec::with_capacity(3);
+        for (kind, value) in AccountKey::ALL.into_iter().zip(stored) {
+            let new = sealed::reseal_unbound_account_key(secret.bytes(), &account.id, kind, value)
+                .map_err(|e| {
+                    BootstrapError::Crypto(format!(
+                        "account {}: its private keys do not open with this secret key ({e})",
+                        account.id
+                    ))
+                })?;
+            resealed.push(new.unwrap_or_else(|| value.clone()));
+        }
+        if resealed.iter().zip(stored).any(|(new, old)| new != old) {
+            accounts::replace_sealed_keys(
+                db,
+                &account.id,
+                &resealed[0],
+                &resealed[1],
+                &resealed[2],
+            )
+            .await?;
+            upgraded += 1;
+        }
+    }
+    Ok(upgraded)
 }

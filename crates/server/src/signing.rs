@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::crypto::response_signature::{ResponseToSign, sign_response};
+use latchkey_core::crypto::sealed::AccountKey;
 use latchkey_core::crypto::{Signer, sealed};
 use latchkey_proto::offline::SignatureAlgorithm;
 use latchkey_store::accounts::AccountRow;
@@ -63,11 +64,13 @@ pub fn signer(state: &AppState, account: &AccountRow) -> Result<Arc<Signer>, Str
         return Ok(signer.clone());
     }
     let secret = state.secret.bytes();
-    let open = |sealed_key: &str| sealed::open(secret, sealed_key).map_err(|e| e.to_string());
+    let open = |kind: AccountKey, sealed_key: &str| {
+        sealed::open_account_key(secret, &account.id, kind, sealed_key).map_err(|e| e.to_string())
+    };
     let signer = Signer::from_pkcs8(
-        &open(&account.ed25519_private)?,
-        &open(&account.ecdsa_private)?,
-        &open(&account.rsa_private)?,
+        &open(AccountKey::Ed25519, &account.ed25519_private)?,
+        &open(AccountKey::EcdsaP256, &account.ecdsa_private)?,
+        &open(AccountKey::Rsa, &account.rsa_private)?,
     )
     .map_err(|e| e.to_string())?;
     let signer = Arc::new(signer);

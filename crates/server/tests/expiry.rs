@@ -2,6 +2,8 @@
 //! expirationStrategy in validation and in license-key authentication, and the
 //! license `status` attribute and filter as the clock moves.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
 

@@ -1,6 +1,8 @@
 //! License actions over HTTP: suspend/reinstate, renew per renewalBasis, revoke,
 //! check-in, usage counters (with racing increments) and who may do what.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
 use base64::Engine;
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};

@@ -2,6 +2,8 @@
 //! users (maxUsers) and entitlements (license and policy) with the entitlements
 //! validation scope.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
 

@@ -40,6 +40,37 @@ pub async fn first(db: &Db) -> Result<Option<AccountRow>> {
     .await
 }
 
+/// Every account, oldest first.
+pub async fn all(db: &Db) -> Result<Vec<AccountRow>> {
+    db.fetch_all(sql(format!(
+        "SELECT {COLUMNS} FROM accounts ORDER BY created_at, id"
+    )))
+    .await
+}
+
+/// Replaces the sealed private keys of an account (re-sealing at rest; the keys
+/// themselves never change).
+pub async fn replace_sealed_keys(
+    db: &Db,
+    id: &str,
+    ed25519_private: &str,
+    ecdsa_private: &str,
+    rsa_private: &str,
+) -> Result<()> {
+    db.execute(
+        sql(
+            "UPDATE accounts SET ed25519_private = $2, ecdsa_private = $3, rsa_private = $4 \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(ed25519_private)
+        .bind(ecdsa_private)
+        .bind(rsa_private),
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Inserts the first account of an empty database with its first admin, in one
 /// transaction; returns false (writing nothing) when an account already exists.
 /// Server processes starting together on one empty PostgreSQL database serialise

@@ -214,11 +214,9 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            if let Some(parent) = options.get_filename().parent()
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent).map_err(|e| StoreError::Config(e.to_string()))?;
-            }
+            crate::files::prepare_database_file(options.get_filename()).map_err(|e| {
+                StoreError::Config(format!("{}: {e}", options.get_filename().display()))
+            })?;
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))

@@ -9,6 +9,7 @@ pub mod crud;
 pub mod db;
 pub mod entitlements;
 pub mod fast;
+pub mod files;
 pub mod groups;
 pub mod licenses;
 pub mod machines;

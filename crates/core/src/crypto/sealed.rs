@@ -92,3 +92,106 @@ pub fn open_with_context(
         )
         .map_err(|_| CryptoError::SealedOpenFailed)
 }
+
+/// Which of an account's private keys a sealed value holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKey {
+    /// Ed25519 (PKCS#8 DER).
+    Ed25519,
+    /// ECDSA P-256 (PKCS#8 DER).
+    EcdsaP256,
+    /// RSA-2048 (PKCS#8 DER).
+    Rsa,
+}
+
+impl AccountKey {
+    /// Every kind, in storage order.
+    pub const ALL: [AccountKey; 3] = [AccountKey::Ed25519, AccountKey::EcdsaP256, AccountKey::Rsa];
+
+    fn label(self) -> &'static str {
+        match self {
+            AccountKey::Ed25519 => "ed25519",
+            AccountKey::EcdsaP256 => "ecdsa-p256",
+            AccountKey::Rsa => "rsa-2048",
+        }
+    }
+}
+
+/// The associated data binding a private key to its account and kind, so a sealed key
+/// copied into another account's row (or another column) does not open.
+fn account_context(account_id: &str, kind: AccountKey) -> Vec<u8> {
+    format!("latchkey/account/{account_id}/private-key/{}", kind.label()).into_bytes()
+}
+
+/// Seals an account's private key, bound to the account id and the key kind.
+pub fn seal_account_key(
+    secret: &[u8; 32],
+    account_id: &str,
+    kind: AccountKey,
+    der: &[u8],
+) -> Result<String, CryptoError> {
+    seal_with_context(secret, &account_context(account_id, kind), der)
+}
+
+/// Opens a key sealed by [`seal_account_key`] for the same account and kind.
+pub fn open_account_key(
+    secret: &[u8; 32],
+    account_id: &str,
+    kind: AccountKey,
+    sealed: &str,
+) -> Result<Vec<u8>, CryptoError> {
+    open_with_context(secret, &account_context(account_id, kind), sealed)
+}
+
+/// Upgrades a key sealed before the account was bound (no associated data): returns
+/// the key re-sealed with [`seal_account_key`], or `None` when it is already bound.
+/// Fails when the value opens neither way.
+pub fn reseal_unbound_account_key(
+    secret: &[u8; 32],
+    account_id: &str,
+    kind: AccountKey,
+    sealed: &str,
+) -> Result<Option<String>, CryptoError> {
+    if open_account_key(secret, account_id, kind, sealed).is_ok() {
+        return Ok(None);
+    }
+    let der = open(secret, sealed)?;
+    seal_account_key(secret, account_id, kind, &der).map(Some)
+}
+
+#[cfg(test)]
+mod account_key_tests {
+    use super::*;
+
+    const SECRET: [u8; 32] = [7; 32];
+
+    #[test]
+    fn a_key_opens_only_for_its_account_and_kind() -> Result<(), CryptoError> {
+        let sealed = seal_account_key(&SECRET, "acct-a", AccountKey::Ed25519, b"der")?;
+        assert_eq!(
+            open_account_key(&SECRET, "acct-a", AccountKey::Ed25519, &sealed)?,
+            b"der"
+        );
+        assert!(open_account_key(&SECRET, "acct-b", AccountKey::Ed25519, &sealed).is_err());
+        assert!(open_account_key(&SECRET, "acct-a", AccountKey::Rsa, &sealed).is_err());
+        assert!(open(&SECRET, &sealed).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn unbound_keys_are_resealed_once() -> Result<(), CryptoError> {
+        let legacy = seal(&SECRET, b"der")?;
+        let upgraded = reseal_unbound_account_key(&SECRET, "acct-a", AccountKey::Rsa, &legacy)?
+            .ok_or(CryptoError::SealedOpenFailed)?;
+        assert_eq!(
+            open_account_key(&SECRET, "acct-a", AccountKey::Rsa, &upgraded)?,
+            b"der"
+        );
+        assert_eq!(
+            reseal_unbound_account_key(&SECRET, "acct-a", AccountKey::Rsa, &upgraded)?,
+            None
+        );
+        assert!(reseal_unbound_account_key(&[8; 32], "acct-a", AccountKey::Rsa, &legacy).is_err());
+        Ok(())
+    }
+}
