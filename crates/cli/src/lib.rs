@@ -5,7 +5,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_core::secret::SecretKey;
-use latchkey_server::bootstrap::{NewAccount, create_account, issue_admin_token};
+use latchkey_server::bootstrap::{
+    NewAccount, create_account, create_first_account, issue_admin_token,
+};
 use latchkey_server::config::TlsFiles;
 use latchkey_server::{AppState, Config};
 use latchkey_store::Db;
@@ -280,8 +282,8 @@ pub async fn run() -> Result<()> {
             } else {
                 "http"
             };
-            let address = listener.local_addr()?;
-            tracing::info!(backend = ?db.backend(), "latchkey listening on {scheme}://{address}");
+            let addr = listener.local_addr().unwrap_or(bind);
+            tracing::info!(%addr, backend = ?db.backend(), "latchkey listening on {scheme}://{addr}");
             let state = AppState::new(db.clone(), Arc::new(SystemClock), secret, config);
             latchkey_server::serve(listener, state, shutdown_signal()).await?;
             db.close().await;
@@ -319,6 +321,9 @@ fn latchkey_proto_now() -> i64 {
     (SystemClock.now().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// Creates the first account on an empty database. Several processes may start
+/// together on one PostgreSQL database: exactly one creates the account (and only it
+/// prints the first-start credentials); the others find it and serve.
 async fn bootstrap_if_empty(db: &Db, secret: &SecretKey, config: &Config) -> Result<()> {
     if latchkey_store::accounts::first(db).await?.is_some() {
         return Ok(());
@@ -326,7 +331,7 @@ async fn bootstrap_if_empty(db: &Db, secret: &SecretKey, config: &Config) -> Res
     let now = latchkey_proto_now();
     match (&config.account, &config.admin_email, &config.admin_password) {
         (Some(account), Some(email), Some(password)) => {
-            let created = create_account(
+            let Some(created) = create_first_account(
                 db,
                 secret,
                 now,
@@ -337,7 +342,10 @@ async fn bootstrap_if_empty(db: &Db, secret: &SecretKey, config: &Config) -> Res
                     password: password.clone(),
                 },
             )
-            .await?;
+            .await?
+            else {
+                return Ok(());
+            };
             println!(
                 "Created account '{}' ({}) with admin {}",
                 created.account.slug, created.account.id, created.admin.email
@@ -345,7 +353,7 @@ async fn bootstrap_if_empty(db: &Db, secret: &SecretKey, config: &Config) -> Res
         }
         (None, None, None) => {
             let password = hex_password();
-            let created = create_account(
+            let Some(created) = create_first_account(
                 db,
                 secret,
                 now,
@@ -356,7 +364,10 @@ async fn bootstrap_if_empty(db: &Db, secret: &SecretKey, config: &Config) -> Res
                     password: password.clone(),
                 },
             )
-            .await?;
+            .await?
+            else {
+                return Ok(());
+            };
             let token = issue_admin_token(db, secret, now, &created.admin).await?;
             println!(
                 "First start: created account 'default' ({})",

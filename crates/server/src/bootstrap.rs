@@ -66,6 +66,45 @@ pub async fn create_account(
     now_ms: i64,
     new: NewAccount,
 ) -> Result<Created, BootstrapError> {
+    let slug = new.slug.clone();
+    if accounts::find(db, &new.slug).await?.is_some() {
+        return Err(BootstrapError::SlugTaken(slug));
+    }
+    let created = prepare(secret, now_ms, new).await?;
+    let mut tx = db.begin().await?;
+    match accounts::insert(&mut tx, &created.account).await {
+        Err(StoreError::Conflict(_)) => return Err(BootstrapError::SlugTaken(slug)),
+        other => other?,
+    }
+    latchkey_store::users::insert(&mut tx, &created.admin).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Creates the first account of an empty database, like [`create_account`], and
+/// answers `None` when an account exists by then. Safe to run from several server
+/// processes starting at once on one database: exactly one of them gets `Some`.
+pub async fn create_first_account(
+    db: &Db,
+    secret: &SecretKey,
+    now_ms: i64,
+    new: NewAccount,
+) -> Result<Option<Created>, BootstrapError> {
+    if accounts::first(db).await?.is_some() {
+        return Ok(None);
+    }
+    let created = prepare(secret, now_ms, new).await?;
+    Ok(accounts::insert_first(db, &created.account, &created.admin)
+        .await?
+        .then_some(created))
+}
+
+/// Validates `new` and builds the account (fresh keys, sealed) and admin rows.
+async fn prepare(
+    secret: &SecretKey,
+    now_ms: i64,
+    new: NewAccount,
+) -> Result<Created, BootstrapError> {
     if !valid_slug(&new.slug) {
         return Err(BootstrapError::Invalid(format!(
             "invalid account slug '{}': use lowercase letters, digits, '-' and '_'",
@@ -83,9 +122,6 @@ pub async fn create_account(
         return Err(BootstrapError::Invalid(
             "the admin password must be 6 to 72 bytes long".into(),
         ));
-    }
-    if accounts::find(db, &new.slug).await?.is_some() {
-        return Err(BootstrapError::SlugTaken(new.slug));
     }
     let password = new.password.clone();
     let (keys, password_digest) = tokio::task::spawn_blocking(move || {
@@ -132,13 +168,6 @@ pub async fn create_account(
         password_reset_digest: None,
         password_reset_expiry: None,
     };
-    let mut tx = db.begin().await?;
-    match accounts::insert(&mut tx, &account).await {
-        Err(StoreError::Conflict(_)) => return Err(BootstrapError::SlugTaken(new.slug)),
-        other => other?,
-    }
-    latchkey_store::users::insert(&mut tx, &admin).await?;
-    tx.commit().await?;
     Ok(Created { account, admin })
 }
 

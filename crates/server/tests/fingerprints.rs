@@ -187,3 +187,30 @@ async fn per_user_leasing_counts_the_owners_machines() -> anyhow::Result<()> {
     assert_eq!(foreign.error_code(), Some("OWNER_INVALID"));
     Ok(())
 }
+
+#[tokio::test]
+async fn fingerprint_taken_names_its_uniqueness_scope() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let policy = json!({"floating": true, "maxMachines": 5,
+        "machineUniquenessStrategy": "UNIQUE_PER_ACCOUNT"});
+    let first = server.license_with_policy(policy.clone()).await?;
+    let second = server.license_with_policy(policy).await?;
+    let id = |l: &serde_json::Value| l["id"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(server.activate(&id(&first), "shared").await?.status, 201);
+    let taken = server.activate(&id(&second), "shared").await?;
+    assert_eq!(
+        taken.error_code(),
+        Some("FINGERPRINT_TAKEN"),
+        "{}",
+        taken.body
+    );
+    assert_eq!(
+        taken.body["errors"][0]["detail"],
+        "has already been taken for this account"
+    );
+    assert_eq!(
+        taken.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/fingerprint"
+    );
+    Ok(())
+}

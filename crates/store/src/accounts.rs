@@ -70,3 +70,26 @@ pub async fn replace_sealed_keys(
     .await
     .map(|_| ())
 }
+
+/// Inserts the first account of an empty database with its first admin, in one
+/// transaction; returns false (writing nothing) when an account already exists.
+/// Server processes starting together on one empty PostgreSQL database serialise
+/// on a transaction-scoped lock, so exactly one of them creates the account.
+pub async fn insert_first(
+    db: &Db,
+    account: &AccountRow,
+    admin: &crate::users::UserRow,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    tx.lock_key("accounts:first-start").await?;
+    let existing: Option<(String,)> = tx
+        .fetch_optional(sql("SELECT id FROM accounts LIMIT 1"))
+        .await?;
+    if existing.is_some() {
+        return Ok(false);
+    }
+    insert(&mut tx, account).await?;
+    crate::users::insert(&mut tx, admin).await?;
+    tx.commit().await?;
+    Ok(true)
+}

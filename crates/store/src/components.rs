@@ -1,6 +1,7 @@
 //! `components`: hardware parts of a machine (CPU, board, disk, MAC…), each with its
 //! own fingerprint. Uniqueness follows the policy's componentUniquenessStrategy and is
-//! checked inside the caller's transaction, which holds the license lock.
+//! checked inside the caller's transaction, which holds the license lock and, for
+//! scopes beyond the license, a lock on each fingerprint within the account.
 
 use crate::{Db, Result, StoreError, Tx, sql};
 use latchkey_core::policy::UniquenessStrategy;
@@ -75,6 +76,24 @@ pub async fn insert_checked(
     rows: &[ComponentRow],
     rules: &Uniqueness,
 ) -> std::result::Result<(), ComponentError> {
+    if crate::machines::crosses_licenses(rules.strategy) {
+        // The license lock covers only this license: hold each fingerprint within the
+        // account (in sorted order, so two requests never wait on each other in a cycle).
+        let mut keys: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                format!(
+                    "component-fingerprint:{}:{}",
+                    row.account_id, row.fingerprint
+                )
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        for key in &keys {
+            tx.lock_key(key).await?;
+        }
+    }
     for (index, row) in rows.iter().enumerate() {
         if rows[..index]
             .iter()

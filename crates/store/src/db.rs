@@ -370,6 +370,23 @@ impl Tx {
         }
     }
 
+    /// Serialises every transaction that takes the same `key` until it commits or
+    /// rolls back: `pg_advisory_xact_lock` on a 64-bit hash of the key on PostgreSQL
+    /// (a hash collision only makes two unrelated transactions wait for each other).
+    /// On SQLite the transaction already holds the only writer connection.
+    ///
+    /// Keys name what they guard (`"machine-fingerprint:<account>:<fingerprint>"`).
+    /// A transaction taking several keys must take them in sorted order.
+    pub async fn lock_key(&mut self, key: &str) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(_) => Ok(()),
+            Tx::Postgres(_) => {
+                let q = sql("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key);
+                self.execute(q).await.map(|_| ())
+            }
+        }
+    }
+
     /// Commits.
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {

@@ -1,4 +1,6 @@
 //! `account_groups`: Keygen groups (users, licenses and machines with shared limits).
+//! Every way into a group counts its members under the group-row lock ([`admit`]),
+//! taken after any license or member row lock, so limits hold across processes.
 
 crate::table!(
     /// A group.
@@ -26,30 +28,107 @@ pub enum Member {
     Machine,
 }
 
-/// Locks the group row and answers its limit when one more `member` would exceed it
-/// (`None` when there is room). Call inside the transaction that sets `group_id`.
-pub async fn full(
+/// Whether one more member fits in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// There is room (or no limit).
+    Room,
+    /// The group is at its limit for this kind of member (the limit).
+    Full(i64),
+    /// No such group in the account.
+    Missing,
+}
+
+impl Member {
+    /// The limit column and the member table.
+    fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Member::User => ("max_users", "users"),
+            Member::License => ("max_licenses", "licenses"),
+            Member::Machine => ("max_machines", "machines"),
+        }
+    }
+}
+
+/// Locks the group row (`FOR UPDATE` on PostgreSQL; SQLite's single writer already
+/// serialises) and answers whether one more `member` fits. Call inside the
+/// transaction that sets `group_id`, after any license or member row lock it takes,
+/// so concurrent joins, on any server process, are counted one after the other.
+pub async fn admit(
     tx: &mut crate::Tx,
+    account: &str,
     group_id: &str,
     member: Member,
-) -> crate::Result<Option<i64>> {
-    tx.lock_row(TABLE, group_id).await?;
-    let (limit, table) = match member {
-        Member::User => ("max_users", "users"),
-        Member::License => ("max_licenses", "licenses"),
-        Member::Machine => ("max_machines", "machines"),
-    };
+) -> crate::Result<Admission> {
+    if !tx.lock_row(TABLE, group_id).await? {
+        return Ok(Admission::Missing);
+    }
+    let (limit, table) = member.columns();
     let row: Option<(Option<i64>, i64)> = tx
         .fetch_optional(
             crate::sql(format!(
                 "SELECT {limit}, (SELECT COUNT(*) FROM {table} WHERE group_id = $1) \
-                 FROM account_groups WHERE id = $1"
+                 FROM account_groups WHERE id = $1 AND account_id = $2"
             ))
-            .bind(group_id),
+            .bind(group_id)
+            .bind(account),
         )
         .await?;
     Ok(match row {
-        Some((Some(max), count)) if count >= max => Some(max),
-        _ => None,
+        None => Admission::Missing,
+        Some((Some(max), count)) if count >= max => Admission::Full(max),
+        Some(_) => Admission::Room,
     })
+}
+
+/// Moves an existing user, license or machine into `group` (or out of any group
+/// with `None`) in one transaction: the member row is locked first (the order an
+/// activation takes the license and then the group), then the new group is
+/// admitted under its row lock (staying in the same group always fits).
+/// Returns `Missing` also when the member itself is gone.
+pub async fn join(
+    db: &crate::Db,
+    account: &str,
+    member: Member,
+    member_id: &str,
+    group: Option<&str>,
+    now: i64,
+) -> crate::Result<Admission> {
+    let (_, table) = member.columns();
+    let mut tx = db.begin().await?;
+    // Touching the row locks it like the final UPDATE will (PostgreSQL's
+    // FOR NO KEY UPDATE: a license created for this user meanwhile is not blocked)
+    // and reads its group under that lock.
+    let current: Option<(Option<String>,)> = tx
+        .fetch_optional(
+            crate::sql(format!(
+                "UPDATE {table} SET updated_at = $1 WHERE id = $2 AND account_id = $3 \
+                 RETURNING group_id"
+            ))
+            .bind(now)
+            .bind(member_id)
+            .bind(account),
+        )
+        .await?;
+    let Some((current,)) = current else {
+        return Ok(Admission::Missing);
+    };
+    if let Some(group) = group.filter(|g| current.as_deref() != Some(*g)) {
+        match admit(&mut tx, account, group, member).await? {
+            Admission::Room => {}
+            refused => return Ok(refused),
+        }
+    }
+    tx.execute(
+        crate::sql(format!(
+            "UPDATE {table} SET group_id = $1, updated_at = $2 WHERE id = $3 AND account_id = $4"
+        ))
+        .bind(group)
+        .bind(now)
+        .bind(member_id)
+        .bind(account),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Admission::Room)
 }

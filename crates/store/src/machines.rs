@@ -1,6 +1,9 @@
 //! `machines`: activations. [`activate`] enforces limits and fingerprint uniqueness
 //! inside one transaction that holds the license lock, so racing activations cannot
-//! take more slots than the policy allows.
+//! take more slots than the policy allows. Uniqueness reaching beyond the license
+//! (per policy, product or account) also holds a transaction-scoped lock on the
+//! account's fingerprint, and a machine joining a group holds the group row, so the
+//! same holds across server processes sharing one PostgreSQL database.
 
 use crate::{Db, Result, StoreError, Tx, sql};
 use latchkey_core::activation::{LimitExceeded, Limits, MachineResources, Usage, check_activation};
@@ -95,6 +98,10 @@ pub enum ActivationError {
     ActivationsLimit,
     /// The license disappeared meanwhile.
     LicenseGone,
+    /// GROUP_MACHINE_LIMIT_EXCEEDED: the machine's group is full (its `maxMachines`).
+    GroupFull(i64),
+    /// The machine's group disappeared meanwhile.
+    GroupGone,
     /// A nested component's fingerprint was taken or repeated.
     Components(crate::components::ComponentError),
     /// Storage failure.
@@ -107,7 +114,29 @@ impl From<StoreError> for ActivationError {
     }
 }
 
+/// Whether uniqueness reaches beyond the license, whose row lock covers only it.
+pub(crate) fn crosses_licenses(strategy: UniquenessStrategy) -> bool {
+    matches!(
+        strategy,
+        UniquenessStrategy::PerAccount
+            | UniquenessStrategy::PerProduct
+            | UniquenessStrategy::PerPolicy
+    )
+}
+
+/// Checks fingerprint uniqueness. When the scope reaches beyond the license, first
+/// locks the fingerprint within the account, so two activations of one fingerprint
+/// on two licenses (on any server process) are checked and inserted one after the
+/// other. The whole account is a superset of every scope, so the lock is exact
+/// for any mix of strategies.
 async fn fingerprint_taken(tx: &mut Tx, row: &MachineRow, rules: &ActivationRules) -> Result<bool> {
+    if crosses_licenses(rules.uniqueness) {
+        tx.lock_key(&format!(
+            "machine-fingerprint:{}:{}",
+            row.account_id, row.fingerprint
+        ))
+        .await?;
+    }
     let base = "SELECT m.id FROM machines m JOIN licenses l ON l.id = m.license_id \
                 WHERE m.account_id = $1 AND m.fingerprint = $2";
     let q = match rules.uniqueness {
@@ -212,6 +241,14 @@ pub async fn activate_with_components(
         disk: row.disk,
     };
     check_activation(&rules.limits, &usage, &resources).map_err(ActivationError::Limit)?;
+    if let Some(group) = &row.group_id {
+        use crate::groups::{Admission, Member, admit};
+        match admit(&mut tx, &row.account_id, group, Member::Machine).await? {
+            Admission::Room => {}
+            Admission::Full(max) => return Err(ActivationError::GroupFull(max)),
+            Admission::Missing => return Err(ActivationError::GroupGone),
+        }
+    }
     match insert(&mut tx, row).await {
         Err(StoreError::Conflict(_)) => return Err(ActivationError::FingerprintTaken),
         other => other?,

@@ -1,6 +1,7 @@
 //! `users`: account staff (admin, developer, sales-agent, support-agent, read-only)
 //! and end users; emails unique per account, stored lowercase; passwords hashed.
 
+use crate::groups::{Admission, Member, admit};
 use crate::{Db, Result, sql};
 
 crate::table!(
@@ -55,4 +56,20 @@ pub async fn count_in_account(db: &Db, account: &str) -> Result<i64> {
         .fetch_optional(sql("SELECT COUNT(*) FROM users WHERE account_id = $1").bind(account))
         .await?;
     Ok(row.map_or(0, |r| r.0))
+}
+
+/// Creates a user in one transaction; a user joining a group is admitted under
+/// the group-row lock first (anything but `Room` means nothing was written). A
+/// taken email is `StoreError::Conflict`.
+pub async fn create(db: &Db, row: &UserRow) -> Result<Admission> {
+    let mut tx = db.begin().await?;
+    if let Some(group) = &row.group_id {
+        let admission = admit(&mut tx, &row.account_id, group, Member::User).await?;
+        if admission != Admission::Room {
+            return Ok(admission);
+        }
+    }
+    insert(&mut tx, row).await?;
+    tx.commit().await?;
+    Ok(Admission::Room)
 }

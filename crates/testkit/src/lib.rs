@@ -4,7 +4,10 @@
 //!
 //! The backend comes from `LATCHKEY_TEST_DATABASE` (`sqlite`, the default, or
 //! `postgres`); PostgreSQL is reached at `LATCHKEY_TEST_POSTGRES_URL`
-//! (default `postgres://postgres@127.0.0.1:5432/test`).
+//! (default `postgres://postgres@127.0.0.1:5432/test`). [`cluster`] runs several
+//! `latchkey serve` processes on one PostgreSQL database instead.
+
+pub mod cluster;
 
 use latchkey_core::clock::ManualClock;
 use latchkey_core::secret::SecretKey;
@@ -39,6 +42,30 @@ fn fresh_target() -> anyhow::Result<(String, Option<String>)> {
         let path = dir.join(format!("{suffix}.db"));
         Ok((format!("sqlite://{}", path.display()), None))
     }
+}
+
+/// Sends a JSON:API request to `base` with an optional bearer token and JSON body.
+pub(crate) async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> anyhow::Result<Reply> {
+    let method = reqwest::Method::from_bytes(method.as_bytes())?;
+    let mut request = http
+        .request(method, format!("{base}{path}"))
+        .header("Accept", "application/vnd.api+json");
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("Content-Type", "application/vnd.api+json")
+            .body(body.to_string());
+    }
+    TestServer::reply(request.send().await?).await
 }
 
 /// A running server.
@@ -163,21 +190,7 @@ impl TestServer {
         token: Option<&str>,
         body: Option<Value>,
     ) -> anyhow::Result<Reply> {
-        let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("Accept", "application/vnd.api+json");
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            request = request
-                .header("Content-Type", "application/vnd.api+json")
-                .body(body.to_string());
-        }
-        let response = request.send().await?;
-        Self::reply(response).await
+        send(&self.http, &self.base, method, path, token, body).await
     }
 
     /// Sends raw bytes with the given headers.

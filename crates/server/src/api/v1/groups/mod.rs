@@ -19,7 +19,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
 use latchkey_store::crud::{self, Filter};
-use latchkey_store::groups::{self, COLUMNS, GroupRow, TABLE};
+use latchkey_store::groups::{self, Admission, COLUMNS, GroupRow, Member, TABLE};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
@@ -33,17 +33,39 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// The only group a user or license bearer may see (`Some(None)`: none at all);
-/// `None` when the caller sees every group (staff, products).
 /// The id of the group a `relationships.group` names (422 GROUP_NOT_FOUND if none).
 pub async fn resolve(state: &AppState, account: &Account, id: &str) -> ApiResult<String> {
     let found: Option<GroupRow> = crud::find(&state.db, TABLE, COLUMNS, account.id(), id).await?;
-    found.map(|g| g.id).ok_or_else(|| {
-        ApiError::unprocessable("GROUP_NOT_FOUND", "must exist")
-            .pointer("/data/relationships/group")
-    })
+    found.map(|g| g.id).ok_or_else(group_not_found)
 }
 
+fn group_not_found() -> ApiError {
+    ApiError::unprocessable("GROUP_NOT_FOUND", "must exist").pointer("/data/relationships/group")
+}
+
+/// The answer to a group's [`Admission`] of one more `member`: nothing when there
+/// is room, else 422 `GROUP_<MEMBER>_LIMIT_EXCEEDED` with Keygen's detail, or
+/// `GROUP_NOT_FOUND` when the group vanished meanwhile.
+pub fn admitted(member: Member, admission: Admission) -> ApiResult<()> {
+    let max = match admission {
+        Admission::Room => return Ok(()),
+        Admission::Missing => return Err(group_not_found()),
+        Admission::Full(max) => max,
+    };
+    let (code, noun) = match member {
+        Member::User => ("GROUP_USER_LIMIT_EXCEEDED", "user"),
+        Member::License => ("GROUP_LICENSE_LIMIT_EXCEEDED", "license"),
+        Member::Machine => ("GROUP_MACHINE_LIMIT_EXCEEDED", "machine"),
+    };
+    Err(ApiError::unprocessable(
+        code,
+        format!("{noun} count has exceeded maximum allowed by current group ({max})"),
+    )
+    .pointer("/data/relationships/group"))
+}
+
+/// The only group a user or license bearer may see (`Some(None)`: none at all);
+/// `None` when the caller sees every group (staff, products).
 fn own_group(principal: &Principal) -> Option<Option<&str>> {
     match &principal.bearer {
         _ if principal.is_staff() => None,

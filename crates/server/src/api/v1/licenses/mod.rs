@@ -318,7 +318,8 @@ pub async fn create(
         Field::Value(group) => {
             Some(crate::api::v1::groups::resolve(&state, &account, &group).await?)
         }
-        _ => None,
+        // As in Keygen, a license without a group joins its owner's.
+        _ => owner.as_ref().and_then(|o| o.group_id.clone()),
     };
     let id = match custom_id {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => id.to_lowercase(),
@@ -440,16 +441,10 @@ pub async fn create(
         )
         .pointer("/data/id"));
     }
-    if let Some(group) = &row.group_id
-        && let Some(max) =
-            latchkey_store::groups::full(&mut tx, group, latchkey_store::groups::Member::License)
-                .await?
-    {
-        return Err(ApiError::unprocessable(
-            "GROUP_LICENSE_LIMIT_EXCEEDED",
-            format!("license count has exceeded maximum allowed by current group ({max})"),
-        )
-        .pointer("/data/relationships/group"));
+    if let Some(group) = &row.group_id {
+        use latchkey_store::groups::{Member, admit};
+        let admission = admit(&mut tx, account.id(), group, Member::License).await?;
+        crate::api::v1::groups::admitted(Member::License, admission)?;
     }
     if policy.use_pool {
         // Popped inside this transaction: the key is consumed only if the license

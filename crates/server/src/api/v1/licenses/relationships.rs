@@ -291,14 +291,14 @@ async fn show_group(
     })))
 }
 
-/// Sets `table.group_id` of `id` to the group named in `body` (or none), refusing
-/// with `GROUP_<MEMBER>_LIMIT_EXCEEDED` when the group is full.
+/// Moves `id` into the group named in `body` (or out of any group), refusing with
+/// `GROUP_<MEMBER>_LIMIT_EXCEEDED` when the group is full. The store counts the
+/// members under the group-row lock.
 async fn join_group(
     state: &AppState,
     account: &Account,
-    table: &'static str,
+    member: Member,
     id: &str,
-    current: Option<&str>,
     body: &Value,
 ) -> ApiResult<()> {
     let group = to_one_id(body, &["group", "groups"])?;
@@ -306,38 +306,16 @@ async fn join_group(
         Some(g) => Some(crate::api::v1::groups::resolve(state, account, &g).await?),
         None => None,
     };
-    let member = match table {
-        "users" => Member::User,
-        "machines" => Member::Machine,
-        _ => Member::License,
-    };
-    let mut tx = state.db.begin().await?;
-    if let Some(group) = group_id.as_deref().filter(|g| Some(*g) != current)
-        && let Some(max) = groups::full(&mut tx, group, member).await?
-    {
-        let (code, noun) = match member {
-            Member::User => ("GROUP_USER_LIMIT_EXCEEDED", "user"),
-            Member::License => ("GROUP_LICENSE_LIMIT_EXCEEDED", "license"),
-            Member::Machine => ("GROUP_MACHINE_LIMIT_EXCEEDED", "machine"),
-        };
-        return Err(ApiError::unprocessable(
-            code,
-            format!("{noun} count has exceeded maximum allowed by current group ({max})"),
-        )
-        .pointer("/data/relationships/group"));
-    }
-    tx.execute(
-        sql(format!(
-            "UPDATE {table} SET group_id = $1, updated_at = $2 WHERE id = $3 AND account_id = $4"
-        ))
-        .bind(group_id)
-        .bind(state.now_ms())
-        .bind(id)
-        .bind(account.id()),
+    let admission = groups::join(
+        &state.db,
+        account.id(),
+        member,
+        id,
+        group_id.as_deref(),
+        state.now_ms(),
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    crate::api::v1::groups::admitted(member, admission)
 }
 
 /// `PUT /licenses/{id}/group`
@@ -354,15 +332,7 @@ async fn change_group(
             "not allowed to change this license's group",
         ));
     }
-    join_group(
-        &state,
-        &account,
-        "licenses",
-        &license.id,
-        license.group_id.as_deref(),
-        &body,
-    )
-    .await?;
+    join_group(&state, &account, Member::License, &license.id, &body).await?;
     respond(&state, &account, &license.id).await
 }
 
@@ -380,15 +350,7 @@ async fn change_user_group(
             "not allowed to change this user's group",
         ));
     }
-    join_group(
-        &state,
-        &account,
-        "users",
-        &user.id,
-        user.group_id.as_deref(),
-        &body,
-    )
-    .await?;
+    join_group(&state, &account, Member::User, &user.id, &body).await?;
     let user = latchkey_store::users::find(&state.db, account.id(), &user.id)
         .await?
         .ok_or_else(|| ApiError::not_found("user", &id))?;
@@ -412,15 +374,7 @@ async fn change_machine_group(
             "not allowed to change this machine's group",
         ));
     }
-    join_group(
-        &state,
-        &account,
-        "machines",
-        &machine.id,
-        machine.group_id.as_deref(),
-        &body,
-    )
-    .await?;
+    join_group(&state, &account, Member::Machine, &machine.id, &body).await?;
     let machine = latchkey_store::machines::find(&state.db, account.id(), &machine.id)
         .await?
         .ok_or_else(|| ApiError::not_found("machine", &id))?;

@@ -10,6 +10,7 @@ pub mod serializer;
 pub(crate) use lookup::{find_for, visibility};
 
 use crate::account::Account;
+use crate::api::v1::groups::admitted;
 use crate::api::v1::licenses::{policy_of, user_has_license};
 use crate::api::v1::policies::USER_LICENSES;
 use crate::api::v1::serialize::single;
@@ -24,6 +25,7 @@ use axum::response::Response;
 use latchkey_core::activation::{LimitExceeded, Limits, MachineResources, check_resources};
 use latchkey_core::policy::{MachineLeasingStrategy, UniquenessStrategy};
 use latchkey_store::crud::{self, Filter};
+use latchkey_store::groups::{Admission, Member};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{
     self, ActivationError, ActivationRules, COLUMNS, MachineRow, TABLE,
@@ -262,7 +264,12 @@ pub async fn create(
             other
         }
     };
-    let group_field = input.relationship("group")?;
+    // As in Keygen, only staff who write and products name a group; others inherit it.
+    let group_field = if principal.is_support_or_above() || principal.product_id().is_some() {
+        input.relationship("group")?
+    } else {
+        Field::Absent
+    };
     let components_data = input.relationship_data("components");
     let fingerprint = input.string("fingerprint", 4096)?;
     let name = input.string("name", 255)?;
@@ -338,7 +345,13 @@ pub async fn create(
         Field::Value(group) => {
             Some(crate::api::v1::groups::resolve(&state, &account, &group).await?)
         }
-        _ => license.group_id.clone(),
+        _ => match (&license.group_id, &owner_id) {
+            (Some(group), _) => Some(group.clone()),
+            (None, Some(owner)) => latchkey_store::users::find(&state.db, account.id(), owner)
+                .await?
+                .and_then(|user| user.group_id),
+            (None, None) => None,
+        },
     };
     let id = match custom_id {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => id.to_lowercase(),
@@ -399,10 +412,15 @@ pub async fn create(
         }
         Err(ActivationError::Limit(limit)) => return Err(limit_error(limit)),
         Err(ActivationError::FingerprintTaken) => {
-            return Err(
-                ApiError::unprocessable("FINGERPRINT_TAKEN", "has already been taken")
-                    .pointer("/data/attributes/fingerprint"),
-            );
+            // Keygen names the scope the fingerprint was taken in.
+            let detail = match rules.uniqueness {
+                UniquenessStrategy::PerAccount => "has already been taken for this account",
+                UniquenessStrategy::PerProduct => "has already been taken for this product",
+                UniquenessStrategy::PerPolicy => "has already been taken for this policy",
+                _ => "has already been taken",
+            };
+            return Err(ApiError::unprocessable("FINGERPRINT_TAKEN", detail)
+                .pointer("/data/attributes/fingerprint"));
         }
         Err(ActivationError::ActivationsLimit) => {
             return Err(ApiError::unprocessable(
@@ -412,6 +430,8 @@ pub async fn create(
             .pointer("/data/attributes/activations"));
         }
         Err(ActivationError::LicenseGone) => return Err(license_not_found()),
+        Err(ActivationError::GroupFull(max)) => admitted(Member::Machine, Admission::Full(max))?,
+        Err(ActivationError::GroupGone) => admitted(Member::Machine, Admission::Missing)?,
         Err(ActivationError::Store(e)) => return Err(e.into()),
     }
     // FROM_FIRST_ACTIVATION starts the license's expiry clock (once).

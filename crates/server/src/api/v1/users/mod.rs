@@ -183,33 +183,6 @@ async fn admin_count(tx: &mut Tx, account: &str) -> ApiResult<i64> {
     Ok(tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0))
 }
 
-/// Checks the group a new user joins: it must exist and have room.
-async fn check_group(tx: &mut Tx, account: &str, group_id: &str) -> ApiResult<()> {
-    let pointer = "/data/relationships/group";
-    let q = sql("SELECT max_users FROM account_groups WHERE account_id = $1 AND id = $2")
-        .bind(account)
-        .bind(group_id);
-    let Some((max_users,)) = tx.fetch_optional::<(Option<i64>,)>(q).await? else {
-        return Err(ApiError::unprocessable("GROUP_NOT_FOUND", "must exist").pointer(pointer));
-    };
-    if let Some(max) = max_users {
-        let q = sql(format!(
-            "SELECT COUNT(*) FROM {TABLE} WHERE account_id = $1 AND group_id = $2"
-        ))
-        .bind(account)
-        .bind(group_id);
-        let count = tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0);
-        if count >= max {
-            return Err(ApiError::unprocessable(
-                "GROUP_USER_LIMIT_EXCEEDED",
-                "user count has exceeded maximum allowed by current group",
-            )
-            .pointer(pointer));
-        }
-    }
-    Ok(())
-}
-
 /// `POST /users`
 pub async fn create(
     State(state): State<AppState>,
@@ -258,12 +231,8 @@ pub async fn create(
         password_reset_digest: None,
         password_reset_expiry: None,
     };
-    let mut tx = state.db.begin().await?;
-    if let Some(group_id) = &row.group_id {
-        check_group(&mut tx, account.id(), group_id).await?;
-    }
-    users::insert(&mut tx, &row).await.map_err(conflict)?;
-    tx.commit().await?;
+    let admission = users::create(&state.db, &row).await.map_err(conflict)?;
+    crate::api::v1::groups::admitted(latchkey_store::groups::Member::User, admission)?;
     let location = format!("{}/users/{}", account.base(), row.id);
     Ok(Document::created(
         single(serializer::user(&account, &row)),
