@@ -193,6 +193,9 @@ async fn password_resets_only_for_users_the_bearer_may_manage() -> anyhow::Resul
         let user_id = if target == "admin" { &admin_id } else { &third };
         for who in EVERYONE {
             n += 1;
+            // Each row starts with a fresh reset budget (5 requests per hour per email,
+            // 5 changes per 10 minutes per user): this matrix is about roles, not throttling.
+            world.server.clock.advance(time::Duration::hours(1));
             let t = world.target(n).await?;
             let request = json!({"meta": {"email": email, "deliver": false}});
             let reply = world
