@@ -1,5 +1,6 @@
 //! Latchkey's licensing rules, free of I/O: time is always an argument.
 //!
+//! - [`access`]: who may do what, one module per resource (pure predicates).
 //! - [`validation`]: Keygen's ordered license-validation checks, one rule per code.
 //! - [`activation`]: machine limits, overage allowances and fingerprint uniqueness.
 //! - [`heartbeat`], [`check_in`]: time arithmetic for heartbeats, expiry and check-ins.
@@ -8,6 +9,7 @@
 //! - [`keys`], [`tokens`], [`password`], [`secret`]: license keys, API tokens, passwords, the server secret.
 //! - [`crypto`]: signing and encryption of Keygen artefacts.
 
+pub mod access;
 pub mod activation;
 pub mod check_in;
 pub mod clock;

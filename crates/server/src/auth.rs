@@ -314,6 +314,23 @@ impl FromRequestParts<AppState> for Authed {
 }
 
 impl Principal {
+    /// The caller as the pure access rules of `latchkey_core::access` see it.
+    pub fn actor(&self) -> latchkey_core::access::Actor<'_> {
+        use latchkey_core::access::Actor;
+        match &self.bearer {
+            Bearer::User(u, role) => Actor::User {
+                id: &u.id,
+                role: *role,
+            },
+            Bearer::Product(p) => Actor::Product { id: &p.id },
+            Bearer::License(l, _) => Actor::License {
+                id: &l.id,
+                product_id: &l.product_id,
+                owner_id: l.owner_id.as_deref(),
+            },
+        }
+    }
+
     /// The user role, for user bearers.
     pub fn role(&self) -> Option<Role> {
         match &self.bearer {
