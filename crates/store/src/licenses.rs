@@ -33,6 +33,19 @@ crate::table!(
     }
 );
 
+/// SQL for the ids of the licenses a user owns or is attached to, with two `{}`
+/// placeholders (both the user id), for list-visibility filters.
+pub const USER_LICENSES: &str = "SELECT id FROM licenses WHERE owner_id = {} UNION SELECT license_id FROM license_users WHERE user_id = {}";
+
+/// Whether `user_id` is attached to the license as a licensee (`license_users`;
+/// ownership is not attachment).
+pub async fn is_licensee(db: &Db, license_id: &str, user_id: &str) -> Result<bool> {
+    let q = sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
+        .bind(license_id)
+        .bind(user_id);
+    Ok(db.fetch_optional::<(String,)>(q).await?.is_some())
+}
+
 /// Finds by UUID or key (exact match; the id match wins over a key that happens to
 /// equal another license's id).
 pub async fn find(db: &Db, account: &str, id_or_key: &str) -> Result<Option<LicenseRow>> {

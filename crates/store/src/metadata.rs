@@ -13,6 +13,29 @@ use crate::Backend;
 use crate::crud::Filter;
 use serde_json::{Value, json};
 
+/// `metadata[key]=value` from a query string: Keygen's coercion of `true`, `false`,
+/// `null` and numbers, then [`filter`]. `key` is already in the stored (camelCase) form.
+pub fn query_filter(backend: Backend, key: &str, raw: &str) -> Filter {
+    let typed: Value = match raw {
+        "true" => json!(true),
+        "false" => json!(false),
+        "null" => Value::Null,
+        v => v
+            .parse::<i64>()
+            .map(Value::from)
+            .ok()
+            .or_else(|| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+            })
+            .unwrap_or_else(|| json!(v)),
+    };
+    filter(backend, key, &typed)
+}
+
 /// A filter matching rows whose `metadata` has `key` set to the scalar `value`.
 /// Arrays and objects never match; neither do keys or values containing NUL.
 pub fn filter(backend: Backend, key: &str, value: &Value) -> Filter {

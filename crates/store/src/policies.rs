@@ -1,5 +1,6 @@
 //! `policies`: the rules a license follows (limits, strategies, required scopes).
 
+use crate::{Db, Result};
 use latchkey_core::policy::*;
 
 crate::table!(
@@ -104,4 +105,9 @@ impl PolicyRow {
         AuthenticationStrategy::parse(&self.authentication_strategy)
             .unwrap_or(AuthenticationStrategy::Token)
     }
+}
+
+/// Finds a policy of an account by id.
+pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<PolicyRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
 }

@@ -34,6 +34,17 @@ pub async fn find_by_digest(db: &Db, account: &str, digest: &str) -> Result<Opti
     .await
 }
 
+/// Deletes every token of a bearer (user, product or license id) in an account;
+/// returns how many were deleted.
+pub async fn delete_for_bearer(db: &Db, account: &str, bearer_id: &str) -> Result<u64> {
+    db.execute(
+        sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
+            .bind(account)
+            .bind(bearer_id),
+    )
+    .await
+}
+
 /// The tokens a bearer may see in lists: its own, plus — when `others` — every other
 /// token except those of users whose role is in `hidden_user_roles`.
 pub fn visible_to(

@@ -162,26 +162,9 @@ fn status_filter(status: &str, now: i64) -> ApiResult<Filter> {
     })
 }
 
-/// `metadata[key]=value`: Keygen's coercion of true/false/null/numbers, then the
-/// store's filter (any key is safe there; see `latchkey_store::metadata`).
+/// `metadata[key]=value`: the store's filter for the camelCased key (any key is
+/// safe there; see `latchkey_store::metadata`).
 pub fn metadata_filter(backend: latchkey_store::Backend, key: &str, value: &str) -> Filter {
-    let typed: Value = match value {
-        "true" => json!(true),
-        "false" => json!(false),
-        "null" => Value::Null,
-        v => v
-            .parse::<i64>()
-            .map(Value::from)
-            .ok()
-            .or_else(|| {
-                v.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number)
-            })
-            .unwrap_or_else(|| json!(v)),
-    };
     let key = crate::jsonapi::input::camel_case(key);
-    latchkey_store::metadata::filter(backend, &key, &typed)
+    latchkey_store::metadata::query_filter(backend, &key, value)
 }

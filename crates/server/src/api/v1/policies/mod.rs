@@ -20,8 +20,7 @@ use latchkey_store::products::ProductRow;
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
-/// Licenses a user owns or is attached to, as a SQL subquery on `$n`.
-pub const USER_LICENSES: &str = "SELECT id FROM licenses WHERE owner_id = {} UNION SELECT license_id FROM license_users WHERE user_id = {}";
+pub use latchkey_store::licenses::USER_LICENSES;
 
 fn may_read(principal: &Principal, row: &PolicyRow) -> bool {
     principal.is_staff()
