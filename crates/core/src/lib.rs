@@ -19,6 +19,7 @@ pub mod heartbeat;
 pub mod key_dataset;
 pub mod keys;
 pub mod lifecycle;
+pub mod limits;
 pub mod password;
 pub mod policy;
 pub mod roles;

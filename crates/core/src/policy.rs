@@ -1,5 +1,16 @@
 //! Keygen policy settings as typed enums, each parsed from and rendered to Keygen's
-//! exact SCREAMING_SNAKE strings. Stored as text; parsed once per use.
+//! exact SCREAMING_SNAKE strings. Stored as text; the store decodes them once, when a
+//! policy row is read (an unknown stored value is a decode error, never a default).
+
+/// A text that is not one of an enum's Keygen spellings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} value {value:?}")]
+pub struct UnknownValue {
+    /// The enum's name (`OverageStrategy`).
+    pub kind: &'static str,
+    /// The text that did not parse.
+    pub value: String,
+}
 
 macro_rules! keygen_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
@@ -19,6 +30,37 @@ macro_rules! keygen_enum {
             /// Parses Keygen's spelling; `None` for anything else.
             pub fn parse(text: &str) -> Option<Self> {
                 match text { $($text => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = UnknownValue;
+
+            fn from_str(text: &str) -> Result<Self, UnknownValue> {
+                Self::parse(text).ok_or_else(|| UnknownValue {
+                    kind: stringify!($name),
+                    value: text.to_owned(),
+                })
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        /// Rendered as Keygen's spelling.
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        /// Compares with Keygen's spelling (`strategy == "KEEP_DEAD"`).
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
             }
         }
     };

@@ -203,15 +203,11 @@ impl From<StoreError> for ApiError {
                 tracing::warn!(%detail, "unique constraint conflict");
                 ApiError::conflict("Conflict (a concurrent request changed this resource)")
             }
-            StoreError::Database(
-                sqlx_error @ (SqlxError::PoolTimedOut | SqlxError::PoolClosed),
-            ) => ApiError::unavailable(sqlx_error),
+            StoreError::Busy(cause) => ApiError::unavailable(cause),
             other => ApiError::internal(other),
         }
     }
 }
-
-use latchkey_store::sqlx_error as SqlxError;
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {

@@ -182,12 +182,14 @@ pub async fn delete(tx: &mut Tx, table: &str, account: &str, id: &str) -> Result
 }
 
 /// Declares a table's row struct, its `TABLE` and `COLUMNS` constants and an
-/// `insert` function binding every column in order.
+/// `insert` function binding every column in order. The one field list also generates
+/// every decoder: rusqlite, sqlx SQLite and sqlx PostgreSQL rows all decode by
+/// position through [`crate::column::Column`] (rows are always selected as `COLUMNS`).
 #[macro_export]
 macro_rules! table {
     ($(#[$meta:meta])* $row:ident, $table:literal { $first:ident : $first_ty:ty $(, $field:ident : $ty:ty)* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, sqlx::FromRow)]
+        #[derive(Debug, Clone, PartialEq)]
         #[allow(missing_docs)]
         pub struct $row {
             pub $first: $first_ty,
@@ -200,27 +202,34 @@ macro_rules! table {
             }
         }
 
+        impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for $row {
+            fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> ::std::result::Result<Self, sqlx::Error> {
+                Self::from_sqlx_at(row, &mut 0)
+            }
+        }
+
+        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $row {
+            fn from_row(row: &'r sqlx::postgres::PgRow) -> ::std::result::Result<Self, sqlx::Error> {
+                Self::from_sqlx_at(row, &mut 0)
+            }
+        }
+
         impl $row {
             /// Decodes this row's columns starting at `*offset` (for joined queries).
             pub fn from_sqlite_at(row: &rusqlite::Row<'_>, offset: &mut usize) -> rusqlite::Result<Self> {
                 let mut next = || { *offset += 1; *offset - 1 };
                 Ok(Self {
-                    $first: row.get(next())?,
-                    $($field: row.get(next())?,)*
+                    $first: <$first_ty as $crate::column::Column>::from_rusqlite(row, next())?,
+                    $($field: <$ty as $crate::column::Column>::from_rusqlite(row, next())?,)*
                 })
             }
 
             /// Decodes this row's columns starting at `*offset` from a sqlx row.
-            pub fn from_sqlx_at<'r, R: sqlx::Row>(row: &'r R, offset: &mut usize) -> ::std::result::Result<Self, sqlx::Error>
-            where
-                usize: sqlx::ColumnIndex<R>,
-                $first_ty: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-                $($ty: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,)*
-            {
+            pub fn from_sqlx_at<R: $crate::column::SqlxRow>(row: &R, offset: &mut usize) -> ::std::result::Result<Self, sqlx::Error> {
                 let mut next = || { *offset += 1; *offset - 1 };
                 Ok(Self {
-                    $first: row.try_get(next())?,
-                    $($field: row.try_get(next())?,)*
+                    $first: row.column::<$first_ty>(next())?,
+                    $($field: row.column::<$ty>(next())?,)*
                 })
             }
         }

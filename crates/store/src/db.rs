@@ -198,7 +198,11 @@ impl Db {
                     .execute(&admin)
                     .await?;
                 admin.close().await;
-                options = options.options([("search_path", schema)]);
+                // The application name lets a test harness find (and end) the
+                // sessions of its schema before dropping it.
+                options = options
+                    .options([("search_path", schema)])
+                    .application_name(schema);
             }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
@@ -392,6 +396,16 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Rolls back now (dropping a `Tx` also rolls back, but only when its connection
+    /// is next used, holding its locks until then).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.rollback().await?,
+            Tx::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }

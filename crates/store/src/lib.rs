@@ -4,8 +4,10 @@
 //! Timestamps are stored as unix milliseconds, ids as UUID text, JSON as text.
 
 pub mod accounts;
+pub mod column;
 pub mod components;
 pub mod crud;
+pub mod cull;
 pub mod db;
 pub mod entitlements;
 pub mod fast;
@@ -29,33 +31,91 @@ pub use db::{Arg, Backend, Db, Sql, Tx, sql};
 pub use sqlx::Error as sqlx_error;
 
 /// A storage failure. "Not found" is never an error: finders return `Option`.
+///
+/// The rendered message never names a driver or carries its text: the driver's error
+/// is kept as the [`std::error::Error::source`], for logs.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A unique constraint was violated (a racing insert, or a duplicate).
     #[error("unique constraint violated: {0}")]
     Conflict(String),
+    /// The database is busy: SQLite busy/locked, a PostgreSQL serialization failure,
+    /// deadlock or lock/statement timeout, or no pooled connection became free in
+    /// time (or the pool is closing). Worth retrying later.
+    #[error("database busy")]
+    Busy(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Bad configuration (URL, file system).
     #[error("{0}")]
     Config(String),
     /// Migration failure.
-    #[error("migration failed: {0}")]
+    #[error("migration failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be decoded (e.g. a strategy column holding an
+    /// unknown spelling).
+    #[error("stored value could not be decoded")]
+    Decode(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Any other database error.
-    #[error("database error: {0}")]
-    Database(sqlx::Error),
-    /// A failure on the rusqlite read path.
-    #[error("sqlite read error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    /// Any other failure on the rusqlite read path.
+    #[error("database read error")]
+    Sqlite(#[source] rusqlite::Error),
+}
+
+/// SQLite's primary result codes SQLITE_BUSY and SQLITE_LOCKED (extended codes
+/// carry them in the low byte).
+const SQLITE_BUSY: i32 = 5;
+const SQLITE_LOCKED: i32 = 6;
+
+/// PostgreSQL SQLSTATEs that mean "try again": serialization_failure,
+/// deadlock_detected, lock_not_available (lock_timeout), query_canceled
+/// (statement_timeout).
+const PG_BUSY: &[&str] = &["40001", "40P01", "55P03", "57014"];
+
+fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
+    let Some(code) = db.code() else { return false };
+    if db
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some()
+    {
+        return PG_BUSY.contains(&code.as_ref());
+    }
+    code.parse::<i32>()
+        .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &error
-            && db.is_unique_violation()
-        {
-            return StoreError::Conflict(db.message().to_owned());
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            sqlx::Error::Database(db) if is_busy(db.as_ref()) => StoreError::Busy(Box::new(error)),
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+                StoreError::Busy(Box::new(error))
+            }
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+                StoreError::Decode(Box::new(error))
+            }
+            _ => StoreError::Database(error),
         }
-        StoreError::Database(error)
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        match &error {
+            rusqlite::Error::SqliteFailure(e, _)
+                if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+            {
+                StoreError::Busy(Box::new(error))
+            }
+            rusqlite::Error::FromSqlConversionFailure(..)
+            | rusqlite::Error::InvalidColumnType(..)
+            | rusqlite::Error::IntegralValueOutOfRange(..) => StoreError::Decode(Box::new(error)),
+            _ => StoreError::Sqlite(error),
+        }
     }
 }
 

@@ -47,7 +47,8 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
     } = head;
     let machines = crate::machines::for_license(db, &license.id).await?;
     let rules = policy.rules();
-    let users = if needs.users || license.max_users.or(policy.max_users).is_some() {
+    let limits = policy.effective_limits(&license);
+    let users = if needs.users || limits.max_users.is_some() {
         crate::licenses::attached_users(db, &license.id).await?
     } else {
         Vec::new()
@@ -59,9 +60,7 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
     };
     // Only when a process limit applies, so the hot path stays at two queries.
     let processes: std::collections::HashMap<String, i64> =
-        if license.max_processes.or(policy.max_processes).is_some()
-            || machines.iter().any(|m| m.max_processes.is_some())
-        {
+        if limits.max_processes.is_some() || machines.iter().any(|m| m.max_processes.is_some()) {
             let cutoff = needs.now_ms - rules.heartbeat_duration * 1000;
             crate::processes::alive_counts(db, &license.id, cutoff)
                 .await?
@@ -96,12 +95,12 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
             rules.check_in_interval,
             rules.check_in_interval_count,
         ),
-        max_machines: license.max_machines.or(policy.max_machines),
-        max_cores: license.max_cores.or(policy.max_cores),
-        max_memory: license.max_memory.or(policy.max_memory),
-        max_disk: license.max_disk.or(policy.max_disk),
-        max_processes: license.max_processes.or(policy.max_processes),
-        max_users: license.max_users.or(policy.max_users),
+        max_machines: limits.max_machines,
+        max_cores: limits.max_cores,
+        max_memory: limits.max_memory,
+        max_disk: limits.max_disk,
+        max_processes: limits.max_processes,
+        max_users: limits.max_users,
         entitlements,
     };
     let machine_facts = machines
@@ -153,33 +152,29 @@ pub struct Head {
     pub owner_banned_at: Option<i64>,
 }
 
-impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Head {
-    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> std::result::Result<Self, sqlx::Error> {
-        use sqlx::Row as _;
+impl Head {
+    fn from_sqlx<R: crate::column::SqlxRow>(row: &R) -> std::result::Result<Self, sqlx::Error> {
         let mut at = 0;
         let license = LicenseRow::from_sqlx_at(row, &mut at)?;
         let policy = PolicyRow::from_sqlx_at(row, &mut at)?;
         Ok(Self {
             license,
             policy,
-            owner_email: row.try_get(at)?,
-            owner_banned_at: row.try_get(at + 1)?,
+            owner_email: row.column(at)?,
+            owner_banned_at: row.column(at + 1)?,
         })
+    }
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Head {
+    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> std::result::Result<Self, sqlx::Error> {
+        Self::from_sqlx(row)
     }
 }
 
 impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Head {
     fn from_row(row: &'r sqlx::postgres::PgRow) -> std::result::Result<Self, sqlx::Error> {
-        use sqlx::Row as _;
-        let mut at = 0;
-        let license = LicenseRow::from_sqlx_at(row, &mut at)?;
-        let policy = PolicyRow::from_sqlx_at(row, &mut at)?;
-        Ok(Self {
-            license,
-            policy,
-            owner_email: row.try_get(at)?,
-            owner_banned_at: row.try_get(at + 1)?,
-        })
+        Self::from_sqlx(row)
     }
 }
 

@@ -23,24 +23,94 @@ pub fn backend_name() -> String {
     std::env::var("LATCHKEY_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into())
 }
 
-/// Connects a fresh, migrated database for one test.
-pub async fn fresh_db() -> anyhow::Result<Db> {
-    let (url, schema) = fresh_target()?;
-    Ok(Db::connect_with_schema(&url, schema.as_deref()).await?)
+/// A fresh, migrated database for one test; removed when dropped.
+pub async fn fresh_db() -> anyhow::Result<TestDb> {
+    let target = fresh_target()?;
+    let db = Db::connect_with_schema(&target.0, target.1.as_deref()).await?;
+    Ok(TestDb {
+        db,
+        _target: target,
+    })
+}
+
+/// A test's database ([`fresh_db`]): derefs to [`Db`]; dropping it removes the
+/// SQLite file or PostgreSQL schema.
+pub struct TestDb {
+    db: Db,
+    _target: Target,
+}
+
+impl std::ops::Deref for TestDb {
+    type Target = Db;
+
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+/// A test's database location: URL and, on PostgreSQL, its schema. Dropping it
+/// removes the SQLite file (with its WAL files) or drops the schema.
+struct Target(String, Option<String>);
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        match &self.1 {
+            None => {
+                if let Some(path) = self.0.strip_prefix("sqlite://") {
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                    }
+                }
+            }
+            Some(schema) => {
+                let (url, schema) = (self.0.clone(), schema.clone());
+                // Drop may run inside the test's runtime: use a thread with its own.
+                let dropped = std::thread::spawn(move || {
+                    use sqlx::Connection;
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    runtime.block_on(async {
+                        let mut admin = sqlx::PgConnection::connect(&url).await?;
+                        // Sessions of the test (pooled, possibly idle in a
+                        // transaction) would hold locks the drop waits for.
+                        sqlx::query(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                        )
+                        .bind(&schema)
+                        .execute(&mut admin)
+                        .await?;
+                        sqlx::query("SET lock_timeout = '10s'")
+                            .execute(&mut admin)
+                            .await?;
+                        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                            .execute(&mut admin)
+                            .await?;
+                        admin.close().await?;
+                        Ok::<_, anyhow::Error>(())
+                    })
+                });
+                if let Ok(Err(error)) = dropped.join() {
+                    eprintln!("could not drop the test schema: {error:#}");
+                }
+            }
+        }
+    }
 }
 
 /// A new database location (URL and PostgreSQL schema) for one test.
-fn fresh_target() -> anyhow::Result<(String, Option<String>)> {
+fn fresh_target() -> anyhow::Result<Target> {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     if backend_name() == "postgres" {
         let url = std::env::var("LATCHKEY_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        Ok((url, Some(format!("t_{suffix}"))))
+        Ok(Target(url, Some(format!("t_{suffix}"))))
     } else {
         let dir = std::env::temp_dir().join("latchkey-tests");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{suffix}.db"));
-        Ok((format!("sqlite://{}", path.display()), None))
+        Ok(Target(format!("sqlite://{}", path.display()), None))
     }
 }
 
@@ -86,7 +156,7 @@ pub struct TestServer {
     pub http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     serving: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-    target: (String, Option<String>),
+    target: Target,
 }
 
 impl Drop for TestServer {

@@ -19,7 +19,6 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use latchkey_core::policy::UniquenessStrategy;
 use latchkey_store::components::{self, COLUMNS, ComponentError, ComponentRow, TABLE, Uniqueness};
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::licenses::LicenseRow;
@@ -44,8 +43,7 @@ pub fn routes() -> Router<AppState> {
 /// The policy's component uniqueness for a license.
 pub fn uniqueness(license: &LicenseRow, policy: &PolicyRow) -> Uniqueness {
     Uniqueness {
-        strategy: UniquenessStrategy::parse(&policy.component_uniqueness_strategy)
-            .unwrap_or(UniquenessStrategy::PerMachine),
+        strategy: policy.component_uniqueness_strategy,
         policy_id: policy.id.clone(),
         product_id: license.product_id.clone(),
     }

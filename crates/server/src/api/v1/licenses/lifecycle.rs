@@ -11,7 +11,6 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::lifecycle::{FirstEvent, first_event_expiry, renewed_expiry};
-use latchkey_core::policy::{ExpirationBasis, RenewalBasis};
 use latchkey_store::crud;
 use latchkey_store::licenses::{COLUMNS, LicenseRow, TABLE};
 use latchkey_store::policies::PolicyRow;
@@ -141,7 +140,7 @@ pub async fn renew(
         )
         .pointer("/data/attributes/expiry"));
     };
-    let basis = RenewalBasis::parse(&policy.renewal_basis).unwrap_or(RenewalBasis::FromExpiry);
+    let basis = policy.renewal_basis;
     let now = state.now_ms();
     let mut tx = state.db.begin().await?;
     tx.lock_row(TABLE, &license.id).await?;
@@ -220,8 +219,7 @@ pub async fn start_expiry(
     if license.expiry.is_some() || policy.duration.is_none() {
         return Ok(());
     }
-    let basis =
-        ExpirationBasis::parse(&policy.expiration_basis).unwrap_or(ExpirationBasis::FromCreation);
+    let basis = policy.expiration_basis;
     let now = state.now_ms();
     if let Some(expiry) = first_event_expiry(basis, event, license.expiry, policy.duration, now)
         && latchkey_store::licenses::set_expiry_once(&state.db, &license.id, expiry, now).await?

@@ -11,7 +11,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::licenses::{COLUMNS, LicenseRow, TABLE};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The licenses the caller may see (lists and id/key lookups); `None` for staff, who
 /// see every license of the account.

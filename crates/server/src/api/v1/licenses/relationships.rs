@@ -15,7 +15,6 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use latchkey_core::lifecycle::transferred_expiry;
-use latchkey_core::policy::{TransferStrategy, UniquenessStrategy};
 use latchkey_store::groups::{self, Member};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::policies::PolicyRow;
@@ -93,16 +92,6 @@ fn may_update(principal: &Principal, license: &LicenseRow) -> bool {
     principal.is_support_or_above() || principal.product_id() == Some(&license.product_id)
 }
 
-fn rank(text: &str) -> u8 {
-    match UniquenessStrategy::parse(text) {
-        Some(UniquenessStrategy::PerAccount) => 4,
-        Some(UniquenessStrategy::PerProduct) => 3,
-        Some(UniquenessStrategy::PerPolicy) => 2,
-        Some(UniquenessStrategy::PerLicense) => 1,
-        _ => 0,
-    }
-}
-
 /// Why a license cannot move from `old` to `new` (Keygen's transfer rules).
 fn incompatibility(old: &PolicyRow, new: &PolicyRow) -> Option<&'static str> {
     if old.product_id != new.product_id {
@@ -113,9 +102,9 @@ fn incompatibility(old: &PolicyRow, new: &PolicyRow) -> Option<&'static str> {
         Some("cannot change from a pooled policy to an unpooled policy (or vice-versa)")
     } else if old.scheme != new.scheme {
         Some("cannot change to a policy with a different scheme")
-    } else if rank(&new.machine_uniqueness_strategy) > rank(&old.machine_uniqueness_strategy) {
+    } else if new.machine_uniqueness_strategy.rank() > old.machine_uniqueness_strategy.rank() {
         Some("cannot change to a policy with a more strict machine uniqueness strategy")
-    } else if rank(&new.component_uniqueness_strategy) > rank(&old.component_uniqueness_strategy) {
+    } else if new.component_uniqueness_strategy.rank() > old.component_uniqueness_strategy.rank() {
         Some("cannot change to a policy with a more strict component uniqueness strategy")
     } else {
         None
@@ -180,8 +169,7 @@ async fn change_policy(
         return Err(ApiError::forbidden("policy is protected"));
     }
     // The strategy of the policy being moved to decides (Keygen reads the new one).
-    let strategy =
-        TransferStrategy::parse(&new.transfer_strategy).unwrap_or(TransferStrategy::KeepExpiry);
+    let strategy = new.transfer_strategy;
     let now = state.now_ms();
     let expiry = transferred_expiry(strategy, license.expiry, now, new.duration);
     state

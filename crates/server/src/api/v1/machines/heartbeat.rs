@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::post;
 use latchkey_core::heartbeat::{HeartbeatStatus, machine_status, resurrection_period_passed};
-use latchkey_core::policy::{DEFAULT_HEARTBEAT_SECONDS, HeartbeatResurrectionStrategy};
+use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 use latchkey_proto::time_format::from_millis;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineRow};
@@ -91,9 +91,7 @@ pub async fn ping(
     );
     let resurrected = status == HeartbeatStatus::Dead;
     if resurrected {
-        let strategy =
-            HeartbeatResurrectionStrategy::parse(&l.policy.heartbeat_resurrection_strategy)
-                .unwrap_or(HeartbeatResurrectionStrategy::NoRevive);
+        let strategy = l.policy.heartbeat_resurrection_strategy;
         let next = last.map(|last| last + Duration::seconds(duration));
         if resurrection_period_passed(strategy, next, now) {
             return Err(ApiError::unprocessable("MACHINE_HEARTBEAT_DEAD", "is dead"));

@@ -23,7 +23,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::activation::{LimitExceeded, Limits, MachineResources, check_resources};
-use latchkey_core::policy::{MachineLeasingStrategy, UniquenessStrategy};
+use latchkey_core::policy::{HeartbeatBasis, UniquenessStrategy};
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::groups::{Admission, Member};
 use latchkey_store::licenses::LicenseRow;
@@ -226,15 +226,7 @@ fn positive(input: &mut Input, name: &str) -> ApiResult<Field<i64>> {
 }
 
 pub(crate) fn limits(license: &LicenseRow, policy: &PolicyRow) -> Limits {
-    let rules = policy.rules();
-    Limits {
-        max_machines: license.max_machines.or(policy.max_machines),
-        max_cores: license.max_cores.or(policy.max_cores),
-        max_memory: license.max_memory.or(policy.max_memory),
-        max_disk: license.max_disk.or(policy.max_disk),
-        overage: rules.overage,
-        per_user: rules.machine_leasing == MachineLeasingStrategy::PerUser,
-    }
+    policy.effective_limits(license).activation(&policy.rules())
 }
 
 pub(crate) fn limit_error(error: LimitExceeded) -> ApiError {
@@ -378,7 +370,8 @@ pub async fn create(
         memory: memory.value(),
         disk: disk.value(),
         max_processes: None,
-        last_heartbeat_at: (policy.require_heartbeat && policy.heartbeat_basis == "FROM_CREATION")
+        last_heartbeat_at: (policy.require_heartbeat
+            && policy.heartbeat_basis == HeartbeatBasis::FromCreation)
             .then_some(now),
         last_check_out_at: None,
         metadata: metadata.value().unwrap_or_else(|| "{}".into()),
@@ -391,8 +384,7 @@ pub async fn create(
     let component_rules = crate::api::v1::components::uniqueness(&license, &policy);
     let rules = ActivationRules {
         limits: limits(&license, &policy),
-        uniqueness: UniquenessStrategy::parse(&policy.machine_uniqueness_strategy)
-            .unwrap_or(UniquenessStrategy::PerLicense),
+        uniqueness: policy.machine_uniqueness_strategy,
         policy_id: policy.id.clone(),
         product_id: license.product_id.clone(),
         activation_token: activation_token(&principal),

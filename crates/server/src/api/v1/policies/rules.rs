@@ -27,8 +27,8 @@ macro_rules! set_int {
 macro_rules! set_enum {
     ($input:ident, $row:ident, $($name:literal => $field:ident : $allowed:expr, $default:expr);+ $(;)?) => {$(
         match $input.choice($name, $allowed)? {
-            Field::Value(v) => $row.$field = v,
-            Field::Null => $row.$field = $default.to_owned(),
+            Field::Value(v) => $row.$field = v.parse().map_err(|_| invalid($name, "is not included in the list"))?,
+            Field::Null => $row.$field = $default.parse().map_err(|_| invalid($name, "is not included in the list"))?,
             Field::Absent => {}
         }
     )+};
@@ -66,7 +66,7 @@ pub fn apply(input: &mut Input, row: &mut PolicyRow, creating: bool) -> ApiResul
         .choice("checkInInterval", CheckInInterval::ALL)?
         .into_update()
     {
-        row.check_in_interval = interval;
+        row.check_in_interval = interval.and_then(|i| CheckInInterval::parse(&i));
     }
     let heartbeat_basis_given = input.choice("heartbeatBasis", HeartbeatBasis::ALL)?;
     set_enum!(input, row,
@@ -86,16 +86,19 @@ pub fn apply(input: &mut Input, row: &mut PolicyRow, creating: bool) -> ApiResul
         "heartbeatResurrectionStrategy" => heartbeat_resurrection_strategy: HeartbeatResurrectionStrategy::ALL, "NO_REVIVE";
     );
     match heartbeat_basis_given {
-        Field::Value(basis) => row.heartbeat_basis = basis,
+        Field::Value(basis) => {
+            row.heartbeat_basis = basis
+                .parse()
+                .map_err(|_| invalid("heartbeatBasis", "is not included in the list"))?;
+        }
         Field::Null | Field::Absent if creating => {
             row.heartbeat_basis = if row.require_heartbeat {
-                "FROM_CREATION"
+                HeartbeatBasis::FromCreation
             } else {
-                "FROM_FIRST_PING"
-            }
-            .into();
+                HeartbeatBasis::FromFirstPing
+            };
         }
-        Field::Null => row.heartbeat_basis = "FROM_FIRST_PING".into(),
+        Field::Null => row.heartbeat_basis = HeartbeatBasis::FromFirstPing,
         Field::Absent => {}
     }
     if let Some(metadata) = input.metadata()?.into_update() {
@@ -177,9 +180,7 @@ pub fn check(row: &PolicyRow) -> ApiResult<()> {
 }
 
 fn check_overage(row: &PolicyRow) -> ApiResult<()> {
-    let Some(overage) = OverageStrategy::parse(&row.overage_strategy) else {
-        return Ok(());
-    };
+    let overage = row.overage_strategy;
     let divisor = overage.required_divisor();
     if divisor == 1 {
         return Ok(());

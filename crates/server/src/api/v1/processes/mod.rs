@@ -20,13 +20,13 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use latchkey_core::heartbeat::{HeartbeatStatus, process_status, resurrection_period_passed};
-use latchkey_core::policy::{DEFAULT_HEARTBEAT_SECONDS, HeartbeatResurrectionStrategy};
+use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 use latchkey_proto::time_format::from_millis;
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineRow};
 use latchkey_store::policies::PolicyRow;
-use latchkey_store::processes::{self, COLUMNS, ProcessLimits, ProcessRow, SpawnError, TABLE};
+use latchkey_store::processes::{self, COLUMNS, ProcessRow, SpawnError, TABLE};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -366,14 +366,9 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let rules = policy.rules();
-    let license_max = license.max_processes.or(policy.max_processes);
-    let limits = ProcessLimits {
-        machine_max: machine.max_processes.or(license_max),
-        license_max,
-        leasing: rules.process_leasing,
-        overage: rules.overage,
-    };
+    let limits = policy
+        .effective_limits(&license)
+        .processes(&policy.rules(), machine.max_processes);
     match processes::spawn(&state.db, &row, machine.owner_id.as_deref(), &limits).await {
         Ok(()) => {}
         Err(SpawnError::Limit { max, scope }) => {
@@ -475,9 +470,7 @@ pub async fn ping(
     let last = from_millis(l.process.last_heartbeat_at).unwrap_or(OffsetDateTime::UNIX_EPOCH);
     let dead = process_status(last, interval, now) == HeartbeatStatus::Dead;
     if dead {
-        let strategy =
-            HeartbeatResurrectionStrategy::parse(&l.policy.heartbeat_resurrection_strategy)
-                .unwrap_or(HeartbeatResurrectionStrategy::NoRevive);
+        let strategy = l.policy.heartbeat_resurrection_strategy;
         let next = last + Duration::seconds(interval);
         if resurrection_period_passed(strategy, Some(next), now) {
             return Err(ApiError::unprocessable("PROCESS_HEARTBEAT_DEAD", "is dead"));
