@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod components;
 pub mod crud;
 pub mod db;
+mod edits;
 pub mod entitlements;
 pub mod fast;
 pub mod files;
