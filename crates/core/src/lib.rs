@@ -21,6 +21,7 @@ pub mod keys;
 pub mod lifecycle;
 pub mod password;
 pub mod policy;
+pub mod process_limits;
 pub mod roles;
 pub mod secret;
 pub mod tokens;

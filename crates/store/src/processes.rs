@@ -8,7 +8,7 @@ use crate::page::{Order, Page};
 use crate::policies::PolicyRow;
 use crate::{Db, Result, StoreError, sql};
 use latchkey_core::access::Actor;
-use latchkey_core::policy::{DEFAULT_HEARTBEAT_SECONDS, OverageStrategy, ProcessLeasingStrategy};
+use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 
 crate::table!(
     /// A process running on a machine.
@@ -26,19 +26,8 @@ crate::table!(
     }
 );
 
-/// The limit a spawn is checked against.
-#[derive(Debug, Clone, Copy)]
-pub struct ProcessLimits {
-    /// The machine's effective maxProcesses (override, else license, else policy);
-    /// no check at all when `None`, as in Keygen.
-    pub machine_max: Option<i64>,
-    /// The license's maxProcesses (license, else policy).
-    pub license_max: Option<i64>,
-    /// Whose processes are counted.
-    pub leasing: ProcessLeasingStrategy,
-    /// Allowance over the limit.
-    pub overage: OverageStrategy,
-}
+pub use latchkey_core::process_limits::ProcessLimits;
+use latchkey_core::process_limits::{ProcessScope, allows_spawn, limit_to_check};
 
 /// Why a spawn was refused.
 #[derive(Debug)]
@@ -85,38 +74,32 @@ pub async fn spawn(
     if taken.is_some() {
         return Err(SpawnError::PidTaken);
     }
-    if let Some(machine_max) = limits.machine_max
-        && limits.overage != OverageStrategy::AlwaysAllow
-    {
+    if let Some((scope, max)) = limit_to_check(limits) {
         // Keygen counts every process, dead ones included, until they are culled.
-        let (q, max, scope) = match limits.leasing {
-            ProcessLeasingStrategy::PerMachine => (
-                sql("SELECT COUNT(*) FROM processes WHERE machine_id = $1").bind(&row.machine_id),
-                Some(machine_max),
-                "machine",
-            ),
-            ProcessLeasingStrategy::PerLicense => (
-                sql("SELECT COUNT(*) FROM processes WHERE license_id = $1").bind(&row.license_id),
-                limits.license_max,
-                "license",
-            ),
-            ProcessLeasingStrategy::PerUser => {
+        let q = match scope {
+            ProcessScope::Machine => {
+                sql("SELECT COUNT(*) FROM processes WHERE machine_id = $1").bind(&row.machine_id)
+            }
+            ProcessScope::License => {
+                sql("SELECT COUNT(*) FROM processes WHERE license_id = $1").bind(&row.license_id)
+            }
+            ProcessScope::User => {
                 let base = "SELECT COUNT(*) FROM processes p JOIN machines m ON m.id = p.machine_id \
                             WHERE p.license_id = $1";
-                let q = match machine_owner {
+                match machine_owner {
                     Some(owner) => sql(format!("{base} AND m.owner_id = $2"))
                         .bind(&row.license_id)
                         .bind(owner),
                     None => sql(format!("{base} AND m.owner_id IS NULL")).bind(&row.license_id),
-                };
-                (q, limits.license_max, "user")
+                }
             }
         };
-        if let Some(max) = max {
-            let (count,): (i64,) = tx.fetch_optional(q).await?.unwrap_or_default();
-            if !limits.overage.allows(count + 1, max) {
-                return Err(SpawnError::Limit { max, scope });
-            }
+        let (count,): (i64,) = tx.fetch_optional(q).await?.unwrap_or_default();
+        if !allows_spawn(limits, count, max) {
+            return Err(SpawnError::Limit {
+                max,
+                scope: scope.as_str(),
+            });
         }
     }
     let machine_exists = tx

@@ -284,13 +284,13 @@ pub async fn create(
         updated_at: now,
     };
     let rules = policy.rules();
-    let license_max = license.max_processes.or(policy.max_processes);
-    let limits = ProcessLimits {
-        machine_max: machine.max_processes.or(license_max),
-        license_max,
-        leasing: rules.process_leasing,
-        overage: rules.overage,
-    };
+    let limits = ProcessLimits::effective(
+        machine.max_processes,
+        license.max_processes,
+        policy.max_processes,
+        rules.process_leasing,
+        rules.overage,
+    );
     match processes::spawn(&state.db, &row, machine.owner_id.as_deref(), &limits).await {
         Ok(()) => {}
         Err(SpawnError::Limit { max, scope }) => {

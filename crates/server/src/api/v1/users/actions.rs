@@ -37,7 +37,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/passwords", post(request_reset))
         .route("/v1/me", get(me))
-        .route("/v1/profile", get(me))
+        .route("/v1/profile", get(profile))
 }
 
 /// A string in the request's `meta`, or 400 when it has the wrong type.
@@ -266,20 +266,47 @@ pub async fn reset_password(
     Ok(Document::ok(single(serializer::user(&account, &updated))))
 }
 
-/// `GET /me` and `GET /profile`: the bearer itself (user, product or license).
-pub async fn me(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-) -> ApiResult<Document> {
+/// The bearer itself (user, product or license), with `meta.tokenId` when a token
+/// authenticated the request.
+async fn bearer_document(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+) -> ApiResult<Value> {
     let data = match &principal.bearer {
-        Bearer::User(u, _) => serializer::user(&account, &reload(&state, &account, &u.id).await?),
-        Bearer::Product(p) => crate::api::v1::products::serializer::product(&account, p),
-        Bearer::License(l, p) => crate::api::v1::licenses::render(&state, &account, l, p).await?,
+        Bearer::User(u, _) => serializer::user(account, &reload(state, account, &u.id).await?),
+        Bearer::Product(p) => crate::api::v1::products::serializer::product(account, p),
+        Bearer::License(l, p) => crate::api::v1::licenses::render(state, account, l, p).await?,
     };
     let mut document = json!({ "data": data });
     if let Some(token) = &principal.token {
         document["meta"] = json!({ "tokenId": token.id });
     }
+    Ok(document)
+}
+
+/// `GET /me`: the bearer, and (as Keygen does) the token used in `included`.
+pub async fn me(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+) -> ApiResult<Document> {
+    let mut document = bearer_document(&state, &account, &principal).await?;
+    if let Some(token) = &principal.token {
+        document["included"] = json!([crate::api::v1::tokens::serializer::token(
+            &account, token, None
+        )]);
+    }
     Ok(Document::ok(document))
+}
+
+/// `GET /profile`: the bearer (Keygen's older route, without `included`).
+pub async fn profile(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+) -> ApiResult<Document> {
+    Ok(Document::ok(
+        bearer_document(&state, &account, &principal).await?,
+    ))
 }
