@@ -24,10 +24,9 @@ async fn me_includes_the_token_and_profile_does_not() -> anyhow::Result<()> {
 #[tokio::test]
 async fn machine_pages_carry_each_machines_own_license() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let first = server.license_with_policy(json!({})).await?;
-    let second = server
-        .license_with_policy(json!({"maxMachines": 5}))
-        .await?;
+    let floating = json!({"floating": true, "maxMachines": 5});
+    let first = server.license_with_policy(floating.clone()).await?;
+    let second = server.license_with_policy(floating).await?;
     for (license, fingerprints) in [(&first, ["a1", "a2"]), (&second, ["b1", "b2"])] {
         for fingerprint in fingerprints {
             let reply = server
