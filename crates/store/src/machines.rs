@@ -496,7 +496,7 @@ pub async fn find_by_id(db: &Db, account: &str, id: &str) -> Result<Option<Machi
 #[derive(Debug)]
 pub enum MachineWrite {
     /// Written; the machine as stored.
-    Done(MachineRow),
+    Done(Box<MachineRow>),
     /// A limit refused it; nothing was written.
     Limit(LimitExceeded),
     /// The machine disappeared meanwhile.
@@ -549,7 +549,7 @@ async fn finish_update(
     let updated: Option<MachineRow> =
         crate::crud::find_tx(&mut tx, TABLE, COLUMNS, &machine.account_id, &machine.id).await?;
     tx.commit().await?;
-    Ok(updated.map_or(MachineWrite::Gone, MachineWrite::Done))
+    Ok(updated.map_or(MachineWrite::Gone, |m| MachineWrite::Done(Box::new(m))))
 }
 
 /// Gives a machine another owner (or none) with the license row locked; under

@@ -221,7 +221,7 @@ pub async fn list(
 #[derive(Debug)]
 pub enum UserWrite {
     /// Written; the user as stored (for updates).
-    Done(Option<UserRow>),
+    Done(Option<Box<UserRow>>),
     /// Refused: the account would be left without an admin.
     LastAdmin,
 }
@@ -251,7 +251,7 @@ pub async fn update(
     crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
     let row = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
     tx.commit().await?;
-    Ok(UserWrite::Done(row))
+    Ok(UserWrite::Done(row.map(Box::new)))
 }
 
 /// Deletes a user with its tokens in one transaction (licenses and machines it

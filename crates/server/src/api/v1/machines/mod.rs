@@ -205,7 +205,7 @@ pub async fn update(
     let check = resources_changed.then_some((&limits, resources));
     let updated =
         match machines::update(&state.db, &l.machine, changes, check, state.now_ms()).await? {
-            MachineWrite::Done(updated) => updated,
+            MachineWrite::Done(updated) => *updated,
             MachineWrite::Limit(limit) => return Err(limit_error(limit)),
             MachineWrite::Gone => return Err(ApiError::not_found("machine", &id)),
         };

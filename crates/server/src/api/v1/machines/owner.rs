@@ -104,7 +104,7 @@ pub async fn update(
     )
     .await?
     {
-        MachineWrite::Done(updated) => updated,
+        MachineWrite::Done(updated) => *updated,
         MachineWrite::Limit(limit) => return Err(limit_error(limit)),
         MachineWrite::Gone => return Err(ApiError::not_found("machine", &id)),
     };

@@ -304,7 +304,7 @@ pub async fn update(
     .await
     .map_err(conflict)?;
     let updated = match written {
-        UserWrite::Done(Some(updated)) => updated,
+        UserWrite::Done(Some(updated)) => *updated,
         UserWrite::Done(None) => return Err(ApiError::not_found("user", &id)),
         UserWrite::LastAdmin => {
             return Err(admins_required().pointer("/data/attributes/role"));
