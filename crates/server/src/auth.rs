@@ -18,7 +18,8 @@ use latchkey_store::policies::PolicyRow;
 use latchkey_store::products::ProductRow;
 use latchkey_store::tokens::TokenRow;
 use latchkey_store::users::UserRow;
-use latchkey_store::{crud, licenses, policies, products, tokens, users};
+use latchkey_store::validation::Head;
+use latchkey_store::{products, tokens, users, validation};
 
 /// Who is calling.
 #[derive(Debug, Clone)]
@@ -141,15 +142,9 @@ pub async fn authenticate_token(
     let invalid = || ApiError::unauthorized("TOKEN_INVALID", "Token is invalid");
     let bearer = match token.bearer_type.as_str() {
         "users" => {
-            let user: UserRow = crud::find(
-                &state.db,
-                users::TABLE,
-                users::COLUMNS,
-                account.id(),
-                &token.bearer_id,
-            )
-            .await?
-            .ok_or_else(invalid)?;
+            let user = users::find_by_id(&state.db, account.id(), &token.bearer_id)
+                .await?
+                .ok_or_else(invalid)?;
             if user.banned_at.is_some() {
                 return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
             }
@@ -157,36 +152,24 @@ pub async fn authenticate_token(
             Bearer::User(Box::new(user), role)
         }
         "products" => {
-            let product: ProductRow = crud::find(
-                &state.db,
-                products::TABLE,
-                products::COLUMNS,
-                account.id(),
-                &token.bearer_id,
-            )
-            .await?
-            .ok_or_else(invalid)?;
+            let product = products::find(&state.db, account.id(), &token.bearer_id)
+                .await?
+                .ok_or_else(invalid)?;
             Bearer::Product(Box::new(product))
         }
         "licenses" => {
-            let license: LicenseRow = crud::find(
-                &state.db,
-                licenses::TABLE,
-                licenses::COLUMNS,
-                account.id(),
-                &token.bearer_id,
-            )
-            .await?
-            .ok_or_else(invalid)?;
-            let policy = load_policy(state, &license).await?;
-            if !policy.authentication().allows_token() {
+            // The license, its policy and its owner's ban in one query.
+            let head = validation::head_by_id(&state.db, account.id(), &token.bearer_id)
+                .await?
+                .ok_or_else(invalid)?;
+            if !head.policy.authentication().allows_token() {
                 return Err(
                     ApiError::forbidden("token authentication is not allowed by policy")
                         .code("TOKEN_NOT_ALLOWED"),
                 );
             }
-            check_license_usable(state, &license, &policy).await?;
-            Bearer::License(Box::new(license), Box::new(policy))
+            check_license_usable(state, &head)?;
+            Bearer::License(Box::new(head.license), Box::new(head.policy))
         }
         _ => return Err(invalid()),
     };
@@ -196,75 +179,45 @@ pub async fn authenticate_token(
     })
 }
 
-async fn load_policy(state: &AppState, license: &LicenseRow) -> ApiResult<PolicyRow> {
-    crud::find(
-        &state.db,
-        policies::TABLE,
-        policies::COLUMNS,
-        &license.account_id,
-        &license.policy_id,
-    )
-    .await?
-    .ok_or_else(|| ApiError::internal("license without policy"))
-}
-
 /// A license may act as a bearer only when not banned, suspended or revoked-expired.
-async fn check_license_usable(
-    state: &AppState,
-    license: &LicenseRow,
-    policy: &PolicyRow,
-) -> ApiResult<()> {
-    if let Some(owner_id) = &license.owner_id {
-        let owner: Option<UserRow> = crud::find(
-            &state.db,
-            users::TABLE,
-            users::COLUMNS,
-            &license.account_id,
-            owner_id,
-        )
-        .await?;
-        if owner.is_some_and(|o| o.banned_at.is_some()) {
-            return Err(ApiError::forbidden("license is banned").code("LICENSE_BANNED"));
-        }
+fn check_license_usable(state: &AppState, head: &Head) -> ApiResult<()> {
+    if head.owner_banned_at.is_some() {
+        return Err(ApiError::forbidden("license is banned").code("LICENSE_BANNED"));
     }
+    let license = &head.license;
     if license.suspended {
         return Err(ApiError::forbidden("license is suspended").code("LICENSE_SUSPENDED"));
     }
     let expired = license.expiry.is_some_and(|e| e < to_millis(state.now()));
-    if expired && policy.rules().expiration_strategy == ExpirationStrategy::RevokeAccess {
+    if expired && head.policy.rules().expiration_strategy == ExpirationStrategy::RevokeAccess {
         return Err(ApiError::forbidden("license is expired").code("LICENSE_EXPIRED"));
     }
     Ok(())
 }
 
-/// Resolves a license key to its principal (`Authorization: License …`).
+/// Resolves a license key to its principal (`Authorization: License …`): the license,
+/// its policy and its owner's ban in one query, kept in the principal so handlers
+/// acting on the bearer's own license need not load it again.
 pub async fn authenticate_license_key(
     state: &AppState,
     account: &Account,
     key: &str,
 ) -> ApiResult<Principal> {
-    let found = latchkey_store::db::sql(format!(
-        "SELECT {} FROM licenses WHERE account_id = $1 AND key = $2",
-        licenses::COLUMNS
-    ))
-    .bind(account.id())
-    .bind(key);
-    let Some(license) = state.db.fetch_optional::<LicenseRow>(found).await? else {
+    let Some(head) = validation::head_by_key(&state.db, account.id(), key).await? else {
         return Err(ApiError::unauthorized(
             "LICENSE_INVALID",
             "License key is invalid",
         ));
     };
-    let policy = load_policy(state, &license).await?;
-    if !policy.authentication().allows_license_key() {
+    if !head.policy.authentication().allows_license_key() {
         return Err(
             ApiError::forbidden("license key authentication is not allowed by policy")
                 .code("LICENSE_NOT_ALLOWED"),
         );
     }
-    check_license_usable(state, &license, &policy).await?;
+    check_license_usable(state, &head)?;
     Ok(Principal {
-        bearer: Bearer::License(Box::new(license), Box::new(policy)),
+        bearer: Bearer::License(Box::new(head.license), Box::new(head.policy)),
         token: None,
     })
 }
@@ -385,6 +338,15 @@ impl Principal {
     pub fn license(&self) -> Option<&LicenseRow> {
         match &self.bearer {
             Bearer::License(l, _) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The license and policy authentication loaded, when the bearer is the license
+    /// `license_id` (so a handler acting on its own license reuses them).
+    pub fn own_license(&self, license_id: &str) -> Option<(&LicenseRow, &PolicyRow)> {
+        match &self.bearer {
+            Bearer::License(l, p) if l.id == license_id => Some((l, p)),
             _ => None,
         }
     }

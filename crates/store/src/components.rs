@@ -3,7 +3,10 @@
 //! checked inside the caller's transaction, which holds the license lock and, for
 //! scopes beyond the license, a lock on each fingerprint within the account.
 
+use crate::crud::Filter;
+use crate::page::{Order, Page};
 use crate::{Db, Result, StoreError, Tx, sql};
+use latchkey_core::access::Actor;
 use latchkey_core::policy::UniquenessStrategy;
 
 crate::table!(
@@ -144,4 +147,149 @@ pub async fn for_machine(db: &Db, machine_id: &str) -> Result<Vec<ComponentRow>>
         .bind(machine_id),
     )
     .await
+}
+
+impl Uniqueness {
+    /// The policy's component uniqueness for a license of it.
+    pub fn of(license: &crate::licenses::LicenseRow, policy: &crate::policies::PolicyRow) -> Self {
+        Self {
+            strategy: policy.component_uniqueness_strategy,
+            policy_id: policy.id.clone(),
+            product_id: license.product_id.clone(),
+        }
+    }
+}
+
+/// The machines a user owns or that belong to licenses the user owns or is attached
+/// to (three placeholders, all the user id).
+const USER_MACHINES: &str = "machine_id IN (SELECT id FROM machines WHERE owner_id = {} OR license_id IN \
+     (SELECT id FROM licenses WHERE owner_id = {} UNION SELECT license_id FROM license_users WHERE user_id = {}))";
+
+/// The components `actor` may see; `None` for staff, who see all of the account.
+pub fn visible_to(actor: &Actor<'_>) -> Option<Filter> {
+    match actor {
+        _ if actor.is_staff() => None,
+        Actor::Product { id } => Some(Filter::new(
+            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
+            vec![(*id).into()],
+        )),
+        Actor::License { id, .. } => Some(Filter::eq("license_id", *id)),
+        Actor::User { id, .. } => Some(Filter::new(
+            USER_MACHINES,
+            vec![(*id).into(), (*id).into(), (*id).into()],
+        )),
+    }
+}
+
+/// The filters of `GET /components`, parsed from the query string.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentQuery {
+    /// Exactly this machine (the `/machines/{id}/components` route).
+    pub machine_id: Option<String>,
+    /// Machine id or fingerprint.
+    pub machine: Option<String>,
+    /// License id or key.
+    pub license: Option<String>,
+    /// Product id.
+    pub product: Option<String>,
+    /// A user owning the machine, or owning or attached to its license.
+    pub user: Option<String>,
+}
+
+impl ComponentQuery {
+    fn filters(&self, account: &str) -> Vec<Filter> {
+        let mut filters = Vec::new();
+        if let Some(machine) = &self.machine_id {
+            filters.push(Filter::eq("machine_id", machine.as_str()));
+        }
+        if let Some(machine) = &self.machine {
+            filters.push(Filter::new(
+                "machine_id IN (SELECT id FROM machines WHERE account_id = {} AND (id = {} OR fingerprint = {}))",
+                vec![account.into(), machine.into(), machine.into()],
+            ));
+        }
+        if let Some(license) = &self.license {
+            filters.push(Filter::new(
+                "license_id IN (SELECT id FROM licenses WHERE account_id = {} AND (id = {} OR key = {}))",
+                vec![account.into(), license.into(), license.into()],
+            ));
+        }
+        if let Some(product) = &self.product {
+            filters.push(Filter::new(
+                "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
+                vec![product.into()],
+            ));
+        }
+        if let Some(user) = &self.user {
+            filters.push(Filter::new(
+                USER_MACHINES,
+                vec![user.into(), user.into(), user.into()],
+            ));
+        }
+        filters
+    }
+}
+
+/// One page of the components `actor` may see matching `query`, each with its
+/// license's product id (two queries per page, plus the count for offset pages).
+pub async fn list(
+    db: &Db,
+    account: &str,
+    query: &ComponentQuery,
+    actor: &Actor<'_>,
+    page: &Page,
+    order: Order,
+) -> Result<(Vec<(ComponentRow, String)>, Option<i64>)> {
+    let mut filters = query.filters(account);
+    filters.extend(visible_to(actor));
+    let (rows, count) =
+        crate::crud::list::<ComponentRow>(db, TABLE, COLUMNS, account, filters, page, order)
+            .await?;
+    let mut ids: Vec<&str> = rows.iter().map(|c| c.license_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let products: Vec<(String, String)> = if ids.is_empty() {
+        Vec::new()
+    } else {
+        let q = sql("SELECT id, product_id FROM licenses WHERE account_id = $1")
+            .bind(account)
+            .push_clause(
+                &format!(" AND id IN ({})", crate::edits::placeholders(ids.len())),
+                ids.into_iter().map(crate::Arg::from).collect(),
+            );
+        db.fetch_all(q).await?
+    };
+    let listed = rows
+        .into_iter()
+        .map(|row| {
+            let product = products
+                .iter()
+                .find(|(license, _)| *license == row.license_id)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_default();
+            (row, product)
+        })
+        .collect();
+    Ok((listed, count))
+}
+
+/// A component of an account by id.
+pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<ComponentRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
+}
+
+/// Updates a component's attributes; the row as written (`None` when gone).
+pub async fn update(
+    db: &Db,
+    account: &str,
+    id: &str,
+    changes: Vec<(&str, crate::Arg)>,
+    now: i64,
+) -> Result<Option<ComponentRow>> {
+    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+}
+
+/// Deletes a component; true when it existed.
+pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
+    crate::edits::delete(db, TABLE, account, id).await
 }

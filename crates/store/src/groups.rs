@@ -132,3 +132,55 @@ pub async fn join(
     tx.commit().await?;
     Ok(Admission::Room)
 }
+
+/// A group of an account by id.
+pub async fn find(db: &crate::Db, account: &str, id: &str) -> crate::Result<Option<GroupRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
+}
+
+/// One page of the groups of an account: only `visible` when it is `Some` (the one
+/// group a user or license sees, `Some(None)` for none), with `metadata[key]=value`
+/// pairs (keys in stored camelCase form).
+pub async fn list(
+    db: &crate::Db,
+    account: &str,
+    metadata: &[(String, String)],
+    visible: Option<Option<&str>>,
+    page: &crate::page::Page,
+    order: crate::page::Order,
+) -> crate::Result<(Vec<GroupRow>, Option<i64>)> {
+    use crate::crud::Filter;
+    let mut filters: Vec<Filter> = metadata
+        .iter()
+        .map(|(key, value)| crate::metadata::query_filter(db.backend(), key, value))
+        .collect();
+    match visible {
+        None => {}
+        Some(Some(group)) => filters.push(Filter::eq("id", group)),
+        Some(None) => filters.push(Filter::new("1 = 0", vec![])),
+    }
+    crate::crud::list(db, TABLE, COLUMNS, account, filters, page, order).await
+}
+
+/// Creates a group.
+pub async fn create(db: &crate::Db, row: &GroupRow) -> crate::Result<()> {
+    let mut tx = db.begin().await?;
+    insert(&mut tx, row).await?;
+    tx.commit().await
+}
+
+/// Updates a group's attributes; the row as written (`None` when gone).
+pub async fn update(
+    db: &crate::Db,
+    account: &str,
+    id: &str,
+    changes: Vec<(&str, crate::Arg)>,
+    now: i64,
+) -> crate::Result<Option<GroupRow>> {
+    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+}
+
+/// Deletes a group (its members stay, without a group); true when it existed.
+pub async fn delete(db: &crate::Db, account: &str, id: &str) -> crate::Result<bool> {
+    crate::edits::delete(db, TABLE, account, id).await
+}

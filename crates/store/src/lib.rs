@@ -9,6 +9,7 @@ pub mod components;
 pub mod crud;
 pub mod cull;
 pub mod db;
+mod edits;
 pub mod entitlements;
 pub mod fast;
 pub mod files;

@@ -5,7 +5,13 @@
 //! account's fingerprint, and a machine joining a group holds the group row, so the
 //! same holds across server processes sharing one PostgreSQL database.
 
+use crate::crud::Filter;
+use crate::licenses::LicenseRow;
+use crate::page::{Order, Page};
+use crate::policies::PolicyRow;
+use crate::validation::Head;
 use crate::{Db, Result, StoreError, Tx, sql};
+use latchkey_core::access::Actor;
 use latchkey_core::activation::{LimitExceeded, Limits, MachineResources, Usage, check_activation};
 use latchkey_core::policy::UniquenessStrategy;
 
@@ -328,4 +334,246 @@ pub async fn reset_heartbeat(db: &Db, machine_id: &str, now: i64) -> Result<u64>
             .bind(machine_id),
     )
     .await
+}
+
+/// The machines of the licenses a user owns or is attached to, or that the user
+/// owns (three placeholders, all the user id).
+const USER_MACHINES: &str = "owner_id = {} OR license_id IN (SELECT id FROM licenses WHERE owner_id = {} \
+     UNION SELECT license_id FROM license_users WHERE user_id = {})";
+
+/// The machines `actor` may see (lists and id/fingerprint lookups); `None` for staff,
+/// who see every machine of the account.
+pub fn visible_to(actor: &Actor<'_>) -> Option<Filter> {
+    match actor {
+        _ if actor.is_staff() => None,
+        Actor::Product { id } => Some(Filter::new(
+            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
+            vec![(*id).into()],
+        )),
+        Actor::License { id, .. } => Some(Filter::eq("license_id", *id)),
+        Actor::User { id, .. } => Some(Filter::new(
+            USER_MACHINES,
+            vec![(*id).into(), (*id).into(), (*id).into()],
+        )),
+    }
+}
+
+/// The filters of `GET /machines`, each already parsed from the query string.
+#[derive(Debug, Clone, Default)]
+pub struct MachineQuery {
+    /// Exact fingerprint.
+    pub fingerprint: Option<String>,
+    /// Exact IP.
+    pub ip: Option<String>,
+    /// Exact hostname.
+    pub hostname: Option<String>,
+    /// Owner id.
+    pub owner: Option<String>,
+    /// Group id.
+    pub group: Option<String>,
+    /// License id or key.
+    pub license: Option<String>,
+    /// Product id (of the license).
+    pub product: Option<String>,
+    /// Policy id (of the license).
+    pub policy: Option<String>,
+    /// A user owning the machine, or owning or attached to its license.
+    pub user: Option<String>,
+    /// `metadata[key]=value` pairs (keys in stored camelCase form).
+    pub metadata: Vec<(String, String)>,
+}
+
+impl MachineQuery {
+    fn filters(&self, backend: crate::Backend) -> Vec<Filter> {
+        let mut filters = Vec::new();
+        for (value, column) in [
+            (&self.fingerprint, "fingerprint"),
+            (&self.ip, "ip"),
+            (&self.hostname, "hostname"),
+            (&self.owner, "owner_id"),
+            (&self.group, "group_id"),
+        ] {
+            if let Some(value) = value {
+                filters.push(Filter::eq(column, value.as_str()));
+            }
+        }
+        if let Some(license) = &self.license {
+            filters.push(Filter::new(
+                "license_id IN (SELECT id FROM licenses WHERE id = {} OR key = {})",
+                vec![license.into(), license.into()],
+            ));
+        }
+        for (value, column) in [(&self.product, "product_id"), (&self.policy, "policy_id")] {
+            if let Some(value) = value {
+                filters.push(Filter::new(
+                    format!("license_id IN (SELECT id FROM licenses WHERE {column} = {{}})"),
+                    vec![value.into()],
+                ));
+            }
+        }
+        if let Some(user) = &self.user {
+            filters.push(Filter::new(
+                USER_MACHINES,
+                vec![user.into(), user.into(), user.into()],
+            ));
+        }
+        for (key, value) in &self.metadata {
+            filters.push(crate::metadata::query_filter(backend, key, value));
+        }
+        filters
+    }
+}
+
+/// A machine with its license and the license's policy.
+pub type WithLicense = (MachineRow, LicenseRow, PolicyRow);
+
+/// One page of the machines `actor` may see matching `query`, each with its license
+/// and policy: two queries per page (the machines, then their licenses and policies
+/// at once), plus the count for offset pages.
+pub async fn list(
+    db: &Db,
+    account: &str,
+    query: &MachineQuery,
+    actor: &Actor<'_>,
+    page: &Page,
+    order: Order,
+) -> Result<(Vec<WithLicense>, Option<i64>)> {
+    let mut filters = query.filters(db.backend());
+    filters.extend(visible_to(actor));
+    let (rows, count) =
+        crate::crud::list::<MachineRow>(db, TABLE, COLUMNS, account, filters, page, order).await?;
+    let ids: Vec<&str> = rows.iter().map(|m| m.license_id.as_str()).collect();
+    let heads = licenses_with_policies(db, account, &ids).await?;
+    let listed = rows
+        .into_iter()
+        .filter_map(|machine| {
+            let head = heads.iter().find(|h| h.license.id == machine.license_id)?;
+            Some((machine, head.license.clone(), head.policy.clone()))
+        })
+        .collect();
+    Ok((listed, count))
+}
+
+/// Licenses (with their policy and owner) of an account by id, in one query.
+pub async fn licenses_with_policies(db: &Db, account: &str, ids: &[&str]) -> Result<Vec<Head>> {
+    let mut unique: Vec<&str> = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(Vec::new());
+    }
+    let prefixed = |columns: &str, alias: &str| {
+        columns
+            .split(", ")
+            .map(|c| format!("{alias}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let q = sql(format!(
+        "SELECT {}, {}, o.email, o.banned_at FROM licenses l \
+         JOIN policies p ON p.id = l.policy_id LEFT JOIN users o ON o.id = l.owner_id \
+         WHERE l.account_id = $1",
+        prefixed(crate::licenses::COLUMNS, "l"),
+        prefixed(crate::policies::COLUMNS, "p"),
+    ))
+    .bind(account)
+    .push_clause(
+        &format!(
+            " AND l.id IN ({})",
+            crate::edits::placeholders(unique.len())
+        ),
+        unique.into_iter().map(crate::Arg::from).collect(),
+    );
+    db.fetch_all(q).await
+}
+
+/// A machine by exact id (no fingerprint alias).
+pub async fn find_by_id(db: &Db, account: &str, id: &str) -> Result<Option<MachineRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
+}
+
+/// The outcome of a machine write that re-checks limits.
+#[derive(Debug)]
+pub enum MachineWrite {
+    /// Written; the machine as stored.
+    Done(Box<MachineRow>),
+    /// A limit refused it; nothing was written.
+    Limit(LimitExceeded),
+    /// The machine disappeared meanwhile.
+    Gone,
+}
+
+/// Updates a machine's attributes in one transaction. With `resources`, first locks
+/// the license and checks the new cores/memory/disk against `limits` (the other
+/// machines' usage, counted per owner under PER_USER leasing).
+pub async fn update(
+    db: &Db,
+    machine: &MachineRow,
+    changes: Vec<(&str, crate::Arg)>,
+    resources: Option<(&Limits, MachineResources)>,
+    now: i64,
+) -> Result<MachineWrite> {
+    let mut tx = db.begin().await?;
+    if let Some((limits, resources)) = resources {
+        tx.lock_row("licenses", &machine.license_id).await?;
+        let usage = usage(
+            &mut tx,
+            &machine.license_id,
+            machine.owner_id.as_deref(),
+            limits.per_user,
+            Some(&machine.id),
+        )
+        .await?;
+        if let Err(limit) = latchkey_core::activation::check_resources(limits, &usage, &resources) {
+            return Ok(MachineWrite::Limit(limit));
+        }
+    }
+    finish_update(tx, machine, changes, now).await
+}
+
+async fn finish_update(
+    mut tx: Tx,
+    machine: &MachineRow,
+    changes: Vec<(&str, crate::Arg)>,
+    now: i64,
+) -> Result<MachineWrite> {
+    crate::crud::update(
+        &mut tx,
+        TABLE,
+        &machine.account_id,
+        &machine.id,
+        changes,
+        now,
+    )
+    .await?;
+    let updated: Option<MachineRow> =
+        crate::crud::find_tx(&mut tx, TABLE, COLUMNS, &machine.account_id, &machine.id).await?;
+    tx.commit().await?;
+    Ok(updated.map_or(MachineWrite::Gone, |m| MachineWrite::Done(Box::new(m))))
+}
+
+/// Gives a machine another owner (or none) with the license row locked; under
+/// PER_USER leasing (`limits.per_user`) the new owner's machine limit is checked
+/// like an activation.
+pub async fn change_owner(
+    db: &Db,
+    machine: &MachineRow,
+    owner: Option<&str>,
+    limits: &Limits,
+    now: i64,
+) -> Result<MachineWrite> {
+    let mut tx = db.begin().await?;
+    tx.lock_row("licenses", &machine.license_id).await?;
+    if limits.per_user && owner != machine.owner_id.as_deref() {
+        let usage = usage(&mut tx, &machine.license_id, owner, true, Some(&machine.id)).await?;
+        let resources = MachineResources {
+            cores: machine.cores,
+            memory: machine.memory,
+            disk: machine.disk,
+        };
+        if let Err(limit) = check_activation(limits, &usage, &resources) {
+            return Ok(MachineWrite::Limit(limit));
+        }
+    }
+    finish_update(tx, machine, vec![("owner_id", owner.into())], now).await
 }

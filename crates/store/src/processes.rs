@@ -2,9 +2,15 @@
 //! maxProcesses inside one transaction holding the license lock, so racing spawns
 //! cannot exceed the limit.
 
+use crate::crud::Filter;
+use crate::licenses::LicenseRow;
+use crate::page::{Order, Page};
+use crate::policies::PolicyRow;
 use crate::{Db, Result, StoreError, sql};
 pub use latchkey_core::limits::ProcessLimits;
 use latchkey_core::limits::ProcessScope;
+use latchkey_core::access::Actor;
+use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 
 crate::table!(
     /// A process running on a machine.
@@ -21,6 +27,7 @@ crate::table!(
         updated_at: i64,
     }
 );
+
 
 /// Why a spawn was refused.
 #[derive(Debug)]
@@ -88,10 +95,10 @@ pub async fn spawn(
             }
         };
         let (count,): (i64,) = tx.fetch_optional(q).await?.unwrap_or_default();
-        if !limits.allows_spawn(limit, count) {
+        if !allows_spawn(limits, count, max) {
             return Err(SpawnError::Limit {
-                max: limit.max,
-                scope: limit.scope.as_str(),
+                max,
+                scope: scope.as_str(),
             });
         }
     }
@@ -131,4 +138,158 @@ pub async fn alive_counts(db: &Db, license_id: &str, cutoff: i64) -> Result<Vec<
             .bind(cutoff),
     )
     .await
+}
+
+/// Processes on machines a user owns, or of licenses the user owns or is attached
+/// to (three placeholders, all the user id).
+const USER_PROCESSES: &str = "machine_id IN (SELECT id FROM machines WHERE owner_id = {}) OR license_id IN \
+     (SELECT id FROM licenses WHERE owner_id = {} UNION SELECT license_id FROM license_users WHERE user_id = {})";
+
+/// The processes `actor` may see; `None` for staff, who see all of the account.
+pub fn visible_to(actor: &Actor<'_>) -> Option<Filter> {
+    match actor {
+        _ if actor.is_staff() => None,
+        Actor::Product { id } => Some(Filter::new(
+            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
+            vec![(*id).into()],
+        )),
+        Actor::License { id, .. } => Some(Filter::eq("license_id", *id)),
+        Actor::User { id, .. } => Some(Filter::new(
+            USER_PROCESSES,
+            vec![(*id).into(), (*id).into(), (*id).into()],
+        )),
+    }
+}
+
+/// The `status` filter of `GET /processes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    /// Heartbeat within the policy's duration.
+    Alive,
+    /// Heartbeat older than the policy's duration.
+    Dead,
+    /// Any other value: matches nothing.
+    Unknown,
+}
+
+/// The filters of `GET /processes`, parsed from the query string.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessQuery {
+    /// Exactly this machine (the `/machines/{id}/processes` route).
+    pub machine_id: Option<String>,
+    /// Machine id or fingerprint.
+    pub machine: Option<String>,
+    /// License id or key.
+    pub license: Option<String>,
+    /// Product id.
+    pub product: Option<String>,
+    /// Owner of the machine.
+    pub owner: Option<String>,
+    /// A user owning the machine, or owning or attached to the license.
+    pub user: Option<String>,
+    /// Alive or dead, judged at `now` (unix ms).
+    pub status: Option<(StatusFilter, i64)>,
+}
+
+impl ProcessQuery {
+    fn filters(&self) -> Vec<Filter> {
+        let mut filters = Vec::new();
+        if let Some(machine) = &self.machine_id {
+            filters.push(Filter::eq("machine_id", machine.as_str()));
+        }
+        if let Some(machine) = &self.machine {
+            filters.push(Filter::new(
+                "machine_id IN (SELECT id FROM machines WHERE id = {} OR fingerprint = {})",
+                vec![machine.into(), machine.into()],
+            ));
+        }
+        if let Some(license) = &self.license {
+            filters.push(Filter::new(
+                "license_id IN (SELECT id FROM licenses WHERE id = {} OR key = {})",
+                vec![license.into(), license.into()],
+            ));
+        }
+        if let Some(product) = &self.product {
+            filters.push(Filter::new(
+                "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
+                vec![product.into()],
+            ));
+        }
+        if let Some(owner) = &self.owner {
+            filters.push(Filter::new(
+                "machine_id IN (SELECT id FROM machines WHERE owner_id = {})",
+                vec![owner.into()],
+            ));
+        }
+        if let Some(user) = &self.user {
+            filters.push(Filter::new(
+                USER_PROCESSES,
+                vec![user.into(), user.into(), user.into()],
+            ));
+        }
+        if let Some((status, now)) = self.status {
+            // Alive = heartbeat within the policy's duration (default 600 s).
+            let alive = format!(
+                "last_heartbeat_at >= {{}} - 1000 * COALESCE((SELECT p.heartbeat_duration \
+                 FROM licenses l JOIN policies p ON p.id = l.policy_id \
+                 WHERE l.id = processes.license_id), {DEFAULT_HEARTBEAT_SECONDS})"
+            );
+            filters.push(match status {
+                StatusFilter::Alive => Filter::new(alive, vec![now.into()]),
+                StatusFilter::Dead => Filter::new(format!("NOT ({alive})"), vec![now.into()]),
+                StatusFilter::Unknown => Filter::new("1 = 0", vec![]),
+            });
+        }
+        filters
+    }
+}
+
+/// A process with its license and the license's policy.
+pub type WithLicense = (ProcessRow, LicenseRow, PolicyRow);
+
+/// One page of the processes `actor` may see matching `query`, each with its license
+/// and policy (two queries per page, plus the count for offset pages).
+pub async fn list(
+    db: &Db,
+    account: &str,
+    query: &ProcessQuery,
+    actor: &Actor<'_>,
+    page: &Page,
+    order: Order,
+) -> Result<(Vec<WithLicense>, Option<i64>)> {
+    let mut filters = query.filters();
+    filters.extend(visible_to(actor));
+    let (rows, count) =
+        crate::crud::list::<ProcessRow>(db, TABLE, COLUMNS, account, filters, page, order).await?;
+    let ids: Vec<&str> = rows.iter().map(|p| p.license_id.as_str()).collect();
+    let heads = crate::machines::licenses_with_policies(db, account, &ids).await?;
+    let listed = rows
+        .into_iter()
+        .filter_map(|process| {
+            let head = heads.iter().find(|h| h.license.id == process.license_id)?;
+            Some((process, head.license.clone(), head.policy.clone()))
+        })
+        .collect();
+    Ok((listed, count))
+}
+
+/// A process of an account by id.
+pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<ProcessRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
+}
+
+/// Updates a process's attributes; the row as written (`None` when gone).
+pub async fn update(
+    db: &Db,
+    account: &str,
+    id: &str,
+    changes: Vec<(&str, crate::Arg)>,
+    now: i64,
+) -> Result<Option<ProcessRow>> {
+    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+}
+
+/// Kills (deletes) a process; true when it existed.
+pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
+    crate::edits::delete(db, TABLE, account, id).await
 }

@@ -37,12 +37,13 @@ pub async fn find_by_digest(db: &Db, account: &str, digest: &str) -> Result<Opti
 /// Deletes every token of a bearer (user, product or license id) in an account;
 /// returns how many were deleted.
 pub async fn delete_for_bearer(db: &Db, account: &str, bearer_id: &str) -> Result<u64> {
-    db.execute(
-        sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
-            .bind(account)
-            .bind(bearer_id),
-    )
-    .await
+    db.execute(delete_for_bearer_sql(account, bearer_id)).await
+}
+
+fn delete_for_bearer_sql(account: &str, bearer_id: &str) -> crate::Sql {
+    sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
+        .bind(account)
+        .bind(bearer_id)
 }
 
 /// The tokens a bearer may see in lists: its own, plus — when `others` — every other
@@ -68,4 +69,98 @@ pub fn visible_to(
         }
     }
     crate::crud::Filter::new(clause, args)
+}
+
+/// [`delete_for_bearer`] inside a transaction (a bearer deleted with its tokens).
+pub async fn delete_for_bearer_tx(
+    tx: &mut crate::Tx,
+    account: &str,
+    bearer_id: &str,
+) -> Result<u64> {
+    tx.execute(delete_for_bearer_sql(account, bearer_id)).await
+}
+
+/// A token of an account by id.
+pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<TokenRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
+}
+
+/// Stores a new token.
+pub async fn create(db: &Db, row: &TokenRow) -> Result<()> {
+    let mut tx = db.begin().await?;
+    insert(&mut tx, row).await?;
+    tx.commit().await
+}
+
+/// Replaces a token's digest and expiry; the token as written (`None` when gone).
+pub async fn regenerate(
+    db: &Db,
+    account: &str,
+    id: &str,
+    digest: &str,
+    expiry: Option<i64>,
+    now: i64,
+) -> Result<Option<TokenRow>> {
+    let changes = vec![("digest", digest.into()), ("expiry", expiry.into())];
+    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+}
+
+/// Revokes (deletes) a token; true when it existed.
+pub async fn revoke(db: &Db, account: &str, id: &str) -> Result<bool> {
+    crate::edits::delete(db, TABLE, account, id).await
+}
+
+/// Which tokens a list shows.
+#[derive(Debug, Clone)]
+pub enum TokenScope<'a> {
+    /// What a bearer may see (`GET /tokens`): see [`visible_to`].
+    Visible {
+        /// The bearer's own (type, id).
+        own: (&'a str, &'a str),
+        /// Whether it sees other bearers' tokens.
+        others: bool,
+        /// Roles of users whose tokens stay hidden.
+        hidden_user_roles: &'a [&'a str],
+        /// `bearer[type]` (plural form) filter.
+        bearer_type: Option<&'a str>,
+        /// `bearer[id]` filter.
+        bearer_id: Option<&'a str>,
+    },
+    /// Exactly the tokens of one bearer (type, id).
+    Bearer(&'a str, &'a str),
+}
+
+/// One page of tokens of an account.
+pub async fn list(
+    db: &Db,
+    account: &str,
+    scope: &TokenScope<'_>,
+    page: &crate::page::Page,
+    order: crate::page::Order,
+) -> Result<(Vec<TokenRow>, Option<i64>)> {
+    use crate::crud::Filter;
+    let filters = match scope {
+        TokenScope::Visible {
+            own,
+            others,
+            hidden_user_roles,
+            bearer_type,
+            bearer_id,
+        } => {
+            let mut filters = Vec::new();
+            if let Some(kind) = bearer_type {
+                filters.push(Filter::eq("bearer_type", *kind));
+            }
+            if let Some(id) = bearer_id {
+                filters.push(Filter::eq("bearer_id", *id));
+            }
+            filters.push(visible_to(*own, *others, hidden_user_roles));
+            filters
+        }
+        TokenScope::Bearer(kind, id) => vec![Filter::new(
+            "bearer_type = {} AND bearer_id = {}",
+            vec![(*kind).into(), (*id).into()],
+        )],
+    };
+    crate::crud::list(db, TABLE, COLUMNS, account, filters, page, order).await
 }

@@ -1,8 +1,11 @@
 //! `users`: account staff (admin, developer, sales-agent, support-agent, read-only)
 //! and end users; emails unique per account, stored lowercase; passwords hashed.
 
+use crate::crud::Filter;
 use crate::groups::{Admission, Member, admit};
-use crate::{Db, Result, sql};
+use crate::page::{Order, Page};
+use crate::{Arg, Db, Result, sql};
+use latchkey_core::access::Actor;
 
 crate::table!(
     /// A user. `password_digest` is an Argon2 PHC string (None for managed users).
@@ -72,4 +75,246 @@ pub async fn create(db: &Db, row: &UserRow) -> Result<Admission> {
     insert(&mut tx, row).await?;
     tx.commit().await?;
     Ok(Admission::Room)
+}
+
+/// Users owning or attached to a license of a product (two placeholders, both the
+/// product id).
+const PRODUCT_USERS: &str = "id IN (SELECT owner_id FROM licenses WHERE product_id = {} \
+     UNION SELECT lu.user_id FROM license_users lu JOIN licenses l ON l.id = lu.license_id WHERE l.product_id = {})";
+
+/// The users `actor` may see (lists and id/email lookups); `None` for staff, who see
+/// every user of the account.
+pub fn visible_to(actor: &Actor<'_>) -> Option<Filter> {
+    match actor {
+        _ if actor.is_staff() => None,
+        Actor::Product { id } => Some(Filter::new(PRODUCT_USERS, vec![(*id).into(), (*id).into()])),
+        Actor::User { id, .. } => Some(Filter::eq("id", *id)),
+        Actor::License { id, .. } => Some(Filter::new(
+            "id IN (SELECT owner_id FROM licenses WHERE id = {} UNION SELECT user_id FROM license_users WHERE license_id = {})",
+            vec![(*id).into(), (*id).into()],
+        )),
+    }
+}
+
+/// Whether `user_id` is related to a product or license actor: owns or is attached
+/// to a license of the product, or is attached to the license (ownership of the
+/// actor license itself is in the actor). False for user actors.
+pub async fn is_related(db: &Db, actor: &Actor<'_>, user_id: &str) -> Result<bool> {
+    match actor {
+        Actor::Product { id } => {
+            let q = sql(
+                "SELECT id FROM licenses WHERE product_id = $1 AND (owner_id = $2 OR id IN \
+                 (SELECT license_id FROM license_users WHERE user_id = $2)) LIMIT 1",
+            )
+            .bind(*id)
+            .bind(user_id);
+            Ok(db.fetch_optional::<(String,)>(q).await?.is_some())
+        }
+        Actor::License { id, .. } => crate::licenses::is_licensee(db, id, user_id).await,
+        Actor::User { .. } => Ok(false),
+    }
+}
+
+/// The `status` filter of `GET /users`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserStatus {
+    /// Not banned.
+    Active,
+    /// Banned.
+    Banned,
+    /// Keygen's inactive users (none here).
+    Inactive,
+}
+
+/// The filters of `GET /users`, parsed from the query string.
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Roles to include (Keygen's spelling; `user` alone by default).
+    pub roles: Vec<&'static str>,
+    /// Users of a product's licenses.
+    pub product: Option<String>,
+    /// Users of a license (id or key).
+    pub license: Option<String>,
+    /// Group id.
+    pub group: Option<String>,
+    /// Banned or not.
+    pub status: Option<UserStatus>,
+    /// With (true) or without (false) any license.
+    pub assigned: Option<bool>,
+    /// `metadata[key]=value` pairs (keys in stored camelCase form).
+    pub metadata: Vec<(String, String)>,
+}
+
+impl UserQuery {
+    fn filters(&self, backend: crate::Backend, account: &str) -> Vec<Filter> {
+        let mut filters = vec![Filter::new(
+            format!("role IN ({})", crate::edits::placeholders(self.roles.len())),
+            self.roles.iter().map(|r| Arg::from(*r)).collect(),
+        )];
+        if self.roles.is_empty() {
+            filters = vec![Filter::new("1 = 0", vec![])];
+        }
+        if let Some(product) = &self.product {
+            filters.push(Filter::new(
+                PRODUCT_USERS,
+                vec![product.into(), product.into()],
+            ));
+        }
+        if let Some(license) = &self.license {
+            filters.push(Filter::new(
+                "id IN (SELECT owner_id FROM licenses WHERE account_id = {} AND (id = {} OR key = {}) \
+                 UNION SELECT lu.user_id FROM license_users lu JOIN licenses l ON l.id = lu.license_id \
+                 WHERE l.account_id = {} AND (l.id = {} OR l.key = {}))",
+                vec![
+                    account.into(),
+                    license.into(),
+                    license.into(),
+                    account.into(),
+                    license.into(),
+                    license.into(),
+                ],
+            ));
+        }
+        if let Some(group) = &self.group {
+            filters.push(Filter::eq("group_id", group.as_str()));
+        }
+        if let Some(status) = self.status {
+            let clause = match status {
+                UserStatus::Active => "banned_at IS NULL",
+                UserStatus::Banned => "banned_at IS NOT NULL",
+                UserStatus::Inactive => "1 = 0",
+            };
+            filters.push(Filter::new(clause, vec![]));
+        }
+        if let Some(assigned) = self.assigned {
+            let exists = if assigned { "" } else { "NOT " };
+            filters.push(Filter::new(
+                format!(
+                    "{exists}(EXISTS (SELECT 1 FROM licenses l WHERE l.owner_id = users.id) \
+                     OR EXISTS (SELECT 1 FROM license_users lu WHERE lu.user_id = users.id))"
+                ),
+                vec![],
+            ));
+        }
+        for (key, value) in &self.metadata {
+            filters.push(crate::metadata::query_filter(backend, key, value));
+        }
+        filters
+    }
+}
+
+/// One page of the users `actor` may see matching `query`.
+pub async fn list(
+    db: &Db,
+    account: &str,
+    query: &UserQuery,
+    actor: &Actor<'_>,
+    page: &Page,
+    order: Order,
+) -> Result<(Vec<UserRow>, Option<i64>)> {
+    let mut filters = query.filters(db.backend(), account);
+    filters.extend(visible_to(actor));
+    crate::crud::list(db, TABLE, COLUMNS, account, filters, page, order).await
+}
+
+/// The outcome of a user write guarded by the last-admin rule.
+#[derive(Debug)]
+pub enum UserWrite {
+    /// Written; the user as stored (for updates).
+    Done(Option<Box<UserRow>>),
+    /// Refused: the account would be left without an admin.
+    LastAdmin,
+}
+
+async fn admin_count(tx: &mut crate::Tx, account: &str) -> Result<i64> {
+    let q = sql("SELECT COUNT(*) FROM users WHERE account_id = $1 AND role = $2")
+        .bind(account)
+        .bind("admin");
+    Ok(tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0))
+}
+
+/// Updates a user's attributes in one transaction; with `keep_an_admin` (an admin
+/// losing the admin role) refuses when no other admin would remain. A taken email is
+/// `StoreError::Conflict`.
+pub async fn update(
+    db: &Db,
+    account: &str,
+    id: &str,
+    changes: Vec<(&str, Arg)>,
+    keep_an_admin: bool,
+    now: i64,
+) -> Result<UserWrite> {
+    let mut tx = db.begin().await?;
+    if keep_an_admin && admin_count(&mut tx, account).await? <= 1 {
+        return Ok(UserWrite::LastAdmin);
+    }
+    crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
+    let row = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    tx.commit().await?;
+    Ok(UserWrite::Done(row.map(Box::new)))
+}
+
+/// Deletes a user with its tokens in one transaction (licenses and machines it
+/// owned become ownerless, attachments go); with `keep_an_admin` (the user is an
+/// admin) refuses when it is the last admin.
+pub async fn delete(db: &Db, account: &str, id: &str, keep_an_admin: bool) -> Result<UserWrite> {
+    let mut tx = db.begin().await?;
+    if keep_an_admin && admin_count(&mut tx, account).await? <= 1 {
+        return Ok(UserWrite::LastAdmin);
+    }
+    crate::tokens::delete_for_bearer_tx(&mut tx, account, id).await?;
+    crate::crud::delete(&mut tx, TABLE, account, id).await?;
+    tx.commit().await?;
+    Ok(UserWrite::Done(None))
+}
+
+/// Sets (`Some(now)`) or clears `banned_at`; the user as written.
+pub async fn set_banned(
+    db: &Db,
+    account: &str,
+    id: &str,
+    banned_at: Option<i64>,
+    now: i64,
+) -> Result<Option<UserRow>> {
+    let changes = vec![("banned_at", banned_at.into())];
+    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+}
+
+/// Stores a new password digest and voids any pending reset; the user as written.
+pub async fn set_password(
+    db: &Db,
+    account: &str,
+    id: &str,
+    digest: &str,
+    now: i64,
+) -> Result<Option<UserRow>> {
+    let changes = vec![
+        ("password_digest", Some(digest.to_owned()).into()),
+        ("password_reset_digest", None::<String>.into()),
+        ("password_reset_expiry", None::<i64>.into()),
+    ];
+    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+}
+
+/// Stores a password-reset token digest and its expiry.
+pub async fn set_password_reset(
+    db: &Db,
+    account: &str,
+    id: &str,
+    digest: &str,
+    expiry: i64,
+    now: i64,
+) -> Result<()> {
+    let changes = vec![
+        ("password_reset_digest", Some(digest.to_owned()).into()),
+        ("password_reset_expiry", Some(expiry).into()),
+    ];
+    let mut tx = db.begin().await?;
+    crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
+    tx.commit().await
+}
+
+/// A user of an account by exact id (no email alias).
+pub async fn find_by_id(db: &Db, account: &str, id: &str) -> Result<Option<UserRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
 }

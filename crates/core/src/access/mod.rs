@@ -8,6 +8,14 @@
 //! shares the same predicates. The list-visibility scopes (which rows a bearer sees)
 //! are store filters built from the same [`Actor`].
 
+pub mod components;
+pub mod groups;
+pub mod machines;
+pub mod processes;
+pub mod products;
+pub mod tokens;
+pub mod users;
+
 use crate::roles::Role;
 
 /// Who is calling, reduced to what access rules look at.

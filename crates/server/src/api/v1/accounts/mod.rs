@@ -11,7 +11,8 @@ use serde_json::json;
 
 /// `GET /v1/accounts/{account}`
 pub async fn show(account: Account, Authed(principal): Authed) -> ApiResult<Document> {
-    if !principal.is_staff() {
+    // Keygen's AccountPolicy#show: any staff role.
+    if !principal.actor().is_staff() {
         return Err(ApiError::forbidden("not allowed to read the account"));
     }
     let a = &account.0;

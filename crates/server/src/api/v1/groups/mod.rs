@@ -6,11 +6,10 @@
 pub mod serializer;
 
 use crate::account::Account;
-use crate::api::v1::licenses::metadata_filter;
 use crate::api::v1::serialize::single;
 use crate::auth::{Authed, Bearer, Principal};
 use crate::error::{ApiError, ApiResult};
-use crate::jsonapi::input::{Field, Input, invalid, missing};
+use crate::jsonapi::input::{Field, Input, camel_case, invalid, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
@@ -18,8 +17,8 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use latchkey_store::crud::{self, Filter};
-use latchkey_store::groups::{self, Admission, COLUMNS, GroupRow, Member, TABLE};
+use latchkey_core::access::groups as access;
+use latchkey_store::groups::{self, Admission, GroupRow, Member};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
@@ -35,7 +34,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The id of the group a `relationships.group` names (422 GROUP_NOT_FOUND if none).
 pub async fn resolve(state: &AppState, account: &Account, id: &str) -> ApiResult<String> {
-    let found: Option<GroupRow> = crud::find(&state.db, TABLE, COLUMNS, account.id(), id).await?;
+    let found = groups::find(&state.db, account.id(), id).await?;
     found.map(|g| g.id).ok_or_else(group_not_found)
 }
 
@@ -64,19 +63,17 @@ pub fn admitted(member: Member, admission: Admission) -> ApiResult<()> {
     .pointer("/data/relationships/group"))
 }
 
-/// The only group a user or license bearer may see (`Some(None)`: none at all);
-/// `None` when the caller sees every group (staff, products).
-fn own_group(principal: &Principal) -> Option<Option<&str>> {
+/// The group of a user or license bearer (the only one it may see).
+fn own_group(principal: &Principal) -> Option<&str> {
     match &principal.bearer {
-        _ if principal.is_staff() => None,
+        Bearer::User(u, _) => u.group_id.as_deref(),
+        Bearer::License(l, _) => l.group_id.as_deref(),
         Bearer::Product(_) => None,
-        Bearer::User(u, _) => Some(u.group_id.as_deref()),
-        Bearer::License(l, _) => Some(l.group_id.as_deref()),
     }
 }
 
 fn may_write(principal: &Principal) -> bool {
-    principal.is_admin() || principal.product_id().is_some()
+    access::may_write(&principal.actor())
 }
 
 /// Loads a group the caller may read, or 404/403.
@@ -86,12 +83,10 @@ pub async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<GroupRow> {
-    let row: GroupRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+    let row = groups::find(&state.db, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("group", id))?;
-    if let Some(own) = own_group(principal)
-        && own != Some(row.id.as_str())
-    {
+    if !access::may_read(&principal.actor(), own_group(principal), &row.id) {
         return Err(ApiError::forbidden("not allowed to read this group"));
     }
     Ok(row)
@@ -105,25 +100,14 @@ pub async fn index(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let mut filters = Vec::new();
-    for (key, value) in query.prefixed("metadata") {
-        filters.push(metadata_filter(state.db.backend(), key, value));
-    }
-    match own_group(&principal) {
-        None => {}
-        Some(Some(group)) => filters.push(Filter::eq("id", group)),
-        Some(None) => filters.push(Filter::new("1 = 0", vec![])),
-    }
-    let (rows, count) = crud::list::<GroupRow>(
-        &state.db,
-        TABLE,
-        COLUMNS,
-        account.id(),
-        filters,
-        &page,
-        order,
-    )
-    .await?;
+    let metadata: Vec<(String, String)> = query
+        .prefixed("metadata")
+        .into_iter()
+        .map(|(key, value)| (camel_case(key), value.to_owned()))
+        .collect();
+    let visible = access::visible_group(&principal.actor(), own_group(&principal));
+    let (rows, count) =
+        groups::list(&state.db, account.id(), &metadata, visible, &page, order).await?;
     let data: Vec<_> = rows
         .iter()
         .map(|r| serializer::group(&account, r))
@@ -212,9 +196,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin().await?;
-    groups::insert(&mut tx, &row).await?;
-    tx.commit().await?;
+    groups::create(&state.db, &row).await?;
     let location = format!("{}/groups/{}", account.base(), row.id);
     Ok(Document::created(
         single(serializer::group(&account, &row)),
@@ -251,20 +233,9 @@ pub async fn update(
     if let Some(m) = attrs.metadata.into_update() {
         changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
     }
-    let mut tx = state.db.begin().await?;
-    crud::update(
-        &mut tx,
-        TABLE,
-        account.id(),
-        &row.id,
-        changes,
-        state.now_ms(),
-    )
-    .await?;
-    let updated: GroupRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
+    let updated = groups::update(&state.db, account.id(), &row.id, changes, state.now_ms())
         .await?
         .ok_or_else(|| ApiError::not_found("group", &id))?;
-    tx.commit().await?;
     Ok(Document::ok(single(serializer::group(&account, &updated))))
 }
 
@@ -279,8 +250,6 @@ pub async fn destroy(
     if !may_write(&principal) {
         return Err(ApiError::forbidden("not allowed to delete groups"));
     }
-    let mut tx = state.db.begin().await?;
-    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
-    tx.commit().await?;
+    groups::delete(&state.db, account.id(), &row.id).await?;
     Ok(no_content())
 }

@@ -5,19 +5,18 @@
 use super::{load, serializer};
 use crate::account::Account;
 use crate::api::v1::serialize::single;
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::post;
+use latchkey_core::access::machines as access;
 use latchkey_core::heartbeat::{HeartbeatStatus, machine_status, resurrection_period_passed};
 use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 use latchkey_proto::time_format::from_millis;
-use latchkey_store::licenses::LicenseRow;
-use latchkey_store::machines::{self, MachineRow};
-use latchkey_store::policies::PolicyRow;
+use latchkey_store::machines;
 use time::{Duration, OffsetDateTime};
 
 /// The heartbeat routes (with Keygen's legacy aliases).
@@ -27,35 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/machines/{id}/actions/ping-heartbeat", post(ping))
         .route("/v1/machines/{id}/actions/reset", post(reset))
         .route("/v1/machines/{id}/actions/reset-heartbeat", post(reset))
-}
-
-/// Keygen: admins, developers, environments, the machine's product, its license,
-/// and (unprotected) the user owning the machine or license; never sales/support.
-fn may_ping(
-    principal: &Principal,
-    machine: &MachineRow,
-    license: &LicenseRow,
-    policy: &PolicyRow,
-) -> bool {
-    match &principal.bearer {
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::License(l, _) => l.id == license.id,
-        Bearer::User(u, role) if !role.is_staff() => {
-            !license.protected.unwrap_or(policy.protected)
-                && (machine.owner_id.as_deref() == Some(u.id.as_str())
-                    || license.owner_id.as_deref() == Some(u.id.as_str()))
-        }
-        _ => principal.is_admin(),
-    }
-}
-
-/// Keygen: admins, developers, sales agents and the product; not users or licenses.
-fn may_reset(principal: &Principal, license: &LicenseRow) -> bool {
-    match &principal.bearer {
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::License(..) => false,
-        _ => principal.is_sales_or_above(),
-    }
 }
 
 fn at(ms: i64) -> OffsetDateTime {
@@ -70,7 +40,8 @@ pub async fn ping(
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
     let l = load(&state, &account, &principal, &id).await?;
-    if !may_ping(&principal, &l.machine, &l.license, &l.policy) {
+    let facts = super::facts(&l.license, &l.policy, false);
+    if !access::may_ping(&principal.actor(), l.machine.owner_id.as_deref(), &facts) {
         return Err(ApiError::forbidden(
             "not allowed to ping this machine's heartbeat",
         ));
@@ -123,7 +94,8 @@ pub async fn reset(
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
     let l = load(&state, &account, &principal, &id).await?;
-    if !may_reset(&principal, &l.license) {
+    let facts = super::facts(&l.license, &l.policy, false);
+    if !access::may_reset_heartbeat(&principal.actor(), &facts) {
         return Err(ApiError::forbidden(
             "not allowed to reset this machine's heartbeat",
         ));

@@ -13,9 +13,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
-use latchkey_core::activation::{MachineResources, check_activation};
-use latchkey_store::crud;
-use latchkey_store::machines::{self, MachineRow};
+use latchkey_store::machines::{self, MachineWrite};
 use serde_json::{Value, json};
 
 /// Routes of this relationship.
@@ -53,9 +51,8 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let l = load(&state, &account, &principal, &id).await?;
-    let allowed = principal.is_support_or_above()
-        || principal.product_id() == Some(l.license.product_id.as_str());
-    if !allowed {
+    let facts = super::facts(&l.license, &l.policy, false);
+    if !latchkey_core::access::machines::may_change_owner(&principal.actor(), &facts) {
         return Err(ApiError::forbidden(
             "not allowed to change this machine's owner",
         ));
@@ -83,17 +80,9 @@ pub async fn update(
                 .ok_or_else(|| {
                     ApiError::unprocessable("OWNER_NOT_FOUND", "must exist").pointer("/data")
                 })?;
-            let attached = latchkey_store::sql(
-                "SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2",
-            )
-            .bind(&l.license.id)
-            .bind(&user.id);
             let is_licensee = l.license.owner_id.as_deref() == Some(user.id.as_str())
-                || state
-                    .db
-                    .fetch_optional::<(String,)>(attached)
-                    .await?
-                    .is_some();
+                || latchkey_store::licenses::is_licensee(&state.db, &l.license.id, &user.id)
+                    .await?;
             if !is_licensee {
                 return Err(ApiError::unprocessable(
                     "OWNER_INVALID",
@@ -106,43 +95,19 @@ pub async fn update(
         None => None,
     };
     let limits = limits(&l.license, &l.policy);
-    let mut tx = state.db.begin().await?;
-    tx.lock_row("licenses", &l.license.id).await?;
-    if limits.per_user && owner != l.machine.owner_id {
-        let usage = machines::usage(
-            &mut tx,
-            &l.license.id,
-            owner.as_deref(),
-            true,
-            Some(&l.machine.id),
-        )
-        .await?;
-        let resources = MachineResources {
-            cores: l.machine.cores,
-            memory: l.machine.memory,
-            disk: l.machine.disk,
-        };
-        check_activation(&limits, &usage, &resources).map_err(limit_error)?;
-    }
-    crud::update(
-        &mut tx,
-        machines::TABLE,
-        account.id(),
-        &l.machine.id,
-        vec![("owner_id", owner.into())],
+    let updated = match machines::change_owner(
+        &state.db,
+        &l.machine,
+        owner.as_deref(),
+        &limits,
         state.now_ms(),
     )
-    .await?;
-    let updated: MachineRow = crud::find_tx(
-        &mut tx,
-        machines::TABLE,
-        machines::COLUMNS,
-        account.id(),
-        &l.machine.id,
-    )
     .await?
-    .ok_or_else(|| ApiError::not_found("machine", &id))?;
-    tx.commit().await?;
+    {
+        MachineWrite::Done(updated) => *updated,
+        MachineWrite::Limit(limit) => return Err(limit_error(limit)),
+        MachineWrite::Gone => return Err(ApiError::not_found("machine", &id)),
+    };
     Ok(Document::ok(single(super::serializer::machine(
         &account,
         &updated,

@@ -6,10 +6,9 @@ pub mod relations;
 pub mod serializer;
 
 use crate::account::Account;
-use crate::api::v1::licenses::{policy_of, user_has_license};
-use crate::api::v1::policies::USER_LICENSES;
+use crate::api::v1::machines::{facts, license_of, licensee};
 use crate::api::v1::serialize::single;
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, missing};
 use crate::jsonapi::query::QueryParams;
@@ -19,14 +18,16 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use latchkey_core::access::processes as access;
 use latchkey_core::heartbeat::{HeartbeatStatus, process_status, resurrection_period_passed};
 use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 use latchkey_proto::time_format::from_millis;
-use latchkey_store::crud::{self, Filter};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineRow};
 use latchkey_store::policies::PolicyRow;
-use latchkey_store::processes::{self, COLUMNS, ProcessRow, SpawnError, TABLE};
+use latchkey_store::processes::{
+    self, ProcessQuery, ProcessRow, SpawnError, StatusFilter,
+};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -59,36 +60,30 @@ async fn may_read(
     principal: &Principal,
     machine: &MachineRow,
     license: &LicenseRow,
+    policy: &PolicyRow,
 ) -> ApiResult<bool> {
-    Ok(match &principal.bearer {
-        _ if principal.is_staff() => true,
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::License(l, _) => l.id == license.id,
-        Bearer::User(u, _) => {
-            machine.owner_id.as_deref() == Some(u.id.as_str())
-                || user_has_license(state, &u.id, license).await?
-        }
-    })
+    let actor = principal.actor();
+    let owner = machine.owner_id.as_deref();
+    let licensee = licensee(state, &actor, owner, license).await?;
+    Ok(access::may_read(
+        &actor,
+        owner,
+        &facts(license, policy, licensee),
+    ))
 }
 
-/// Writers (spawn, ping, update, kill): admins and agents (not read-only), the
-/// product, the license, and (unprotected) the user owning the machine or license.
+/// Writers (spawn, ping, update, kill): see `latchkey_core::access::processes`.
 fn may_write(
     principal: &Principal,
     machine: &MachineRow,
     license: &LicenseRow,
     policy: &PolicyRow,
 ) -> bool {
-    match &principal.bearer {
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::License(l, _) => l.id == license.id,
-        Bearer::User(u, role) if !role.is_staff() => {
-            !license.protected.unwrap_or(policy.protected)
-                && (machine.owner_id.as_deref() == Some(u.id.as_str())
-                    || license.owner_id.as_deref() == Some(u.id.as_str()))
-        }
-        _ => principal.is_support_or_above(),
-    }
+    access::may_write(
+        &principal.actor(),
+        machine.owner_id.as_deref(),
+        &facts(license, policy, false),
+    )
 }
 
 pub(crate) struct Loaded {
@@ -98,17 +93,6 @@ pub(crate) struct Loaded {
     policy: PolicyRow,
 }
 
-async fn find_license(state: &AppState, account: &str, id: &str) -> ApiResult<Option<LicenseRow>> {
-    Ok(crud::find(
-        &state.db,
-        latchkey_store::licenses::TABLE,
-        latchkey_store::licenses::COLUMNS,
-        account,
-        id,
-    )
-    .await?)
-}
-
 pub(crate) async fn load(
     state: &AppState,
     account: &Account,
@@ -116,25 +100,18 @@ pub(crate) async fn load(
     id: &str,
 ) -> ApiResult<Loaded> {
     let not_found = || ApiError::not_found("process", id);
-    let process: ProcessRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+    let process = processes::find(&state.db, account.id(), id)
         .await?
         .ok_or_else(not_found)?;
-    let machine: MachineRow = crud::find(
-        &state.db,
-        machines::TABLE,
-        machines::COLUMNS,
-        account.id(),
-        &process.machine_id,
-    )
-    .await?
-    .ok_or_else(not_found)?;
-    let license = find_license(state, account.id(), &process.license_id)
+    let machine = machines::find_by_id(&state.db, account.id(), &process.machine_id)
         .await?
         .ok_or_else(not_found)?;
-    if !may_read(state, principal, &machine, &license).await? {
+    let (license, policy) = license_of(state, account, principal, &process.license_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !may_read(state, principal, &machine, &license, &policy).await? {
         return Err(ApiError::forbidden("not allowed to read this process"));
     }
-    let policy = policy_of(state, &license).await?;
     Ok(Loaded {
         process,
         machine,
@@ -166,112 +143,53 @@ pub async fn index(
     Authed(principal): Authed,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    list(&state, &account, &principal, &query, Vec::new()).await
+    list(&state, &account, &principal, &query, None).await
 }
 
-/// Lists the processes the caller may see, with the query's filters and `filters`.
+/// Lists the processes the caller may see, with the query's filters (and only
+/// those of `machine_id` when given).
 async fn list(
     state: &AppState,
     account: &Account,
     principal: &Principal,
     query: &QueryParams,
-    mut filters: Vec<Filter>,
+    machine_id: Option<String>,
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    if let Some(machine) = query.get("machine") {
-        filters.push(Filter::new(
-            "machine_id IN (SELECT id FROM machines WHERE id = {} OR fingerprint = {})",
-            vec![machine.into(), machine.into()],
-        ));
-    }
-    if let Some(license) = query.get("license") {
-        filters.push(Filter::new(
-            "license_id IN (SELECT id FROM licenses WHERE id = {} OR key = {})",
-            vec![license.into(), license.into()],
-        ));
-    }
-    if let Some(product) = query.get("product") {
-        filters.push(Filter::new(
-            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
-            vec![product.into()],
-        ));
-    }
-    if let Some(owner) = query.get("owner") {
-        filters.push(Filter::new(
-            "machine_id IN (SELECT id FROM machines WHERE owner_id = {})",
-            vec![owner.into()],
-        ));
-    }
-    if let Some(user) = query.get("user") {
-        filters.push(Filter::new(
-            format!(
-                "machine_id IN (SELECT id FROM machines WHERE owner_id = {{}}) OR license_id IN ({USER_LICENSES})"
-            ),
-            vec![user.into(), user.into(), user.into()],
-        ));
-    }
-    if let Some(status) = query.get("status") {
-        // Alive = heartbeat within the policy's duration (default 600 s).
-        let alive = "last_heartbeat_at >= {} - 1000 * COALESCE((SELECT p.heartbeat_duration \
-                     FROM licenses l JOIN policies p ON p.id = l.policy_id \
-                     WHERE l.id = processes.license_id), 600)";
-        let now: Arg = state.now_ms().into();
-        filters.push(match status.to_ascii_uppercase().as_str() {
-            "ALIVE" => Filter::new(alive, vec![now]),
-            "DEAD" => Filter::new(format!("NOT ({alive})"), vec![now]),
-            _ => Filter::new("1 = 0", vec![]),
-        });
-    }
-    match &principal.bearer {
-        _ if principal.is_staff() => {}
-        Bearer::Product(p) => filters.push(Filter::new(
-            "license_id IN (SELECT id FROM licenses WHERE product_id = {})",
-            vec![p.id.as_str().into()],
-        )),
-        Bearer::License(l, _) => filters.push(Filter::eq("license_id", l.id.as_str())),
-        Bearer::User(u, _) => filters.push(Filter::new(
-            format!(
-                "machine_id IN (SELECT id FROM machines WHERE owner_id = {{}}) OR license_id IN ({USER_LICENSES})"
-            ),
-            vec![
-                u.id.as_str().into(),
-                u.id.as_str().into(),
-                u.id.as_str().into(),
-            ],
-        )),
-    }
-    let (rows, count) = crud::list::<ProcessRow>(
+    let owned = |name: &str| query.get(name).map(str::to_owned);
+    let status = query.get("status").map(|status| {
+        let status = match status.to_ascii_uppercase().as_str() {
+            "ALIVE" => StatusFilter::Alive,
+            "DEAD" => StatusFilter::Dead,
+            _ => StatusFilter::Unknown,
+        };
+        (status, state.now_ms())
+    });
+    let filters = ProcessQuery {
+        machine_id,
+        machine: owned("machine"),
+        license: owned("license"),
+        product: owned("product"),
+        owner: owned("owner"),
+        user: owned("user"),
+        status,
+    };
+    let (rows, count) = processes::list(
         &state.db,
-        TABLE,
-        COLUMNS,
         account.id(),
-        filters,
+        &filters,
+        &principal.actor(),
         &page,
         order,
     )
     .await?;
-    let mut data = Vec::with_capacity(rows.len());
-    let mut licenses: std::collections::HashMap<String, (LicenseRow, PolicyRow)> =
-        std::collections::HashMap::new();
-    for row in &rows {
-        if !licenses.contains_key(&row.license_id)
-            && let Some(license) = find_license(state, account.id(), &row.license_id).await?
-        {
-            let policy = policy_of(state, &license).await?;
-            licenses.insert(row.license_id.clone(), (license, policy));
-        }
-        if let Some((license, policy)) = licenses.get(&row.license_id) {
-            data.push(serializer::process(
-                account,
-                row,
-                license,
-                policy,
-                state.now_ms(),
-                None,
-            ));
-        }
-    }
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    let now = state.now_ms();
+    let data: Vec<_> = rows
+        .iter()
+        .map(|(row, license, policy)| serializer::process(account, row, license, policy, now, None))
+        .collect();
+    let last = rows.last().map(|(r, _, _)| r.id.as_str());
+    let (links, _) = query.list_links(&page, count, last);
     Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
@@ -314,10 +232,9 @@ pub async fn create(
             }
             Err(e) => return Err(e),
         };
-    let license = find_license(&state, account.id(), &machine.license_id)
+    let (license, policy) = license_of(&state, &account, &principal, &machine.license_id)
         .await?
         .ok_or_else(machine_not_found)?;
-    let policy = policy_of(&state, &license).await?;
     if !may_write(&principal, &machine, &license, &policy) {
         return Err(ApiError::forbidden(
             "not allowed to spawn processes on this machine",
@@ -334,7 +251,7 @@ pub async fn create(
     let id = match custom_id {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => {
             let id = id.to_lowercase();
-            if crud::find::<ProcessRow>(&state.db, TABLE, COLUMNS, account.id(), &id)
+            if processes::find(&state.db, account.id(), &id)
                 .await?
                 .is_some()
             {
@@ -415,20 +332,15 @@ pub async fn update(
     if let Some(metadata) = metadata {
         changes.push(("metadata", metadata.unwrap_or_else(|| "{}".into()).into()));
     }
-    let mut tx = state.db.begin().await?;
-    crud::update(
-        &mut tx,
-        TABLE,
+    l.process = processes::update(
+        &state.db,
         account.id(),
         &l.process.id,
         changes,
         state.now_ms(),
     )
-    .await?;
-    l.process = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &l.process.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("process", &id))?;
-    tx.commit().await?;
+    .await?
+    .ok_or_else(|| ApiError::not_found("process", &id))?;
     Ok(Document::ok(render(&state, &account, &l, None)))
 }
 
@@ -443,9 +355,7 @@ pub async fn destroy(
     if !may_write(&principal, &l.machine, &l.license, &l.policy) {
         return Err(ApiError::forbidden("not allowed to kill this process"));
     }
-    let mut tx = state.db.begin().await?;
-    crud::delete(&mut tx, TABLE, account.id(), &l.process.id).await?;
-    tx.commit().await?;
+    processes::delete(&state.db, account.id(), &l.process.id).await?;
     Ok(no_content())
 }
 

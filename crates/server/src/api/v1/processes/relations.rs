@@ -1,7 +1,7 @@
 //! Process relationships: `GET /processes/{id}/{machine,product}` and the machine's
 //! processes (`GET /machines/{id}/processes[/{process_id}]`).
 
-use super::{find_license, list, load, may_read, render};
+use super::{list, load, may_read, render};
 use crate::account::Account;
 use crate::api::v1::machines::serializer as machine_serializer;
 use crate::api::v1::products::serializer::product as product_resource;
@@ -12,9 +12,7 @@ use crate::jsonapi::Document;
 use crate::jsonapi::query::QueryParams;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use latchkey_store::crud::{self, Filter};
 use latchkey_store::machines;
-use latchkey_store::products::ProductRow;
 
 /// `GET /processes/{id}/machine`
 pub async fn machine(
@@ -41,15 +39,9 @@ pub async fn product(
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
     let l = load(&state, &account, &principal, &id).await?;
-    let row: ProductRow = crud::find(
-        &state.db,
-        latchkey_store::products::TABLE,
-        latchkey_store::products::COLUMNS,
-        account.id(),
-        &l.license.product_id,
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("product", &l.license.product_id))?;
+    let row = latchkey_store::products::find(&state.db, account.id(), &l.license.product_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product", &l.license.product_id))?;
     Ok(Document::ok(single(product_resource(&account, &row))))
 }
 
@@ -61,10 +53,11 @@ async fn readable_machine(
     id: &str,
 ) -> ApiResult<machines::MachineRow> {
     let machine = crate::api::v1::machines::find_for(state, account, principal, id).await?;
-    let license = find_license(state, account.id(), &machine.license_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("machine", id))?;
-    if !may_read(state, principal, &machine, &license).await? {
+    let (license, policy) =
+        crate::api::v1::machines::license_of(state, account, principal, &machine.license_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("machine", id))?;
+    if !may_read(state, principal, &machine, &license, &policy).await? {
         return Err(ApiError::forbidden("not allowed to read this machine"));
     }
     Ok(machine)
@@ -79,8 +72,7 @@ pub async fn machine_processes(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let machine = readable_machine(&state, &account, &principal, &id).await?;
-    let filters = vec![Filter::eq("machine_id", machine.id.as_str())];
-    list(&state, &account, &principal, &query, filters).await
+    list(&state, &account, &principal, &query, Some(machine.id)).await
 }
 
 /// `GET /machines/{id}/processes/{process_id}`

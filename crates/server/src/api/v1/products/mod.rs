@@ -13,16 +13,12 @@ use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use latchkey_store::crud::{self, Filter};
-use latchkey_store::products::{self, COLUMNS, ProductRow, TABLE};
+use latchkey_core::access::products as access;
+use latchkey_store::products::{self, ProductRow};
 use latchkey_store::{Arg, StoreError, new_id};
 use serde_json::json;
 
 const DISTRIBUTION: &[&str] = &["LICENSED", "OPEN", "CLOSED"];
-
-fn may_read(principal: &Principal, product_id: &str) -> bool {
-    principal.is_staff() || principal.product_id() == Some(product_id)
-}
 
 /// Loads a product the caller may read, or 404/403.
 pub async fn load(
@@ -31,10 +27,10 @@ pub async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<ProductRow> {
-    let row: ProductRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+    let row = products::find(&state.db, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("product", id))?;
-    if !may_read(principal, &row.id) {
+    if !access::may_read(&principal.actor(), &row.id) {
         return Err(ApiError::forbidden("not allowed to read this product"));
     }
     Ok(row)
@@ -48,22 +44,12 @@ pub async fn index(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let mut filters = Vec::new();
-    if let Some(product) = principal.product_id() {
-        filters.push(Filter::eq("id", product));
-    } else if !principal.is_staff() {
+    let actor = principal.actor();
+    if !access::may_list(&actor) {
         return Err(ApiError::forbidden("not allowed to list products"));
     }
-    let (rows, count) = crud::list::<ProductRow>(
-        &state.db,
-        TABLE,
-        COLUMNS,
-        account.id(),
-        filters,
-        &page,
-        order,
-    )
-    .await?;
+    let (rows, count) =
+        products::list(&state.db, account.id(), actor.product_id(), &page, order).await?;
     let data: Vec<_> = rows
         .iter()
         .map(|r| serializer::product(&account, r))
@@ -132,7 +118,7 @@ pub async fn create(
     Authed(principal): Authed,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    if !principal.is_admin() {
+    if !access::may_create(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to create products"));
     }
     let mut input = Input::parse(&body, "products")?;
@@ -157,9 +143,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin().await?;
-    products::insert(&mut tx, &row).await.map_err(conflict)?;
-    tx.commit().await?;
+    products::create(&state.db, &row).await.map_err(conflict)?;
     let location = format!("{}/products/{}", account.base(), row.id);
     Ok(Document::created(
         single(serializer::product(&account, &row)),
@@ -176,7 +160,7 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
-    if !(principal.is_admin() || principal.product_id() == Some(&row.id)) {
+    if !access::may_update(&principal.actor(), &row.id) {
         return Err(ApiError::forbidden("not allowed to update this product"));
     }
     let mut input = Input::parse(&body, "products")?;
@@ -206,21 +190,10 @@ pub async fn update(
     if let Some(m) = attrs.metadata.into_update() {
         changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
     }
-    let mut tx = state.db.begin().await?;
-    crud::update(
-        &mut tx,
-        TABLE,
-        account.id(),
-        &row.id,
-        changes,
-        state.now_ms(),
-    )
-    .await
-    .map_err(conflict)?;
-    let updated: ProductRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
-        .await?
+    let updated = products::update(&state.db, account.id(), &row.id, changes, state.now_ms())
+        .await
+        .map_err(conflict)?
         .ok_or_else(|| ApiError::not_found("product", &id))?;
-    tx.commit().await?;
     Ok(Document::ok(single(serializer::product(
         &account, &updated,
     ))))
@@ -234,17 +207,9 @@ pub async fn destroy(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
-    if !principal.is_admin() {
+    if !access::may_delete(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to delete products"));
     }
-    let mut tx = state.db.begin().await?;
-    tx.execute(
-        latchkey_store::sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
-            .bind(account.id())
-            .bind(&row.id),
-    )
-    .await?;
-    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
-    tx.commit().await?;
+    products::delete(&state.db, account.id(), &row.id).await?;
     Ok(no_content())
 }

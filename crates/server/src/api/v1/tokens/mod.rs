@@ -7,7 +7,6 @@ pub mod serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;
-use crate::api::v1::users::access::{may_manage, may_manage_credentials};
 use crate::auth::{self, Authed, Bearer, Credential, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid};
@@ -17,11 +16,11 @@ use crate::state::AppState;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::response::Response;
+use latchkey_core::access::tokens::{self as access, Reach};
 use latchkey_core::roles::Role;
 use latchkey_core::tokens::{self as raw_tokens, TokenKind};
-use latchkey_store::crud::{self, Filter};
-use latchkey_store::tokens::{self, COLUMNS, TABLE, TokenRow};
-use latchkey_store::{Arg, new_id};
+use latchkey_store::new_id;
+use latchkey_store::tokens::{self, TokenRow, TokenScope};
 use serde_json::json;
 
 const TWO_WEEKS_MS: i64 = 14 * 86_400_000;
@@ -113,9 +112,7 @@ async fn mint(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin().await?;
-    tokens::insert(&mut tx, &row).await?;
-    tx.commit().await?;
+    tokens::create(&state.db, &row).await?;
     let location = format!("{}/tokens/{}", account.base(), row.id);
     Ok(Document::created(
         single(serializer::token(account, &row, Some(&raw))),
@@ -175,70 +172,50 @@ pub async fn generate(
             auth::authenticate_license_key(&state, &account, &key).await?
         }
     };
-    match &principal.bearer {
-        Bearer::User(user, role) => {
-            let default = (*role == Role::User).then(|| state.now_ms() + TWO_WEEKS_MS);
-            mint(
-                &state,
-                &account,
-                ("users", &user.id),
-                role.token_kind(),
-                &options,
-                default,
-            )
-            .await
-        }
-        Bearer::Product(product) => {
-            mint(
-                &state,
-                &account,
-                ("products", &product.id),
-                TokenKind::Product,
-                &options,
-                None,
-            )
-            .await
-        }
-        Bearer::License(..) => Err(ApiError::forbidden(
+    let actor = principal.actor();
+    if !access::may_generate_own(&actor) {
+        return Err(ApiError::forbidden(
             "licenses cannot generate tokens this way",
-        )),
+        ));
     }
+    let (kind, default) = match actor.role() {
+        Some(role) => (
+            role.token_kind(),
+            (role == Role::User).then(|| state.now_ms() + TWO_WEEKS_MS),
+        ),
+        None => (TokenKind::Product, None),
+    };
+    mint(
+        &state,
+        &account,
+        access::bearer_of(&actor),
+        kind,
+        &options,
+        default,
+    )
+    .await
 }
-
-/// Roles of users whose tokens the caller may not reach (see, regenerate, revoke):
-/// those it may not manage (only admins manage admins).
-fn hidden_user_roles(principal: &Principal) -> Vec<&'static str> {
-    ROLES
-        .iter()
-        .map(|role| role.as_str())
-        .filter(|role| !may_manage(principal, role))
-        .collect()
-}
-
-const ROLES: [Role; 6] = [
-    Role::Admin,
-    Role::Developer,
-    Role::SalesAgent,
-    Role::SupportAgent,
-    Role::ReadOnly,
-    Role::User,
-];
 
 /// Whether the caller may see, regenerate and revoke `token`: its own tokens; admins
 /// and developers also every other token, except those of users they may not manage.
 async fn may_reach(state: &AppState, principal: &Principal, token: &TokenRow) -> ApiResult<bool> {
-    let (kind, id) = principal.bearer_ref();
-    if token.bearer_type == kind && token.bearer_id == id {
-        return Ok(true);
-    }
-    if !principal.is_admin() {
-        return Ok(false);
-    }
-    if token.bearer_type != "users" {
-        return Ok(true);
-    }
-    let user = latchkey_store::users::find(&state.db, &token.account_id, &token.bearer_id).await?;
-    Ok(user.is_some_and(|user| may_manage_credentials(principal, &user)))
+    let actor = principal.actor();
+    Ok(
+        match access::reach(&actor, (&token.bearer_type, &token.bearer_id)) {
+            Reach::Yes => true,
+            Reach::No => false,
+            Reach::IfManagesUser => {
+                let user =
+                    latchkey_store::users::find(&state.db, &token.account_id, &token.bearer_id)
+                        .await?;
+                user.is_some_and(|user| {
+                    latchkey_core::access::users::may_manage_credentials(
+                        &actor, &user.id, &user.role,
+                    )
+                })
+            }
+        },
+    )
 }
 
 async fn load(
@@ -247,7 +224,7 @@ async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<TokenRow> {
-    let token: TokenRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+    let token = tokens::find(&state.db, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("token", id))?;
     if !may_reach(state, principal, &token).await? {
@@ -264,33 +241,23 @@ pub async fn index(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let mut filters = Vec::new();
-    if let Some(kind) = query.get("bearer[type]") {
-        let plural = if kind.ends_with('s') {
+    let bearer_type = query.get("bearer[type]").map(|kind| {
+        if kind.ends_with('s') {
             kind.to_owned()
         } else {
             format!("{kind}s")
-        };
-        filters.push(Filter::eq("bearer_type", plural));
-    }
-    if let Some(id) = query.get("bearer[id]") {
-        filters.push(Filter::eq("bearer_id", id));
-    }
-    filters.push(tokens::visible_to(
-        principal.bearer_ref(),
-        principal.is_admin(),
-        &hidden_user_roles(&principal),
-    ));
-    let (rows, count) = crud::list::<TokenRow>(
-        &state.db,
-        TABLE,
-        COLUMNS,
-        account.id(),
-        filters,
-        &page,
-        order,
-    )
-    .await?;
+        }
+    });
+    let actor = principal.actor();
+    let hidden = access::hidden_user_roles(&actor);
+    let scope = TokenScope::Visible {
+        own: access::bearer_of(&actor),
+        others: access::sees_others(&actor),
+        hidden_user_roles: &hidden,
+        bearer_type: bearer_type.as_deref(),
+        bearer_id: query.get("bearer[id]"),
+    };
+    let (rows, count) = tokens::list(&state.db, account.id(), &scope, &page, order).await?;
     let data: Vec<_> = rows
         .iter()
         .map(|t| serializer::token(&account, t, None))
@@ -323,16 +290,16 @@ pub async fn regenerate(
     let kind = TokenKind::parse(&token.kind).unwrap_or(TokenKind::User);
     let raw = raw_tokens::generate(kind);
     let now = state.now_ms();
-    let changes: Vec<(&str, Arg)> = vec![
-        ("digest", state.secret.digest(&raw).into()),
-        ("expiry", token.expiry.map(|_| now + TWO_WEEKS_MS).into()),
-    ];
-    let mut tx = state.db.begin().await?;
-    crud::update(&mut tx, TABLE, account.id(), &token.id, changes, now).await?;
-    let updated: TokenRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &token.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("token", &id))?;
-    tx.commit().await?;
+    let updated = tokens::regenerate(
+        &state.db,
+        account.id(),
+        &token.id,
+        &state.secret.digest(&raw),
+        token.expiry.map(|_| now + TWO_WEEKS_MS),
+        now,
+    )
+    .await?
+    .ok_or_else(|| ApiError::not_found("token", &id))?;
     Ok(Document::ok(single(serializer::token(
         &account,
         &updated,
@@ -348,9 +315,7 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let token = load(&state, &account, &principal, &id).await?;
-    let mut tx = state.db.begin().await?;
-    crud::delete(&mut tx, TABLE, account.id(), &token.id).await?;
-    tx.commit().await?;
+    tokens::revoke(&state.db, account.id(), &token.id).await?;
     Ok(no_content())
 }
 
@@ -363,7 +328,7 @@ pub async fn create_product_token(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    if !principal.is_admin() {
+    if !access::may_manage_product_tokens(&principal.actor()) {
         return Err(ApiError::forbidden(
             "not allowed to generate product tokens",
         ));
@@ -389,7 +354,7 @@ pub async fn create_license_token(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
-    if !(principal.is_sales_or_above() || principal.product_id() == Some(&license.product_id)) {
+    if !access::may_generate_license_token(&principal.actor(), &license.product_id) {
         return Err(ApiError::forbidden(
             "not allowed to generate license tokens",
         ));
@@ -414,20 +379,8 @@ pub async fn index_for_bearer(
     query: &QueryParams,
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let filters = vec![Filter::new(
-        "bearer_type = {} AND bearer_id = {}",
-        vec![bearer.0.into(), bearer.1.into()],
-    )];
-    let (rows, count) = crud::list::<TokenRow>(
-        &state.db,
-        TABLE,
-        COLUMNS,
-        account.id(),
-        filters,
-        &page,
-        order,
-    )
-    .await?;
+    let scope = TokenScope::Bearer(bearer.0, bearer.1);
+    let (rows, count) = tokens::list(&state.db, account.id(), &scope, &page, order).await?;
     let data: Vec<_> = rows
         .iter()
         .map(|t| serializer::token(account, t, None))
@@ -445,7 +398,7 @@ pub async fn license_tokens(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
-    if !(principal.is_staff() || principal.product_id() == Some(&license.product_id)) {
+    if !access::may_list_license_tokens(&principal.actor(), &license.product_id) {
         return Err(ApiError::forbidden("not allowed to list license tokens"));
     }
     index_for_bearer(&state, &account, ("licenses", &license.id), &query).await
@@ -460,7 +413,7 @@ pub async fn product_tokens(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    if !principal.is_admin() {
+    if !access::may_manage_product_tokens(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to list product tokens"));
     }
     index_for_bearer(&state, &account, ("products", &product.id), &query).await

@@ -3,7 +3,7 @@
 //! (`GET /me`, `GET /profile`). Reset tokens are stored only as an HMAC digest and
 //! expire after 24 hours.
 
-use super::{access, hash_password, load, serializer};
+use super::{hash_password, load, may_read, serializer};
 use crate::account::Account;
 use crate::api::v1::serialize::single;
 use crate::auth::{Auth, Authed, Bearer, Principal};
@@ -14,8 +14,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use latchkey_store::users::{self, TABLE, UserRow};
-use latchkey_store::{crud, new_id};
+use latchkey_core::access::users as access;
+use latchkey_store::new_id;
+use latchkey_store::users::{self, UserRow};
 use serde_json::{Value, json};
 
 /// How long a password reset token stays redeemable.
@@ -36,7 +37,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/passwords", post(request_reset))
         .route("/v1/me", get(me))
-        .route("/v1/profile", get(me))
+        .route("/v1/profile", get(profile))
 }
 
 /// A string in the request's `meta`, or 400 when it has the wrong type.
@@ -94,29 +95,19 @@ async fn set_banned(
     banned: bool,
 ) -> ApiResult<Document> {
     let row = load(state, account, principal, id).await?;
-    let allowed = principal.is_support_or_above() || principal.product_id().is_some();
-    if !allowed {
+    if !access::may_ban(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to ban or unban users"));
     }
-    if row.role != "user" {
+    if !access::is_bannable(&row.role) {
         return Err(ApiError::forbidden(
             "only users with the user role can be banned",
         ));
     }
     let now = state.now_ms();
     let value: Option<i64> = banned.then_some(now);
-    let mut tx = state.db.begin().await?;
-    crud::update(
-        &mut tx,
-        TABLE,
-        account.id(),
-        &row.id,
-        vec![("banned_at", value.into())],
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    let updated = reload(state, account, &row.id).await?;
+    let updated = users::set_banned(&state.db, account.id(), &row.id, value, now)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", &row.id))?;
     Ok(Document::ok(single(serializer::user(account, &updated))))
 }
 
@@ -147,16 +138,9 @@ async fn store_password(
     password: String,
 ) -> ApiResult<UserRow> {
     let digest = hash_password(password).await?;
-    let now = state.now_ms();
-    let changes = vec![
-        ("password_digest", Some(digest).into()),
-        ("password_reset_digest", None::<String>.into()),
-        ("password_reset_expiry", None::<i64>.into()),
-    ];
-    let mut tx = state.db.begin().await?;
-    crud::update(&mut tx, TABLE, account.id(), user_id, changes, now).await?;
-    tx.commit().await?;
-    reload(state, account, user_id).await
+    users::set_password(&state.db, account.id(), user_id, &digest, state.now_ms())
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", user_id))
 }
 
 /// `POST /users/{id}/actions/update-password` (meta.oldPassword, meta.newPassword):
@@ -169,9 +153,7 @@ pub async fn update_password(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
-    if principal.end_user_id() != Some(row.id.as_str())
-        && !matches!(&principal.bearer, Bearer::User(u, _) if u.id == row.id)
-    {
+    if !access::may_update_password(&principal.actor(), &row.id) {
         return Err(ApiError::forbidden("only the user may update its password"));
     }
     let old = required_meta(&body, "oldPassword")?;
@@ -218,19 +200,19 @@ pub async fn request_reset(
     };
     let raw = format!("{}{}", new_id(), new_id()).replace('-', "");
     let now = state.now_ms();
-    let changes = vec![
-        (
-            "password_reset_digest",
-            Some(state.secret.digest(&raw)).into(),
-        ),
-        ("password_reset_expiry", Some(now + RESET_TTL_MS).into()),
-    ];
-    let mut tx = state.db.begin().await?;
-    crud::update(&mut tx, TABLE, account.id(), &user.id, changes, now).await?;
-    tx.commit().await?;
+    let digest = state.secret.digest(&raw);
+    users::set_password_reset(
+        &state.db,
+        account.id(),
+        &user.id,
+        &digest,
+        now + RESET_TTL_MS,
+        now,
+    )
+    .await?;
     let handed_over = principal
         .as_ref()
-        .is_some_and(|p| p.is_admin() && access::may_manage_credentials(p, &user));
+        .is_some_and(|p| access::may_receive_reset_token(&p.actor(), &user.id, &user.role));
     if !deliver && handed_over {
         let meta = json!({ "meta": { "passwordResetToken": raw, "user": user.id } });
         return Ok(Document::ok(meta).into_response());
@@ -257,10 +239,10 @@ pub async fn reset_password(
         .await?
         .ok_or_else(not_found)?;
     if let Some(principal) = &principal {
-        if !access::may_read(&state, principal, &row).await? {
+        if !may_read(&state, principal, &row).await? {
             return Err(not_found());
         }
-        if !access::may_manage_credentials(principal, &row) {
+        if !access::may_manage_credentials(&principal.actor(), &row.id, &row.role) {
             return Err(ApiError::forbidden(
                 "not allowed to reset this user's password",
             ));
@@ -284,20 +266,47 @@ pub async fn reset_password(
     Ok(Document::ok(single(serializer::user(&account, &updated))))
 }
 
-/// `GET /me` and `GET /profile`: the bearer itself (user, product or license).
-pub async fn me(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-) -> ApiResult<Document> {
+/// The bearer itself (user, product or license), with `meta.tokenId` when a token
+/// authenticated the request.
+async fn bearer_document(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+) -> ApiResult<Value> {
     let data = match &principal.bearer {
-        Bearer::User(u, _) => serializer::user(&account, &reload(&state, &account, &u.id).await?),
-        Bearer::Product(p) => crate::api::v1::products::serializer::product(&account, p),
-        Bearer::License(l, p) => crate::api::v1::licenses::render(&state, &account, l, p).await?,
+        Bearer::User(u, _) => serializer::user(account, &reload(state, account, &u.id).await?),
+        Bearer::Product(p) => crate::api::v1::products::serializer::product(account, p),
+        Bearer::License(l, p) => crate::api::v1::licenses::render(state, account, l, p).await?,
     };
     let mut document = json!({ "data": data });
     if let Some(token) = &principal.token {
         document["meta"] = json!({ "tokenId": token.id });
     }
+    Ok(document)
+}
+
+/// `GET /me`: the bearer, and (as Keygen does) the token used in `included`.
+pub async fn me(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+) -> ApiResult<Document> {
+    let mut document = bearer_document(&state, &account, &principal).await?;
+    if let Some(token) = &principal.token {
+        document["included"] = json!([crate::api::v1::tokens::serializer::token(
+            &account, token, None
+        )]);
+    }
     Ok(Document::ok(document))
+}
+
+/// `GET /profile`: the bearer (Keygen's older route, without `included`).
+pub async fn profile(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+) -> ApiResult<Document> {
+    Ok(Document::ok(
+        bearer_document(&state, &account, &principal).await?,
+    ))
 }

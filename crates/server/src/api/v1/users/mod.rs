@@ -4,8 +4,8 @@
 //! and products manage end users only; an end user updates its own profile.
 //! Passwords are hashed off the async runtime and never rendered.
 
-pub mod access;
 pub mod actions;
+pub mod query;
 pub mod serializer;
 
 use crate::account::Account;
@@ -20,10 +20,10 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
+use latchkey_core::access::users as access;
 use latchkey_core::roles::Role;
-use latchkey_store::crud;
-use latchkey_store::users::{self, COLUMNS, TABLE, UserRow};
-use latchkey_store::{Arg, StoreError, Tx, new_id, sql};
+use latchkey_store::users::{self, UserRow, UserWrite};
+use latchkey_store::{Arg, StoreError, new_id};
 use serde_json::json;
 
 /// Every role, in Keygen's spelling.
@@ -56,7 +56,7 @@ pub async fn load(
 ) -> ApiResult<UserRow> {
     // Keygen looks the id or email up among what the caller may see first; otherwise
     // anywhere, so an invisible user still answers 403 below.
-    let visible = match access::visibility(principal) {
+    let visible = match users::visible_to(&principal.actor()) {
         Some(scope) => users::find_visible(&state.db, account.id(), id, vec![scope]).await?,
         None => None,
     };
@@ -66,10 +66,19 @@ pub async fn load(
             .await?
             .ok_or_else(|| ApiError::not_found("user", id))?,
     };
-    if !access::may_read(state, principal, &row).await? {
+    if !may_read(state, principal, &row).await? {
         return Err(ApiError::forbidden("not allowed to read this user"));
     }
     Ok(row)
+}
+
+/// Whether the caller may read `row` (the relation of a product or license bearer
+/// to the user is looked up only when the rule needs it).
+pub async fn may_read(state: &AppState, principal: &Principal, row: &UserRow) -> ApiResult<bool> {
+    let actor = principal.actor();
+    let related = access::read_needs_relation(&actor, &row.id)
+        && users::is_related(&state.db, &actor, &row.id).await?;
+    Ok(access::may_read(&actor, &row.id, related))
 }
 
 /// `GET /users` (only `role = user` unless `roles[]` says otherwise).
@@ -80,13 +89,12 @@ pub async fn index(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let filters = access::filters(state.db.backend(), account.id(), &principal, &query)?;
-    let (rows, count) = crud::list::<UserRow>(
+    let filters = query::parse(&query)?;
+    let (rows, count) = users::list(
         &state.db,
-        TABLE,
-        COLUMNS,
         account.id(),
-        filters,
+        &filters,
+        &principal.actor(),
         &page,
         order,
     )
@@ -174,15 +182,6 @@ fn admins_required() -> ApiError {
     )
 }
 
-async fn admin_count(tx: &mut Tx, account: &str) -> ApiResult<i64> {
-    let q = sql(format!(
-        "SELECT COUNT(*) FROM {TABLE} WHERE account_id = $1 AND role = $2"
-    ))
-    .bind(account)
-    .bind(Role::Admin.as_str());
-    Ok(tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0))
-}
-
 /// `POST /users`
 pub async fn create(
     State(state): State<AppState>,
@@ -190,7 +189,8 @@ pub async fn create(
     Authed(principal): Authed,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    if !access::may_create(&principal) {
+    let actor = principal.actor();
+    if !access::may_create(&actor) {
         return Err(ApiError::forbidden("not allowed to create users"));
     }
     let mut input = Input::parse(&body, "users")?;
@@ -205,7 +205,7 @@ pub async fn create(
         .role
         .value()
         .unwrap_or_else(|| Role::User.as_str().to_owned());
-    if !access::may_manage(&principal, &role) {
+    if !access::may_manage(&actor, &role) {
         return Err(ApiError::forbidden(
             "not allowed to create users with this role",
         ));
@@ -249,8 +249,8 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
-    let is_self = principal.end_user_id() == Some(row.id.as_str());
-    if !(access::may_manage(&principal, &row.role) || is_self) {
+    let actor = principal.actor();
+    if !access::may_update(&actor, &row.id, &row.role) {
         return Err(ApiError::forbidden("not allowed to update this user"));
     }
     let mut input = Input::parse(&body, "users")?;
@@ -259,7 +259,7 @@ pub async fn update(
     let mut changes: Vec<(&str, Arg)> = Vec::new();
     let new_role = attrs.role.value().filter(|r| *r != row.role);
     if let Some(role) = &new_role {
-        if !(principal.is_admin() && access::may_manage(&principal, role)) {
+        if !access::may_change_role(&actor, role) {
             return Err(ApiError::forbidden(
                 "not allowed to change this user's role",
             ));
@@ -292,27 +292,24 @@ pub async fn update(
         }
         Field::Absent => {}
     }
-    let mut tx = state.db.begin().await?;
-    if new_role.is_some()
-        && row.role == Role::Admin.as_str()
-        && admin_count(&mut tx, account.id()).await? <= 1
-    {
-        return Err(admins_required().pointer("/data/attributes/role"));
-    }
-    crud::update(
-        &mut tx,
-        TABLE,
+    let demotes_admin = new_role.is_some() && row.role == Role::Admin.as_str();
+    let written = users::update(
+        &state.db,
         account.id(),
         &row.id,
         changes,
+        demotes_admin,
         state.now_ms(),
     )
     .await
     .map_err(conflict)?;
-    let updated: UserRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user", &id))?;
-    tx.commit().await?;
+    let updated = match written {
+        UserWrite::Done(Some(updated)) => *updated,
+        UserWrite::Done(None) => return Err(ApiError::not_found("user", &id)),
+        UserWrite::LastAdmin => {
+            return Err(admins_required().pointer("/data/attributes/role"));
+        }
+    };
     Ok(Document::ok(single(serializer::user(&account, &updated))))
 }
 
@@ -325,21 +322,13 @@ pub async fn destroy(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
-    if !(principal.is_admin() && access::may_manage(&principal, &row.role)) {
+    if !access::may_delete(&principal.actor(), &row.role) {
         return Err(ApiError::forbidden("not allowed to delete this user"));
     }
-    let mut tx = state.db.begin().await?;
-    if row.role == Role::Admin.as_str() && admin_count(&mut tx, account.id()).await? <= 1 {
+    let is_admin = row.role == Role::Admin.as_str();
+    if let UserWrite::LastAdmin = users::delete(&state.db, account.id(), &row.id, is_admin).await? {
         return Err(admins_required());
     }
-    tx.execute(
-        sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
-            .bind(account.id())
-            .bind(&row.id),
-    )
-    .await?;
-    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
-    tx.commit().await?;
     Ok(no_content())
 }
 

@@ -1,0 +1,135 @@
+//! Tokens (Keygen's `TokenPolicy`): every bearer reaches its own tokens; admins and
+//! developers also every other token except those of users whose credentials they
+//! may not manage. Product tokens are minted by admins and developers; license
+//! activation tokens by staff from sales agent up and the license's product.
+
+use super::Actor;
+use crate::roles::Role;
+
+/// Every role, for computing the roles whose tokens an actor may not reach.
+const ROLES: [Role; 6] = [
+    Role::Admin,
+    Role::Developer,
+    Role::SalesAgent,
+    Role::SupportAgent,
+    Role::ReadOnly,
+    Role::User,
+];
+
+/// The actor as a token bearer: (`users` | `products` | `licenses`, id).
+pub fn bearer_of<'a>(actor: &Actor<'a>) -> (&'static str, &'a str) {
+    match actor {
+        Actor::User { id, .. } => ("users", id),
+        Actor::Product { id } => ("products", id),
+        Actor::License { id, .. } => ("licenses", id),
+    }
+}
+
+/// Whether the actor sees other bearers' tokens in lists at all.
+pub fn sees_others(actor: &Actor<'_>) -> bool {
+    actor.is_admin()
+}
+
+/// Roles of users whose tokens the actor may not reach (those it may not manage).
+pub fn hidden_user_roles(actor: &Actor<'_>) -> Vec<&'static str> {
+    ROLES
+        .iter()
+        .map(|role| role.as_str())
+        .filter(|role| !super::users::may_manage(actor, role))
+        .collect()
+}
+
+/// Whether the actor reaches a token (see, regenerate, revoke).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Yes.
+    Yes,
+    /// No.
+    No,
+    /// Only if the actor may manage the credentials of the bearing user (look the
+    /// user up and ask [`super::users::may_manage_credentials`]).
+    IfManagesUser,
+}
+
+/// Whether the actor reaches a token borne by `bearer` (type, id).
+pub fn reach(actor: &Actor<'_>, bearer: (&str, &str)) -> Reach {
+    if bearer_of(actor) == bearer {
+        return Reach::Yes;
+    }
+    if !actor.is_admin() {
+        return Reach::No;
+    }
+    if bearer.0 != "users" {
+        return Reach::Yes;
+    }
+    Reach::IfManagesUser
+}
+
+/// Generate a token for itself with `POST /tokens` (licenses may not).
+pub fn may_generate_own(actor: &Actor<'_>) -> bool {
+    !matches!(actor, Actor::License { .. })
+}
+
+/// Generate or list product tokens.
+pub fn may_manage_product_tokens(actor: &Actor<'_>) -> bool {
+    actor.is_admin()
+}
+
+/// Generate an activation token for a license of `product_id`.
+pub fn may_generate_license_token(actor: &Actor<'_>, product_id: &str) -> bool {
+    actor.is_sales_or_above() || actor.product_id() == Some(product_id)
+}
+
+/// List the tokens of a license of `product_id`.
+pub fn may_list_license_tokens(actor: &Actor<'_>, product_id: &str) -> bool {
+    actor.is_staff() || actor.product_id() == Some(product_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reaching_tokens() {
+        let dev = Actor::User {
+            id: "d",
+            role: Role::Developer,
+        };
+        assert_eq!(reach(&dev, ("users", "d")), Reach::Yes);
+        assert_eq!(reach(&dev, ("products", "p")), Reach::Yes);
+        assert_eq!(reach(&dev, ("users", "a")), Reach::IfManagesUser);
+        let sales = Actor::User {
+            id: "s",
+            role: Role::SalesAgent,
+        };
+        assert_eq!(reach(&sales, ("users", "u")), Reach::No);
+        assert_eq!(hidden_user_roles(&dev), vec!["admin"]);
+        assert!(
+            hidden_user_roles(&Actor::User {
+                id: "a",
+                role: Role::Admin
+            })
+            .is_empty()
+        );
+        let license = Actor::License {
+            id: "l",
+            product_id: "p",
+            owner_id: None,
+        };
+        assert!(!may_generate_own(&license));
+        assert_eq!(bearer_of(&license), ("licenses", "l"));
+        assert!(may_generate_license_token(&Actor::Product { id: "p" }, "p"));
+        assert!(!may_generate_license_token(
+            &Actor::Product { id: "q" },
+            "p"
+        ));
+        assert!(may_list_license_tokens(
+            &Actor::User {
+                id: "r",
+                role: Role::ReadOnly
+            },
+            "p"
+        ));
+        assert!(!may_manage_product_tokens(&sales));
+    }
+}

@@ -1,0 +1,36 @@
+//! Single-row writes the resource modules share: a partial update that returns the
+//! row as written, and a delete, each in its own transaction.
+
+use crate::db::{Arg, Row};
+use crate::{Db, Result};
+
+/// `UPDATE … SET changes` then the row as written, in one transaction; `None` when
+/// the row is gone. An empty change list still touches `updated_at`.
+pub(crate) async fn update_returning<R: Row>(
+    db: &Db,
+    table: &str,
+    columns: &str,
+    account: &str,
+    id: &str,
+    changes: Vec<(&str, Arg)>,
+    now: i64,
+) -> Result<Option<R>> {
+    let mut tx = db.begin().await?;
+    crate::crud::update(&mut tx, table, account, id, changes, now).await?;
+    let row = crate::crud::find_tx(&mut tx, table, columns, account, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// Deletes one row of an account; true when it existed.
+pub(crate) async fn delete(db: &Db, table: &str, account: &str, id: &str) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let n = crate::crud::delete(&mut tx, table, account, id).await?;
+    tx.commit().await?;
+    Ok(n > 0)
+}
+
+/// `{}, {}, …` for `n` bound values; callers never ask for zero (`IN ()` is not SQL).
+pub(crate) fn placeholders(n: usize) -> String {
+    vec!["{}"; n].join(", ")
+}
