@@ -4,13 +4,17 @@
 //! Timestamps are stored as unix milliseconds, ids as UUID text, JSON as text.
 
 pub mod accounts;
+pub mod checkouts;
 pub mod components;
 pub mod crud;
 pub mod db;
+pub mod entitlement_links;
 pub mod entitlements;
 pub mod fast;
 pub mod files;
 pub mod groups;
+pub mod license_list;
+pub mod license_users;
 pub mod licenses;
 pub mod machines;
 pub mod metadata;

@@ -37,12 +37,24 @@ pub async fn find_by_digest(db: &Db, account: &str, digest: &str) -> Result<Opti
 /// Deletes every token of a bearer (user, product or license id) in an account;
 /// returns how many were deleted.
 pub async fn delete_for_bearer(db: &Db, account: &str, bearer_id: &str) -> Result<u64> {
-    db.execute(
-        sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
-            .bind(account)
-            .bind(bearer_id),
-    )
-    .await
+    db.execute(delete_for_bearer_query(account, bearer_id))
+        .await
+}
+
+/// [`delete_for_bearer`] inside the caller's transaction.
+pub async fn delete_for_bearer_tx(
+    tx: &mut crate::Tx,
+    account: &str,
+    bearer_id: &str,
+) -> Result<u64> {
+    tx.execute(delete_for_bearer_query(account, bearer_id))
+        .await
+}
+
+fn delete_for_bearer_query(account: &str, bearer_id: &str) -> crate::Sql {
+    sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
+        .bind(account)
+        .bind(bearer_id)
 }
 
 /// The tokens a bearer may see in lists: its own, plus — when `others` — every other

@@ -2,6 +2,7 @@
 //! deactivation is `DELETE` (Keygen §4.1–4.2). Limits and uniqueness are enforced by
 //! `latchkey_store::machines::activate` inside one locked transaction.
 
+pub mod group;
 pub mod heartbeat;
 mod lookup;
 pub mod owner;

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod actions;
+pub mod group;
 pub mod serializer;
 
 use crate::account::Account;
