@@ -4,6 +4,7 @@
 //! - [`validation`]: Keygen's ordered license-validation checks, one rule per code.
 //! - [`activation`]: machine limits, overage allowances and fingerprint uniqueness.
 //! - [`heartbeat`], [`check_in`]: time arithmetic for heartbeats, expiry and check-ins.
+//! - [`licensing`]: license status and effective limits.
 //! - [`lifecycle`]: renewal, policy transfer and first-event expiry.
 //! - [`policy`]: the policy strategies as typed enums.
 //! - [`keys`], [`tokens`], [`password`], [`secret`]: license keys, API tokens, passwords, the server secret.
@@ -18,6 +19,7 @@ pub mod duration_param;
 pub mod heartbeat;
 pub mod key_dataset;
 pub mod keys;
+pub mod licensing;
 pub mod lifecycle;
 pub mod limits;
 pub mod password;

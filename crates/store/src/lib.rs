@@ -5,15 +5,19 @@
 
 pub mod accounts;
 pub mod column;
+pub mod checkouts;
 pub mod components;
 pub mod crud;
 pub mod cull;
 pub mod db;
 mod edits;
+pub mod entitlement_links;
 pub mod entitlements;
 pub mod fast;
 pub mod files;
 pub mod groups;
+pub mod license_list;
+pub mod license_users;
 pub mod licenses;
 pub mod machines;
 pub mod metadata;

@@ -40,9 +40,7 @@ pub const USER_LICENSES: &str = "SELECT id FROM licenses WHERE owner_id = {} UNI
 /// Whether `user_id` is attached to the license as a licensee (`license_users`;
 /// ownership is not attachment).
 pub async fn is_licensee(db: &Db, license_id: &str, user_id: &str) -> Result<bool> {
-    let q = sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
-        .bind(license_id)
-        .bind(user_id);
+    let q = licensee_query(license_id, user_id);
     Ok(db.fetch_optional::<(String,)>(q).await?.is_some())
 }
 
@@ -116,11 +114,7 @@ pub async fn lock_users(
         .unwrap_or((0,));
     let candidate_attached = match candidate {
         Some(user) => tx
-            .fetch_optional::<(String,)>(
-                sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
-                    .bind(license_id)
-                    .bind(user),
-            )
+            .fetch_optional::<(String,)>(licensee_query(license_id, user))
             .await?
             .is_some(),
         None => false,
@@ -238,4 +232,274 @@ pub async fn add_uses(db: &Db, id: &str, delta: i64, now: i64) -> Result<bool> {
         )
         .await?;
     Ok(n > 0)
+}
+
+/// The licensee check (`license_users`), the one statement behind [`is_licensee`],
+/// [`lock_users`] and the attach path.
+pub(crate) fn licensee_query(license_id: &str, user_id: &str) -> crate::Sql {
+    sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
+        .bind(license_id)
+        .bind(user_id)
+}
+
+impl LicenseRow {
+    /// The limits this license obeys under `policy` (its overrides, else the policy's).
+    pub fn limits(&self, policy: &crate::policies::PolicyRow) -> latchkey_core::limits::EffectiveLimits {
+        policy.effective_limits(self)
+    }
+
+    /// Effective protection under `policy`.
+    pub fn is_protected(&self, policy: &crate::policies::PolicyRow) -> bool {
+        latchkey_core::licensing::effective_protected(self.protected, policy.protected)
+    }
+
+    /// What the license's status depends on.
+    pub fn status_facts(&self, owner_banned: bool) -> latchkey_core::licensing::StatusFacts {
+        latchkey_core::licensing::StatusFacts {
+            owner_banned,
+            suspended: self.suspended,
+            expiry: self.expiry,
+            created_at: self.created_at,
+            last_validated_at: self.last_validated_at,
+            last_check_in_at: self.last_check_in_at,
+            last_check_out_at: self.last_check_out_at,
+        }
+    }
+}
+
+/// Whether the license's owner (if any) is banned.
+pub async fn owner_banned(db: &Db, owner_id: Option<&str>) -> Result<bool> {
+    let Some(owner) = owner_id else {
+        return Ok(false);
+    };
+    let row: Option<(Option<i64>,)> = db
+        .fetch_optional(sql("SELECT banned_at FROM users WHERE id = $1").bind(owner))
+        .await?;
+    Ok(row.is_some_and(|r| r.0.is_some()))
+}
+
+/// Why a license was not created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateRefusal {
+    /// The requested id is taken.
+    IdTaken,
+    /// The key is taken (or a racing insert took the id).
+    KeyTaken,
+    /// The group refused the license.
+    Group(crate::groups::Admission),
+    /// The policy's key pool is empty.
+    PoolEmpty,
+}
+
+/// Creates a license in one transaction: refuses a taken id, admits it to its group
+/// (counted under the group-row lock), takes its key from the policy's pool when
+/// `from_pool` (the key is consumed only if the license is inserted), and inserts it.
+/// Returns the inserted row.
+pub async fn create(
+    db: &Db,
+    mut row: LicenseRow,
+    from_pool: bool,
+) -> Result<std::result::Result<LicenseRow, CreateRefusal>> {
+    let mut tx = db.begin().await?;
+    let account = row.account_id.clone();
+    if crate::crud::find_tx::<LicenseRow>(&mut tx, TABLE, COLUMNS, &account, &row.id)
+        .await?
+        .is_some()
+    {
+        return Ok(Err(CreateRefusal::IdTaken));
+    }
+    if let Some(group) = &row.group_id {
+        use crate::groups::{Admission, Member, admit};
+        match admit(&mut tx, &account, group, Member::License).await? {
+            Admission::Room => {}
+            refused => return Ok(Err(CreateRefusal::Group(refused))),
+        }
+    }
+    if from_pool {
+        match crate::pool_keys::pop(&mut tx, &account, &row.policy_id).await? {
+            Some(pooled) => row.key = pooled.key,
+            None => return Ok(Err(CreateRefusal::PoolEmpty)),
+        }
+    }
+    match insert(&mut tx, &row).await {
+        Err(crate::StoreError::Conflict(_)) => return Ok(Err(CreateRefusal::KeyTaken)),
+        other => other?,
+    }
+    tx.commit().await?;
+    Ok(Ok(row))
+}
+
+/// Applies `changes` (column, value) and returns the updated row; `None` when gone.
+pub async fn update(
+    db: &Db,
+    account: &str,
+    id: &str,
+    changes: Vec<(&str, crate::Arg)>,
+    now: i64,
+) -> Result<Option<LicenseRow>> {
+    let mut tx = db.begin().await?;
+    crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
+    let updated = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a license and its tokens in one transaction (machines, processes and
+/// attachments cascade).
+pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    crate::tokens::delete_for_bearer_tx(&mut tx, account, id).await?;
+    crate::crud::delete(&mut tx, TABLE, account, id).await?;
+    tx.commit().await
+}
+
+/// Suspends (or reinstates) only if the license is not (or is) suspended, so two
+/// racing suspends cannot both succeed; true when changed.
+pub async fn set_suspended(db: &Db, id: &str, suspended: bool, now: i64) -> Result<bool> {
+    let n = db
+        .execute(
+            sql("UPDATE licenses SET suspended = $1, updated_at = $2 \
+                 WHERE id = $3 AND suspended = $4")
+            .bind(suspended)
+            .bind(now)
+            .bind(id)
+            .bind(!suspended),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// Renews under the license row lock (two renewals add two durations): the new
+/// expiry is [`latchkey_core::lifecycle::renewed_expiry`] of the expiry read under
+/// the lock. False when the license is gone.
+pub async fn renew(
+    db: &Db,
+    account: &str,
+    id: &str,
+    basis: latchkey_core::policy::RenewalBasis,
+    duration: i64,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    tx.lock_row(TABLE, id).await?;
+    let Some(current) =
+        crate::crud::find_tx::<LicenseRow>(&mut tx, TABLE, COLUMNS, account, id).await?
+    else {
+        return Ok(false);
+    };
+    let expiry = latchkey_core::lifecycle::renewed_expiry(basis, current.expiry, now, duration);
+    tx.execute(
+        sql("UPDATE licenses SET expiry = $1, updated_at = $2 WHERE id = $3")
+            .bind(expiry)
+            .bind(now)
+            .bind(id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Records a check-in at `now`.
+pub async fn check_in(db: &Db, id: &str, now: i64) -> Result<()> {
+    db.execute(
+        sql("UPDATE licenses SET last_check_in_at = $1, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Records a check-out (license file) at `at`.
+pub async fn checked_out(db: &Db, id: &str, at: i64) -> Result<()> {
+    db.execute(
+        sql("UPDATE licenses SET last_check_out_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Sets `uses` back to zero.
+pub async fn reset_uses(db: &Db, id: &str, now: i64) -> Result<()> {
+    db.execute(
+        sql("UPDATE licenses SET uses = 0, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(id),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Moves a license to another policy (and that policy's product) with its new expiry.
+pub async fn transfer(
+    db: &Db,
+    id: &str,
+    policy: &crate::policies::PolicyRow,
+    expiry: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    db.execute(
+        sql(
+            "UPDATE licenses SET policy_id = $1, product_id = $2, expiry = $3, updated_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(&policy.id)
+        .bind(&policy.product_id)
+        .bind(expiry)
+        .bind(now)
+        .bind(id),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Starts the expiry clock when `event` is the policy's expirationBasis and the
+/// license has no expiry yet: expiry = now + duration, written once (`WHERE expiry
+/// IS NULL`, see [`set_expiry_once`]). Updates `license.expiry` when written. No
+/// query when there is nothing to do.
+pub async fn start_expiry(
+    db: &Db,
+    license: &mut LicenseRow,
+    policy: &crate::policies::PolicyRow,
+    event: latchkey_core::lifecycle::FirstEvent,
+    now: i64,
+) -> Result<()> {
+    use latchkey_core::policy::ExpirationBasis;
+    if license.expiry.is_some() || policy.duration.is_none() {
+        return Ok(());
+    }
+    let basis = policy.expiration_basis;
+    if let Some(expiry) = latchkey_core::lifecycle::first_event_expiry(
+        basis,
+        event,
+        license.expiry,
+        policy.duration,
+        now,
+    ) && set_expiry_once(db, &license.id, expiry, now).await?
+    {
+        license.expiry = Some(expiry);
+    }
+    Ok(())
+}
+
+/// One page of a license's machines.
+pub async fn machines(
+    db: &Db,
+    account: &str,
+    license_id: &str,
+    page: &crate::page::Page,
+    order: crate::page::Order,
+) -> Result<(Vec<crate::machines::MachineRow>, Option<i64>)> {
+    crate::crud::list(
+        db,
+        crate::machines::TABLE,
+        crate::machines::COLUMNS,
+        account,
+        vec![crate::crud::Filter::eq("license_id", license_id)],
+        page,
+        order,
+    )
+    .await
 }

@@ -130,3 +130,108 @@ impl PolicyRow {
 pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<PolicyRow>> {
     crate::crud::find(db, TABLE, COLUMNS, account, id).await
 }
+
+/// The policies `actor` may see in lists: all for staff; a product's own; a
+/// license's own policy; a user's licenses' policies.
+pub fn visible_to(actor: &latchkey_core::access::Actor<'_>) -> Option<crate::crud::Filter> {
+    use crate::crud::Filter;
+    use latchkey_core::access::Actor;
+    match actor {
+        _ if actor.is_staff() => None,
+        Actor::Product { id } => Some(Filter::eq("product_id", *id)),
+        Actor::License { id, .. } => Some(Filter::new(
+            "id IN (SELECT policy_id FROM licenses WHERE id = {})",
+            vec![(*id).into()],
+        )),
+        Actor::User { id, .. } => Some(Filter::new(
+            format!(
+                "id IN (SELECT policy_id FROM licenses WHERE id IN ({}))",
+                crate::licenses::USER_LICENSES
+            ),
+            vec![(*id).into(), (*id).into()],
+        )),
+    }
+}
+
+/// Whether `user` owns or is attached to a license of the policy.
+pub async fn user_holds_license(db: &Db, policy_id: &str, user: &str) -> Result<bool> {
+    let q = crate::sql(
+        "SELECT policy_id FROM licenses WHERE policy_id = $1 AND (owner_id = $2 OR id IN \
+         (SELECT license_id FROM license_users WHERE user_id = $2)) LIMIT 1",
+    )
+    .bind(policy_id)
+    .bind(user);
+    Ok(db.fetch_optional::<(String,)>(q).await?.is_some())
+}
+
+/// An account's policies matching `product` (if given) that `actor` may see.
+pub async fn list(
+    db: &Db,
+    account: &str,
+    product: Option<&str>,
+    actor: &latchkey_core::access::Actor<'_>,
+    page: &crate::page::Page,
+    order: crate::page::Order,
+) -> Result<(Vec<PolicyRow>, Option<i64>)> {
+    let mut filters = Vec::new();
+    if let Some(product) = product {
+        filters.push(crate::crud::Filter::eq("product_id", product));
+    }
+    filters.extend(visible_to(actor));
+    crate::crud::list(db, TABLE, COLUMNS, account, filters, page, order).await
+}
+
+/// The policies with these ids (any order; missing ids are skipped).
+pub async fn find_many(db: &Db, account: &str, ids: &[&str]) -> Result<Vec<PolicyRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = crate::sql(format!(
+        "SELECT {COLUMNS} FROM policies WHERE account_id = $1 AND id IN ("
+    ))
+    .bind(account);
+    for (i, id) in ids.iter().enumerate() {
+        q = q.push_bind(if i == 0 { "{}" } else { ", {}" }, *id);
+    }
+    db.fetch_all(q.push(")")).await
+}
+
+/// Inserts a new policy.
+pub async fn create(db: &Db, row: &PolicyRow) -> Result<()> {
+    let mut tx = db.begin().await?;
+    insert(&mut tx, row).await?;
+    tx.commit().await
+}
+
+/// Applies `changes` (column, value); returns the updated row, `None` when gone.
+pub async fn update(
+    db: &Db,
+    account: &str,
+    id: &str,
+    changes: Vec<(&str, crate::Arg)>,
+    now: i64,
+) -> Result<Option<PolicyRow>> {
+    let mut tx = db.begin().await?;
+    crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
+    let updated = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a policy (its licenses, their machines and its pool keys cascade).
+pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    crate::crud::delete(&mut tx, TABLE, account, id).await?;
+    tx.commit().await
+}
+
+/// What moving a license to or from this policy depends on.
+pub fn transfer_facts(policy: &PolicyRow) -> latchkey_core::licensing::TransferFacts<'_> {
+    latchkey_core::licensing::TransferFacts {
+        encrypted: policy.encrypted,
+        pooled: policy.use_pool,
+        scheme: policy.scheme.as_deref(),
+        machine_uniqueness: Some(policy.machine_uniqueness_strategy),
+        component_uniqueness: Some(policy.component_uniqueness_strategy),
+    }
+}

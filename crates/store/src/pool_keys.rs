@@ -53,3 +53,106 @@ pub async fn key_in_use(tx: &mut Tx, account: &str, key: &str) -> Result<bool> {
         .await?;
     Ok(row.is_some())
 }
+
+/// Finds a key of an account by id.
+pub async fn find(db: &crate::Db, account: &str, id: &str) -> Result<Option<PoolKeyRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
+}
+
+/// Which keys a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery<'a> {
+    /// The policy of `/policies/{id}/pool`.
+    pub pool: Option<&'a str>,
+    /// `policy`.
+    pub policy: Option<&'a str>,
+    /// `product`.
+    pub product: Option<&'a str>,
+    /// The caller's product, when a product lists: only its keys.
+    pub visible_product: Option<&'a str>,
+}
+
+/// One page of an account's keys matching `query`.
+pub async fn list(
+    db: &crate::Db,
+    account: &str,
+    query: &ListQuery<'_>,
+    page: &crate::page::Page,
+    order: crate::page::Order,
+) -> Result<(Vec<PoolKeyRow>, Option<i64>)> {
+    use crate::crud::Filter;
+    let mut filters = Vec::new();
+    if let Some(pool) = query.pool {
+        filters.push(Filter::eq("policy_id", pool));
+    }
+    if let Some(policy) = query.policy {
+        filters.push(Filter::eq("policy_id", policy));
+    }
+    if let Some(product) = query.product {
+        filters.push(Filter::eq("product_id", product));
+    }
+    if let Some(product) = query.visible_product {
+        filters.push(Filter::eq("product_id", product));
+    }
+    crate::crud::list(db, TABLE, COLUMNS, account, filters, page, order).await
+}
+
+/// The key is already used by a license or another pool key of the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyTaken;
+
+/// Adds a key to a pool unless the key is in use.
+pub async fn create(db: &crate::Db, row: &PoolKeyRow) -> Result<std::result::Result<(), KeyTaken>> {
+    let mut tx = db.begin().await?;
+    if key_in_use(&mut tx, &row.account_id, &row.key).await? {
+        return Ok(Err(KeyTaken));
+    }
+    match insert(&mut tx, row).await {
+        Err(crate::StoreError::Conflict(_)) => return Ok(Err(KeyTaken)),
+        other => other?,
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Changes a key's value (when `key` differs from the current one and is free);
+/// returns the row after the change, `None` when gone.
+pub async fn update_key(
+    db: &crate::Db,
+    account: &str,
+    id: &str,
+    key: Option<String>,
+    now: i64,
+) -> Result<std::result::Result<Option<PoolKeyRow>, KeyTaken>> {
+    let mut tx = db.begin().await?;
+    if let Some(key) = key {
+        if key_in_use(&mut tx, account, &key).await? {
+            return Ok(Err(KeyTaken));
+        }
+        let changes = vec![("key", key.into())];
+        match crate::crud::update(&mut tx, TABLE, account, id, changes, now).await {
+            Err(crate::StoreError::Conflict(_)) => return Ok(Err(KeyTaken)),
+            other => other?,
+        };
+    }
+    let row = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    tx.commit().await?;
+    Ok(Ok(row))
+}
+
+/// Deletes a key.
+pub async fn delete(db: &crate::Db, account: &str, id: &str) -> Result<()> {
+    let mut tx = db.begin().await?;
+    crate::crud::delete(&mut tx, TABLE, account, id).await?;
+    tx.commit().await
+}
+
+/// [`pop`] in its own transaction (`DELETE /policies/{id}/pool`).
+pub async fn pop_one(db: &crate::Db, account: &str, policy_id: &str) -> Result<Option<PoolKeyRow>> {
+    let mut tx = db.begin().await?;
+    let row = pop(&mut tx, account, policy_id).await?;
+    if row.is_some() {
+        tx.commit().await?;
+    }
+    Ok(row)
+}

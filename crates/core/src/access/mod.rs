@@ -18,6 +18,11 @@ pub mod users;
 
 use crate::roles::Role;
 
+pub mod entitlements;
+pub mod keys;
+pub mod licenses;
+pub mod policies;
+
 /// Who is calling, reduced to what access rules look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor<'a> {

@@ -2,6 +2,7 @@
 //! the response builders every resource module uses.
 
 pub mod input;
+pub mod linkage;
 pub mod query;
 
 use crate::error::{ApiError, ApiResult};

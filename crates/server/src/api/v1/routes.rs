@@ -85,7 +85,11 @@ pub fn routes() -> Router<AppState> {
         .merge(checkout::routes())
         .merge(machines::heartbeat::routes())
         .merge(processes::routes())
-        .merge(licenses::lifecycle::routes())
+        .merge(licenses::routes())
+        .merge(policies::entitlements::routes())
+        .merge(policies::pool::routes())
+        .merge(users::group::routes())
+        .merge(machines::group::routes())
         .route_layer(axum::middleware::from_fn(
             crate::encoding::reject_bad_path_params,
         ))

@@ -5,13 +5,12 @@ use crate::account::Account;
 use crate::api::v1::{entitlements, groups, licenses, policies, products, users};
 use crate::error::ApiResult;
 use crate::state::AppState;
-use latchkey_store::entitlements::EntitlementRow;
+use latchkey_store::crud;
 use latchkey_store::groups::GroupRow;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::policies::PolicyRow;
 use latchkey_store::products::ProductRow;
 use latchkey_store::users::UserRow;
-use latchkey_store::{crud, sql};
 use serde_json::Value;
 
 /// Collected resources, deduplicated by `(type, id)`.
@@ -79,16 +78,10 @@ pub async fn add_for_license(
     for name in names {
         match *name {
             "entitlements" => {
-                let q = sql(format!(
-                    "SELECT {} FROM entitlements WHERE id IN \
-                     (SELECT entitlement_id FROM policy_entitlements WHERE policy_id = $1 \
-                      UNION SELECT entitlement_id FROM license_entitlements WHERE license_id = $2) \
-                     ORDER BY created_at, id",
-                    latchkey_store::entitlements::COLUMNS
-                ))
-                .bind(&policy.id)
-                .bind(&license.id);
-                for row in state.db.fetch_all::<EntitlementRow>(q).await? {
+                let rows =
+                    latchkey_store::entitlements::of_license(&state.db, &license.id, &policy.id)
+                        .await?;
+                for row in rows {
                     included.push(entitlements::serializer::entitlement(account, &row));
                 }
             }
@@ -120,13 +113,8 @@ pub async fn add_for_license(
                 if let Some(u) = user(state, account, license.owner_id.as_deref()).await? {
                     included.push(u);
                 }
-                let q = sql(format!(
-                    "SELECT {} FROM users WHERE id IN \
-                     (SELECT user_id FROM license_users WHERE license_id = $1) ORDER BY created_at, id",
-                    latchkey_store::users::COLUMNS
-                ))
-                .bind(&license.id);
-                for row in state.db.fetch_all::<UserRow>(q).await? {
+                let rows = latchkey_store::license_users::attached(&state.db, &license.id).await?;
+                for row in rows {
                     included.push(users::serializer::user(account, &row));
                 }
             }

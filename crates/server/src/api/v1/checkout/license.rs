@@ -3,7 +3,7 @@
 use super::included::{Included, add_for_license};
 use super::{CheckedOut, Options, options, seal};
 use crate::account::Account;
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody};
@@ -11,9 +11,6 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_proto::offline::{CertificateKind, FileSecret};
-use latchkey_store::licenses::LicenseRow;
-use latchkey_store::policies::PolicyRow;
-use latchkey_store::sql;
 
 /// What a license file may include.
 pub const INCLUDES: &[&str] = &[
@@ -26,25 +23,6 @@ pub const INCLUDES: &[&str] = &[
     "users",
 ];
 
-/// Spec §6.6: staff except read-only, the product, the license itself, and its owner or
-/// attached users when the license is not protected.
-async fn may_check_out(
-    state: &AppState,
-    principal: &Principal,
-    license: &LicenseRow,
-    policy: &PolicyRow,
-) -> ApiResult<bool> {
-    Ok(match &principal.bearer {
-        Bearer::User(_, role) if role.is_staff() => principal.is_support_or_above(),
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::License(l, _) => l.id == license.id,
-        Bearer::User(u, _) => {
-            !license.protected.unwrap_or(policy.protected)
-                && crate::api::v1::licenses::user_has_license(state, &u.id, license).await?
-        }
-    })
-}
-
 async fn check_out(
     state: &AppState,
     account: &Account,
@@ -54,7 +32,12 @@ async fn check_out(
     body: Option<&serde_json::Value>,
 ) -> ApiResult<CheckedOut> {
     let (license, policy) = crate::api::v1::licenses::load(state, account, principal, id).await?;
-    if !may_check_out(state, principal, &license, &policy).await? {
+    let facts =
+        crate::api::v1::licenses::facts(state, principal, &license, license.is_protected(&policy))
+            .await?;
+    // Spec §6.6: staff except read-only, the product, the license itself, and its
+    // owner or attached users when the license is not protected.
+    if !latchkey_core::access::licenses::may_check_out(&principal.actor(), &facts) {
         return Err(ApiError::forbidden("not allowed to check out this license"));
     }
     let Options {
@@ -76,19 +59,14 @@ async fn check_out(
         &FileSecret::for_license(&license.key),
         (issued, ttl, algorithm),
     )?;
-    state
-        .db
-        .execute(
-            sql("UPDATE licenses SET last_check_out_at = $1 WHERE id = $2")
-                .bind(issued)
-                .bind(&license.id),
-        )
-        .await?;
+    latchkey_store::checkouts::license_checked_out(&state.db, &license.id, issued).await?;
     Ok(CheckedOut {
         kind: "license-files",
         certificate,
         issued_ms: issued,
         ttl,
+        algorithm,
+        includes,
         relationships: vec![("license", "licenses", license.id.clone())],
         file_stem: license.id,
     })

@@ -4,7 +4,7 @@
 use super::included::{Included, add_for_license, add_group, add_license, user};
 use super::{CheckedOut, Options, options, seal};
 use crate::account::Account;
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody};
@@ -12,7 +12,6 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_proto::offline::{CertificateKind, FileSecret};
-use latchkey_store::sql;
 
 /// What a machine file may include.
 pub const INCLUDES: &[&str] = &[
@@ -30,18 +29,24 @@ pub const INCLUDES: &[&str] = &[
 
 /// Spec §6.6: staff except read-only, the product, the machine's license, and users
 /// owning the machine or its license when the license is not protected.
-fn may_check_out(principal: &Principal, loaded: &crate::api::v1::machines::Loaded) -> bool {
+async fn may_check_out(
+    state: &AppState,
+    principal: &Principal,
+    loaded: &crate::api::v1::machines::Loaded,
+) -> ApiResult<bool> {
     let license = &loaded.license;
-    match &principal.bearer {
-        Bearer::User(_, role) if role.is_staff() => principal.is_support_or_above(),
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::License(l, _) => l.id == license.id,
-        Bearer::User(u, _) => {
-            !license.protected.unwrap_or(loaded.policy.protected)
-                && (loaded.machine.owner_id.as_deref() == Some(u.id.as_str())
-                    || license.owner_id.as_deref() == Some(u.id.as_str()))
-        }
-    }
+    let facts = crate::api::v1::licenses::facts(
+        state,
+        principal,
+        license,
+        license.is_protected(&loaded.policy),
+    )
+    .await?;
+    Ok(latchkey_core::access::licenses::may_check_out_machine(
+        &principal.actor(),
+        &facts,
+        loaded.machine.owner_id.as_deref(),
+    ))
 }
 
 async fn check_out(
@@ -53,7 +58,7 @@ async fn check_out(
     body: Option<&serde_json::Value>,
 ) -> ApiResult<CheckedOut> {
     let loaded = crate::api::v1::machines::load(state, account, principal, id).await?;
-    if !may_check_out(principal, &loaded) {
+    if !may_check_out(state, principal, &loaded).await? {
         return Err(ApiError::forbidden("not allowed to check out this machine"));
     }
     let crate::api::v1::machines::Loaded {
@@ -101,19 +106,14 @@ async fn check_out(
         &FileSecret::for_machine(&license.key, &machine.fingerprint),
         (issued, ttl, algorithm),
     )?;
-    state
-        .db
-        .execute(
-            sql("UPDATE machines SET last_check_out_at = $1 WHERE id = $2")
-                .bind(issued)
-                .bind(&machine.id),
-        )
-        .await?;
+    latchkey_store::checkouts::machine_checked_out(&state.db, &machine.id, issued).await?;
     Ok(CheckedOut {
         kind: "machine-files",
         certificate,
         issued_ms: issued,
         ttl,
+        algorithm,
+        includes: includes.clone(),
         relationships: vec![
             ("license", "licenses", license.id.clone()),
             ("machine", "machines", machine.id.clone()),

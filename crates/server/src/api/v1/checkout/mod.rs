@@ -277,6 +277,10 @@ pub struct CheckedOut {
     pub issued_ms: i64,
     /// TTL in seconds.
     pub ttl: Option<i64>,
+    /// Encoding and signature algorithm of the certificate.
+    pub algorithm: Algorithm,
+    /// The relationships embedded in the file.
+    pub includes: Vec<String>,
     /// Extra relationships (license, machine) as `(name, type, id)`.
     pub relationships: Vec<(&'static str, &'static str, String)>,
     /// File name stem for `Content-Disposition` (the resource id).
@@ -303,6 +307,8 @@ impl CheckedOut {
                 "type": self.kind,
                 "attributes": {
                     "certificate": self.certificate,
+                    "algorithm": self.algorithm.to_string(),
+                    "includes": self.includes,
                     "ttl": self.ttl,
                     "expiry": ts(self.ttl.map(|t| self.issued_ms + t * 1000)),
                     "issued": ts(Some(self.issued_ms)),

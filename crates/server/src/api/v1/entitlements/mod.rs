@@ -2,13 +2,12 @@
 //! read every entitlement; users and licenses read those attached to their licenses
 //! or to those licenses' policies. Only admins and developers write.
 
+pub mod attach;
 pub mod serializer;
 
 use crate::account::Account;
-use crate::api::v1::licenses::metadata_filter;
-use crate::api::v1::policies::USER_LICENSES;
 use crate::api::v1::serialize::single;
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid, missing};
 use crate::jsonapi::query::QueryParams;
@@ -18,9 +17,9 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use latchkey_store::crud::{self, Filter};
-use latchkey_store::entitlements::{self, COLUMNS, EntitlementRow, TABLE};
-use latchkey_store::{Arg, StoreError, Tx, new_id, sql};
+use latchkey_core::access::entitlements as access;
+use latchkey_store::entitlements::{self, CodeTaken, EntitlementRow};
+use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
 /// Routes of this resource.
@@ -31,31 +30,6 @@ pub fn routes() -> Router<AppState> {
             "/v1/entitlements/{id}",
             get(show).patch(update).put(update).delete(destroy),
         )
-}
-
-/// The list restriction for callers that see only some entitlements (users and
-/// licenses); `None` for callers that see all of them (staff, products).
-fn visibility(principal: &Principal) -> Option<Filter> {
-    match &principal.bearer {
-        _ if principal.is_staff() => None,
-        Bearer::Product(_) => None,
-        Bearer::License(l, _) => Some(Filter::new(
-            "id IN (SELECT entitlement_id FROM policy_entitlements WHERE policy_id = {} \
-             UNION SELECT entitlement_id FROM license_entitlements WHERE license_id = {})",
-            vec![l.policy_id.as_str().into(), l.id.as_str().into()],
-        )),
-        Bearer::User(u, _) => {
-            let id = u.id.as_str();
-            Some(Filter::new(
-                format!(
-                    "id IN (SELECT pe.entitlement_id FROM policy_entitlements pe JOIN licenses l ON l.policy_id = pe.policy_id \
-                     WHERE l.id IN ({USER_LICENSES}) \
-                     UNION SELECT entitlement_id FROM license_entitlements WHERE license_id IN ({USER_LICENSES}))"
-                ),
-                vec![id.into(), id.into(), id.into(), id.into()],
-            ))
-        }
-    }
 }
 
 /// Finds an entitlement by id or code (id match first, then the oldest), 404 if absent.
@@ -74,7 +48,7 @@ pub async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<EntitlementRow> {
-    let Some(scope) = visibility(principal) else {
+    let Some(scope) = entitlements::visible_to(&principal.actor()) else {
         return find(state, account, id).await;
     };
     if let Some(row) = entitlements::find_visible(&state.db, account.id(), id, vec![scope]).await? {
@@ -92,19 +66,19 @@ pub async fn index(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let mut filters = Vec::new();
-    for (key, value) in query.prefixed("metadata") {
-        filters.push(metadata_filter(state.db.backend(), key, value));
-    }
-    if let Some(filter) = visibility(&principal) {
-        filters.push(filter);
-    }
-    let (rows, count) = crud::list::<EntitlementRow>(
+    let filters = query
+        .prefixed("metadata")
+        .into_iter()
+        .map(|(key, value)| {
+            let key = crate::jsonapi::input::camel_case(key);
+            latchkey_store::metadata::query_filter(state.db.backend(), &key, value)
+        })
+        .collect();
+    let (rows, count) = entitlements::list(
         &state.db,
-        TABLE,
-        COLUMNS,
         account.id(),
         filters,
+        &principal.actor(),
         &page,
         order,
     )
@@ -160,25 +134,6 @@ fn code_taken() -> ApiError {
     ApiError::unprocessable("CODE_TAKEN", "has already been taken").pointer("/data/attributes/code")
 }
 
-fn conflict(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Conflict(_) => code_taken(),
-        other => other.into(),
-    }
-}
-
-/// Codes are unique per account regardless of case.
-async fn check_code_free(tx: &mut Tx, account: &str, code: &str, except: &str) -> ApiResult<()> {
-    let q = sql(format!("SELECT id FROM {TABLE} WHERE account_id = $1 AND LOWER(code) = LOWER($2) AND id <> $3 LIMIT 1"))
-        .bind(account)
-        .bind(code)
-        .bind(except);
-    match tx.fetch_optional::<(String,)>(q).await? {
-        Some(_) => Err(code_taken()),
-        None => Ok(()),
-    }
-}
-
 /// `POST /entitlements`
 pub async fn create(
     State(state): State<AppState>,
@@ -186,7 +141,7 @@ pub async fn create(
     Authed(principal): Authed,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    if !principal.is_admin() {
+    if !access::may_write(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to create entitlements"));
     }
     let mut input = Input::parse(&body, "entitlements")?;
@@ -208,12 +163,9 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin().await?;
-    check_code_free(&mut tx, account.id(), &row.code, &row.id).await?;
-    entitlements::insert(&mut tx, &row)
-        .await
-        .map_err(conflict)?;
-    tx.commit().await?;
+    entitlements::create(&state.db, &row)
+        .await?
+        .map_err(|CodeTaken| code_taken())?;
     let location = format!("{}/entitlements/{}", account.base(), row.id);
     Ok(Document::created(
         single(serializer::entitlement(&account, &row)),
@@ -230,7 +182,7 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
-    if !principal.is_admin() {
+    if !access::may_write(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to update entitlements"));
     }
     let mut input = Input::parse(&body, "entitlements")?;
@@ -250,25 +202,17 @@ pub async fn update(
     if let Some(m) = attrs.metadata.into_update() {
         changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
     }
-    let mut tx = state.db.begin().await?;
-    if let Some(code) = new_code {
-        check_code_free(&mut tx, account.id(), &code, &row.id).await?;
-        changes.push(("code", code.into()));
-    }
-    crud::update(
-        &mut tx,
-        TABLE,
+    let updated = entitlements::update(
+        &state.db,
         account.id(),
         &row.id,
         changes,
+        new_code,
         state.now_ms(),
     )
-    .await
-    .map_err(conflict)?;
-    let updated: EntitlementRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("entitlement", &id))?;
-    tx.commit().await?;
+    .await?
+    .map_err(|CodeTaken| code_taken())?
+    .ok_or_else(|| ApiError::not_found("entitlement", &id))?;
     Ok(Document::ok(single(serializer::entitlement(
         &account, &updated,
     ))))
@@ -282,11 +226,9 @@ pub async fn destroy(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
-    if !principal.is_admin() {
+    if !access::may_write(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to delete entitlements"));
     }
-    let mut tx = state.db.begin().await?;
-    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
-    tx.commit().await?;
+    entitlements::delete(&state.db, account.id(), &row.id).await?;
     Ok(no_content())
 }

@@ -1,10 +1,13 @@
 //! Policy pool keys (`/keys`, Keygen §1.7): pre-made license keys of a `usePool`
 //! policy. Licenses of a pooled policy take the oldest key (`POST /licenses`);
-//! `DELETE /policies/{id}/pool` pops one by hand and answers it. Admins, developers
-//! and products (their own policies) manage keys.
+//! `DELETE /policies/{id}/pool` (in `policies::pool`) pops one by hand. Admins,
+//! developers and products (their own policies) manage keys
+//! (`core::access::keys`).
+
+pub mod serializer;
 
 use crate::account::Account;
-use crate::api::v1::serialize::*;
+use crate::api::v1::serialize::single;
 use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, missing};
@@ -15,12 +18,12 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
+use latchkey_core::access::keys as access;
 use latchkey_core::keys::{KeyProblem, check_custom_key};
-use latchkey_store::crud::{self, Filter};
-use latchkey_store::policies::PolicyRow;
-use latchkey_store::pool_keys::{self, COLUMNS, PoolKeyRow, TABLE};
-use latchkey_store::{StoreError, new_id};
-use serde_json::{Value, json};
+use latchkey_store::new_id;
+use latchkey_store::pool_keys::{self, KeyTaken, PoolKeyRow};
+use serde_json::json;
+use serializer::key;
 
 /// Routes of this resource.
 pub fn routes() -> Router<AppState> {
@@ -30,54 +33,6 @@ pub fn routes() -> Router<AppState> {
             "/v1/keys/{id}",
             get(show).patch(update).put(update).delete(destroy),
         )
-        .route("/v1/policies/{id}/pool", get(policy_pool).delete(pop))
-}
-
-/// The key resource object.
-fn key(account: &Account, k: &PoolKeyRow) -> Value {
-    let own = format!("keys/{}", k.id);
-    resource(
-        account,
-        "keys",
-        &k.id,
-        json!({
-            "key": k.key,
-            "created": ts1(k.created_at),
-            "updated": ts1(k.updated_at),
-        }),
-        json!({
-            "account": account_rel(account),
-            "product": to_one(account, &own, "product", "products", Some(&k.product_id)),
-            "policy": to_one(account, &own, "policy", "policies", Some(&k.policy_id)),
-        }),
-    )
-}
-
-/// Admins, developers (and read-only staff for reads) see every key; a product its own.
-fn may(principal: &Principal, product_id: &str, write: bool) -> bool {
-    if let Some(product) = principal.product_id() {
-        return product == product_id;
-    }
-    if write {
-        principal.is_admin()
-    } else {
-        principal.is_staff()
-    }
-}
-
-async fn find_policy(
-    state: &AppState,
-    account: &Account,
-    id: &str,
-) -> ApiResult<Option<PolicyRow>> {
-    Ok(crud::find(
-        &state.db,
-        latchkey_store::policies::TABLE,
-        latchkey_store::policies::COLUMNS,
-        account.id(),
-        id,
-    )
-    .await?)
 }
 
 async fn load(
@@ -87,48 +42,39 @@ async fn load(
     id: &str,
     write: bool,
 ) -> ApiResult<PoolKeyRow> {
-    let row: PoolKeyRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+    let row = pool_keys::find(&state.db, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("key", id))?;
-    if !may(principal, &row.product_id, false) {
+    let actor = principal.actor();
+    if !access::may_read(&actor, &row.product_id) {
         return Err(ApiError::not_found("key", id));
     }
-    if !may(principal, &row.product_id, write) {
+    if write && !access::may_write(&actor, &row.product_id) {
         return Err(ApiError::forbidden("not allowed to manage this key"));
     }
     Ok(row)
 }
 
-async fn list(
+/// A page of keys (filters `policy`, `product`), optionally of one policy only.
+pub async fn list(
     state: &AppState,
     account: &Account,
     principal: &Principal,
     query: &QueryParams,
-    mut filters: Vec<Filter>,
+    policy: Option<&str>,
 ) -> ApiResult<Document> {
-    if principal.product_id().is_none() && !principal.is_staff() {
+    let actor = principal.actor();
+    if !access::may_list(&actor) {
         return Err(ApiError::forbidden("not allowed to read keys"));
     }
     let (page, order) = query.pagination()?;
-    if let Some(policy) = query.get("policy") {
-        filters.push(Filter::eq("policy_id", policy));
-    }
-    if let Some(product) = query.get("product") {
-        filters.push(Filter::eq("product_id", product));
-    }
-    if let Some(product) = principal.product_id() {
-        filters.push(Filter::eq("product_id", product));
-    }
-    let (rows, count) = crud::list::<PoolKeyRow>(
-        &state.db,
-        TABLE,
-        COLUMNS,
-        account.id(),
-        filters,
-        &page,
-        order,
-    )
-    .await?;
+    let rows_query = pool_keys::ListQuery {
+        pool: policy,
+        policy: query.get("policy"),
+        product: query.get("product"),
+        visible_product: actor.product_id(),
+    };
+    let (rows, count) = pool_keys::list(&state.db, account.id(), &rows_query, &page, order).await?;
     let data: Vec<_> = rows.iter().map(|r| key(account, r)).collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
@@ -141,23 +87,7 @@ pub async fn index(
     Authed(principal): Authed,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    list(&state, &account, &principal, &query, Vec::new()).await
-}
-
-/// `GET /policies/{id}/pool`
-pub async fn policy_pool(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    query: QueryParams,
-) -> ApiResult<Document> {
-    let policy = find_policy(&state, &account, &id)
-        .await?
-        .filter(|p| may(&principal, &p.product_id, false))
-        .ok_or_else(|| ApiError::not_found("policy", &id))?;
-    let filters = vec![Filter::eq("policy_id", policy.id.as_str())];
-    list(&state, &account, &principal, &query, filters).await
+    list(&state, &account, &principal, &query, None).await
 }
 
 /// `GET /keys/{id}`
@@ -204,7 +134,8 @@ pub async fn create(
     Authed(principal): Authed,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    if principal.product_id().is_none() && !principal.is_admin() {
+    let actor = principal.actor();
+    if !access::may_create(&actor) {
         return Err(ApiError::forbidden("not allowed to create keys"));
     }
     let mut input = Input::parse(&body, "keys")?;
@@ -217,10 +148,10 @@ pub async fn create(
     };
     let value = read_key(input.string("key", 100_000)?)?;
     input.finish()?;
-    let policy = find_policy(&state, &account, &policy_id)
+    let policy = latchkey_store::policies::find(&state.db, account.id(), &policy_id)
         .await?
         .ok_or_else(policy_not_found)?;
-    if !may(&principal, &policy.product_id, true) {
+    if !access::may_write(&actor, &policy.product_id) {
         return Err(ApiError::forbidden(
             "not allowed to create keys for this policy",
         ));
@@ -242,15 +173,9 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin().await?;
-    if pool_keys::key_in_use(&mut tx, account.id(), &row.key).await? {
-        return Err(taken());
-    }
-    match pool_keys::insert(&mut tx, &row).await {
-        Err(StoreError::Conflict(_)) => return Err(taken()),
-        other => other?,
-    }
-    tx.commit().await?;
+    pool_keys::create(&state.db, &row)
+        .await?
+        .map_err(|KeyTaken| taken())?;
     let location = format!("{}/keys/{}", account.base(), row.id);
     Ok(Document::created(single(key(&account, &row)), location))
 }
@@ -267,33 +192,15 @@ pub async fn update(
     let mut input = Input::parse(&body, "keys")?;
     let field = input.string("key", 100_000)?;
     input.finish()?;
-    let mut tx = state.db.begin().await?;
-    if field.is_present() {
-        let value = read_key(field)?;
-        if value != row.key {
-            if pool_keys::key_in_use(&mut tx, account.id(), &value).await? {
-                return Err(taken());
-            }
-            let changes = vec![("key", value.into())];
-            match crud::update(
-                &mut tx,
-                TABLE,
-                account.id(),
-                &row.id,
-                changes,
-                state.now_ms(),
-            )
-            .await
-            {
-                Err(StoreError::Conflict(_)) => return Err(taken()),
-                other => other?,
-            };
-        }
-    }
-    let updated: PoolKeyRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
+    let new_key = if field.is_present() {
+        Some(read_key(field)?).filter(|value| *value != row.key)
+    } else {
+        None
+    };
+    let updated = pool_keys::update_key(&state.db, account.id(), &row.id, new_key, state.now_ms())
         .await?
+        .map_err(|KeyTaken| taken())?
         .ok_or_else(|| ApiError::not_found("key", &id))?;
-    tx.commit().await?;
     Ok(Document::ok(single(key(&account, &updated))))
 }
 
@@ -305,41 +212,6 @@ pub async fn destroy(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id, true).await?;
-    let mut tx = state.db.begin().await?;
-    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
-    tx.commit().await?;
+    pool_keys::delete(&state.db, account.id(), &row.id).await?;
     Ok(no_content())
-}
-
-/// `DELETE /policies/{id}/pool`: pops the oldest key and answers it (200).
-pub async fn pop(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Document> {
-    let policy = find_policy(&state, &account, &id)
-        .await?
-        .filter(|p| may(&principal, &p.product_id, false))
-        .ok_or_else(|| ApiError::not_found("policy", &id))?;
-    if !may(&principal, &policy.product_id, true) {
-        return Err(ApiError::forbidden(
-            "not allowed to pop keys from this pool",
-        ));
-    }
-    if !policy.use_pool {
-        return Err(ApiError::unprocessable(
-            "POLICY_NOT_SUPPORTED",
-            "policy does not use a pool",
-        ));
-    }
-    let mut tx = state.db.begin().await?;
-    let Some(row) = pool_keys::pop(&mut tx, account.id(), &policy.id).await? else {
-        return Err(ApiError::unprocessable(
-            "POLICY_POOL_EMPTY",
-            "pool is empty",
-        ));
-    };
-    tx.commit().await?;
-    Ok(Document::ok(single(key(&account, &row))))
 }

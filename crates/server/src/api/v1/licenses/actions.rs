@@ -186,11 +186,12 @@ async fn run(
     );
     state.toucher.touch(&license.id, state.now_ms());
     // FROM_FIRST_VALIDATION: one conditional write, only while there is no expiry.
-    super::lifecycle::start_expiry(
-        state,
+    latchkey_store::licenses::start_expiry(
+        &state.db,
         &mut license,
         &policy,
         latchkey_core::lifecycle::FirstEvent::Validation,
+        state.now_ms(),
     )
     .await?;
     // Saturating and capped like the stored sums (store `sums`): never overflows.

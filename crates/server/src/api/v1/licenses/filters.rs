@@ -1,11 +1,12 @@
 //! The time and count filters of `GET /licenses` (spec §5.4): `expires[…]`,
 //! `activity[…]` and `activations[…]`. Durations are seconds or ISO-8601, instants
-//! RFC 3339 or unix seconds; a malformed value is a 400 naming the parameter.
+//! RFC 3339 or unix seconds; a malformed value is a 400 naming the parameter. The
+//! parsed values become SQL in `latchkey_store::license_list`.
 
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::query::QueryParams;
 use latchkey_core::duration_param::{parse_duration_seconds, parse_instant, utc_day_ms};
-use latchkey_store::crud::Filter;
+use latchkey_store::license_list::{Activity, Cmp, Expires};
 
 fn invalid(parameter: String, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
@@ -36,46 +37,21 @@ fn instant_ms(name: &str, op: &str, value: &str) -> ApiResult<i64> {
 }
 
 /// `expires[within|in|before|after|on]`.
-pub fn expires(query: &QueryParams, now: i64) -> ApiResult<Vec<Filter>> {
+pub fn expires(query: &QueryParams, now: i64) -> ApiResult<Vec<Expires>> {
     let mut filters = Vec::new();
     for (op, value) in query.prefixed("expires") {
         let filter = match op {
-            "within" => Filter::new(
-                "expiry IS NOT NULL AND expiry >= {} AND expiry <= {}",
-                vec![
-                    now.into(),
-                    now.saturating_add(duration_ms("expires", op, value)?)
-                        .into(),
-                ],
-            ),
+            "within" => Expires::Within {
+                from: now,
+                to: now.saturating_add(duration_ms("expires", op, value)?),
+            },
             "in" => {
                 let at = now.saturating_add(duration_ms("expires", op, value)?);
-                let day = latchkey_proto::time_format::from_millis(at)
-                    .ok_or_else(|| invalid("expires[in]".into(), "is out of range"))?;
-                let (start, end) = utc_day_ms(day);
-                Filter::new(
-                    "expiry IS NOT NULL AND expiry >= {} AND expiry < {}",
-                    vec![start.into(), end.into()],
-                )
+                day("expires[in]", at)?
             }
-            "before" => Filter::new(
-                "expiry IS NOT NULL AND expiry < {}",
-                vec![instant_ms("expires", op, value)?.into()],
-            ),
-            "after" => Filter::new(
-                "expiry IS NOT NULL AND expiry > {}",
-                vec![instant_ms("expires", op, value)?.into()],
-            ),
-            "on" => {
-                let at = instant_ms("expires", op, value)?;
-                let day = latchkey_proto::time_format::from_millis(at)
-                    .ok_or_else(|| invalid("expires[on]".into(), "is out of range"))?;
-                let (start, end) = utc_day_ms(day);
-                Filter::new(
-                    "expiry IS NOT NULL AND expiry >= {} AND expiry < {}",
-                    vec![start.into(), end.into()],
-                )
-            }
+            "before" => Expires::Before(instant_ms("expires", op, value)?),
+            "after" => Expires::After(instant_ms("expires", op, value)?),
+            "on" => day("expires[on]", instant_ms("expires", op, value)?)?,
             other => {
                 return Err(invalid(
                     format!("expires[{other}]"),
@@ -88,36 +64,26 @@ pub fn expires(query: &QueryParams, now: i64) -> ApiResult<Vec<Filter>> {
     Ok(filters)
 }
 
-/// Any activity (creation, validation, check-in, check-out) at or after `{}`.
-const ACTIVE_SINCE: &str = "(created_at >= {} OR COALESCE(last_validated_at, 0) >= {} \
-     OR COALESCE(last_check_in_at, 0) >= {} OR COALESCE(last_check_out_at, 0) >= {})";
-
-fn four(at: i64) -> Vec<latchkey_store::Arg> {
-    vec![at.into(), at.into(), at.into(), at.into()]
+/// The UTC day around `at`.
+fn day(parameter: &str, at: i64) -> ApiResult<Expires> {
+    let day = latchkey_proto::time_format::from_millis(at)
+        .ok_or_else(|| invalid(parameter.into(), "is out of range"))?;
+    let (start, end) = utc_day_ms(day);
+    Ok(Expires::Day { start, end })
 }
 
 /// `activity[inside|outside|before|after]`: licenses with (or without) activity in the
 /// last duration, or whose last activity is before / after a time.
-pub fn activity(query: &QueryParams, now: i64) -> ApiResult<Vec<Filter>> {
+pub fn activity(query: &QueryParams, now: i64) -> ApiResult<Vec<Activity>> {
     let mut filters = Vec::new();
     for (op, value) in query.prefixed("activity") {
         let filter = match op {
-            "inside" => Filter::new(
-                ACTIVE_SINCE,
-                four(now.saturating_sub(duration_ms("activity", op, value)?)),
-            ),
-            "outside" => Filter::new(
-                format!("NOT {ACTIVE_SINCE}"),
-                four(now.saturating_sub(duration_ms("activity", op, value)?)),
-            ),
-            "before" => Filter::new(
-                format!("NOT {ACTIVE_SINCE}"),
-                four(instant_ms("activity", op, value)?),
-            ),
-            "after" => Filter::new(
-                ACTIVE_SINCE,
-                four(instant_ms("activity", op, value)?.saturating_add(1)),
-            ),
+            "inside" => Activity::Since(now.saturating_sub(duration_ms("activity", op, value)?)),
+            "outside" => {
+                Activity::NotSince(now.saturating_sub(duration_ms("activity", op, value)?))
+            }
+            "before" => Activity::NotSince(instant_ms("activity", op, value)?),
+            "after" => Activity::Since(instant_ms("activity", op, value)?.saturating_add(1)),
             other => {
                 return Err(invalid(
                     format!("activity[{other}]"),
@@ -131,15 +97,15 @@ pub fn activity(query: &QueryParams, now: i64) -> ApiResult<Vec<Filter>> {
 }
 
 /// `activations[eq|gt|gte|lt|lte]`: compares the number of machines.
-pub fn activations(query: &QueryParams) -> ApiResult<Vec<Filter>> {
+pub fn activations(query: &QueryParams) -> ApiResult<Vec<(Cmp, i64)>> {
     let mut filters = Vec::new();
     for (op, value) in query.prefixed("activations") {
         let cmp = match op {
-            "eq" => "=",
-            "gt" => ">",
-            "gte" => ">=",
-            "lt" => "<",
-            "lte" => "<=",
+            "eq" => Cmp::Eq,
+            "gt" => Cmp::Gt,
+            "gte" => Cmp::Gte,
+            "lt" => Cmp::Lt,
+            "lte" => Cmp::Lte,
             other => {
                 return Err(invalid(
                     format!("activations[{other}]"),
@@ -158,12 +124,7 @@ pub fn activations(query: &QueryParams) -> ApiResult<Vec<Filter>> {
                     "must be a non-negative integer",
                 )
             })?;
-        filters.push(Filter::new(
-            format!(
-                "(SELECT COUNT(*) FROM machines m WHERE m.license_id = licenses.id) {cmp} {{}}"
-            ),
-            vec![count.into()],
-        ));
+        filters.push((cmp, count));
     }
     Ok(filters)
 }

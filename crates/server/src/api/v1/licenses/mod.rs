@@ -1,8 +1,12 @@
-//! Licenses (`/licenses`, id = UUID or key): CRUD here, the list in [`list`],
-//! validation in [`actions`].
+//! Licenses (`/licenses`, id = UUID or key): lookups, rendering, show/update/delete
+//! here; creation in [`create`], the list in [`list`], validation in [`actions`],
+//! permits and usage in [`lifecycle`] and [`usage`], relationships in
+//! [`relationships`] and [`attachments`]. Access rules are
+//! `latchkey_core::access::licenses`; SQL lives in `latchkey_store`.
 
 pub mod actions;
 pub mod attachments;
+mod create;
 mod filters;
 pub mod lifecycle;
 pub mod list;
@@ -11,25 +15,32 @@ pub mod serializer;
 mod signed_key;
 pub mod usage;
 
+pub use create::create;
 pub use list::{index, metadata_filter};
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid};
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use latchkey_core::key_dataset::KeyFacts;
-use latchkey_core::keys::{KeyProblem, check_custom_key, generate_default_key};
-use latchkey_store::crud;
-use latchkey_store::licenses::{self, COLUMNS, LicenseRow, TABLE};
+use latchkey_core::access::{LicenseFacts, licenses as access};
+use latchkey_store::licenses::{self, LicenseRow};
 use latchkey_store::policies::PolicyRow;
-use latchkey_store::{Arg, StoreError, new_id, sql};
+use latchkey_store::{Arg, license_list};
 use serde_json::Value;
 use serializer::LicenseView;
+
+/// Every license route but CRUD and validation (which `routes.rs` lists).
+pub fn routes() -> axum::Router<AppState> {
+    lifecycle::routes()
+        .merge(usage::routes())
+        .merge(relationships::routes())
+        .merge(attachments::routes())
+}
 
 /// Whether a user owns or is attached to a license.
 pub async fn user_has_license(
@@ -40,10 +51,31 @@ pub async fn user_has_license(
     if license.owner_id.as_deref() == Some(user_id) {
         return Ok(true);
     }
-    let q = sql("SELECT user_id FROM license_users WHERE license_id = $1 AND user_id = $2")
-        .bind(&license.id)
-        .bind(user_id);
-    Ok(state.db.fetch_optional::<(String,)>(q).await?.is_some())
+    Ok(licenses::is_licensee(&state.db, &license.id, user_id).await?)
+}
+
+/// The license's access facts for the caller. Whether a user caller is a licensee is
+/// looked up only when it can matter (an end user who is not the owner).
+pub async fn facts<'a>(
+    state: &AppState,
+    principal: &Principal,
+    license: &'a LicenseRow,
+    protected: bool,
+) -> ApiResult<LicenseFacts<'a>> {
+    let actor = principal.actor();
+    let actor_is_licensee = match actor.user_id() {
+        Some(user) if !actor.is_staff() && license.owner_id.as_deref() != Some(user) => {
+            licenses::is_licensee(&state.db, &license.id, user).await?
+        }
+        _ => false,
+    };
+    Ok(LicenseFacts {
+        id: &license.id,
+        product_id: &license.product_id,
+        owner_id: license.owner_id.as_deref(),
+        protected,
+        actor_is_licensee,
+    })
 }
 
 /// Whether the caller may read (and validate) a license.
@@ -52,12 +84,9 @@ pub async fn may_read(
     principal: &Principal,
     license: &LicenseRow,
 ) -> ApiResult<bool> {
-    Ok(match &principal.bearer {
-        _ if principal.is_staff() => true,
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::License(l, _) => l.id == license.id,
-        Bearer::User(u, _) => user_has_license(state, &u.id, license).await?,
-    })
+    // Protection does not matter for reading.
+    let facts = facts(state, principal, license, false).await?;
+    Ok(access::may_read(&principal.actor(), &facts))
 }
 
 /// Finds a license by id or key, 404 if absent.
@@ -76,7 +105,7 @@ pub async fn find_for(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<LicenseRow> {
-    if let Some(scope) = list::visibility(principal)
+    if let Some(scope) = license_list::visible_to(&principal.actor())
         && let Some(license) =
             licenses::find_visible(&state.db, account.id(), id, vec![scope]).await?
     {
@@ -102,15 +131,9 @@ pub async fn load(
 
 /// The license's policy.
 pub async fn policy_of(state: &AppState, license: &LicenseRow) -> ApiResult<PolicyRow> {
-    crud::find(
-        &state.db,
-        latchkey_store::policies::TABLE,
-        latchkey_store::policies::COLUMNS,
-        &license.account_id,
-        &license.policy_id,
-    )
-    .await?
-    .ok_or_else(|| ApiError::internal("license without policy"))
+    latchkey_store::policies::find(&state.db, &license.account_id, &license.policy_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("license without policy"))
 }
 
 /// Renders a license, loading owner state and counts.
@@ -120,17 +143,7 @@ pub async fn render(
     license: &LicenseRow,
     policy: &PolicyRow,
 ) -> ApiResult<Value> {
-    let owner_banned = match &license.owner_id {
-        Some(owner) => {
-            let q = sql("SELECT banned_at FROM users WHERE id = $1").bind(owner);
-            state
-                .db
-                .fetch_optional::<(Option<i64>,)>(q)
-                .await?
-                .is_some_and(|r| r.0.is_some())
-        }
-        None => false,
-    };
+    let owner_banned = licenses::owner_banned(&state.db, license.owner_id.as_deref()).await?;
     let counts = licenses::counts(&state.db, &license.id).await?;
     let view = LicenseView {
         license,
@@ -140,6 +153,49 @@ pub async fn render(
         now_ms: state.now_ms(),
     };
     Ok(serializer::license(account, &view))
+}
+
+/// Renders a page of licenses with two queries in all: their policies, and their
+/// owner states and counts.
+pub async fn render_page(
+    state: &AppState,
+    account: &Account,
+    rows: &[LicenseRow],
+) -> ApiResult<Vec<Value>> {
+    let mut policy_ids: Vec<&str> = rows.iter().map(|r| r.policy_id.as_str()).collect();
+    policy_ids.sort_unstable();
+    policy_ids.dedup();
+    let policies =
+        latchkey_store::policies::find_many(&state.db, account.id(), &policy_ids).await?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let facts = license_list::render_facts(&state.db, &ids).await?;
+    let now_ms = state.now_ms();
+    rows.iter()
+        .map(|license| {
+            let policy = policies
+                .iter()
+                .find(|p| p.id == license.policy_id)
+                .ok_or_else(|| ApiError::internal("license without policy"))?;
+            let facts = facts.get(&license.id).copied().unwrap_or_default();
+            let view = LicenseView {
+                license,
+                policy,
+                owner_banned: facts.owner_banned,
+                counts: facts.counts,
+                now_ms,
+            };
+            Ok(serializer::license(account, &view))
+        })
+        .collect()
+}
+
+/// Reloads and renders a license after a write.
+pub async fn respond(state: &AppState, account: &Account, id: &str) -> ApiResult<Document> {
+    let license = find(state, account, id).await?;
+    let policy = policy_of(state, &license).await?;
+    Ok(Document::ok(single(
+        render(state, account, &license, &policy).await?,
+    )))
 }
 
 /// `GET /licenses/{id}`
@@ -155,6 +211,7 @@ pub async fn show(
     )))
 }
 
+/// The writable attributes of a license request.
 struct Attrs {
     name: Field<String>,
     key: Field<String>,
@@ -165,6 +222,17 @@ struct Attrs {
     limits: Vec<(&'static str, Field<i64>)>,
 }
 
+impl Attrs {
+    /// The value given for a limit column (`max_users`, …), if any.
+    fn limit(&self, column: &str) -> Option<i64> {
+        self.limits
+            .iter()
+            .find(|(name, _)| LIMITS.iter().any(|(n, c)| n == name && *c == column))
+            .and_then(|(_, v)| v.clone().value())
+    }
+}
+
+/// License limit attributes and their columns.
 const LIMITS: [(&str, &str); 7] = [
     ("maxMachines", "max_machines"),
     ("maxProcesses", "max_processes"),
@@ -228,248 +296,6 @@ fn parse_expiry(text: &str) -> ApiResult<i64> {
         .ok_or_else(|| invalid("expiry", "must be a valid ISO 8601 timestamp"))
 }
 
-fn at(ms: i64) -> time::OffsetDateTime {
-    latchkey_proto::time_format::from_millis(ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-}
-
-fn key_conflict(error: StoreError) -> ApiError {
-    match error {
-        StoreError::Conflict(_) => ApiError::unprocessable("KEY_TAKEN", "has already been taken")
-            .pointer("/data/attributes/key"),
-        other => other.into(),
-    }
-}
-
-/// `POST /licenses`
-pub async fn create(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    JsonBody(body): JsonBody,
-) -> ApiResult<Document> {
-    if principal.license().is_some()
-        || matches!(principal.role(), Some(r) if r.is_staff() && !principal.is_sales_or_above())
-    {
-        return Err(ApiError::forbidden("not allowed to create licenses"));
-    }
-    let mut input = Input::parse(&body, "licenses")?;
-    let custom_id = input.id().map(str::to_owned);
-    let policy_not_found = || {
-        ApiError::unprocessable("POLICY_NOT_FOUND", "must exist")
-            .pointer("/data/relationships/policy")
-    };
-    let Field::Value(policy_id) = input.relationship("policy")? else {
-        return Err(policy_not_found());
-    };
-    let policy: PolicyRow = crud::find(
-        &state.db,
-        latchkey_store::policies::TABLE,
-        latchkey_store::policies::COLUMNS,
-        account.id(),
-        &policy_id,
-    )
-    .await?
-    .ok_or_else(policy_not_found)?;
-    let owner_field = match input.relationship("owner")? {
-        Field::Absent => input.relationship("user")?,
-        other => {
-            input.relationship("user")?;
-            other
-        }
-    };
-    let group_field = input.relationship("group")?;
-    let attrs = read(&mut input, &principal, true)?;
-    input.finish()?;
-
-    match &principal.bearer {
-        Bearer::Product(p) if p.id != policy.product_id => {
-            return Err(ApiError::forbidden(
-                "not allowed to create licenses for another product",
-            ));
-        }
-        Bearer::User(u, role) if !role.is_staff() => {
-            if policy.protected {
-                return Err(ApiError::forbidden("policy is protected"));
-            }
-            if owner_field.clone().value().is_some_and(|o| o != u.id) {
-                return Err(ApiError::forbidden(
-                    "users may only create licenses they own",
-                ));
-            }
-        }
-        _ => {}
-    }
-    let owner = match owner_field {
-        Field::Value(owner) => Some(
-            latchkey_store::users::find(&state.db, account.id(), &owner)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::unprocessable("OWNER_NOT_FOUND", "must exist")
-                        .pointer("/data/relationships/owner")
-                })?,
-        ),
-        _ => match principal.end_user_id() {
-            Some(id) => latchkey_store::users::find(&state.db, account.id(), id).await?,
-            None => None,
-        },
-    };
-    let owner_id = owner.as_ref().map(|o| o.id.clone());
-    let group_id = match group_field {
-        Field::Value(group) => {
-            Some(crate::api::v1::groups::resolve(&state, &account, &group).await?)
-        }
-        // As in Keygen, a license without a group joins its owner's.
-        _ => owner.as_ref().and_then(|o| o.group_id.clone()),
-    };
-    let id = match custom_id {
-        Some(id) if uuid::Uuid::parse_str(&id).is_ok() => id.to_lowercase(),
-        Some(_) => {
-            return Err(
-                ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id"),
-            );
-        }
-        None => new_id(),
-    };
-    if policy.use_pool && attrs.key.is_present() {
-        return Err(ApiError::unprocessable(
-            "KEY_NOT_SUPPORTED",
-            "cannot specify key for a pooled policy",
-        )
-        .pointer("/data/attributes/key"));
-    }
-    let now = state.now_ms();
-    let expiry = match attrs.expiry {
-        Field::Value(text) => Some(parse_expiry(&text)?),
-        Field::Null => None,
-        Field::Absent => match (policy.duration, policy.expiration_basis.as_str()) {
-            (Some(duration), "FROM_CREATION") => Some(now + duration * 1000),
-            _ => None,
-        },
-    };
-    let key = match (attrs.key, &policy.scheme) {
-        // Replaced inside the transaction by the key popped from the pool.
-        _ if policy.use_pool => String::new(),
-        (dataset, Some(scheme)) => {
-            let facts = KeyFacts {
-                account: account.id(),
-                product: &policy.product_id,
-                policy: &policy.id,
-                owner: owner.as_ref().map(|o| (o.id.as_str(), o.email.as_str())),
-                license: &id,
-                created: at(now),
-                expiry: expiry.map(at),
-                duration: policy.duration,
-            };
-            signed_key::issue(&state, &account, scheme, dataset.value(), &facts)?
-        }
-        (Field::Value(key), None) => {
-            match check_custom_key(&key) {
-                Err(KeyProblem::TooShort) => {
-                    return Err(ApiError::unprocessable(
-                        "KEY_TOO_SHORT",
-                        "is too short (minimum is 6 characters)",
-                    )
-                    .pointer("/data/attributes/key"));
-                }
-                Err(KeyProblem::TooLong) => {
-                    return Err(ApiError::unprocessable("KEY_TOO_LONG", "is too long")
-                        .pointer("/data/attributes/key"));
-                }
-                Err(KeyProblem::Reserved) => {
-                    return Err(ApiError::unprocessable("KEY_NOT_ALLOWED", "is reserved")
-                        .pointer("/data/attributes/key"));
-                }
-                Ok(()) => {}
-            }
-            if uuid::Uuid::parse_str(&key).is_ok()
-                && licenses::find(&state.db, account.id(), &key)
-                    .await?
-                    .is_some()
-            {
-                return Err(ApiError::unprocessable(
-                    "KEY_CONFLICT",
-                    "must not conflict with another license's identifier",
-                )
-                .pointer("/data/attributes/key"));
-            }
-            key
-        }
-        _ => generate_default_key(),
-    };
-    let limit = |column: &str| {
-        attrs
-            .limits
-            .iter()
-            .find(|(name, _)| LIMITS.iter().any(|(n, c)| n == name && *c == column))
-            .and_then(|(_, v)| v.clone().value())
-    };
-    let mut row = LicenseRow {
-        id,
-        account_id: account.id().to_owned(),
-        product_id: policy.product_id.clone(),
-        policy_id: policy.id.clone(),
-        owner_id,
-        group_id,
-        name: attrs.name.value(),
-        key,
-        expiry,
-        suspended: attrs.suspended.value().unwrap_or(false),
-        protected: attrs.protected.value(),
-        uses: 0,
-        max_machines: limit("max_machines"),
-        max_processes: limit("max_processes"),
-        max_users: limit("max_users"),
-        max_cores: limit("max_cores"),
-        max_memory: limit("max_memory"),
-        max_disk: limit("max_disk"),
-        max_uses: limit("max_uses"),
-        last_validated_at: None,
-        last_check_in_at: policy.require_check_in.then_some(now),
-        last_check_out_at: None,
-        metadata: attrs.metadata.value().unwrap_or_else(|| "{}".into()),
-        created_at: now,
-        updated_at: now,
-    };
-    let mut tx = state.db.begin().await?;
-    if crud::find_tx::<LicenseRow>(&mut tx, TABLE, COLUMNS, account.id(), &row.id)
-        .await?
-        .is_some()
-    {
-        return Err(ApiError::unprocessable(
-            "ID_CONFLICT",
-            "must not conflict with another license",
-        )
-        .pointer("/data/id"));
-    }
-    if let Some(group) = &row.group_id {
-        use latchkey_store::groups::{Member, admit};
-        let admission = admit(&mut tx, account.id(), group, Member::License).await?;
-        crate::api::v1::groups::admitted(Member::License, admission)?;
-    }
-    if policy.use_pool {
-        // Popped inside this transaction: the key is consumed only if the license
-        // is inserted, and the policy lock keeps concurrent creates apart.
-        match latchkey_store::pool_keys::pop(&mut tx, account.id(), &policy.id).await? {
-            Some(pooled) => row.key = pooled.key,
-            None => {
-                return Err(
-                    ApiError::unprocessable("POLICY_POOL_EMPTY", "pool is empty")
-                        .pointer("/data/relationships/policy"),
-                );
-            }
-        }
-    }
-    licenses::insert(&mut tx, &row)
-        .await
-        .map_err(key_conflict)?;
-    tx.commit().await?;
-    let location = format!("{}/licenses/{}", account.base(), row.id);
-    Ok(Document::created(
-        single(render(&state, &account, &row, &policy).await?),
-        location,
-    ))
-}
-
 /// `PATCH /licenses/{id}`
 pub async fn update(
     State(state): State<AppState>,
@@ -479,9 +305,8 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let (license, policy) = load(&state, &account, &principal, &id).await?;
-    let allowed =
-        principal.is_support_or_above() || principal.product_id() == Some(&license.product_id);
-    if !allowed {
+    let facts = facts(&state, &principal, &license, license.is_protected(&policy)).await?;
+    if !access::may_update(&principal.actor(), &facts) {
         return Err(ApiError::forbidden("not allowed to update this license"));
     }
     let mut input = Input::parse(&body, "licenses")?;
@@ -513,20 +338,15 @@ pub async fn update(
             changes.push((column, value.into()));
         }
     }
-    let mut tx = state.db.begin().await?;
-    crud::update(
-        &mut tx,
-        TABLE,
+    let updated = licenses::update(
+        &state.db,
         account.id(),
         &license.id,
         changes,
         state.now_ms(),
     )
-    .await?;
-    let updated: LicenseRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &license.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("license", &id))?;
-    tx.commit().await?;
+    .await?
+    .ok_or_else(|| ApiError::not_found("license", &id))?;
     Ok(Document::ok(single(
         render(&state, &account, &updated, &policy).await?,
     )))
@@ -540,26 +360,10 @@ pub async fn destroy(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (license, policy) = load(&state, &account, &principal, &id).await?;
-    let allowed = match &principal.bearer {
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::User(u, role) if !role.is_staff() => {
-            license.owner_id.as_deref() == Some(u.id.as_str())
-                && !license.protected.unwrap_or(policy.protected)
-        }
-        Bearer::License(..) => false,
-        _ => principal.is_sales_or_above(),
-    };
-    if !allowed {
+    let facts = facts(&state, &principal, &license, license.is_protected(&policy)).await?;
+    if !access::may_delete(&principal.actor(), &facts) {
         return Err(ApiError::forbidden("not allowed to delete this license"));
     }
-    let mut tx = state.db.begin().await?;
-    tx.execute(
-        sql("DELETE FROM tokens WHERE account_id = $1 AND bearer_id = $2")
-            .bind(account.id())
-            .bind(&license.id),
-    )
-    .await?;
-    crud::delete(&mut tx, TABLE, account.id(), &license.id).await?;
-    tx.commit().await?;
+    licenses::delete(&state.db, account.id(), &license.id).await?;
     Ok(no_content())
 }

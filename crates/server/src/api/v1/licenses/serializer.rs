@@ -6,8 +6,6 @@ use latchkey_store::licenses::{LicenseCounts, LicenseRow};
 use latchkey_store::policies::PolicyRow;
 use serde_json::{Value, json};
 
-const DAY_MS: i64 = 86_400_000;
-
 /// What rendering a license needs besides its row.
 #[derive(Debug, Clone)]
 pub struct LicenseView<'a> {
@@ -23,32 +21,10 @@ pub struct LicenseView<'a> {
     pub now_ms: i64,
 }
 
-/// Keygen's status: BANNED, SUSPENDED, EXPIRED, EXPIRING (≤ 3 days), INACTIVE (older
-/// than 90 days without activity in 90 days), else ACTIVE.
+/// Keygen's status (`latchkey_core::licensing::status`).
 pub fn status(view: &LicenseView<'_>) -> &'static str {
-    let l = view.license;
-    let now = view.now_ms;
-    if view.owner_banned {
-        return "BANNED";
-    }
-    if l.suspended {
-        return "SUSPENDED";
-    }
-    match l.expiry {
-        Some(expiry) if expiry < now => return "EXPIRED",
-        Some(expiry) if expiry < now + 3 * DAY_MS => return "EXPIRING",
-        _ => {}
-    }
-    let cutoff = now - 90 * DAY_MS;
-    let active = [l.last_validated_at, l.last_check_in_at, l.last_check_out_at]
-        .into_iter()
-        .flatten()
-        .any(|at| at >= cutoff);
-    if l.created_at < cutoff && !active {
-        "INACTIVE"
-    } else {
-        "ACTIVE"
-    }
+    latchkey_core::licensing::status(&view.license.status_facts(view.owner_banned), view.now_ms)
+        .as_str()
 }
 
 /// The license resource object.
@@ -69,6 +45,7 @@ pub fn license(account: &Account, view: &LicenseView<'_>) -> Value {
         None
     };
     let counts = view.counts;
+    let limits = l.limits(p);
     resource(
         account,
         "licenses",
@@ -84,7 +61,7 @@ pub fn license(account: &Account, view: &LicenseView<'_>) -> Value {
             "encrypted": p.encrypted,
             "strict": p.strict,
             "floating": p.floating,
-            "protected": l.protected.unwrap_or(p.protected),
+            "protected": l.is_protected(p),
             "version": Value::Null,
             "requireHeartbeat": p.require_heartbeat,
             "requireCheckIn": p.require_check_in,
@@ -92,13 +69,13 @@ pub fn license(account: &Account, view: &LicenseView<'_>) -> Value {
             "lastCheckIn": ts(l.last_check_in_at),
             "nextCheckIn": ts(next_check_in),
             "lastCheckOut": ts(l.last_check_out_at),
-            "maxMachines": l.max_machines.or(p.max_machines),
-            "maxProcesses": l.max_processes.or(p.max_processes),
-            "maxUsers": l.max_users.or(p.max_users),
-            "maxCores": l.max_cores.or(p.max_cores),
-            "maxMemory": l.max_memory.or(p.max_memory),
-            "maxDisk": l.max_disk.or(p.max_disk),
-            "maxUses": l.max_uses.or(p.max_uses),
+            "maxMachines": limits.max_machines,
+            "maxProcesses": limits.max_processes,
+            "maxUsers": limits.max_users,
+            "maxCores": limits.max_cores,
+            "maxMemory": limits.max_memory,
+            "maxDisk": limits.max_disk,
+            "maxUses": limits.max_uses,
             "metadata": json_text(&l.metadata),
             "created": ts1(l.created_at),
             "updated": ts1(l.updated_at),

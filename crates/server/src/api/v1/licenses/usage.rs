@@ -2,7 +2,8 @@
 //! `decrement-usage` and `reset-usage`. Each change is one conditional UPDATE, so
 //! racing increments never pass maxUses.
 
-use super::lifecycle::{Act, authorize, respond, start_expiry};
+use super::lifecycle::{Act, authorize};
+use super::respond;
 use crate::account::Account;
 use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
@@ -10,7 +11,7 @@ use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_core::lifecycle::FirstEvent;
-use latchkey_store::{licenses, sql};
+use latchkey_store::licenses;
 use serde_json::Value;
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
@@ -63,7 +64,7 @@ async fn change(
             ApiError::unprocessable("USES_INVALID", "must be greater than or equal to 0")
                 .pointer("/data/attributes/uses")
         } else {
-            let max = current.max_uses.or(policy.max_uses).unwrap_or_default();
+            let max = current.limits(&policy).max_uses.unwrap_or_default();
             ApiError::unprocessable(
                 "USES_LIMIT_EXCEEDED",
                 format!("usage exceeds maximum allowed by current policy ({max})"),
@@ -72,7 +73,7 @@ async fn change(
         });
     }
     if delta > 0 {
-        start_expiry(state, &mut license, &policy, FirstEvent::Use).await?;
+        licenses::start_expiry(&state.db, &mut license, &policy, FirstEvent::Use, now).await?;
     }
     respond(state, account, &license.id).await
 }
@@ -109,13 +110,15 @@ pub async fn reset(
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
     let (license, _) = authorize(&state, &account, &principal, &id, Act::Adjust).await?;
-    state
-        .db
-        .execute(
-            sql("UPDATE licenses SET uses = 0, updated_at = $1 WHERE id = $2")
-                .bind(state.now_ms())
-                .bind(&license.id),
-        )
-        .await?;
+    licenses::reset_uses(&state.db, &license.id, state.now_ms()).await?;
     respond(&state, &account, &license.id).await
+}
+
+/// Routes of the usage actions.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route("/v1/licenses/{id}/actions/increment-usage", post(increment))
+        .route("/v1/licenses/{id}/actions/decrement-usage", post(decrement))
+        .route("/v1/licenses/{id}/actions/reset-usage", post(reset))
 }

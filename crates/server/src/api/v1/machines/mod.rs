@@ -4,6 +4,7 @@
 //! transaction; who may do what is `latchkey_core::access::machines`.
 
 pub mod activate;
+pub mod group;
 pub mod heartbeat;
 mod lookup;
 pub mod nested;

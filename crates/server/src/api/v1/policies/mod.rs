@@ -1,12 +1,14 @@
 //! Policies (`/policies`): CRUD with Keygen's validations; `scheme`, `encrypted` and
 //! `usePool` are immutable after creation.
 
+pub mod entitlements;
+pub mod pool;
 pub mod rules;
 pub mod serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, missing};
 use crate::jsonapi::query::QueryParams;
@@ -14,20 +16,13 @@ use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use latchkey_core::policy::*;
-use latchkey_store::crud::{self, Filter};
-use latchkey_store::policies::{self, COLUMNS, PolicyRow, TABLE};
+use latchkey_core::access::policies::{self as access, PolicyFacts};
+use latchkey_store::policies::{self, PolicyRow};
 use latchkey_store::products::ProductRow;
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
 pub use latchkey_store::licenses::USER_LICENSES;
-
-fn may_read(principal: &Principal, row: &PolicyRow) -> bool {
-    principal.is_staff()
-        || principal.product_id() == Some(&row.product_id)
-        || principal.license().is_some_and(|l| l.policy_id == row.id)
-}
 
 /// Loads a policy the caller may read.
 pub async fn load(
@@ -36,19 +31,19 @@ pub async fn load(
     principal: &Principal,
     id: &str,
 ) -> ApiResult<PolicyRow> {
-    let row: PolicyRow = crud::find(&state.db, TABLE, COLUMNS, account.id(), id)
+    let row = policies::find(&state.db, account.id(), id)
         .await?
         .ok_or_else(|| ApiError::not_found("policy", id))?;
-    let user_may_read = match principal.end_user_id() {
-        Some(user) => {
-            let q = latchkey_store::sql("SELECT policy_id FROM licenses WHERE policy_id = $1 AND (owner_id = $2 OR id IN (SELECT license_id FROM license_users WHERE user_id = $2)) LIMIT 1")
-                .bind(&row.id)
-                .bind(user);
-            state.db.fetch_optional::<(String,)>(q).await?.is_some()
-        }
-        None => false,
+    let actor_holds_license = match (principal.license(), principal.end_user_id()) {
+        (Some(license), _) => license.policy_id == row.id,
+        (None, Some(user)) => policies::user_holds_license(&state.db, &row.id, user).await?,
+        (None, None) => false,
     };
-    if !(may_read(principal, &row) || user_may_read) {
+    let facts = PolicyFacts {
+        product_id: &row.product_id,
+        actor_holds_license,
+    };
+    if !access::may_read(&principal.actor(), &facts) {
         return Err(ApiError::forbidden("not allowed to read this policy"));
     }
     Ok(row)
@@ -62,25 +57,11 @@ pub async fn index(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
-    let mut filters = Vec::new();
-    if let Some(product) = query.get("product") {
-        filters.push(Filter::eq("product_id", product));
-    }
-    match &principal.bearer {
-        _ if principal.is_staff() => {}
-        Bearer::Product(p) => filters.push(Filter::eq("product_id", p.id.as_str())),
-        Bearer::License(l, _) => filters.push(Filter::eq("id", l.policy_id.as_str())),
-        Bearer::User(u, _) => filters.push(Filter::new(
-            format!("id IN (SELECT policy_id FROM licenses WHERE id IN ({USER_LICENSES}))"),
-            vec![u.id.as_str().into(), u.id.as_str().into()],
-        )),
-    }
-    let (rows, count) = crud::list::<PolicyRow>(
+    let (rows, count) = policies::list(
         &state.db,
-        TABLE,
-        COLUMNS,
         account.id(),
-        filters,
+        query.get("product"),
+        &principal.actor(),
         &page,
         order,
     )
@@ -102,10 +83,6 @@ pub async fn show(
 ) -> ApiResult<Document> {
     let row = load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(serializer::policy(&account, &row))))
-}
-
-fn may_write(principal: &Principal, product_id: &str) -> bool {
-    principal.is_sales_or_above() || principal.product_id() == Some(product_id)
 }
 
 fn defaults(account: &Account, product_id: String, now: i64) -> PolicyRow {
@@ -178,7 +155,7 @@ pub async fn create(
     let Field::Value(product_id) = input.relationship("product")? else {
         return Err(product_not_found());
     };
-    let product: ProductRow = crud::find(
+    let product: ProductRow = latchkey_store::crud::find(
         &state.db,
         latchkey_store::products::TABLE,
         latchkey_store::products::COLUMNS,
@@ -187,7 +164,7 @@ pub async fn create(
     )
     .await?
     .ok_or_else(product_not_found)?;
-    if !may_write(&principal, &product.id) {
+    if !access::may_write(&principal.actor(), &product.id) {
         return Err(ApiError::forbidden(
             "not allowed to create policies for this product",
         ));
@@ -202,9 +179,7 @@ pub async fn create(
         row.scheme = Some("LEGACY_ENCRYPT".into());
     }
     rules::check(&row)?;
-    let mut tx = state.db.begin().await?;
-    policies::insert(&mut tx, &row).await?;
-    tx.commit().await?;
+    policies::create(&state.db, &row).await?;
     let location = format!("{}/policies/{}", account.base(), row.id);
     Ok(Document::created(
         single(serializer::policy(&account, &row)),
@@ -221,7 +196,7 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let existing = load(&state, &account, &principal, &id).await?;
-    if !may_write(&principal, &existing.product_id) {
+    if !access::may_write(&principal.actor(), &existing.product_id) {
         return Err(ApiError::forbidden("not allowed to update this policy"));
     }
     let mut input = Input::parse(&body, "policies")?;
@@ -300,20 +275,15 @@ pub async fn update(
         ("heartbeat_basis", p.heartbeat_basis.into()),
         ("metadata", p.metadata.clone().into()),
     ];
-    let mut tx = state.db.begin().await?;
-    crud::update(
-        &mut tx,
-        TABLE,
+    let updated = policies::update(
+        &state.db,
         account.id(),
         &existing.id,
         changes,
         state.now_ms(),
     )
-    .await?;
-    let updated: PolicyRow = crud::find_tx(&mut tx, TABLE, COLUMNS, account.id(), &existing.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("policy", &id))?;
-    tx.commit().await?;
+    .await?
+    .ok_or_else(|| ApiError::not_found("policy", &id))?;
     Ok(Document::ok(single(serializer::policy(&account, &updated))))
 }
 
@@ -325,11 +295,9 @@ pub async fn destroy(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id).await?;
-    if !(principal.is_admin() || principal.product_id() == Some(&row.product_id)) {
+    if !access::may_delete(&principal.actor(), &row.product_id) {
         return Err(ApiError::forbidden("not allowed to delete this policy"));
     }
-    let mut tx = state.db.begin().await?;
-    crud::delete(&mut tx, TABLE, account.id(), &row.id).await?;
-    tx.commit().await?;
+    policies::delete(&state.db, account.id(), &row.id).await?;
     Ok(no_content())
 }

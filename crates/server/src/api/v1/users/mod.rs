@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod query;
+pub mod group;
 pub mod serializer;
 
 use crate::account::Account;

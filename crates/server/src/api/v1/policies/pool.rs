@@ -1,0 +1,75 @@
+//! A pooled policy's keys: `GET /policies/{id}/pool` (the `/keys` list of the policy)
+//! and `DELETE /policies/{id}/pool` (pops the oldest key and answers it).
+
+use crate::account::Account;
+use crate::api::v1::keys::{list, serializer};
+use crate::api::v1::serialize::single;
+use crate::auth::{Authed, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::Document;
+use crate::jsonapi::query::QueryParams;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use latchkey_core::access::keys as access;
+use latchkey_store::policies::{self, PolicyRow};
+use latchkey_store::pool_keys;
+
+/// Routes of this module.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/policies/{id}/pool", get(show).delete(pop))
+}
+
+/// The policy, 404 unless the caller may read its keys.
+async fn find(
+    state: &AppState,
+    account: &Account,
+    principal: &Principal,
+    id: &str,
+) -> ApiResult<PolicyRow> {
+    policies::find(&state.db, account.id(), id)
+        .await?
+        .filter(|p| access::may_read(&principal.actor(), &p.product_id))
+        .ok_or_else(|| ApiError::not_found("policy", id))
+}
+
+/// `GET /policies/{id}/pool`
+async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Document> {
+    let policy = find(&state, &account, &principal, &id).await?;
+    list(&state, &account, &principal, &query, Some(&policy.id)).await
+}
+
+/// `DELETE /policies/{id}/pool`: pops the oldest key and answers it (200).
+async fn pop(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let policy = find(&state, &account, &principal, &id).await?;
+    if !access::may_write(&principal.actor(), &policy.product_id) {
+        return Err(ApiError::forbidden(
+            "not allowed to pop keys from this pool",
+        ));
+    }
+    if !policy.use_pool {
+        return Err(ApiError::unprocessable(
+            "POLICY_NOT_SUPPORTED",
+            "policy does not use a pool",
+        ));
+    }
+    let Some(row) = pool_keys::pop_one(&state.db, account.id(), &policy.id).await? else {
+        return Err(ApiError::unprocessable(
+            "POLICY_POOL_EMPTY",
+            "pool is empty",
+        ));
+    };
+    Ok(Document::ok(single(serializer::key(&account, &row))))
+}

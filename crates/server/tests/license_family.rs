@@ -1,0 +1,202 @@
+//! Keygen behaviours of the licenses family: a license moves to another product's
+//! policy (its product follows), `GET /licenses/{id}/machines` is paged like every
+//! list, and license and machine files carry their `algorithm` and `includes`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
+use latchkey_testkit::TestServer;
+use serde_json::{Value, json};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+async fn product(server: &TestServer, name: &str) -> anyhow::Result<String> {
+    let p = server
+        .create(
+            "/v1/products",
+            json!({"data": {"type": "products", "attributes": {"name": name}}}),
+        )
+        .await?;
+    Ok(id(&p))
+}
+
+async fn policy(server: &TestServer, product: &str) -> anyhow::Result<String> {
+    let p = server
+        .create(
+            "/v1/policies",
+            json!({"data": {"type": "policies", "attributes": {"name": "Policy", "floating": true, "maxMachines": 5},
+            "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
+        )
+        .await?;
+    Ok(id(&p))
+}
+
+async fn license(server: &TestServer, policy: &str) -> anyhow::Result<String> {
+    let l = server
+        .create(
+            "/v1/licenses",
+            json!({"data": {"type": "licenses",
+            "relationships": {"policy": {"data": {"type": "policies", "id": policy}}}}}),
+        )
+        .await?;
+    Ok(id(&l))
+}
+
+fn ids(reply: &latchkey_testkit::Reply) -> Vec<String> {
+    reply.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_license_moves_to_another_products_policy() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let app = product(&server, "App").await?;
+    let other = product(&server, "Other").await?;
+    let here = policy(&server, &app).await?;
+    let there = policy(&server, &other).await?;
+    let lid = license(&server, &here).await?;
+
+    let moved = server
+        .admin(
+            "PUT",
+            &format!("/v1/licenses/{lid}/policy"),
+            Some(json!({"data": {"type": "policies", "id": there}})),
+        )
+        .await?;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let rels = &moved.body["data"]["relationships"];
+    assert_eq!(rels["policy"]["data"]["id"], there.as_str());
+    assert_eq!(rels["product"]["data"]["id"], other.as_str());
+    let shown = server
+        .admin("GET", &format!("/v1/licenses/{lid}/product"), None)
+        .await?;
+    assert_eq!(shown.body["data"]["id"], other.as_str());
+    let listed = server
+        .admin("GET", &format!("/v1/licenses?product={other}"), None)
+        .await?;
+    assert_eq!(ids(&listed), vec![lid]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn license_machines_are_paged_with_links() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let app = product(&server, "App").await?;
+    let pol = policy(&server, &app).await?;
+    let lid = license(&server, &pol).await?;
+    let mut machines = Vec::new();
+    for fingerprint in ["m1", "m2", "m3"] {
+        let m = server.activate(&lid, fingerprint).await?;
+        assert_eq!(m.status, 201, "{}", m.body);
+        machines.push(id(&m.body["data"]));
+        // Distinct creation times: the order is by creation time.
+        server.clock.advance(time::Duration::seconds(1));
+    }
+    let path = format!("/v1/licenses/{lid}/machines");
+
+    let newest = server.admin("GET", &path, None).await?;
+    assert_eq!(newest.status, 200, "{}", newest.body);
+    let mut expected = machines.clone();
+    expected.reverse();
+    assert_eq!(ids(&newest), expected, "newest first by default");
+
+    let first = server
+        .admin(
+            "GET",
+            &format!("{path}?order=asc&page[number]=1&page[size]=2"),
+            None,
+        )
+        .await?;
+    assert_eq!(ids(&first), machines[..2].to_vec());
+    assert_eq!(first.body["links"]["meta"], json!({"pages": 2, "count": 3}));
+    assert!(
+        first.body["links"]["next"]
+            .as_str()
+            .unwrap()
+            .contains("page%5Bnumber%5D=2")
+    );
+    let second = server
+        .admin(
+            "GET",
+            &format!("{path}?order=asc&page[number]=2&page[size]=2"),
+            None,
+        )
+        .await?;
+    assert_eq!(ids(&second), machines[2..].to_vec());
+
+    let limited = server
+        .admin("GET", &format!("{path}?limit=1"), None)
+        .await?;
+    assert_eq!(ids(&limited).len(), 1);
+    let bad = server
+        .admin("GET", &format!("{path}?page[size]=1000"), None)
+        .await?;
+    assert_eq!(bad.status, 400);
+    Ok(())
+}
+
+#[tokio::test]
+async fn check_out_resources_carry_algorithm_and_includes() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let app = product(&server, "App").await?;
+    let pol = policy(&server, &app).await?;
+    let lid = license(&server, &pol).await?;
+
+    let file = server
+        .admin(
+            "POST",
+            &format!("/v1/licenses/{lid}/actions/check-out"),
+            Some(
+                json!({"meta": {"include": ["product", "policy"], "algorithm": "base64+ed25519"}}),
+            ),
+        )
+        .await?;
+    assert_eq!(file.status, 200, "{}", file.body);
+    let attributes = &file.body["data"]["attributes"];
+    assert_eq!(attributes["algorithm"], "base64+ed25519");
+    assert_eq!(attributes["includes"], json!(["product", "policy"]));
+
+    let plain = server
+        .admin(
+            "POST",
+            &format!("/v1/licenses/{lid}/actions/check-out"),
+            None,
+        )
+        .await?;
+    assert_eq!(plain.status, 200, "{}", plain.body);
+    assert_eq!(plain.body["data"]["attributes"]["includes"], json!([]));
+    assert!(
+        plain.body["data"]["attributes"]["algorithm"]
+            .as_str()
+            .unwrap()
+            .starts_with("base64+")
+    );
+
+    let machine = server.activate(&lid, "fp-1").await?;
+    let mid = id(&machine.body["data"]);
+    let machine_file = server
+        .admin(
+            "POST",
+            &format!("/v1/machines/{mid}/actions/check-out"),
+            Some(json!({"meta": {"include": ["license", "license.product"], "encrypt": true}})),
+        )
+        .await?;
+    assert_eq!(machine_file.status, 200, "{}", machine_file.body);
+    let attributes = &machine_file.body["data"]["attributes"];
+    assert_eq!(
+        attributes["includes"],
+        json!(["license", "license.product"])
+    );
+    assert!(
+        attributes["algorithm"]
+            .as_str()
+            .unwrap()
+            .starts_with("aes-256-gcm+")
+    );
+    Ok(())
+}
