@@ -24,7 +24,6 @@ pub mod lifecycle;
 pub mod limits;
 pub mod password;
 pub mod policy;
-pub mod process_limits;
 pub mod roles;
 pub mod secret;
 pub mod tokens;

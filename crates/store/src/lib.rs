@@ -4,8 +4,8 @@
 //! Timestamps are stored as unix milliseconds, ids as UUID text, JSON as text.
 
 pub mod accounts;
-pub mod column;
 pub mod checkouts;
+pub mod column;
 pub mod components;
 pub mod crud;
 pub mod cull;

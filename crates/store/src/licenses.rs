@@ -244,7 +244,10 @@ pub(crate) fn licensee_query(license_id: &str, user_id: &str) -> crate::Sql {
 
 impl LicenseRow {
     /// The limits this license obeys under `policy` (its overrides, else the policy's).
-    pub fn limits(&self, policy: &crate::policies::PolicyRow) -> latchkey_core::limits::EffectiveLimits {
+    pub fn limits(
+        &self,
+        policy: &crate::policies::PolicyRow,
+    ) -> latchkey_core::limits::EffectiveLimits {
         policy.effective_limits(self)
     }
 
@@ -466,7 +469,6 @@ pub async fn start_expiry(
     event: latchkey_core::lifecycle::FirstEvent,
     now: i64,
 ) -> Result<()> {
-    use latchkey_core::policy::ExpirationBasis;
     if license.expiry.is_some() || policy.duration.is_none() {
         return Ok(());
     }

@@ -7,9 +7,9 @@ use crate::licenses::LicenseRow;
 use crate::page::{Order, Page};
 use crate::policies::PolicyRow;
 use crate::{Db, Result, StoreError, sql};
+use latchkey_core::access::Actor;
 pub use latchkey_core::limits::ProcessLimits;
 use latchkey_core::limits::ProcessScope;
-use latchkey_core::access::Actor;
 use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 
 crate::table!(
@@ -27,7 +27,6 @@ crate::table!(
         updated_at: i64,
     }
 );
-
 
 /// Why a spawn was refused.
 #[derive(Debug)]
@@ -95,10 +94,10 @@ pub async fn spawn(
             }
         };
         let (count,): (i64,) = tx.fetch_optional(q).await?.unwrap_or_default();
-        if !allows_spawn(limits, count, max) {
+        if !limits.allows_spawn(limit, count) {
             return Err(SpawnError::Limit {
-                max,
-                scope: scope.as_str(),
+                max: limit.max,
+                scope: limit.scope.as_str(),
             });
         }
     }

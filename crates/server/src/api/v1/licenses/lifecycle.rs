@@ -11,7 +11,6 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::lifecycle::FirstEvent;
-use latchkey_core::policy::RenewalBasis;
 use latchkey_store::licenses::{self, LicenseRow};
 use latchkey_store::policies::PolicyRow;
 

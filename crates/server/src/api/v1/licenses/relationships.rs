@@ -17,7 +17,6 @@ use axum::routing::get;
 use latchkey_core::access::licenses::{self as access, PolicyChanger};
 use latchkey_core::licensing::transfer_incompatibility;
 use latchkey_core::lifecycle::transferred_expiry;
-use latchkey_core::policy::TransferStrategy;
 use latchkey_store::groups::{self, Member};
 use latchkey_store::license_users::{self, OwnerRefusal};
 use latchkey_store::licenses::{self, LicenseRow};

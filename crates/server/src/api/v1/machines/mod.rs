@@ -26,7 +26,6 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::machines as access;
 use latchkey_core::activation::{LimitExceeded, Limits, MachineResources};
-use latchkey_core::policy::MachineLeasingStrategy;
 use latchkey_store::Arg;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineQuery, MachineRow, MachineWrite};

@@ -17,6 +17,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::policies::{self as access, PolicyFacts};
+use latchkey_core::policy::*;
 use latchkey_store::policies::{self, PolicyRow};
 use latchkey_store::products::ProductRow;
 use latchkey_store::{Arg, new_id};

@@ -25,9 +25,7 @@ use latchkey_proto::time_format::from_millis;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineRow};
 use latchkey_store::policies::PolicyRow;
-use latchkey_store::processes::{
-    self, ProcessQuery, ProcessRow, SpawnError, StatusFilter,
-};
+use latchkey_store::processes::{self, ProcessQuery, ProcessRow, SpawnError, StatusFilter};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};

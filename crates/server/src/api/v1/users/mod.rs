@@ -5,8 +5,8 @@
 //! Passwords are hashed off the async runtime and never rendered.
 
 pub mod actions;
-pub mod query;
 pub mod group;
+pub mod query;
 pub mod serializer;
 
 use crate::account::Account;
