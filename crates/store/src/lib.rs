@@ -43,6 +43,10 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// The database stayed locked or overloaded past its timeout (SQLite busy, PostgreSQL
+    /// lock or statement timeout): the operation may be retried shortly.
+    #[error("database busy: {0}")]
+    Busy(String),
     /// A failure on the rusqlite read path.
     #[error("sqlite read error: {0}")]
     Sqlite(#[from] rusqlite::Error),
