@@ -38,6 +38,32 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
+/// The code argument of [`ApiError::unauthorized`] and [`ApiError::unprocessable`]:
+/// an [`ErrorCode`] or, transitionally (until every handler names an `ErrorCode`,
+/// `scripts/dev/error-codes.sh`), the code's text.
+pub trait CodeArg {
+    /// The code as sent.
+    fn text(self) -> String;
+}
+
+impl CodeArg for ErrorCode {
+    fn text(self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl CodeArg for &str {
+    fn text(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl CodeArg for &String {
+    fn text(self) -> String {
+        self.clone()
+    }
+}
+
 /// `Retry-After` of a 503 answered while the database is busy, in seconds.
 pub const BUSY_RETRY_AFTER_SECONDS: u64 = 2;
 
@@ -85,8 +111,8 @@ impl ApiError {
     }
 
     /// 401 Unauthorized.
-    pub fn unauthorized(code: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail).code(code)
+    pub fn unauthorized(code: impl CodeArg, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail).code(code.text())
     }
 
     /// 403 Access denied with Keygen's default wording.
@@ -130,13 +156,13 @@ impl ApiError {
     }
 
     /// 422 Unprocessable resource.
-    pub fn unprocessable(code: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn unprocessable(code: impl CodeArg, detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Unprocessable resource",
             detail,
         )
-        .code(code)
+        .code(code.text())
     }
 
     /// 413.
