@@ -3,6 +3,9 @@
 //! machine files, signed keys, response signatures) with their verification.
 
 pub mod codes;
+pub mod error_code;
 pub mod jsonapi;
 pub mod offline;
 pub mod time_format;
+
+pub use error_code::ErrorCode;

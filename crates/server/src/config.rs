@@ -1,5 +1,11 @@
-//! Server configuration: one typed struct, built by the CLI from flags and
-//! `LATCHKEY_*` variables and passed in (never global). Secrets stay out of `Debug`.
+//! Server configuration: [`Settings`] is what an operator writes (defaults, a TOML
+//! file, `LATCHKEY_*` variables, flags — layered by the CLI); [`Config`] is what the
+//! server runs with, built from it and passed in (never global). Secrets stay out of
+//! `Debug`.
+
+mod settings;
+
+pub use settings::{DEFAULT_DATABASE_URL, DOCS, SettingDoc, SettingError, Settings};
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
@@ -58,33 +64,21 @@ pub struct TlsFiles {
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            database_url: "sqlite://latchkey-data/latchkey.db".into(),
-            account: None,
-            admin_email: None,
-            admin_password: None,
-            max_body_bytes: 1024 * 1024,
-            cull_interval: std::time::Duration::from_secs(120),
-            header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(60),
-            max_connections: 10_000,
-            shutdown_timeout: Duration::from_secs(10),
-            tls: None,
-            trusted_proxies: Vec::new(),
-            max_rps: None,
-            max_rpm: None,
-        }
+        Settings::default().config()
+    }
+}
+
+/// `scheme://user:password@host/…` → `<redacted>@host/…`.
+fn redact_url(url: &str) -> String {
+    match url.split_once('@') {
+        Some((_, host)) => format!("<redacted>@{host}"),
+        None => url.to_owned(),
     }
 }
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let url = match self.database_url.split_once('@') {
-            Some((_, host)) => format!("<redacted>@{host}"),
-            None => self.database_url.clone(),
-        };
+        let url = redact_url(&self.database_url);
         f.debug_struct("Config")
             .field("bind", &self.bind)
             .field("database_url", &url)

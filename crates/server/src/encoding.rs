@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use axum::extract::{MatchedPath, RawPathParams, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use latchkey_proto::ErrorCode;
 use percent_encoding::percent_decode;
 use serde_json::Value;
 
@@ -47,7 +48,7 @@ impl Flaw {
         ApiError::bad_request(format!(
             "The request could not be completed because it contains {what} (check encoding)"
         ))
-        .code("ENCODING_INVALID")
+        .code(ErrorCode::EncodingInvalid)
     }
 }
 

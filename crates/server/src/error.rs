@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use latchkey_proto::ErrorCode;
 use latchkey_proto::jsonapi::{ErrorDocument, ErrorObject};
 use latchkey_store::StoreError;
 use serde_json::json;
@@ -28,11 +29,43 @@ pub struct ApiError {
     pub title: &'static str,
     /// Explanation.
     pub detail: String,
-    /// Stable code.
+    /// Stable code (an [`ErrorCode`]'s text; a `String` until every handler names an
+    /// `ErrorCode`, see `ApiError::code`).
     pub code: Option<String>,
     /// Location of the problem.
     pub source: Option<Source>,
+    /// Seconds for a `Retry-After` header (503 while the database is busy).
+    pub retry_after: Option<u64>,
 }
+
+/// The code argument of [`ApiError::unauthorized`] and [`ApiError::unprocessable`]:
+/// an [`ErrorCode`] or, transitionally (until every handler names an `ErrorCode`,
+/// `scripts/dev/error-codes.sh`), the code's text.
+pub trait CodeArg {
+    /// The code as sent.
+    fn text(self) -> String;
+}
+
+impl CodeArg for ErrorCode {
+    fn text(self) -> String {
+        self.as_str().to_owned()
+    }
+}
+
+impl CodeArg for &str {
+    fn text(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl CodeArg for &String {
+    fn text(self) -> String {
+        self.clone()
+    }
+}
+
+/// `Retry-After` of a 503 answered while the database is busy, in seconds.
+pub const BUSY_RETRY_AFTER_SECONDS: u64 = 2;
 
 impl ApiError {
     fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
@@ -42,10 +75,13 @@ impl ApiError {
             detail: detail.into(),
             code: None,
             source: None,
+            retry_after: None,
         }
     }
 
-    /// Adds a code.
+    /// Adds a code: an [`ErrorCode`]. Transitional: the code's text is accepted too
+    /// (`impl Into<String>`) until the handlers are converted
+    /// (`scripts/dev/error-codes.sh`); then this takes `ErrorCode` only.
     pub fn code(mut self, code: impl Into<String>) -> Self {
         self.code = Some(code.into());
         self
@@ -75,8 +111,8 @@ impl ApiError {
     }
 
     /// 401 Unauthorized.
-    pub fn unauthorized(code: &str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail).code(code)
+    pub fn unauthorized(code: impl CodeArg, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail).code(code.text())
     }
 
     /// 403 Access denied with Keygen's default wording.
@@ -95,13 +131,13 @@ impl ApiError {
             "Not found",
             format!("The requested {model} '{id}' was not found"),
         )
-        .code("NOT_FOUND")
+        .code(ErrorCode::NotFound)
     }
 
     /// 404 for an unknown route.
     pub fn route_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not found", "The requested endpoint was not found (check your HTTP method, Accept header, and URL path)")
-            .code("NOT_FOUND")
+            .code(ErrorCode::NotFound)
     }
 
     /// 405.
@@ -111,7 +147,7 @@ impl ApiError {
             "Not supported",
             "The requested HTTP method is not supported for this endpoint",
         )
-        .code("HTTP_METHOD_INVALID")
+        .code(ErrorCode::HttpMethodInvalid)
     }
 
     /// 409 Conflict.
@@ -120,13 +156,13 @@ impl ApiError {
     }
 
     /// 422 Unprocessable resource.
-    pub fn unprocessable(code: &str, detail: impl Into<String>) -> Self {
+    pub fn unprocessable(code: impl CodeArg, detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Unprocessable resource",
             detail,
         )
-        .code(code)
+        .code(code.text())
     }
 
     /// 413.
@@ -136,7 +172,7 @@ impl ApiError {
             "Request entity too large",
             "The request body is too large",
         )
-        .code("REQUEST_TOO_LARGE")
+        .code(ErrorCode::RequestTooLarge)
     }
 
     /// 429 with Keygen's throttle wording (the caller adds `Retry-After` and
@@ -147,7 +183,7 @@ impl ApiError {
             "Too many requests",
             "Throttle limit has been reached for your IP address. Please slow down.",
         )
-        .code("TOO_MANY_REQUESTS")
+        .code(ErrorCode::TooManyRequests)
     }
 
     /// 408: the request body did not arrive within the body timeout.
@@ -157,7 +193,7 @@ impl ApiError {
             "Request timeout",
             "The request body was not received in time",
         )
-        .code("REQUEST_TIMEOUT")
+        .code(ErrorCode::RequestTimeout)
     }
 
     /// 500; the cause is logged, never sent.
@@ -180,6 +216,20 @@ impl ApiError {
         )
     }
 
+    /// 503 with `Retry-After` and code `DATABASE_BUSY`: the database stayed locked or
+    /// overloaded past its timeout; the request may simply be sent again.
+    pub fn busy(cause: impl std::fmt::Display) -> Self {
+        tracing::warn!(%cause, "database busy");
+        let mut error = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            "The database is busy, please try again shortly",
+        )
+        .code(ErrorCode::DatabaseBusy);
+        error.retry_after = Some(BUSY_RETRY_AFTER_SECONDS);
+        error
+    }
+
     /// The JSON:API error object.
     pub fn to_object(&self) -> ErrorObject {
         ErrorObject {
@@ -196,14 +246,17 @@ impl ApiError {
     }
 }
 
+/// Store failures answer without the store's own words: a conflict is Keygen's 409, a
+/// busy database a 503 with `Retry-After`, anything else a generic 500 (the cause,
+/// driver names included, goes to the log only).
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
+            StoreError::Busy(_) => ApiError::busy(error),
             StoreError::Conflict(detail) => {
                 tracing::warn!(%detail, "unique constraint conflict");
                 ApiError::conflict("Conflict (a concurrent request changed this resource)")
             }
-            StoreError::Busy(cause) => ApiError::unavailable(cause),
             other => ApiError::internal(other),
         }
     }
@@ -221,6 +274,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static(latchkey_proto::jsonapi::MEDIA_TYPE),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -233,3 +291,57 @@ impl IntoResponse for ApiError {
 
 /// Handler result.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn rendered(error: StoreError) -> (StatusCode, Option<String>, String) {
+        let response = ApiError::from(error).into_response();
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        (status, retry_after, body)
+    }
+
+    #[tokio::test]
+    async fn a_busy_database_is_a_503_with_retry_after() {
+        let (status, retry_after, body) =
+            rendered(StoreError::Busy("database is locked".into())).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry_after.as_deref(), Some("2"));
+        assert!(body.contains("\"code\":\"DATABASE_BUSY\""), "{body}");
+        assert!(!body.contains("locked"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn store_errors_never_show_driver_names() {
+        let errors = [
+            StoreError::Database(SqlxError::RowNotFound),
+            StoreError::Database(SqlxError::Protocol("sqlx internals".into())),
+            StoreError::Config("sqlite:///secret/path".into()),
+            StoreError::Conflict("UNIQUE constraint failed: licenses.key".into()),
+        ];
+        for error in errors {
+            let (status, _, body) = rendered(error).await;
+            for leak in [
+                "sqlx",
+                "rusqlite",
+                "Sqlite",
+                "sqlite",
+                "Row",
+                "UNIQUE",
+                "licenses.key",
+            ] {
+                assert!(!body.contains(leak), "{status}: {leak} in {body}");
+            }
+        }
+    }
+}

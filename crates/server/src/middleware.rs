@@ -7,6 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use latchkey_proto::ErrorCode;
 
 const ACCEPTED: &[&str] = &[
     "application/vnd.api+json",
@@ -42,7 +43,7 @@ pub async fn negotiate(State(_state): State<AppState>, request: Request, next: N
         && !acceptable(accept)
     {
         return ApiError::bad_request(format!("The content type of the request is not acceptable (unsupported Accept header '{accept}')"))
-            .code("MIME_TYPE_INVALID")
+            .code(ErrorCode::MimeTypeInvalid)
             .header("Accept")
             .into_response();
     }

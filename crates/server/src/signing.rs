@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use latchkey_core::crypto::response_signature::{ResponseToSign, sign_response};
 use latchkey_core::crypto::sealed::AccountKey;
 use latchkey_core::crypto::{Signer, sealed};
+use latchkey_proto::ErrorCode;
 use latchkey_proto::offline::SignatureAlgorithm;
 use latchkey_store::accounts::AccountRow;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ pub fn accepted_algorithm(
     };
     let invalid = |why: &str| {
         ApiError::bad_request(format!("invalid accept-signature header ({why})"))
-            .code("HEADER_INVALID")
+            .code(ErrorCode::HeaderInvalid)
             .header("Keygen-Accept-Signature")
     };
     crate::encoding::check_bytes(value.as_bytes())

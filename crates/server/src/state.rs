@@ -8,7 +8,7 @@ use latchkey_core::secret::SecretKey;
 use latchkey_store::Db;
 use latchkey_store::accounts::AccountRow;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Cheap-to-clone handle on everything a handler needs.
 #[derive(Clone)]
@@ -26,6 +26,9 @@ pub struct Inner {
     pub config: Config,
     /// Accounts by id and slug (accounts change rarely; keys are immutable).
     pub accounts: RwLock<HashMap<String, Arc<AccountRow>>>,
+    /// The account of account-less `/v1/…` routes, once found (like `accounts`, kept
+    /// for the life of the process).
+    pub default_account: OnceLock<Arc<AccountRow>>,
     /// Batches `lastValidated` writes off the request path.
     pub toucher: Toucher,
     /// Unsealed response signers by account id.
@@ -49,6 +52,7 @@ impl AppState {
             secret,
             config,
             accounts: RwLock::new(HashMap::new()),
+            default_account: OnceLock::new(),
             toucher,
             signers: RwLock::new(HashMap::new()),
         }))
@@ -74,27 +78,42 @@ impl AppState {
         {
             return Ok(Some(account.clone()));
         }
-        let Some(row) = latchkey_store::accounts::find(&self.db, id_or_slug).await? else {
-            return Ok(None);
-        };
-        let row = Arc::new(row);
-        if let Ok(mut cache) = self.accounts.write() {
-            cache.insert(row.id.clone(), row.clone());
-            cache.insert(row.slug.clone(), row.clone());
-        }
-        Ok(Some(row))
+        let row = latchkey_store::accounts::find(&self.db, id_or_slug).await?;
+        Ok(row.map(|row| self.remember(row)))
     }
 
-    /// The account served on account-less `/v1/…` routes: `LATCHKEY_ACCOUNT`, else the first.
+    /// Caches `row` under its id and slug (an entry already there wins, so every
+    /// request shares one `Arc`).
+    fn remember(&self, row: AccountRow) -> Arc<AccountRow> {
+        let Ok(mut cache) = self.accounts.write() else {
+            return Arc::new(row);
+        };
+        if let Some(cached) = cache.get(&row.id) {
+            return cached.clone();
+        }
+        let row = Arc::new(row);
+        cache.insert(row.id.clone(), row.clone());
+        cache.insert(row.slug.clone(), row.clone());
+        row
+    }
+
+    /// The account served on account-less `/v1/…` routes: the `account` setting, else
+    /// the first account. Loaded once; until an account exists, every call looks again.
     pub async fn default_account(
         &self,
     ) -> Result<Option<Arc<AccountRow>>, latchkey_store::StoreError> {
-        if let Some(account) = &self.config.account {
-            return self.account(account).await;
+        if let Some(account) = self.default_account.get() {
+            return Ok(Some(account.clone()));
         }
-        match latchkey_store::accounts::first(&self.db).await? {
-            Some(row) => self.account(&row.id).await,
-            None => Ok(None),
+        let found = match &self.config.account {
+            Some(account) => self.account(account).await?,
+            None => latchkey_store::accounts::first(&self.db)
+                .await?
+                .map(|row| self.remember(row)),
+        };
+        if let Some(account) = &found {
+            let _ = self.default_account.set(account.clone());
         }
+        Ok(found)
     }
 }

@@ -3,6 +3,7 @@
 //! the endpoint does not permit rejected as an "unpermitted parameter".
 
 use crate::error::{ApiError, ApiResult};
+use latchkey_proto::ErrorCode;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -75,7 +76,7 @@ fn mismatch(pointer: &str, value: &Value, expected: &str) -> ApiError {
         "type mismatch (received {} expected {expected})",
         type_name(value)
     ))
-    .code("PARAMETERS_INVALID")
+    .code(ErrorCode::ParametersInvalid)
     .pointer(pointer)
 }
 
@@ -100,7 +101,7 @@ impl Input {
             Some(other) => return Err(mismatch("/data", other, "object")),
             None => {
                 return Err(ApiError::bad_request("is missing")
-                    .code("PARAMETERS_INVALID")
+                    .code(ErrorCode::ParametersInvalid)
                     .pointer("/data"));
             }
         };
@@ -119,14 +120,14 @@ impl Input {
                     return Err(ApiError::bad_request(format!(
                         "type mismatch (received {t} expected {kind})"
                     ))
-                    .code("PARAMETERS_INVALID")
+                    .code(ErrorCode::ParametersInvalid)
                     .pointer("/data/type"));
                 }
             }
             Some(other) => return Err(mismatch("/data/type", other, "string")),
             None => {
                 return Err(ApiError::bad_request("is missing")
-                    .code("PARAMETERS_INVALID")
+                    .code(ErrorCode::ParametersInvalid)
                     .pointer("/data/type"));
             }
         }
@@ -251,7 +252,7 @@ impl Input {
                 let text = Value::Object(map.clone()).to_string();
                 if text.len() > 16 * 1024 || map.len() > 64 {
                     return Err(ApiError::unprocessable(
-                        "METADATA_TOO_LARGE",
+                        ErrorCode::MetadataTooLarge,
                         "is too large (maximum is 16 KiB and 64 keys)",
                     )
                     .pointer(pointer));
@@ -290,14 +291,14 @@ impl Input {
         };
         match data {
             None => Err(ApiError::bad_request("is missing")
-                .code("PARAMETERS_INVALID")
+                .code(ErrorCode::ParametersInvalid)
                 .pointer(format!("{pointer}/data"))),
             Some(Value::Null) => Ok(Field::Null),
             Some(Value::Object(linkage)) => match linkage.get("id") {
                 Some(Value::String(id)) => Ok(Field::Value(id.clone())),
                 Some(other) => Err(mismatch(&format!("{pointer}/data/id"), other, "string")),
                 None => Err(ApiError::bad_request("is missing")
-                    .code("PARAMETERS_INVALID")
+                    .code(ErrorCode::ParametersInvalid)
                     .pointer(format!("{pointer}/data/id"))),
             },
             Some(other) => Err(mismatch(&format!("{pointer}/data"), other, "object")),
@@ -331,7 +332,7 @@ impl Input {
 /// 400 "unpermitted parameter" at a pointer.
 pub fn unpermitted(pointer: &str) -> ApiError {
     ApiError::bad_request("unpermitted parameter")
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .pointer(pointer)
 }
 

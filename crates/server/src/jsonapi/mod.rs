@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use latchkey_proto::ErrorCode;
 use latchkey_proto::jsonapi::MEDIA_TYPE;
 use serde_json::Value;
 
@@ -27,7 +28,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::too_large()
             } else {
-                ApiError::bad_request("The request body could not be read").code("JSON_INVALID")
+                ApiError::bad_request("The request body could not be read")
+                    .code(ErrorCode::JsonInvalid)
             }
         })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -44,12 +46,12 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             } else {
                 "The request data is invalid"
             };
-            ApiError::bad_request(detail).code("JSON_INVALID")
+            ApiError::bad_request(detail).code(ErrorCode::JsonInvalid)
         })?;
         if !value.is_object() {
             return Err(
                 ApiError::bad_request("The request data must be a JSON object")
-                    .code("JSON_INVALID"),
+                    .code(ErrorCode::JsonInvalid),
             );
         }
         crate::encoding::check_json(&value)?;

@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use latchkey_proto::ErrorCode;
 use latchkey_store::page::{Order, Page};
 use serde_json::{Value, json};
 
@@ -20,7 +21,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
         let raw = parts.uri.query().unwrap_or("");
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw).map_err(|_| {
-            ApiError::bad_request("The query string is malformed").code("URI_INVALID")
+            ApiError::bad_request("The query string is malformed").code(ErrorCode::UriInvalid)
         })?;
         let path = parts
             .extensions
@@ -73,7 +74,7 @@ impl QueryParams {
                 _ => Err(ApiError::bad_request(format!(
                     "{name} must be a number between {min} and {max}"
                 ))
-                .code("PARAMETERS_INVALID")
+                .code(ErrorCode::ParametersInvalid)
                 .parameter(name)),
             },
         }
@@ -87,7 +88,7 @@ impl QueryParams {
             Some(o) if o.eq_ignore_ascii_case("asc") => Order::Asc,
             Some(_) => {
                 return Err(ApiError::bad_request("order is invalid")
-                    .code("PARAMETERS_INVALID")
+                    .code(ErrorCode::ParametersInvalid)
                     .parameter("order"));
             }
         };
@@ -106,7 +107,7 @@ impl QueryParams {
             return Err(ApiError::bad_request(
                 "page must be an object with number or cursor, and size",
             )
-            .code("PARAMETERS_INVALID")
+            .code(ErrorCode::ParametersInvalid)
             .parameter(key.clone()));
         }
         let size = self.integer("page[size]", 1, 100)?.unwrap_or(limit);
@@ -117,7 +118,7 @@ impl QueryParams {
                 Some(cursor.to_owned())
             } else {
                 return Err(ApiError::bad_request("page[cursor] must be a UUID")
-                    .code("PARAMETERS_INVALID")
+                    .code(ErrorCode::ParametersInvalid)
                     .parameter("page[cursor]"));
             };
             return Ok((Page::Cursor { after, size }, order));
@@ -127,7 +128,7 @@ impl QueryParams {
             None => Err(ApiError::bad_request(
                 "page must be an object with number or cursor, and size",
             )
-            .code("PARAMETERS_INVALID")
+            .code(ErrorCode::ParametersInvalid)
             .parameter("page")),
         }
     }

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use http_body::Body as _;
+use latchkey_proto::ErrorCode;
 
 /// Why a body could not be buffered.
 enum Failure {
@@ -47,7 +48,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         }
         Ok(Err(Failure::TooLarge)) => ApiError::too_large().into_response(),
         Ok(Err(Failure::Unreadable)) => ApiError::bad_request("The request body could not be read")
-            .code("JSON_INVALID")
+            .code(ErrorCode::JsonInvalid)
             .into_response(),
         Err(_) => {
             tracing::info!(path = %parts.uri.path(), "request body timed out");

@@ -1,0 +1,204 @@
+//! The command line and the layering of settings: defaults, then the TOML file of
+//! `--config` (or `LATCHKEY_CONFIG`), then `LATCHKEY_*` variables, then flags — later
+//! wins. Clap reads a flag's variable when the flag is absent, so a flag or its variable
+//! overrides the file, and the flag overrides the variable.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use latchkey_server::client_ip::{IpNet, parse_proxy};
+use latchkey_server::config::Settings;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The `latchkey` command.
+#[derive(Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Self-hosted, Keygen-compatible licensing server"
+)]
+pub struct Cli {
+    /// TOML configuration file (`latchkey print-default-config` shows every key).
+    #[arg(long, global = true, env = "LATCHKEY_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(Box<ServeArgs>),
+    /// Create an account with its signing keys and first admin user.
+    Init(InitArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print every setting with its default, as a commented TOML file.
+    PrintDefaultConfig,
+}
+
+/// The database flag every command that opens it takes.
+#[derive(Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH or postgres://…
+    #[arg(long, env = "LATCHKEY_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+/// `latchkey init`.
+#[derive(Args)]
+pub struct InitArgs {
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Account slug.
+    #[arg(long)]
+    pub account: String,
+    /// Admin email.
+    #[arg(long)]
+    pub email: String,
+    /// Admin password (visible to other users in `ps` and kept in shell history:
+    /// prefer --password-file or --password-stdin).
+    #[arg(long, group = "password_source")]
+    pub password: Option<String>,
+    /// Read the admin password from this file (first line; the file should be 0600).
+    #[arg(long, group = "password_source")]
+    pub password_file: Option<PathBuf>,
+    /// Read the admin password from standard input (first line).
+    #[arg(long, group = "password_source")]
+    pub password_stdin: bool,
+    /// Account display name.
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+/// `latchkey serve`: every flag overrides the configuration file (defaults: see
+/// `latchkey print-default-config`).
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Listen address
+    #[arg(long, env = "LATCHKEY_BIND")]
+    pub bind: Option<SocketAddr>,
+    /// Seconds between passes that delete dead machines and processes (0 disables)
+    #[arg(long, env = "LATCHKEY_CULL_INTERVAL")]
+    pub cull_interval: Option<u64>,
+    /// Seconds an HTTP/1 request head (and a TLS handshake) may take
+    #[arg(long, env = "LATCHKEY_HEADER_TIMEOUT",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: Option<u64>,
+    /// Seconds a request body may take to arrive completely
+    #[arg(long, env = "LATCHKEY_BODY_TIMEOUT",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout: Option<u64>,
+    /// Seconds a connection may stay silent (no request in flight) before it is closed
+    #[arg(long, env = "LATCHKEY_IDLE_TIMEOUT",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: Option<u64>,
+    /// Open connections at most (lowered to fit the open-file limit)
+    #[arg(long, env = "LATCHKEY_MAX_CONNECTIONS",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: Option<u64>,
+    /// Seconds in-flight requests get to finish on shutdown before connections are dropped
+    #[arg(long, env = "LATCHKEY_SHUTDOWN_TIMEOUT")]
+    pub shutdown_timeout: Option<u64>,
+    /// Largest accepted request body, in bytes
+    #[arg(long, env = "LATCHKEY_MAX_BODY_BYTES",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_body_bytes: Option<u64>,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, env = "LATCHKEY_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "LATCHKEY_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds between checks of the TLS files for a new certificate
+    #[arg(long, env = "LATCHKEY_TLS_RELOAD_INTERVAL",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub tls_reload_interval: Option<u64>,
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.
+    #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = parse_proxy)]
+    pub trusted_proxies: Option<Vec<IpNet>>,
+    /// Requests per second per account, client IP and credential (0 = no limit)
+    #[arg(long, env = "LATCHKEY_MAX_RPS")]
+    pub max_rps: Option<u32>,
+    /// Requests per minute per account, client IP and credential (0 = no limit)
+    #[arg(long, env = "LATCHKEY_MAX_RPM")]
+    pub max_rpm: Option<u32>,
+}
+
+impl DatabaseArgs {
+    /// Lays the flag (or its variable) over `settings`.
+    pub fn apply(&self, settings: &mut Settings) {
+        set(&mut settings.database_url, &self.database_url);
+    }
+}
+
+impl ServeArgs {
+    /// Lays the flags (or their variables) over `settings`.
+    pub fn apply(&self, settings: &mut Settings) {
+        self.database.apply(settings);
+        set(&mut settings.bind, &self.bind);
+        set(&mut settings.cull_interval, &self.cull_interval);
+        set(&mut settings.header_timeout, &self.header_timeout);
+        set(&mut settings.body_timeout, &self.body_timeout);
+        set(&mut settings.idle_timeout, &self.idle_timeout);
+        set(&mut settings.max_connections, &self.max_connections);
+        set(&mut settings.shutdown_timeout, &self.shutdown_timeout);
+        set(&mut settings.max_body_bytes, &self.max_body_bytes);
+        set(&mut settings.tls_reload_interval, &self.tls_reload_interval);
+        set(&mut settings.trusted_proxies, &self.trusted_proxies);
+        set(&mut settings.max_rps, &self.max_rps);
+        set(&mut settings.max_rpm, &self.max_rpm);
+        if self.tls_cert.is_some() {
+            settings.tls_cert.clone_from(&self.tls_cert);
+        }
+        if self.tls_key.is_some() {
+            settings.tls_key.clone_from(&self.tls_key);
+        }
+    }
+}
+
+fn set<T: Clone>(setting: &mut T, value: &Option<T>) {
+    if let Some(value) = value {
+        *setting = value.clone();
+    }
+}
+
+/// How a variable sets a setting.
+type Assign = fn(&mut Settings, String);
+
+/// The settings without a flag, read from their variables only (a secret on the
+/// command line would show in `ps`).
+const VARIABLE_ONLY: [(&str, Assign); 5] = [
+    ("LATCHKEY_SECRET_KEY", |s, v| s.secret_key = Some(v)),
+    ("LATCHKEY_ACCOUNT", |s, v| s.account = Some(v)),
+    ("LATCHKEY_ADMIN_EMAIL", |s, v| s.admin_email = Some(v)),
+    ("LATCHKEY_ADMIN_PASSWORD", |s, v| s.admin_password = Some(v)),
+    ("LATCHKEY_LOG", |s, v| s.log = v),
+];
+
+/// Defaults, then the configuration file, then the variables of the settings that
+/// have no flag. The caller lays the flags (with their variables) on top.
+pub fn file_and_variables(file: Option<&Path>) -> Result<Settings> {
+    let mut settings = match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the configuration file {}", path.display()))?;
+            Settings::from_toml(&text)
+                .with_context(|| format!("in the configuration file {}", path.display()))?
+        }
+        None => Settings::default(),
+    };
+    for (name, assign) in VARIABLE_ONLY {
+        if let Ok(value) = std::env::var(name) {
+            assign(&mut settings, value);
+        }
+    }
+    Ok(settings)
+}

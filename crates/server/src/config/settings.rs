@@ -1,0 +1,440 @@
+//! [`Settings`]: every setting in one flat struct, layered by the CLI — defaults, then an
+//! optional TOML file, then `LATCHKEY_*` variables, then flags (later wins) — and turned
+//! into the server's [`Config`]. The TOML key of a setting is its field name, its
+//! variable `LATCHKEY_` + the key in capitals, its flag (where it has one) `--` + the key
+//! with dashes. README.md's configuration table lists them all.
+
+use super::{Config, TlsFiles};
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The database used when none is configured: written here only.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://latchkey-data/latchkey.db";
+
+/// Every setting of the `latchkey` command. Missing TOML keys keep their default;
+/// unknown keys are an error that names the key. Secrets stay out of `Debug`.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// `sqlite://PATH` or `postgres://user:pass@host/db`.
+    pub database_url: String,
+    /// 64 hex characters sealing private keys and keying token digests.
+    pub secret_key: Option<String>,
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Account served on account-less `/v1/…` routes (id or slug); else the first.
+    pub account: Option<String>,
+    /// First-start admin email (with `account` and `admin_password`).
+    pub admin_email: Option<String>,
+    /// First-start admin password.
+    pub admin_password: Option<String>,
+    /// Log filter (`tracing` syntax).
+    pub log: String,
+    /// Seconds between passes deleting dead machines and processes (0 disables).
+    pub cull_interval: u64,
+    /// Seconds an HTTP/1 request head (and a TLS handshake) may take.
+    pub header_timeout: u64,
+    /// Seconds a request body may take to arrive completely.
+    pub body_timeout: u64,
+    /// Seconds a connection may stay silent with no request in flight.
+    pub idle_timeout: u64,
+    /// Open connections at most.
+    pub max_connections: u64,
+    /// Seconds in-flight requests get on shutdown.
+    pub shutdown_timeout: u64,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: u64,
+    /// PEM certificate chain (HTTPS with `tls_key`).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Seconds between checks of the TLS files.
+    pub tls_reload_interval: u64,
+    /// Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
+    #[serde(with = "proxies")]
+    pub trusted_proxies: Vec<IpNet>,
+    /// Requests per second per account, client IP and credential (0 = no limit).
+    pub max_rps: u32,
+    /// Requests per minute per account, client IP and credential (0 = no limit).
+    pub max_rpm: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            secret_key: None,
+            bind: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            account: None,
+            admin_email: None,
+            admin_password: None,
+            log: "info".to_owned(),
+            cull_interval: 120,
+            header_timeout: 10,
+            body_timeout: 30,
+            idle_timeout: 60,
+            max_connections: 10_000,
+            shutdown_timeout: 10,
+            max_body_bytes: 1024 * 1024,
+            tls_cert: None,
+            tls_key: None,
+            tls_reload_interval: 5,
+            trusted_proxies: Vec::new(),
+            max_rps: 0,
+            max_rpm: 0,
+        }
+    }
+}
+
+/// A setting whose value cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("setting `{key}`: {problem}")]
+pub struct SettingError {
+    /// The TOML key.
+    pub key: &'static str,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl Settings {
+    /// Defaults overlaid with the keys of a TOML document.
+    pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// Checks what the types do not: positive timeouts, both TLS files or neither.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        let positive = [
+            ("header_timeout", self.header_timeout),
+            ("body_timeout", self.body_timeout),
+            ("idle_timeout", self.idle_timeout),
+            ("max_connections", self.max_connections),
+            ("max_body_bytes", self.max_body_bytes),
+            ("tls_reload_interval", self.tls_reload_interval),
+        ];
+        if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
+            return Err(SettingError {
+                key,
+                problem: "must be at least 1".into(),
+            });
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => Err(SettingError {
+                key: "tls_key",
+                problem: "is required with tls_cert".into(),
+            }),
+            (None, Some(_)) => Err(SettingError {
+                key: "tls_cert",
+                problem: "is required with tls_key".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The server's configuration (call [`Settings::validate`] first: a zero timeout
+    /// here is taken as given).
+    pub fn config(&self) -> Config {
+        let seconds = Duration::from_secs;
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                reload_interval: seconds(self.tls_reload_interval),
+            }),
+            _ => None,
+        };
+        Config {
+            bind: self.bind,
+            database_url: self.database_url.clone(),
+            account: self.account.clone(),
+            admin_email: self.admin_email.clone(),
+            admin_password: self.admin_password.clone(),
+            max_body_bytes: usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX),
+            cull_interval: seconds(self.cull_interval),
+            header_timeout: seconds(self.header_timeout),
+            body_timeout: seconds(self.body_timeout),
+            idle_timeout: seconds(self.idle_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            shutdown_timeout: seconds(self.shutdown_timeout),
+            tls,
+            trusted_proxies: self.trusted_proxies.clone(),
+            max_rps: NonZeroU32::new(self.max_rps),
+            max_rpm: NonZeroU32::new(self.max_rpm),
+        }
+    }
+
+    /// The defaults as a TOML document, each key under a comment saying what it
+    /// means; settings without a default are shown commented out with an example.
+    /// [`Settings::from_toml`] reads it back as [`Settings::default`].
+    pub fn default_toml() -> String {
+        let defaults = toml::Table::try_from(Settings::default()).unwrap_or_default();
+        let mut out = String::from(
+            "# Latchkey configuration (`latchkey serve --config PATH`, or LATCHKEY_CONFIG).\n\
+             # Every key may be left out. LATCHKEY_<KEY> variables override this file, and\n\
+             # flags override both. Durations are in seconds.\n",
+        );
+        for doc in DOCS {
+            out.push('\n');
+            for line in doc.about.lines() {
+                out.push_str("# ");
+                out.push_str(line);
+                out.push('\n');
+            }
+            match defaults.get(doc.key) {
+                Some(value) => out.push_str(&format!("{} = {value}\n", doc.key)),
+                None => out.push_str(&format!("# {} = {}\n", doc.key, doc.example)),
+            }
+        }
+        out
+    }
+}
+
+/// One setting's comment in [`Settings::default_toml`].
+pub struct SettingDoc {
+    /// TOML key (the field name).
+    pub key: &'static str,
+    /// What it means.
+    pub about: &'static str,
+    /// A value to show, commented out, for a setting without a default.
+    pub example: &'static str,
+}
+
+/// Every setting, in the order of [`Settings::default_toml`].
+pub const DOCS: &[SettingDoc] = &[
+    doc(
+        "database_url",
+        "sqlite://PATH or postgres://user:pass@host/db.",
+        "",
+    ),
+    doc(
+        "secret_key",
+        "64 hex characters: seals the account private keys and keys token digests.\n\
+         Required with PostgreSQL (the same on every node); with SQLite it is generated\n\
+         once into secret.key beside the database (mode 0600).",
+        "\"<openssl rand -hex 32>\"",
+    ),
+    doc("bind", "Listen address.", ""),
+    doc(
+        "account",
+        "Account served on account-less /v1/… routes (id or slug); default: the first.\n\
+         With admin_email and admin_password, created on an empty database.",
+        "\"acme\"",
+    ),
+    doc(
+        "admin_email",
+        "First admin created on an empty database.",
+        "\"admin@acme.test\"",
+    ),
+    doc("admin_password", "Password of that first admin.", "\"…\""),
+    doc(
+        "log",
+        "Log filter (tracing syntax, e.g. \"info,latchkey_server=debug\").",
+        "",
+    ),
+    doc(
+        "cull_interval",
+        "Seconds between passes deleting dead machines and processes (0 disables).",
+        "",
+    ),
+    doc(
+        "header_timeout",
+        "Seconds an HTTP/1 request head (and a TLS handshake) may take.",
+        "",
+    ),
+    doc(
+        "body_timeout",
+        "Seconds a request body may take to arrive completely.",
+        "",
+    ),
+    doc(
+        "idle_timeout",
+        "Seconds a connection may move no byte with no request in flight.",
+        "",
+    ),
+    doc(
+        "max_connections",
+        "Open connections at most (lowered to fit the open-file limit).",
+        "",
+    ),
+    doc(
+        "shutdown_timeout",
+        "Seconds in-flight requests get to finish on shutdown.",
+        "",
+    ),
+    doc(
+        "max_body_bytes",
+        "Largest accepted request body, in bytes.",
+        "",
+    ),
+    doc(
+        "tls_cert",
+        "PEM certificate chain, leaf first: serve HTTPS (with tls_key).",
+        "\"/etc/latchkey/cert.pem\"",
+    ),
+    doc(
+        "tls_key",
+        "PEM private key of tls_cert (PKCS#8, PKCS#1 or SEC1).",
+        "\"/etc/latchkey/key.pem\"",
+    ),
+    doc(
+        "tls_reload_interval",
+        "Seconds between checks of the TLS files for a new certificate.",
+        "",
+    ),
+    doc(
+        "trusted_proxies",
+        "Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed.",
+        "",
+    ),
+    doc(
+        "max_rps",
+        "Requests per second per account, client IP and credential (0 = no limit).",
+        "",
+    ),
+    doc(
+        "max_rpm",
+        "Requests per minute per account, client IP and credential (0 = no limit).",
+        "",
+    ),
+];
+
+const fn doc(key: &'static str, about: &'static str, example: &'static str) -> SettingDoc {
+    SettingDoc {
+        key,
+        about,
+        example,
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Settings")
+            .field("database_url", &super::redact_url(&self.database_url))
+            .field("secret_key", &redacted(&self.secret_key))
+            .field("bind", &self.bind)
+            .field("account", &self.account)
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &redacted(&self.admin_password))
+            .field("log", &self.log)
+            .field("cull_interval", &self.cull_interval)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("tls_cert", &self.tls_cert)
+            .field("tls_key", &self.tls_key)
+            .field("tls_reload_interval", &self.tls_reload_interval)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("max_rps", &self.max_rps)
+            .field("max_rpm", &self.max_rpm)
+            .finish()
+    }
+}
+
+/// `trusted_proxies` as strings: CIDRs, or bare addresses (a single host).
+mod proxies {
+    use ipnet::IpNet;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(nets: &[IpNet], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(nets.iter().map(ToString::to_string))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<IpNet>, D::Error> {
+        Vec::<String>::deserialize(deserializer)?
+            .iter()
+            .map(|text| crate::client_ip::parse_proxy(text).map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_document_reads_back_as_the_defaults() -> Result<(), toml::de::Error> {
+        assert_eq!(
+            Settings::from_toml(&Settings::default_toml())?,
+            Settings::default()
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn every_setting_is_documented_once_in_field_order() -> Result<(), toml::ser::Error> {
+        let everything = Settings {
+            secret_key: Some("k".into()),
+            account: Some("a".into()),
+            admin_email: Some("e".into()),
+            admin_password: Some("p".into()),
+            tls_cert: Some("c".into()),
+            tls_key: Some("k".into()),
+            ..Settings::default()
+        };
+        let keys: Vec<String> = toml::Table::try_from(everything)?.keys().cloned().collect();
+        let mut documented: Vec<String> = DOCS.iter().map(|d| d.key.to_owned()).collect();
+        documented.sort();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(sorted, documented);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let error = Settings::from_toml("bind = \"127.0.0.1:1\"\nbnid = 3\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("bnid"), "{error}");
+    }
+
+    #[test]
+    fn a_file_sets_only_its_keys() -> Result<(), toml::de::Error> {
+        let settings = Settings::from_toml(
+            "max_rps = 7\ntrusted_proxies = [\"10.0.0.2\", \"10.0.1.0/24\"]\n",
+        )?;
+        assert_eq!(settings.max_rps, 7);
+        assert_eq!(settings.trusted_proxies.len(), 2);
+        assert_eq!(settings.bind, Settings::default().bind);
+        assert!(Settings::from_toml("trusted_proxies = [\"nope\"]").is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn zero_timeouts_and_half_tls_are_refused() {
+        let zero = Settings {
+            body_timeout: 0,
+            ..Settings::default()
+        };
+        assert_eq!(zero.validate().err().map(|e| e.key), Some("body_timeout"));
+        let half = Settings {
+            tls_cert: Some("cert.pem".into()),
+            ..Settings::default()
+        };
+        assert_eq!(half.validate().err().map(|e| e.key), Some("tls_key"));
+        assert!(Settings::default().validate().is_ok());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let settings = Settings {
+            database_url: "postgres://latchkey:pw-123@db/latchkey".into(),
+            secret_key: Some("sk-456".into()),
+            admin_password: Some("ap-789".into()),
+            ..Settings::default()
+        };
+        let text = format!("{settings:?} {:?}", settings.config());
+        for secret in ["pw-123", "sk-456", "ap-789"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+    }
+}
