@@ -18,6 +18,7 @@ pub mod page;
 pub mod policies;
 pub mod pool_keys;
 pub mod processes;
+pub mod relations;
 pub mod products;
 mod sums;
 pub mod tokens;

@@ -3,6 +3,7 @@
 //! machine: whoever may read it reads its components, whoever may activate or
 //! deactivate it manages them. Uniqueness: the policy's componentUniquenessStrategy.
 
+pub mod nested;
 pub mod serializer;
 
 use crate::account::Account;

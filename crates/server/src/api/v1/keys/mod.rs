@@ -3,6 +3,8 @@
 //! `DELETE /policies/{id}/pool` pops one by hand and answers it. Admins, developers
 //! and products (their own policies) manage keys.
 
+pub mod nested;
+
 use crate::account::Account;
 use crate::api::v1::serialize::*;
 use crate::auth::{Authed, Principal};

@@ -1,6 +1,7 @@
 //! Licenses (`/licenses`, id = UUID or key): CRUD here, the list in [`list`],
 //! validation in [`actions`].
 
+pub mod nested;
 pub mod actions;
 pub mod attachments;
 mod filters;

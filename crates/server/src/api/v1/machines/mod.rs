@@ -2,6 +2,8 @@
 //! deactivation is `DELETE` (Keygen §4.1–4.2). Limits and uniqueness are enforced by
 //! `latchkey_store::machines::activate` inside one locked transaction.
 
+pub mod nested;
+pub mod offline_proof;
 pub mod heartbeat;
 mod lookup;
 pub mod owner;

@@ -1,6 +1,7 @@
 //! Policies (`/policies`): CRUD with Keygen's validations; `scheme`, `encrypted` and
 //! `usePool` are immutable after creation.
 
+pub mod nested;
 pub mod rules;
 pub mod serializer;
 

@@ -4,6 +4,7 @@
 //! and products manage end users only; an end user updates its own profile.
 //! Passwords are hashed off the async runtime and never rendered.
 
+pub mod nested;
 pub mod access;
 pub mod actions;
 pub mod serializer;
