@@ -120,19 +120,22 @@ async fn migrate_response(response: Response, version: ApiVersion) -> Response {
 pub fn migrate(document: &mut Value, version: ApiVersion, status: u16) -> bool {
     let mut changed = false;
     if status < 400 {
-        let mut resources: Vec<&mut Value> = Vec::new();
         let Some(object) = document.as_object_mut() else {
             return false;
         };
-        for key in ["data", "included"] {
-            match object.get_mut(key) {
-                Some(Value::Array(items)) => resources.extend(items.iter_mut()),
-                Some(item @ Value::Object(_)) => resources.push(item),
+        for (key, value) in object.iter_mut() {
+            if key != "data" && key != "included" {
+                continue;
+            }
+            match value {
+                Value::Array(items) => {
+                    for item in items {
+                        changed |= migrate_resource(item, version);
+                    }
+                }
+                item @ Value::Object(_) => changed |= migrate_resource(item, version),
                 _ => {}
             }
-        }
-        for resource in resources {
-            changed |= migrate_resource(resource, version);
         }
     } else if version <= ApiVersion(5)
         && let Some(Value::Array(errors)) = document.get_mut("errors")

@@ -69,7 +69,7 @@ pub async fn show_component(
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
     let l = super::load(&state, &account, &principal, &id).await?;
-    let component: ComponentRow = crud::find(
+    let component = crud::find::<ComponentRow>(
         &state.db,
         latchkey_store::components::TABLE,
         latchkey_store::components::COLUMNS,
@@ -77,7 +77,7 @@ pub async fn show_component(
         &child,
     )
     .await?
-    .filter(|c| c.machine_id == l.machine.id)
+    .filter(|c: &ComponentRow| c.machine_id == l.machine.id)
     .ok_or_else(|| not_in_parent("component", &child))?;
     Ok(Document::ok(single(components::serializer::component(
         &account,

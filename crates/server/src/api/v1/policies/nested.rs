@@ -65,7 +65,7 @@ pub async fn show_pool_key(
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
     let policy = super::load(&state, &account, &principal, &id).await?;
-    let key: PoolKeyRow = crud::find(
+    let key = crud::find::<PoolKeyRow>(
         &state.db,
         pool_keys::TABLE,
         pool_keys::COLUMNS,
@@ -73,7 +73,7 @@ pub async fn show_pool_key(
         &child,
     )
     .await?
-    .filter(|k| k.policy_id == policy.id)
+    .filter(|k: &PoolKeyRow| k.policy_id == policy.id)
     .ok_or_else(|| not_in_parent("key", &child))?;
     keys::show(State(state), account, Authed(principal), Path(key.id)).await
 }
