@@ -48,12 +48,12 @@ pub async fn license_has_entitlement(
     entitlement_id: &str,
 ) -> Result<bool> {
     let q = sql(
-        "SELECT entitlement_id FROM policy_entitlements WHERE policy_id = $1 AND entitlement_id = $3 \
-         UNION SELECT entitlement_id FROM license_entitlements WHERE license_id = $2 AND entitlement_id = $3",
+        "SELECT entitlement_id FROM policy_entitlements WHERE policy_id = $1 AND entitlement_id = $2 \
+         UNION SELECT entitlement_id FROM license_entitlements WHERE license_id = $3 AND entitlement_id = $2",
     )
     .bind(policy_id)
-    .bind(license_id)
-    .bind(entitlement_id);
+    .bind(entitlement_id)
+    .bind(license_id);
     Ok(db.fetch_optional::<(String,)>(q).await?.is_some())
 }
 
