@@ -205,7 +205,10 @@ mod tests {
             {"type": "licenses", "relationships": {"owner": {"links": {"related": "/v1/accounts/a/licenses/l/owner"}, "data": null}}},
         ]});
         assert!(migrate(&mut doc, ApiVersion(5), 200));
-        assert_eq!(doc["data"][0]["attributes"]["leasingStrategy"], "PER_MACHINE");
+        assert_eq!(
+            doc["data"][0]["attributes"]["leasingStrategy"],
+            "PER_MACHINE"
+        );
         assert_eq!(
             doc["data"][1]["relationships"]["user"]["links"]["related"],
             "/v1/accounts/a/licenses/l/user"

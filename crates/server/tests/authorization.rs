@@ -564,7 +564,9 @@ fn nested_rows() -> Vec<Row> {
             name: "search",
             method: "POST",
             path: |_| "/v1/search".into(),
-            body: |t, _| Some(json!({"meta": {"type": "licenses", "query": {"key": t.license_key}}})),
+            body: |t, _| {
+                Some(json!({"meta": {"type": "licenses", "query": {"key": t.license_key}}}))
+            },
             allowed: &[Admin, Developer, Sales, Support, ReadOnly],
         },
     ]

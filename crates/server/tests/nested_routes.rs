@@ -51,8 +51,11 @@ impl World {
             .policy_for(&cast.product, json!({"name": "Pool", "usePool": true}))
             .await?;
         let pool_key = server
-            .create("/v1/keys", json!({"data": {"type": "keys", "attributes": {"key": "POOL-KEY-1"},
-                "relationships": {"policy": {"data": {"type": "policies", "id": pool_policy}}}}}))
+            .create(
+                "/v1/keys",
+                json!({"data": {"type": "keys", "attributes": {"key": "POOL-KEY-1"},
+                "relationships": {"policy": {"data": {"type": "policies", "id": pool_policy}}}}}),
+            )
             .await?;
         let product_token = ok(
             &server,
@@ -87,8 +90,11 @@ impl World {
                 "relationships": {"machine": {"data": {"type": "machines", "id": cast.machine}}}}}))
             .await?;
         let process = server
-            .create("/v1/processes", json!({"data": {"type": "processes", "attributes": {"pid": "1"},
-                "relationships": {"machine": {"data": {"type": "machines", "id": cast.machine}}}}}))
+            .create(
+                "/v1/processes",
+                json!({"data": {"type": "processes", "attributes": {"pid": "1"},
+                "relationships": {"machine": {"data": {"type": "machines", "id": cast.machine}}}}}),
+            )
             .await?;
         let group = server
             .create(
@@ -160,7 +166,10 @@ fn rows(w: &World) -> Vec<(&'static str, String, Option<Value>, Vec<Who>)> {
             format!("/v1/policies/{}/licenses/{l}", c.policy),
             &license_readers,
         ),
-        get(format!("/v1/policies/{}/product", c.policy), &license_readers),
+        get(
+            format!("/v1/policies/{}/product", c.policy),
+            &license_readers,
+        ),
         get(
             format!("/v1/policies/{}/pool/{}", w.pool_policy, w.pool_key),
             &product_readers,
@@ -282,7 +291,10 @@ async fn nested_lists_hold_only_the_parents_children() -> anyhow::Result<()> {
     let reply = server
         .admin(
             "GET",
-            &format!("/v1/products/{}/licenses?product={}", c.product, c.other_product),
+            &format!(
+                "/v1/products/{}/licenses?product={}",
+                c.product, c.other_product
+            ),
             None,
         )
         .await?;
@@ -340,16 +352,56 @@ async fn to_one_relationships_name_the_parent_resources() -> anyhow::Result<()> 
     let w = World::new().await?;
     let (server, c) = (&w.server, &w.cast);
     for (path, kind, expected) in [
-        (format!("/v1/machines/{}/product", c.machine), "products", c.product.clone()),
-        (format!("/v1/machines/{}/license", c.machine), "licenses", c.license.clone()),
-        (format!("/v1/machines/{}/user", c.machine), "users", c.owner.clone()),
-        (format!("/v1/machines/{}/group", c.machine), "groups", w.group.clone()),
-        (format!("/v1/licenses/{}/user", c.license), "users", c.owner.clone()),
-        (format!("/v1/components/{}/machine", w.component), "machines", c.machine.clone()),
-        (format!("/v1/processes/{}/license", w.process), "licenses", c.license.clone()),
-        (format!("/v1/keys/{}/policy", w.pool_key), "policies", w.pool_policy.clone()),
-        (format!("/v1/policies/{}/product", c.policy), "products", c.product.clone()),
-        (format!("/v1/users/{}/group", c.owner), "groups", w.group.clone()),
+        (
+            format!("/v1/machines/{}/product", c.machine),
+            "products",
+            c.product.clone(),
+        ),
+        (
+            format!("/v1/machines/{}/license", c.machine),
+            "licenses",
+            c.license.clone(),
+        ),
+        (
+            format!("/v1/machines/{}/user", c.machine),
+            "users",
+            c.owner.clone(),
+        ),
+        (
+            format!("/v1/machines/{}/group", c.machine),
+            "groups",
+            w.group.clone(),
+        ),
+        (
+            format!("/v1/licenses/{}/user", c.license),
+            "users",
+            c.owner.clone(),
+        ),
+        (
+            format!("/v1/components/{}/machine", w.component),
+            "machines",
+            c.machine.clone(),
+        ),
+        (
+            format!("/v1/processes/{}/license", w.process),
+            "licenses",
+            c.license.clone(),
+        ),
+        (
+            format!("/v1/keys/{}/policy", w.pool_key),
+            "policies",
+            w.pool_policy.clone(),
+        ),
+        (
+            format!("/v1/policies/{}/product", c.policy),
+            "products",
+            c.product.clone(),
+        ),
+        (
+            format!("/v1/users/{}/group", c.owner),
+            "groups",
+            w.group.clone(),
+        ),
     ] {
         let reply = server.admin("GET", &path, None).await?;
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
@@ -390,7 +442,11 @@ async fn group_owners_attach_list_and_detach() -> anyhow::Result<()> {
     let reply = server.admin("DELETE", &owners, Some(other)).await?;
     assert_eq!(reply.status, 422, "{}", reply.body);
     let bad = server
-        .admin("POST", &owners, Some(json!({"data": [{"type": "licenses", "id": c.license}]})))
+        .admin(
+            "POST",
+            &owners,
+            Some(json!({"data": [{"type": "licenses", "id": c.license}]})),
+        )
         .await?;
     assert_eq!(bad.status, 400, "{}", bad.body);
     let list = server.admin("GET", &owners, None).await?;
@@ -409,7 +465,11 @@ async fn user_tokens_are_created_listed_and_work() -> anyhow::Result<()> {
     let (server, c) = (&w.server, &w.cast);
     let path = format!("/v1/users/{}/tokens", c.owner);
     let reply = server
-        .admin("POST", &path, Some(json!({"data": {"type": "tokens", "attributes": {"name": "CI"}}})))
+        .admin(
+            "POST",
+            &path,
+            Some(json!({"data": {"type": "tokens", "attributes": {"name": "CI"}}})),
+        )
         .await?;
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_eq!(reply.body["data"]["attributes"]["name"], "CI");
@@ -436,7 +496,11 @@ async fn offline_proofs_verify_with_the_account_key() -> anyhow::Result<()> {
     let account = server.admin("GET", "/v1/account", None).await?;
     let b64 = base64::engine::general_purpose::STANDARD;
     let pem = String::from_utf8(
-        b64.decode(account.body["meta"]["publicKey"].as_str().unwrap_or_default())?,
+        b64.decode(
+            account.body["meta"]["publicKey"]
+                .as_str()
+                .unwrap_or_default(),
+        )?,
     )?;
     let key = latchkey_proto::offline::VerifyingKey::parse(&pem)?;
     let path = format!("/v1/machines/{}/actions/generate-offline-proof", c.machine);

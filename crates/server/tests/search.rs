@@ -53,12 +53,17 @@ async fn terms_combine_with_and_or_or() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(ids(&reply), vec![cast.license.clone()]);
-    assert_eq!(reply.body["data"][0]["attributes"]["key"], cast.license_key.as_str());
+    assert_eq!(
+        reply.body["data"][0]["attributes"]["key"],
+        cast.license_key.as_str()
+    );
     let reply = server
         .admin(
             "POST",
             "/v1/search?page[number]=1&page[size]=1",
-            Some(json!({"meta": {"type": "users", "op": "or", "query": {"email": "example.test"}}})),
+            Some(
+                json!({"meta": {"type": "users", "op": "or", "query": {"email": "example.test"}}}),
+            ),
         )
         .await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
@@ -74,16 +79,31 @@ async fn terms_combine_with_and_or_or() -> anyhow::Result<()> {
 async fn bad_searches_are_parameter_errors() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     for (meta, pointer) in [
-        (json!({"type": "releases", "query": {"name": "abc"}}), "/meta/type"),
+        (
+            json!({"type": "releases", "query": {"name": "abc"}}),
+            "/meta/type",
+        ),
         (json!({"type": "users", "query": {}}), "/meta/query"),
-        (json!({"type": "users", "query": {"email": "ab"}}), "/meta/query/email"),
-        (json!({"type": "users", "query": {"password": "secret"}}), "/meta/query/password"),
-        (json!({"type": "users", "op": "XOR", "query": {"email": "abc"}}), "/meta/op"),
+        (
+            json!({"type": "users", "query": {"email": "ab"}}),
+            "/meta/query/email",
+        ),
+        (
+            json!({"type": "users", "query": {"password": "secret"}}),
+            "/meta/query/password",
+        ),
+        (
+            json!({"type": "users", "op": "XOR", "query": {"email": "abc"}}),
+            "/meta/op",
+        ),
         (json!({"query": {"email": "abc"}}), "/meta/type"),
     ] {
         let reply = search(&server, meta.clone()).await?;
         assert_eq!(reply.status, 400, "{meta}: {}", reply.body);
-        assert_eq!(reply.body["errors"][0]["source"]["pointer"], pointer, "{meta}");
+        assert_eq!(
+            reply.body["errors"][0]["source"]["pointer"], pointer,
+            "{meta}"
+        );
     }
     Ok(())
 }

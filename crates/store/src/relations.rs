@@ -185,16 +185,30 @@ pub async fn owned_groups(db: &Db, user_id: &str) -> Result<Vec<String>> {
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
+/// A searchable attribute: `(snake_case name in meta.query, column, exact)`.
+pub type SearchAttribute = (&'static str, &'static str, bool);
+
+/// A searchable resource type: `(type, table, attributes)`.
+pub type Searchable = (&'static str, &'static str, &'static [SearchAttribute]);
+
 /// The searchable resource types of `POST /search` (Keygen's list, less the ones
 /// Latchkey has no table for): `(type, table, attributes)`, each attribute being
 /// `(snake_case name in meta.query, column, exact)`. Exact attributes (keys, related
 /// ids, roles) match whole values; the others case-insensitive substrings.
-pub const SEARCHABLE: &[(&str, &str, &[(&str, &str, bool)])] = &[
-    ("products", "products", &[("id", "id", false), ("name", "name", false)]),
+pub const SEARCHABLE: &[Searchable] = &[
+    (
+        "products",
+        "products",
+        &[("id", "id", false), ("name", "name", false)],
+    ),
     (
         "policies",
         "policies",
-        &[("id", "id", false), ("name", "name", false), ("product", "product_id", true)],
+        &[
+            ("id", "id", false),
+            ("name", "name", false),
+            ("product", "product_id", true),
+        ],
     ),
     (
         "licenses",
@@ -234,7 +248,11 @@ pub const SEARCHABLE: &[(&str, &str, &[(&str, &str, bool)])] = &[
     (
         "entitlements",
         "entitlements",
-        &[("id", "id", false), ("name", "name", false), ("code", "code", false)],
+        &[
+            ("id", "id", false),
+            ("name", "name", false),
+            ("code", "code", false),
+        ],
     ),
     ("groups", "account_groups", &[("name", "name", false)]),
 ];

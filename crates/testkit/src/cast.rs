@@ -61,7 +61,11 @@ fn id_of(resource: &Value) -> String {
 impl TestServer {
     /// Creates a user with `role` and password `secret-pass-1`, logs in with HTTP
     /// Basic and returns `(user id, token)`.
-    pub async fn user_with_token(&self, email: &str, role: &str) -> anyhow::Result<(String, String)> {
+    pub async fn user_with_token(
+        &self,
+        email: &str,
+        role: &str,
+    ) -> anyhow::Result<(String, String)> {
         let user = self
             .create(
                 "/v1/users",

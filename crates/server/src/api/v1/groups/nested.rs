@@ -175,10 +175,15 @@ pub async fn attach_owners(
     if !super::may_write(&principal) {
         return Err(ApiError::forbidden("not allowed to attach group owners"));
     }
-    let attached =
-        relations::attach_owners(&state.db, account.id(), &group.id, &user_ids, state.now_ms())
-            .await?
-            .map_err(refused)?;
+    let attached = relations::attach_owners(
+        &state.db,
+        account.id(),
+        &group.id,
+        &user_ids,
+        state.now_ms(),
+    )
+    .await?
+    .map_err(refused)?;
     let data: Vec<Value> = attached
         .iter()
         .map(|o| owner_resource(&account, o))

@@ -1,12 +1,12 @@
 //! Licenses (`/licenses`, id = UUID or key): CRUD here, the list in [`list`],
 //! validation in [`actions`].
 
-pub mod nested;
 pub mod actions;
 pub mod attachments;
 mod filters;
 pub mod lifecycle;
 pub mod list;
+pub mod nested;
 pub mod relationships;
 pub mod serializer;
 mod signed_key;

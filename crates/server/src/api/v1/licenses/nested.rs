@@ -47,10 +47,9 @@ pub async fn show_token(
     if !(principal.is_staff() || principal.product_id() == Some(&license.product_id)) {
         return Err(ApiError::forbidden("not allowed to read license tokens"));
     }
-    let token =
-        relations::bearer_token(&state.db, account.id(), ("licenses", &license.id), &child)
-            .await?
-            .ok_or_else(|| not_in_parent("token", &child))?;
+    let token = relations::bearer_token(&state.db, account.id(), ("licenses", &license.id), &child)
+        .await?
+        .ok_or_else(|| not_in_parent("token", &child))?;
     Ok(Document::ok(single(tokens::serializer::token(
         &account, &token, None,
     ))))
@@ -93,9 +92,10 @@ pub async fn show_entitlement(
     {
         return Err(not_in_parent("entitlement", &child));
     }
-    Ok(Document::ok(single(
-        entitlements::serializer::entitlement(&account, &entitlement),
-    )))
+    Ok(Document::ok(single(entitlements::serializer::entitlement(
+        &account,
+        &entitlement,
+    ))))
 }
 
 /// `GET /licenses/{id}/user` (legacy, API ≤ 1.5): the owner, `data: null` if none.

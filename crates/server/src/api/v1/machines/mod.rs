@@ -2,10 +2,10 @@
 //! deactivation is `DELETE` (Keygen §4.1–4.2). Limits and uniqueness are enforced by
 //! `latchkey_store::machines::activate` inside one locked transaction.
 
-pub mod nested;
-pub mod offline_proof;
 pub mod heartbeat;
 mod lookup;
+pub mod nested;
+pub mod offline_proof;
 pub mod owner;
 pub mod serializer;
 

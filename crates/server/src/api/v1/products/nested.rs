@@ -149,10 +149,9 @@ pub async fn show_token(
     if !principal.is_admin() {
         return Err(ApiError::forbidden("not allowed to read product tokens"));
     }
-    let token =
-        relations::bearer_token(&state.db, account.id(), ("products", &product.id), &child)
-            .await?
-            .ok_or_else(|| not_in_parent("token", &child))?;
+    let token = relations::bearer_token(&state.db, account.id(), ("products", &product.id), &child)
+        .await?
+        .ok_or_else(|| not_in_parent("token", &child))?;
     Ok(Document::ok(single(tokens::serializer::token(
         &account, &token, None,
     ))))

@@ -4,9 +4,9 @@
 //! and products manage end users only; an end user updates its own profile.
 //! Passwords are hashed off the async runtime and never rendered.
 
-pub mod nested;
 pub mod access;
 pub mod actions;
+pub mod nested;
 pub mod serializer;
 
 use crate::account::Account;

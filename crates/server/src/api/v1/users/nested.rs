@@ -18,12 +18,12 @@ use axum::extract::{Path, State};
 use latchkey_core::roles::Role;
 use latchkey_core::tokens as raw_tokens;
 use latchkey_store::crud;
+use latchkey_store::crud::Filter;
+use latchkey_store::new_id;
 use latchkey_store::products::ProductRow;
 use latchkey_store::relations;
 use latchkey_store::tokens::TokenRow;
 use latchkey_store::users::UserRow;
-use latchkey_store::crud::Filter;
-use latchkey_store::new_id;
 use serde_json::{Value, json};
 
 const TWO_WEEKS_MS: i64 = 14 * 86_400_000;
@@ -125,7 +125,9 @@ pub async fn list_tokens(
 ) -> ApiResult<Document> {
     let user = super::load(&state, &account, &principal, &id).await?;
     if !may_read_tokens(&principal, &user) {
-        return Err(ApiError::forbidden("not allowed to read this user's tokens"));
+        return Err(ApiError::forbidden(
+            "not allowed to read this user's tokens",
+        ));
     }
     tokens::index_for_bearer(&state, &account, ("users", &user.id), &query).await
 }
@@ -139,7 +141,9 @@ pub async fn show_token(
 ) -> ApiResult<Document> {
     let user = super::load(&state, &account, &principal, &id).await?;
     if !may_read_tokens(&principal, &user) {
-        return Err(ApiError::forbidden("not allowed to read this user's tokens"));
+        return Err(ApiError::forbidden(
+            "not allowed to read this user's tokens",
+        ));
     }
     let token = relations::bearer_token(&state.db, account.id(), ("users", &user.id), &child)
         .await?
@@ -172,7 +176,9 @@ pub async fn create_token(
     let user = super::load(&state, &account, &principal, &id).await?;
     let (name, expiry) = token_options(&body)?;
     if !may_create_token(&principal, &user) {
-        return Err(ApiError::forbidden("not allowed to generate tokens for this user"));
+        return Err(ApiError::forbidden(
+            "not allowed to generate tokens for this user",
+        ));
     }
     if user.banned_at.is_some() {
         return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
