@@ -95,7 +95,9 @@ async fn migrate_response(response: Response, version: ApiVersion) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("json"));
-    if !is_json {
+    // Only whole, known-size bodies (JSON documents), never streams.
+    let size = http_body::Body::size_hint(response.body()).exact();
+    if !is_json || size.is_none_or(|n| n > MAX_MIGRATED_BODY as u64) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
