@@ -295,6 +295,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use latchkey_store::sqlx_error as SqlxError;
 
     async fn rendered(error: StoreError) -> (StatusCode, Option<String>, String) {
         let response = ApiError::from(error).into_response();

@@ -20,6 +20,7 @@ pub mod net;
 pub mod ratelimit;
 pub mod signing;
 pub mod state;
+pub mod version;
 
 pub use config::Config;
 pub use state::AppState;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             net::body::layer,
         ))
+        .layer(axum::middleware::from_fn(version::layer))
         .with_state(state)
 }
 

@@ -293,6 +293,7 @@ fn rows() -> Vec<Row> {
     ]
     .into_iter()
     .chain(crate::lifecycle_rows())
+    .chain(crate::nested_rows())
     .collect()
 }
 
@@ -497,6 +498,79 @@ fn lifecycle_rows() -> Vec<Row> {
 }
 
 const SUPPORT_UP_AND_PRODUCT: &[Who] = &[Admin, Developer, Sales, Support, Product];
+
+const LICENSE_READERS: &[Who] = &[
+    Admin, Developer, Sales, Support, ReadOnly, Product, Owner, License,
+];
+
+const STAFF_AND_PRODUCT: &[Who] = &[Admin, Developer, Sales, Support, ReadOnly, Product];
+
+/// Rows for the relationship routes, offline proofs and search (issue #8; the full
+/// per-route matrix is in `nested_routes.rs`).
+fn nested_rows() -> Vec<Row> {
+    let read = |name: &'static str, path: fn(&Target) -> String, allowed: &'static [Who]| Row {
+        name,
+        method: "GET",
+        path,
+        body: no_body,
+        allowed,
+    };
+    vec![
+        read(
+            "license user (legacy)",
+            |t| format!("/v1/licenses/{}/user", t.license),
+            LICENSE_READERS,
+        ),
+        read(
+            "machine license",
+            |t| format!("/v1/machines/{}/license", t.machine),
+            LICENSE_READERS,
+        ),
+        read(
+            "machine product",
+            |t| format!("/v1/machines/{}/product", t.machine),
+            LICENSE_READERS,
+        ),
+        read(
+            "process license",
+            |t| format!("/v1/processes/{}/license", t.process),
+            LICENSE_READERS,
+        ),
+        read(
+            "user licenses",
+            |t| format!("/v1/users/{}/licenses", t.user),
+            STAFF_AND_PRODUCT,
+        ),
+        read(
+            "user tokens",
+            |t| format!("/v1/users/{}/tokens", t.user),
+            STAFF_AND_PRODUCT,
+        ),
+        Row {
+            name: "user token create",
+            method: "POST",
+            path: |t| format!("/v1/users/{}/tokens", t.user),
+            body: no_body,
+            allowed: &[Admin, Developer, Product],
+        },
+        Row {
+            name: "machine offline proof",
+            method: "POST",
+            path: |t| format!("/v1/machines/{}/actions/generate-offline-proof", t.machine),
+            body: no_body,
+            allowed: &[Admin, Developer, Sales, Product, Owner, License],
+        },
+        Row {
+            name: "search",
+            method: "POST",
+            path: |_| "/v1/search".into(),
+            body: |t, _| {
+                Some(json!({"meta": {"type": "licenses", "query": {"key": t.license_key}}}))
+            },
+            allowed: &[Admin, Developer, Sales, Support, ReadOnly],
+        },
+    ]
+}
 
 #[tokio::test]
 async fn every_role_gets_exactly_what_the_rules_allow() -> anyhow::Result<()> {

@@ -26,6 +26,7 @@ pub mod policies;
 pub mod pool_keys;
 pub mod processes;
 pub mod products;
+pub mod relations;
 mod sums;
 pub mod tokens;
 pub mod users;

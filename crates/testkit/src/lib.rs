@@ -7,6 +7,7 @@
 //! (default `postgres://postgres@127.0.0.1:5432/test`). [`cluster`] runs several
 //! `latchkey serve` processes on one PostgreSQL database instead.
 
+pub mod cast;
 pub mod cluster;
 
 use latchkey_core::clock::ManualClock;

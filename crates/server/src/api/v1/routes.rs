@@ -3,7 +3,7 @@
 
 use super::{
     accounts, checkout, components, entitlements, groups, keys, licenses, machines, policies,
-    processes, products, tokens, users,
+    processes, products, search, tokens, users,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -90,6 +90,169 @@ pub fn routes() -> Router<AppState> {
         .merge(policies::pool::routes())
         .merge(users::group::routes())
         .merge(machines::group::routes())
+        // ---- relationship reads and actions (issue #8, `<resource>/nested.rs`) ----
+        // products
+        .route(
+            "/v1/products/{id}/policies",
+            get(products::nested::list_policies),
+        )
+        .route(
+            "/v1/products/{id}/policies/{child}",
+            get(products::nested::show_policy),
+        )
+        .route(
+            "/v1/products/{id}/licenses",
+            get(products::nested::list_licenses),
+        )
+        .route(
+            "/v1/products/{id}/licenses/{child}",
+            get(products::nested::show_license),
+        )
+        .route(
+            "/v1/products/{id}/machines",
+            get(products::nested::list_machines),
+        )
+        .route(
+            "/v1/products/{id}/machines/{child}",
+            get(products::nested::show_machine),
+        )
+        .route("/v1/products/{id}/users", get(products::nested::list_users))
+        .route(
+            "/v1/products/{id}/users/{child}",
+            get(products::nested::show_user),
+        )
+        .route(
+            "/v1/products/{id}/tokens/{child}",
+            get(products::nested::show_token),
+        )
+        // policies
+        .route(
+            "/v1/policies/{id}/licenses",
+            get(policies::nested::list_licenses),
+        )
+        .route(
+            "/v1/policies/{id}/licenses/{child}",
+            get(policies::nested::show_license),
+        )
+        .route(
+            "/v1/policies/{id}/product",
+            get(policies::nested::show_product),
+        )
+        .route(
+            "/v1/policies/{id}/pool/{child}",
+            get(policies::nested::show_pool_key),
+        )
+        // licenses
+        .route(
+            "/v1/licenses/{id}/machines/{child}",
+            get(licenses::nested::show_machine),
+        )
+        .route(
+            "/v1/licenses/{id}/tokens/{child}",
+            get(licenses::nested::show_token),
+        )
+        .route(
+            "/v1/licenses/{id}/users/{child}",
+            get(licenses::nested::show_user),
+        )
+        .route(
+            "/v1/licenses/{id}/entitlements/{child}",
+            get(licenses::nested::show_entitlement),
+        )
+        .route(
+            "/v1/licenses/{id}/user",
+            get(licenses::nested::show_legacy_user),
+        )
+        // machines
+        .route(
+            "/v1/machines/{id}/product",
+            get(machines::nested::show_product),
+        )
+        .route(
+            "/v1/machines/{id}/license",
+            get(machines::nested::show_license),
+        )
+        .route(
+            "/v1/machines/{id}/user",
+            get(machines::nested::show_legacy_user),
+        )
+        .route("/v1/machines/{id}/group", get(machines::nested::show_group))
+        .route(
+            "/v1/machines/{id}/components/{child}",
+            get(machines::nested::show_component),
+        )
+        .route(
+            "/v1/machines/{id}/actions/generate-offline-proof",
+            post(machines::offline_proof::generate),
+        )
+        // components
+        .route(
+            "/v1/components/{id}/product",
+            get(components::nested::show_product),
+        )
+        .route(
+            "/v1/components/{id}/license",
+            get(components::nested::show_license),
+        )
+        .route(
+            "/v1/components/{id}/machine",
+            get(components::nested::show_machine),
+        )
+        // processes
+        .route(
+            "/v1/processes/{id}/license",
+            get(processes::nested::show_license),
+        )
+        // keys
+        .route("/v1/keys/{id}/product", get(keys::nested::show_product))
+        .route("/v1/keys/{id}/policy", get(keys::nested::show_policy))
+        // groups
+        .route("/v1/groups/{id}/users", get(groups::nested::list_users))
+        .route(
+            "/v1/groups/{id}/users/{child}",
+            get(groups::nested::show_user),
+        )
+        .route(
+            "/v1/groups/{id}/licenses",
+            get(groups::nested::list_licenses),
+        )
+        .route(
+            "/v1/groups/{id}/licenses/{child}",
+            get(groups::nested::show_license),
+        )
+        .route(
+            "/v1/groups/{id}/machines",
+            get(groups::nested::list_machines),
+        )
+        .route(
+            "/v1/groups/{id}/machines/{child}",
+            get(groups::nested::show_machine),
+        )
+        .route(
+            "/v1/groups/{id}/owners",
+            get(groups::nested::list_owners)
+                .post(groups::nested::attach_owners)
+                .delete(groups::nested::detach_owners),
+        )
+        .route(
+            "/v1/groups/{id}/owners/{child}",
+            get(groups::nested::show_owner),
+        )
+        // users
+        .route("/v1/users/{id}/licenses", get(users::nested::list_licenses))
+        .route("/v1/users/{id}/machines", get(users::nested::list_machines))
+        .route("/v1/users/{id}/products", get(users::nested::list_products))
+        .route("/v1/users/{id}/group", get(users::nested::show_group))
+        .route(
+            "/v1/users/{id}/tokens",
+            get(users::nested::list_tokens).post(users::nested::create_token),
+        )
+        .route(
+            "/v1/users/{id}/tokens/{child}",
+            get(users::nested::show_token),
+        )
+        // search
+        .route("/v1/search", post(search::search))
         .route_layer(axum::middleware::from_fn(
             crate::encoding::reject_bad_path_params,
         ))

@@ -3,10 +3,11 @@
 //! machine: whoever may read it reads its components, whoever may activate or
 //! deactivate it manages them. Uniqueness: the policy's componentUniquenessStrategy.
 
+pub mod nested;
 pub mod serializer;
 
 use crate::account::Account;
-use crate::api::v1::machines::nested::{component_error, required};
+use crate::api::v1::machines::component_input::{component_error, required};
 use crate::api::v1::machines::{self, facts};
 use crate::api::v1::serialize::single;
 use crate::auth::{Authed, Principal};

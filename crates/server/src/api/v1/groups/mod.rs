@@ -3,6 +3,7 @@
 //! Admins, developers and product tokens write. Deleting a group detaches its
 //! users, licenses and machines (the foreign keys set `group_id` to NULL).
 
+pub mod nested;
 pub mod serializer;
 
 use crate::account::Account;

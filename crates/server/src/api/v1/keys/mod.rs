@@ -6,6 +6,8 @@
 
 pub mod serializer;
 
+pub mod nested;
+
 use crate::account::Account;
 use crate::api::v1::serialize::single;
 use crate::auth::{Authed, Principal};

@@ -10,6 +10,7 @@ mod create;
 mod filters;
 pub mod lifecycle;
 pub mod list;
+pub mod nested;
 pub mod relationships;
 pub mod serializer;
 mod signed_key;

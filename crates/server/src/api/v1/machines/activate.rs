@@ -180,7 +180,7 @@ pub(super) fn activation_token(principal: &Principal) -> Option<String> {
 /// Keygen's answer to a refused activation.
 fn refused(error: ActivationError, uniqueness: UniquenessStrategy) -> ApiError {
     match error {
-        ActivationError::Components(e) => super::nested::component_error(e, true),
+        ActivationError::Components(e) => super::component_input::component_error(e, true),
         ActivationError::Limit(limit) => limit_error(limit),
         ActivationError::FingerprintTaken => {
             // Keygen names the scope the fingerprint was taken in.
@@ -284,7 +284,7 @@ pub async fn create(
         (fingerprint, group_id),
         now,
     );
-    let components = super::nested::nested(components_data, &row)?;
+    let components = super::component_input::nested(components_data, &row)?;
     let rules = ActivationRules {
         limits: limits(&license, &policy),
         uniqueness: policy.machine_uniqueness_strategy,

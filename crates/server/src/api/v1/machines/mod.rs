@@ -4,10 +4,12 @@
 //! transaction; who may do what is `latchkey_core::access::machines`.
 
 pub mod activate;
+pub mod component_input;
 pub mod group;
 pub mod heartbeat;
 mod lookup;
 pub mod nested;
+pub mod offline_proof;
 pub mod owner;
 pub mod serializer;
 

@@ -1,97 +1,87 @@
-//! Components named in an activation (`relationships.components.data`) and the
-//! answer to a refused component fingerprint, shared by activation and
-//! `POST /components`.
+//! Machine relationships missing elsewhere (Keygen's `machines/relationships/*`):
+//! `GET /machines/{id}/{product,license,group}`, the legacy (API ≤ 1.5) `GET
+//! /machines/{id}/user` (the license's owner) and `GET
+//! /machines/{id}/components/{child}`. The bearer must be able to read the machine.
 
-use crate::error::{ApiError, ApiResult, Source};
-use crate::jsonapi::input::{Field, Input, missing};
-use latchkey_store::components::{ComponentError, ComponentRow};
-use latchkey_store::machines::MachineRow;
-use latchkey_store::new_id;
-use serde_json::{Value, json};
+use crate::account::Account;
+use crate::api::v1::nested::{group_document, not_in_parent, product_document, user_document};
+use crate::api::v1::serialize::single;
+use crate::api::v1::{components, licenses};
+use crate::auth::Authed;
+use crate::error::ApiResult;
+use crate::jsonapi::Document;
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use latchkey_store::components::ComponentRow;
+use latchkey_store::crud;
 
-/// Most components a machine may be activated with in one request (Keygen: 20).
-pub const MAX_NESTED: usize = 20;
-
-/// `fingerprint` (required, ≤ 4 KiB) and `name` (required, ≤ 255) of a component.
-pub(crate) fn required(field: Field<String>, name: &str) -> ApiResult<String> {
-    match field {
-        Field::Value(v) if !v.trim().is_empty() => Ok(v),
-        _ => Err(missing(name)),
-    }
+/// `GET /machines/{id}/product`
+pub async fn show_product(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let l = super::load(&state, &account, &principal, &id).await?;
+    product_document(&state, &account, &l.license.product_id).await
 }
 
-/// Parses the nested `relationships.components.data` of an activation into rows for
-/// `machine` (fingerprints checked for uniqueness later, inside the activation tx).
-pub fn nested(data: Option<Value>, machine: &MachineRow) -> ApiResult<Vec<ComponentRow>> {
-    let pointer = "/data/relationships/components";
-    let items = match data {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(items)) => items,
-        Some(_) => {
-            return Err(
-                ApiError::bad_request("type mismatch (received object expected array)")
-                    .code("PARAMETERS_INVALID")
-                    .pointer(format!("{pointer}/data")),
-            );
-        }
-    };
-    if items.len() > MAX_NESTED {
-        return Err(
-            ApiError::unprocessable("COMPONENTS_TOO_MANY", "too many records").pointer(pointer),
-        );
-    }
-    let mut rows = Vec::with_capacity(items.len());
-    for (index, item) in items.iter().enumerate() {
-        // Errors inside a nested component point into the array and, like Keygen's
-        // nested validations, carry a COMPONENTS_ prefix.
-        let at = |e: ApiError| {
-            let suffix = match &e.source {
-                Some(Source::Pointer(p)) => p.strip_prefix("/data").unwrap_or(p).to_owned(),
-                _ => String::new(),
-            };
-            let code = e.code.clone().filter(|c| c != "PARAMETERS_INVALID");
-            let e = e.pointer(format!("{pointer}/data/{index}{suffix}"));
-            match code {
-                Some(code) => e.code(format!("COMPONENTS_{code}")),
-                None => e,
-            }
-        };
-        let mut input = Input::parse(&json!({ "data": item }), "components").map_err(at)?;
-        let fingerprint = required(
-            input.string("fingerprint", 4096).map_err(at)?,
-            "fingerprint",
-        )
-        .map_err(at)?;
-        let name = required(input.string("name", 255).map_err(at)?, "name").map_err(at)?;
-        let metadata = input.metadata().map_err(at)?;
-        input.finish().map_err(at)?;
-        rows.push(ComponentRow {
-            id: new_id(),
-            account_id: machine.account_id.clone(),
-            license_id: machine.license_id.clone(),
-            machine_id: machine.id.clone(),
-            fingerprint,
-            name,
-            metadata: metadata.value().unwrap_or_else(|| "{}".into()),
-            created_at: machine.created_at,
-            updated_at: machine.created_at,
-        });
-    }
-    Ok(rows)
+/// `GET /machines/{id}/license`
+pub async fn show_license(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let l = super::load(&state, &account, &principal, &id).await?;
+    Ok(Document::ok(single(
+        licenses::render(&state, &account, &l.license, &l.policy).await?,
+    )))
 }
 
-/// Maps a refused component to Keygen's error; `nested` for activation payloads.
-pub fn component_error(error: ComponentError, nested: bool) -> ApiError {
-    let (code, detail, index) = match error {
-        ComponentError::Taken(i) => ("FINGERPRINT_TAKEN", "has already been taken", i),
-        ComponentError::Duplicate(i) => ("FINGERPRINT_CONFLICT", "is duplicated", i),
-        ComponentError::Store(e) => return e.into(),
-    };
-    if nested {
-        ApiError::unprocessable(&format!("COMPONENTS_{code}"), detail).pointer(format!(
-            "/data/relationships/components/data/{index}/attributes/fingerprint"
-        ))
-    } else {
-        ApiError::unprocessable(code, detail).pointer("/data/attributes/fingerprint")
-    }
+/// `GET /machines/{id}/user` (legacy, API ≤ 1.5): the license's owner, or null.
+pub async fn show_legacy_user(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let l = super::load(&state, &account, &principal, &id).await?;
+    user_document(&state, &account, l.license.owner_id.as_deref()).await
+}
+
+/// `GET /machines/{id}/group` (data null when none)
+pub async fn show_group(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let l = super::load(&state, &account, &principal, &id).await?;
+    group_document(&state, &account, l.machine.group_id.as_deref()).await
+}
+
+/// `GET /machines/{id}/components/{child}`
+pub async fn show_component(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path((id, child)): Path<(String, String)>,
+) -> ApiResult<Document> {
+    let l = super::load(&state, &account, &principal, &id).await?;
+    let component = crud::find::<ComponentRow>(
+        &state.db,
+        latchkey_store::components::TABLE,
+        latchkey_store::components::COLUMNS,
+        account.id(),
+        &child,
+    )
+    .await?
+    .filter(|c: &ComponentRow| c.machine_id == l.machine.id)
+    .ok_or_else(|| not_in_parent("component", &child))?;
+    Ok(Document::ok(single(components::serializer::component(
+        &account,
+        &component,
+        &l.license.product_id,
+    ))))
 }

@@ -2,6 +2,7 @@
 //! `usePool` are immutable after creation.
 
 pub mod entitlements;
+pub mod nested;
 pub mod pool;
 pub mod rules;
 pub mod serializer;

@@ -2,6 +2,7 @@
 //! ping and kill. Pid uniqueness and maxProcesses are enforced by
 //! `latchkey_store::processes::spawn` inside one locked transaction.
 
+pub mod nested;
 pub mod relations;
 pub mod serializer;
 

@@ -1,6 +1,7 @@
 //! Products (`/products`): CRUD. Admins and developers manage products; a product
 //! token sees and updates only its own product.
 
+pub mod nested;
 pub mod serializer;
 
 use crate::account::Account;

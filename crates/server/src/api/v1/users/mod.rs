@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod group;
+pub mod nested;
 pub mod query;
 pub mod serializer;
 

@@ -1,0 +1,290 @@
+//! Group relationships (Keygen's `groups/relationships/*`): `GET
+//! /groups/{id}/{users,licenses,machines,owners}[/{child}]` and `POST|DELETE
+//! /groups/{id}/owners` (data: `[{type: "users", id}]`, 1..100). Readers of the group
+//! (staff, products, its members) list its members within what they may see; admins,
+//! developers and products attach and detach owners.
+
+use crate::account::Account;
+use crate::api::v1::nested::{Nested, not_in_parent};
+use crate::api::v1::serialize::{account_rel, resource, single, to_one, ts1};
+use crate::api::v1::{licenses, machines, users};
+use crate::auth::Authed;
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody, no_content};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use latchkey_store::crud;
+use latchkey_store::relations::{self, GroupOwnerRow, OwnersRefusal};
+use latchkey_store::users::UserRow;
+use serde_json::{Value, json};
+
+/// `GET /groups/{id}/users`
+pub async fn list_users(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    nested: Nested,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let query = nested.scoped(&[("group", &group.id)]).await?;
+    users::index(State(state), account, Authed(principal), query).await
+}
+
+/// `GET /groups/{id}/users/{child}`
+pub async fn show_user(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path((id, child)): Path<(String, String)>,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let user = users::load(&state, &account, &principal, &child).await?;
+    if user.group_id.as_deref() != Some(group.id.as_str()) {
+        return Err(not_in_parent("user", &child));
+    }
+    Ok(Document::ok(single(users::serializer::user(
+        &account, &user,
+    ))))
+}
+
+/// `GET /groups/{id}/licenses`
+pub async fn list_licenses(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    nested: Nested,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let query = nested.scoped(&[("group", &group.id)]).await?;
+    licenses::index(State(state), account, Authed(principal), query).await
+}
+
+/// `GET /groups/{id}/licenses/{child}`
+pub async fn show_license(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path((id, child)): Path<(String, String)>,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let (license, policy) = licenses::load(&state, &account, &principal, &child).await?;
+    if license.group_id.as_deref() != Some(group.id.as_str()) {
+        return Err(not_in_parent("license", &child));
+    }
+    Ok(Document::ok(single(
+        licenses::render(&state, &account, &license, &policy).await?,
+    )))
+}
+
+/// `GET /groups/{id}/machines`
+pub async fn list_machines(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    nested: Nested,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let query = nested.scoped(&[("group", &group.id)]).await?;
+    machines::index(State(state), account, Authed(principal), query).await
+}
+
+/// `GET /groups/{id}/machines/{child}`
+pub async fn show_machine(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path((id, child)): Path<(String, String)>,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let l = machines::load(&state, &account, &principal, &child).await?;
+    if l.machine.group_id.as_deref() != Some(group.id.as_str()) {
+        return Err(not_in_parent("machine", &child));
+    }
+    Ok(Document::ok(single(machines::serializer::machine(
+        &account,
+        &l.machine,
+        &l.license,
+        &l.policy,
+        state.now_ms(),
+    ))))
+}
+
+/// `GET /groups/{id}/owners`: the owning users (as `users`), within what the bearer
+/// may see of users.
+pub async fn list_owners(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let (page, order) = query.pagination()?;
+    let mut filters = vec![relations::owners_of_group(&group.id)];
+    filters.extend(latchkey_store::users::visible_to(&principal.actor()));
+    let (rows, count) = crud::list::<UserRow>(
+        &state.db,
+        latchkey_store::users::TABLE,
+        latchkey_store::users::COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|u| users::serializer::user(&account, u))
+        .collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `GET /groups/{id}/owners/{child}` (child: a user id or email)
+pub async fn show_owner(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path((id, child)): Path<(String, String)>,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let user = users::load(&state, &account, &principal, &child).await?;
+    if !relations::is_group_owner(&state.db, &group.id, &user.id).await? {
+        return Err(not_in_parent("user", &child));
+    }
+    Ok(Document::ok(single(users::serializer::user(
+        &account, &user,
+    ))))
+}
+
+/// `POST /groups/{id}/owners`: 200 with the new `group-owners`, all or none.
+pub async fn attach_owners(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let user_ids = user_ids(&body)?;
+    if !super::may_write(&principal) {
+        return Err(ApiError::forbidden("not allowed to attach group owners"));
+    }
+    let attached = relations::attach_owners(
+        &state.db,
+        account.id(),
+        &group.id,
+        &user_ids,
+        state.now_ms(),
+    )
+    .await?
+    .map_err(refused)?;
+    let data: Vec<Value> = attached
+        .iter()
+        .map(|o| owner_resource(&account, o))
+        .collect();
+    Ok(Document::ok(json!({ "data": data })))
+}
+
+/// `DELETE /groups/{id}/owners`: 204, all or none.
+pub async fn detach_owners(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Response> {
+    let group = super::load(&state, &account, &principal, &id).await?;
+    let user_ids = user_ids(&body)?;
+    if !super::may_write(&principal) {
+        return Err(ApiError::forbidden("not allowed to detach group owners"));
+    }
+    relations::detach_owners(&state.db, &group.id, &user_ids)
+        .await?
+        .map_err(refused)?;
+    Ok(no_content())
+}
+
+fn bad(pointer: &str, detail: &str) -> ApiError {
+    ApiError::bad_request(detail)
+        .code("PARAMETERS_INVALID")
+        .pointer(pointer)
+}
+
+/// The user ids of `data: [{type: "users", id}]` (1..100 items).
+fn user_ids(body: &Value) -> ApiResult<Vec<String>> {
+    let object = body.as_object().ok_or_else(|| bad("/data", "is missing"))?;
+    if let Some(other) = object
+        .keys()
+        .find(|k| !matches!(k.as_str(), "data" | "meta"))
+    {
+        return Err(bad(&format!("/{other}"), "unpermitted parameter"));
+    }
+    let items = match object.get("data") {
+        Some(Value::Array(items)) => items,
+        None | Some(Value::Null) => return Err(bad("/data", "is missing")),
+        Some(_) => return Err(bad("/data", "type mismatch (expected array)")),
+    };
+    if items.is_empty() || items.len() > 100 {
+        return Err(bad("/data", "length must be between 1 and 100 (inclusive)"));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Some(item) = item.as_object() else {
+            return Err(bad(
+                &format!("/data/{i}"),
+                "type mismatch (expected object)",
+            ));
+        };
+        if let Some(other) = item.keys().find(|k| !matches!(k.as_str(), "type" | "id")) {
+            return Err(bad(&format!("/data/{i}/{other}"), "unpermitted parameter"));
+        }
+        match item.get("type").and_then(Value::as_str) {
+            Some("user" | "users") => {}
+            Some(_) => return Err(bad(&format!("/data/{i}/type"), "type mismatch")),
+            None => return Err(bad(&format!("/data/{i}/type"), "is missing")),
+        }
+        match item.get("id").and_then(Value::as_str) {
+            Some(id) if uuid::Uuid::parse_str(id).is_ok() => out.push(id.to_owned()),
+            Some(_) => {
+                return Err(bad(
+                    &format!("/data/{i}/id"),
+                    "type mismatch (expected UUID)",
+                ));
+            }
+            None => return Err(bad(&format!("/data/{i}/id"), "is missing")),
+        }
+    }
+    Ok(out)
+}
+
+/// The 422 for a refused attach or detach, pointing at the offending item.
+fn refused(refusal: OwnersRefusal) -> ApiError {
+    let (i, code, detail) = match refusal {
+        OwnersRefusal::UnknownUser(i) => (i, "NOT_FOUND", "user must exist"),
+        OwnersRefusal::AlreadyOwner(i) => (i, "TAKEN", "user already owns this group"),
+        OwnersRefusal::NotOwner(i) => (i, "NOT_FOUND", "owner relationship for user not found"),
+    };
+    ApiError::unprocessable(code, detail).pointer(format!("/data/{i}"))
+}
+
+/// A `group-owners` resource.
+fn owner_resource(account: &Account, owner: &GroupOwnerRow) -> Value {
+    let own = format!("group-owners/{}", owner.id);
+    resource(
+        account,
+        "group-owners",
+        &owner.id,
+        json!({ "created": ts1(owner.created_at), "updated": ts1(owner.updated_at) }),
+        json!({
+            "account": account_rel(account),
+            "group": to_one(account, &own, "group", "groups", Some(&owner.group_id)),
+            "user": to_one(account, &own, "user", "users", Some(&owner.user_id)),
+        }),
+    )
+}

@@ -1,0 +1,237 @@
+//! User relationships (Keygen's `users/relationships/*`): `GET
+//! /users/{id}/{licenses,machines,products}`, `GET /users/{id}/group`, and the
+//! user's tokens (`GET|POST /users/{id}/tokens`, `GET /users/{id}/tokens/{child}`).
+//! The bearer must be able to read the user; lists are the top-level lists filtered
+//! by user (products: those of the user's licenses).
+
+use crate::account::Account;
+use crate::api::v1::nested::{Nested, group_document, not_in_parent};
+use crate::api::v1::serialize::single;
+use crate::api::v1::{licenses, machines, products, tokens};
+use crate::auth::{Authed, Bearer, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::input::{Field, Input, invalid};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use latchkey_core::roles::Role;
+use latchkey_core::tokens as raw_tokens;
+use latchkey_store::crud;
+use latchkey_store::crud::Filter;
+use latchkey_store::new_id;
+use latchkey_store::products::ProductRow;
+use latchkey_store::relations;
+use latchkey_store::tokens::TokenRow;
+use latchkey_store::users::UserRow;
+use serde_json::{Value, json};
+
+const TWO_WEEKS_MS: i64 = 14 * 86_400_000;
+
+/// `GET /users/{id}/licenses`: owned and attached licenses.
+pub async fn list_licenses(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    nested: Nested,
+) -> ApiResult<Document> {
+    let user = super::load(&state, &account, &principal, &id).await?;
+    let query = nested.scoped(&[("user", &user.id)]).await?;
+    licenses::index(State(state), account, Authed(principal), query).await
+}
+
+/// `GET /users/{id}/machines`: owned machines and those of the user's licenses.
+pub async fn list_machines(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    nested: Nested,
+) -> ApiResult<Document> {
+    let user = super::load(&state, &account, &principal, &id).await?;
+    let query = nested.scoped(&[("user", &user.id)]).await?;
+    machines::index(State(state), account, Authed(principal), query).await
+}
+
+/// `GET /users/{id}/products`: the products of the user's licenses. Staff see them
+/// all, a product only itself, the user itself its own.
+pub async fn list_products(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Document> {
+    let user = super::load(&state, &account, &principal, &id).await?;
+    let (page, order) = query.pagination()?;
+    let mut filters = vec![relations::products_of_user(&user.id)];
+    match &principal.bearer {
+        Bearer::Product(p) => filters.push(Filter::eq("id", p.id.as_str())),
+        Bearer::License(l, _) => filters.push(Filter::eq("id", l.product_id.as_str())),
+        Bearer::User(..) => {}
+    }
+    let (rows, count) = crud::list::<ProductRow>(
+        &state.db,
+        latchkey_store::products::TABLE,
+        latchkey_store::products::COLUMNS,
+        account.id(),
+        filters,
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|p| products::serializer::product(&account, p))
+        .collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `GET /users/{id}/group` (data null when none)
+pub async fn show_group(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let user = super::load(&state, &account, &principal, &id).await?;
+    group_document(&state, &account, user.group_id.as_deref()).await
+}
+
+/// Keygen's `Users::TokenPolicy#index?/show?`: the user itself; staff, for end users
+/// and for users they may manage (only admins reach an admin's tokens); a product
+/// for the end users of its licenses (already what it may read).
+fn may_read_tokens(principal: &Principal, user: &UserRow) -> bool {
+    match &principal.bearer {
+        Bearer::User(u, _) if u.id == user.id => true,
+        Bearer::User(..) if principal.is_staff() => {
+            user.role == Role::User.as_str()
+                || latchkey_core::access::users::may_manage_credentials(
+                    &principal.actor(),
+                    &user.id,
+                    &user.role,
+                )
+        }
+        Bearer::Product(_) => user.role == Role::User.as_str(),
+        _ => false,
+    }
+}
+
+/// `GET /users/{id}/tokens`
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Document> {
+    let user = super::load(&state, &account, &principal, &id).await?;
+    if !may_read_tokens(&principal, &user) {
+        return Err(ApiError::forbidden(
+            "not allowed to read this user's tokens",
+        ));
+    }
+    tokens::index_for_bearer(&state, &account, ("users", &user.id), &query).await
+}
+
+/// `GET /users/{id}/tokens/{child}`
+pub async fn show_token(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path((id, child)): Path<(String, String)>,
+) -> ApiResult<Document> {
+    let user = super::load(&state, &account, &principal, &id).await?;
+    if !may_read_tokens(&principal, &user) {
+        return Err(ApiError::forbidden(
+            "not allowed to read this user's tokens",
+        ));
+    }
+    let token = relations::bearer_token(&state.db, account.id(), ("users", &user.id), &child)
+        .await?
+        .ok_or_else(|| not_in_parent("token", &child))?;
+    Ok(Document::ok(single(tokens::serializer::token(
+        &account, &token, None,
+    ))))
+}
+
+/// Keygen's `Users::TokenPolicy#create?`: admins and developers for themselves and
+/// for end users; a product for the end users of its licenses. Banned users get none.
+fn may_create_token(principal: &Principal, user: &UserRow) -> bool {
+    let end_user = user.role == Role::User.as_str();
+    match &principal.bearer {
+        Bearer::User(u, _) if principal.is_admin() => u.id == user.id || end_user,
+        Bearer::Product(_) => end_user,
+        _ => false,
+    }
+}
+
+/// `POST /users/{id}/tokens` (optional `data.attributes.{name,expiry}`): a token for
+/// the user, shown once; end users' tokens expire in two weeks unless told otherwise.
+pub async fn create_token(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    let user = super::load(&state, &account, &principal, &id).await?;
+    let (name, expiry) = token_options(&body)?;
+    if !may_create_token(&principal, &user) {
+        return Err(ApiError::forbidden(
+            "not allowed to generate tokens for this user",
+        ));
+    }
+    if user.banned_at.is_some() {
+        return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
+    }
+    let role = Role::parse(&user.role).unwrap_or(Role::User);
+    let now = state.now_ms();
+    let expiry = match expiry {
+        Field::Value(text) => Some(
+            latchkey_proto::time_format::parse(&text)
+                .map(latchkey_proto::time_format::to_millis)
+                .ok_or_else(|| invalid("expiry", "must be a valid ISO 8601 timestamp"))?,
+        ),
+        Field::Null => None,
+        Field::Absent => (role == Role::User).then_some(now + TWO_WEEKS_MS),
+    };
+    let kind = role.token_kind();
+    let raw = raw_tokens::generate(kind);
+    let row = TokenRow {
+        id: new_id(),
+        account_id: account.id().to_owned(),
+        bearer_type: "users".into(),
+        bearer_id: user.id.clone(),
+        kind: kind.as_str().to_owned(),
+        digest: state.secret.digest(&raw),
+        name,
+        expiry,
+        max_activations: None,
+        activations: 0,
+        max_deactivations: None,
+        deactivations: 0,
+        created_at: now,
+        updated_at: now,
+    };
+    relations::create_token(&state.db, &row).await?;
+    let location = format!("{}/tokens/{}", account.base(), row.id);
+    Ok(Document::created(
+        single(tokens::serializer::token(&account, &row, Some(&raw))),
+        location,
+    ))
+}
+
+/// `name` and `expiry` of an optional token document.
+fn token_options(body: &Value) -> ApiResult<(Option<String>, Field<String>)> {
+    if body.get("data").is_none() {
+        return Ok((None, Field::Absent));
+    }
+    let mut input = Input::parse(body, "tokens")?;
+    let name = input.string("name", 255)?.value();
+    let expiry = input.string("expiry", 64)?;
+    input.finish()?;
+    Ok((name, expiry))
+}
