@@ -9,252 +9,144 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 /// `GET /v1/ping`: 200 with an empty body, unsigned (Keygen's `health#general_ping`).
 async fn ping() -> axum::http::StatusCode {
     axum::http::StatusCode::OK
 }
 
-/// Every API route.
+/// Every API route, one line per path, grouped by resource.
+#[rustfmt::skip]
 pub fn routes() -> Router<AppState> {
     Router::new()
+        // ping
         .route("/v1/ping", get(ping))
+        // account
         .route("/v1/account", get(accounts::show))
+        // tokens
         .route("/v1/tokens", post(tokens::generate).get(tokens::index))
-        .route(
-            "/v1/tokens/{id}",
-            get(tokens::show)
-                .put(tokens::regenerate)
-                .delete(tokens::revoke),
-        )
-        .route("/v1/products", get(products::index).post(products::create))
-        .route(
-            "/v1/products/{id}",
-            get(products::show)
-                .patch(products::update)
-                .put(products::update)
-                .delete(products::destroy),
-        )
-        .route(
-            "/v1/products/{id}/tokens",
-            get(tokens::product_tokens).post(tokens::create_product_token),
-        )
-        .route("/v1/policies", get(policies::index).post(policies::create))
-        .route(
-            "/v1/policies/{id}",
-            get(policies::show)
-                .patch(policies::update)
-                .put(policies::update)
-                .delete(policies::destroy),
-        )
-        .route("/v1/licenses", get(licenses::index).post(licenses::create))
-        .route(
-            "/v1/licenses/actions/validate-key",
-            post(licenses::actions::validate_key),
-        )
-        .route(
-            "/v1/licenses/{id}",
-            get(licenses::show)
-                .patch(licenses::update)
-                .put(licenses::update)
-                .delete(licenses::destroy),
-        )
-        .route(
-            "/v1/licenses/{id}/actions/validate",
-            get(licenses::actions::quick_validate).post(licenses::actions::validate_by_id),
-        )
-        .route(
-            "/v1/licenses/{id}/tokens",
-            get(tokens::license_tokens).post(tokens::create_license_token),
-        )
-        .route("/v1/machines", get(machines::index).post(machines::create))
-        .route(
-            "/v1/machines/{id}",
-            get(machines::show)
-                .patch(machines::update)
-                .put(machines::update)
-                .delete(machines::destroy),
-        )
-        .merge(users::routes())
-        .merge(components::routes())
-        .merge(keys::routes())
-        .merge(machines::owner::routes())
-        .merge(groups::routes())
-        .merge(entitlements::routes())
-        .merge(checkout::routes())
-        .merge(machines::heartbeat::routes())
-        .merge(processes::routes())
-        .merge(licenses::routes())
-        .merge(policies::entitlements::routes())
-        .merge(policies::pool::routes())
-        .merge(users::group::routes())
-        .merge(machines::group::routes())
-        // ---- relationship reads and actions (issue #8, `<resource>/nested.rs`) ----
+        .route("/v1/tokens/{id}", get(tokens::show).put(tokens::regenerate).delete(tokens::revoke))
+        // passwords
+        .route("/v1/passwords", post(users::actions::request_reset))
+        // profile
+        .route("/v1/profile", get(users::actions::profile))
+        // me
+        .route("/v1/me", get(users::actions::me))
+        // search
+        .route("/v1/search", post(search::search))
         // products
-        .route(
-            "/v1/products/{id}/policies",
-            get(products::nested::list_policies),
-        )
-        .route(
-            "/v1/products/{id}/policies/{child}",
-            get(products::nested::show_policy),
-        )
-        .route(
-            "/v1/products/{id}/licenses",
-            get(products::nested::list_licenses),
-        )
-        .route(
-            "/v1/products/{id}/licenses/{child}",
-            get(products::nested::show_license),
-        )
-        .route(
-            "/v1/products/{id}/machines",
-            get(products::nested::list_machines),
-        )
-        .route(
-            "/v1/products/{id}/machines/{child}",
-            get(products::nested::show_machine),
-        )
+        .route("/v1/products", get(products::index).post(products::create))
+        .route("/v1/products/{id}", get(products::show).patch(products::update).put(products::update).delete(products::destroy))
+        .route("/v1/products/{id}/licenses", get(products::nested::list_licenses))
+        .route("/v1/products/{id}/licenses/{child}", get(products::nested::show_license))
+        .route("/v1/products/{id}/machines", get(products::nested::list_machines))
+        .route("/v1/products/{id}/machines/{child}", get(products::nested::show_machine))
+        .route("/v1/products/{id}/policies", get(products::nested::list_policies))
+        .route("/v1/products/{id}/policies/{child}", get(products::nested::show_policy))
+        .route("/v1/products/{id}/tokens", get(tokens::product_tokens).post(tokens::create_product_token))
+        .route("/v1/products/{id}/tokens/{child}", get(products::nested::show_token))
         .route("/v1/products/{id}/users", get(products::nested::list_users))
-        .route(
-            "/v1/products/{id}/users/{child}",
-            get(products::nested::show_user),
-        )
-        .route(
-            "/v1/products/{id}/tokens/{child}",
-            get(products::nested::show_token),
-        )
+        .route("/v1/products/{id}/users/{child}", get(products::nested::show_user))
         // policies
-        .route(
-            "/v1/policies/{id}/licenses",
-            get(policies::nested::list_licenses),
-        )
-        .route(
-            "/v1/policies/{id}/licenses/{child}",
-            get(policies::nested::show_license),
-        )
-        .route(
-            "/v1/policies/{id}/product",
-            get(policies::nested::show_product),
-        )
-        .route(
-            "/v1/policies/{id}/pool/{child}",
-            get(policies::nested::show_pool_key),
-        )
-        // licenses
-        .route(
-            "/v1/licenses/{id}/machines/{child}",
-            get(licenses::nested::show_machine),
-        )
-        .route(
-            "/v1/licenses/{id}/tokens/{child}",
-            get(licenses::nested::show_token),
-        )
-        .route(
-            "/v1/licenses/{id}/users/{child}",
-            get(licenses::nested::show_user),
-        )
-        .route(
-            "/v1/licenses/{id}/entitlements/{child}",
-            get(licenses::nested::show_entitlement),
-        )
-        .route(
-            "/v1/licenses/{id}/user",
-            get(licenses::nested::show_legacy_user),
-        )
-        // machines
-        .route(
-            "/v1/machines/{id}/product",
-            get(machines::nested::show_product),
-        )
-        .route(
-            "/v1/machines/{id}/license",
-            get(machines::nested::show_license),
-        )
-        .route(
-            "/v1/machines/{id}/user",
-            get(machines::nested::show_legacy_user),
-        )
-        .route("/v1/machines/{id}/group", get(machines::nested::show_group))
-        .route(
-            "/v1/machines/{id}/components/{child}",
-            get(machines::nested::show_component),
-        )
-        .route(
-            "/v1/machines/{id}/actions/generate-offline-proof",
-            post(machines::offline_proof::generate),
-        )
-        // components
-        .route(
-            "/v1/components/{id}/product",
-            get(components::nested::show_product),
-        )
-        .route(
-            "/v1/components/{id}/license",
-            get(components::nested::show_license),
-        )
-        .route(
-            "/v1/components/{id}/machine",
-            get(components::nested::show_machine),
-        )
-        // processes
-        .route(
-            "/v1/processes/{id}/license",
-            get(processes::nested::show_license),
-        )
+        .route("/v1/policies", get(policies::index).post(policies::create))
+        .route("/v1/policies/{id}", get(policies::show).patch(policies::update).put(policies::update).delete(policies::destroy))
+        .route("/v1/policies/{id}/entitlements", get(policies::entitlements::list).post(policies::entitlements::attach_entitlements).delete(policies::entitlements::detach_entitlements))
+        .route("/v1/policies/{id}/licenses", get(policies::nested::list_licenses))
+        .route("/v1/policies/{id}/licenses/{child}", get(policies::nested::show_license))
+        .route("/v1/policies/{id}/pool", get(policies::pool::show).delete(policies::pool::pop))
+        .route("/v1/policies/{id}/pool/{child}", get(policies::nested::show_pool_key))
+        .route("/v1/policies/{id}/product", get(policies::nested::show_product))
         // keys
-        .route("/v1/keys/{id}/product", get(keys::nested::show_product))
+        .route("/v1/keys", get(keys::index).post(keys::create))
+        .route("/v1/keys/{id}", get(keys::show).patch(keys::update).put(keys::update).delete(keys::destroy))
         .route("/v1/keys/{id}/policy", get(keys::nested::show_policy))
-        // groups
-        .route("/v1/groups/{id}/users", get(groups::nested::list_users))
-        .route(
-            "/v1/groups/{id}/users/{child}",
-            get(groups::nested::show_user),
-        )
-        .route(
-            "/v1/groups/{id}/licenses",
-            get(groups::nested::list_licenses),
-        )
-        .route(
-            "/v1/groups/{id}/licenses/{child}",
-            get(groups::nested::show_license),
-        )
-        .route(
-            "/v1/groups/{id}/machines",
-            get(groups::nested::list_machines),
-        )
-        .route(
-            "/v1/groups/{id}/machines/{child}",
-            get(groups::nested::show_machine),
-        )
-        .route(
-            "/v1/groups/{id}/owners",
-            get(groups::nested::list_owners)
-                .post(groups::nested::attach_owners)
-                .delete(groups::nested::detach_owners),
-        )
-        .route(
-            "/v1/groups/{id}/owners/{child}",
-            get(groups::nested::show_owner),
-        )
+        .route("/v1/keys/{id}/product", get(keys::nested::show_product))
+        // licenses
+        .route("/v1/licenses", get(licenses::index).post(licenses::create))
+        .route("/v1/licenses/actions/validate-key", post(licenses::actions::validate_key))
+        .route("/v1/licenses/{id}", get(licenses::show).patch(licenses::update).put(licenses::update).delete(licenses::destroy))
+        .route("/v1/licenses/{id}/actions/check-in", post(licenses::lifecycle::check_in))
+        .route("/v1/licenses/{id}/actions/check-out", get(checkout::license::get).post(checkout::license::post))
+        .route("/v1/licenses/{id}/actions/decrement-usage", post(licenses::usage::decrement))
+        .route("/v1/licenses/{id}/actions/increment-usage", post(licenses::usage::increment))
+        .route("/v1/licenses/{id}/actions/reinstate", post(licenses::lifecycle::reinstate))
+        .route("/v1/licenses/{id}/actions/renew", post(licenses::lifecycle::renew))
+        .route("/v1/licenses/{id}/actions/reset-usage", post(licenses::usage::reset))
+        .route("/v1/licenses/{id}/actions/revoke", delete(licenses::lifecycle::revoke))
+        .route("/v1/licenses/{id}/actions/suspend", post(licenses::lifecycle::suspend))
+        .route("/v1/licenses/{id}/actions/validate", get(licenses::actions::quick_validate).post(licenses::actions::validate_by_id))
+        .route("/v1/licenses/{id}/entitlements", get(licenses::attachments::list_entitlements).post(licenses::attachments::attach_entitlements).delete(licenses::attachments::detach_entitlements))
+        .route("/v1/licenses/{id}/entitlements/{child}", get(licenses::nested::show_entitlement))
+        .route("/v1/licenses/{id}/group", get(licenses::relationships::show_group).put(licenses::relationships::change_group).patch(licenses::relationships::change_group))
+        .route("/v1/licenses/{id}/machines", get(licenses::relationships::list_machines))
+        .route("/v1/licenses/{id}/machines/{child}", get(licenses::nested::show_machine))
+        .route("/v1/licenses/{id}/owner", get(licenses::relationships::show_owner).put(licenses::relationships::change_owner).patch(licenses::relationships::change_owner))
+        .route("/v1/licenses/{id}/policy", get(licenses::relationships::show_policy).put(licenses::relationships::change_policy).patch(licenses::relationships::change_policy))
+        .route("/v1/licenses/{id}/product", get(licenses::relationships::show_product))
+        .route("/v1/licenses/{id}/tokens", get(tokens::license_tokens).post(tokens::create_license_token))
+        .route("/v1/licenses/{id}/tokens/{child}", get(licenses::nested::show_token))
+        .route("/v1/licenses/{id}/user", get(licenses::nested::show_legacy_user))
+        .route("/v1/licenses/{id}/users", get(licenses::attachments::list_users).post(licenses::attachments::attach_users).delete(licenses::attachments::detach_users))
+        .route("/v1/licenses/{id}/users/{child}", get(licenses::nested::show_user))
+        // machines
+        .route("/v1/machines", get(machines::index).post(machines::create))
+        .route("/v1/machines/{id}", get(machines::show).patch(machines::update).put(machines::update).delete(machines::destroy))
+        .route("/v1/machines/{id}/actions/check-out", get(checkout::machine::get).post(checkout::machine::post))
+        .route("/v1/machines/{id}/actions/generate-offline-proof", post(machines::offline_proof::generate))
+        .route("/v1/machines/{id}/actions/ping", post(machines::heartbeat::ping))
+        .route("/v1/machines/{id}/actions/ping-heartbeat", post(machines::heartbeat::ping))
+        .route("/v1/machines/{id}/actions/reset", post(machines::heartbeat::reset))
+        .route("/v1/machines/{id}/actions/reset-heartbeat", post(machines::heartbeat::reset))
+        .route("/v1/machines/{id}/components", get(components::machine_components))
+        .route("/v1/machines/{id}/components/{child}", get(machines::nested::show_component))
+        .route("/v1/machines/{id}/group", get(machines::nested::show_group).put(machines::group::change_group).patch(machines::group::change_group))
+        .route("/v1/machines/{id}/license", get(machines::nested::show_license))
+        .route("/v1/machines/{id}/owner", get(machines::owner::show).put(machines::owner::update).patch(machines::owner::update))
+        .route("/v1/machines/{id}/processes", get(processes::relations::machine_processes))
+        .route("/v1/machines/{id}/processes/{process_id}", get(processes::relations::machine_process))
+        .route("/v1/machines/{id}/product", get(machines::nested::show_product))
+        .route("/v1/machines/{id}/user", get(machines::nested::show_legacy_user))
+        // components
+        .route("/v1/components", get(components::index).post(components::create))
+        .route("/v1/components/{id}", get(components::show).patch(components::update).put(components::update).delete(components::destroy))
+        .route("/v1/components/{id}/license", get(components::nested::show_license))
+        .route("/v1/components/{id}/machine", get(components::nested::show_machine))
+        .route("/v1/components/{id}/product", get(components::nested::show_product))
+        // processes
+        .route("/v1/processes", get(processes::index).post(processes::create))
+        .route("/v1/processes/{id}", get(processes::show).patch(processes::update).put(processes::update).delete(processes::destroy))
+        .route("/v1/processes/{id}/actions/ping", post(processes::ping))
+        .route("/v1/processes/{id}/license", get(processes::nested::show_license))
+        .route("/v1/processes/{id}/machine", get(processes::relations::machine))
+        .route("/v1/processes/{id}/product", get(processes::relations::product))
         // users
+        .route("/v1/users", get(users::index).post(users::create))
+        .route("/v1/users/{id}", get(users::show).patch(users::update).put(users::update).delete(users::destroy))
+        .route("/v1/users/{id}/actions/ban", post(users::actions::ban))
+        .route("/v1/users/{id}/actions/reset-password", post(users::actions::reset_password))
+        .route("/v1/users/{id}/actions/unban", post(users::actions::unban))
+        .route("/v1/users/{id}/actions/update-password", post(users::actions::update_password))
+        .route("/v1/users/{id}/group", get(users::nested::show_group).put(users::group::change_group).patch(users::group::change_group))
         .route("/v1/users/{id}/licenses", get(users::nested::list_licenses))
         .route("/v1/users/{id}/machines", get(users::nested::list_machines))
         .route("/v1/users/{id}/products", get(users::nested::list_products))
-        .route("/v1/users/{id}/group", get(users::nested::show_group))
-        .route(
-            "/v1/users/{id}/tokens",
-            get(users::nested::list_tokens).post(users::nested::create_token),
-        )
-        .route(
-            "/v1/users/{id}/tokens/{child}",
-            get(users::nested::show_token),
-        )
-        // search
-        .route("/v1/search", post(search::search))
-        .route_layer(axum::middleware::from_fn(
-            crate::encoding::reject_bad_path_params,
-        ))
+        .route("/v1/users/{id}/tokens", get(users::nested::list_tokens).post(users::nested::create_token))
+        .route("/v1/users/{id}/tokens/{child}", get(users::nested::show_token))
+        // entitlements
+        .route("/v1/entitlements", get(entitlements::index).post(entitlements::create))
+        .route("/v1/entitlements/{id}", get(entitlements::show).patch(entitlements::update).put(entitlements::update).delete(entitlements::destroy))
+        // groups
+        .route("/v1/groups", get(groups::index).post(groups::create))
+        .route("/v1/groups/{id}", get(groups::show).patch(groups::update).put(groups::update).delete(groups::destroy))
+        .route("/v1/groups/{id}/licenses", get(groups::nested::list_licenses))
+        .route("/v1/groups/{id}/licenses/{child}", get(groups::nested::show_license))
+        .route("/v1/groups/{id}/machines", get(groups::nested::list_machines))
+        .route("/v1/groups/{id}/machines/{child}", get(groups::nested::show_machine))
+        .route("/v1/groups/{id}/owners", get(groups::nested::list_owners).post(groups::nested::attach_owners).delete(groups::nested::detach_owners))
+        .route("/v1/groups/{id}/owners/{child}", get(groups::nested::show_owner))
+        .route("/v1/groups/{id}/users", get(groups::nested::list_users))
+        .route("/v1/groups/{id}/users/{child}", get(groups::nested::show_user))
+        .route_layer(axum::middleware::from_fn(crate::encoding::reject_bad_path_params))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

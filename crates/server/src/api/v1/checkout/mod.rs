@@ -253,20 +253,6 @@ fn file_meta(issued_ms: i64, ttl: Option<i64>) -> Value {
     })
 }
 
-/// The check-out routes of licenses and machines.
-pub fn routes() -> axum::Router<crate::state::AppState> {
-    use axum::routing::get;
-    axum::Router::new()
-        .route(
-            "/v1/licenses/{id}/actions/check-out",
-            get(license::get).post(license::post),
-        )
-        .route(
-            "/v1/machines/{id}/actions/check-out",
-            get(machine::get).post(machine::post),
-        )
-}
-
 /// A checked-out file, ready to answer with.
 pub struct CheckedOut {
     /// `license-files` or `machine-files`.

@@ -16,25 +16,12 @@ use crate::jsonapi::input::{Field, Input, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
 use latchkey_core::access::components as access;
 use latchkey_store::components::{self, ComponentQuery, ComponentRow, Uniqueness};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
-
-/// Routes of this resource.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/components", get(index).post(create))
-        .route(
-            "/v1/components/{id}",
-            get(show).patch(update).put(update).delete(destroy),
-        )
-        .route("/v1/machines/{id}/components", get(machine_components))
-}
 
 struct Loaded {
     component: ComponentRow,

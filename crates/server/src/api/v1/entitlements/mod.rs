@@ -13,24 +13,12 @@ use crate::jsonapi::input::{Field, Input, invalid, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
 use latchkey_core::access::entitlements as access;
 use latchkey_store::entitlements::{self, CodeTaken, EntitlementRow};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
-
-/// Routes of this resource.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/entitlements", get(index).post(create))
-        .route(
-            "/v1/entitlements/{id}",
-            get(show).patch(update).put(update).delete(destroy),
-        )
-}
 
 /// Finds an entitlement by id or code (id match first, then the oldest), 404 if absent.
 pub async fn find(state: &AppState, account: &Account, id: &str) -> ApiResult<EntitlementRow> {

@@ -14,24 +14,12 @@ use crate::jsonapi::input::{Field, Input, camel_case, invalid, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
 use latchkey_core::access::groups as access;
 use latchkey_store::groups::{self, Admission, GroupRow, Member};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
-
-/// Routes of this resource.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/groups", get(index).post(create))
-        .route(
-            "/v1/groups/{id}",
-            get(show).patch(update).put(update).delete(destroy),
-        )
-}
 
 /// The id of the group a `relationships.group` names (422 GROUP_NOT_FOUND if none).
 pub async fn resolve(state: &AppState, account: &Account, id: &str) -> ApiResult<String> {

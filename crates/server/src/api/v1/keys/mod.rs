@@ -16,26 +16,14 @@ use crate::jsonapi::input::{Field, Input, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
 use latchkey_core::access::keys as access;
 use latchkey_core::keys::{KeyProblem, check_custom_key};
 use latchkey_store::new_id;
 use latchkey_store::pool_keys::{self, KeyTaken, PoolKeyRow};
 use serde_json::json;
 use serializer::key;
-
-/// Routes of this resource.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/keys", get(index).post(create))
-        .route(
-            "/v1/keys/{id}",
-            get(show).patch(update).put(update).delete(destroy),
-        )
-}
 
 async fn load(
     state: &AppState,

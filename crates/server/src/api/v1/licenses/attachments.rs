@@ -11,31 +11,14 @@ use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::linkage::to_many_ids;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
 use latchkey_core::access::{entitlements as entitlement_access, licenses as access};
 use latchkey_store::entitlement_links::Holder;
 use latchkey_store::license_users::{self, AttachRefusal};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::policies::PolicyRow;
 use serde_json::{Value, json};
-
-/// Routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/licenses/{id}/users",
-            get(list_users).post(attach_users).delete(detach_users),
-        )
-        .route(
-            "/v1/licenses/{id}/entitlements",
-            get(list_entitlements)
-                .post(attach_entitlements)
-                .delete(detach_entitlements),
-        )
-}
 
 // ---- licensees ----
 
@@ -50,7 +33,7 @@ async fn may_manage_users(
 }
 
 /// `GET /licenses/{id}/users`: the owner first, then attached users.
-async fn list_users(
+pub(crate) async fn list_users(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -70,7 +53,7 @@ fn user_taken(pointer: String) -> ApiError {
 }
 
 /// `POST /licenses/{id}/users`: attaches licensees; maxUsers counts the owner.
-async fn attach_users(
+pub(crate) async fn attach_users(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -124,7 +107,7 @@ async fn attach_users(
 
 /// `DELETE /licenses/{id}/users`: the owner cannot be detached (403); every user
 /// must be attached (422).
-async fn detach_users(
+pub(crate) async fn detach_users(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -161,7 +144,7 @@ async fn detach_users(
 // ---- entitlements ----
 
 /// `GET /licenses/{id}/entitlements`: the policy's entitlements and the license's own.
-async fn list_entitlements(
+pub(crate) async fn list_entitlements(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -174,7 +157,7 @@ async fn list_entitlements(
 }
 
 /// `POST /licenses/{id}/entitlements`
-async fn attach_entitlements(
+pub(crate) async fn attach_entitlements(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -189,7 +172,7 @@ async fn attach_entitlements(
 }
 
 /// `DELETE /licenses/{id}/entitlements`
-async fn detach_entitlements(
+pub(crate) async fn detach_entitlements(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,

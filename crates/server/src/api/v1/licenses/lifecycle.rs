@@ -146,14 +146,3 @@ pub async fn start_expiry(
 ) -> ApiResult<()> {
     Ok(licenses::start_expiry(&state.db, license, policy, event, state.now_ms()).await?)
 }
-
-/// Routes of the license permits and usage actions.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::{delete, post};
-    axum::Router::new()
-        .route("/v1/licenses/{id}/actions/suspend", post(suspend))
-        .route("/v1/licenses/{id}/actions/reinstate", post(reinstate))
-        .route("/v1/licenses/{id}/actions/renew", post(renew))
-        .route("/v1/licenses/{id}/actions/revoke", delete(revoke))
-        .route("/v1/licenses/{id}/actions/check-in", post(check_in))
-}

@@ -35,14 +35,6 @@ use latchkey_store::{Arg, license_list};
 use serde_json::Value;
 use serializer::LicenseView;
 
-/// Every license route but CRUD and validation (which `routes.rs` lists).
-pub fn routes() -> axum::Router<AppState> {
-    lifecycle::routes()
-        .merge(usage::routes())
-        .merge(relationships::routes())
-        .merge(attachments::routes())
-}
-
 /// Whether a user owns or is attached to a license.
 pub async fn user_has_license(
     state: &AppState,

@@ -11,9 +11,7 @@ use crate::jsonapi::linkage::to_one_id;
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use latchkey_core::access::licenses::{self as access, PolicyChanger};
 use latchkey_core::licensing::transfer_incompatibility;
 use latchkey_core::lifecycle::transferred_expiry;
@@ -22,25 +20,6 @@ use latchkey_store::license_users::{self, OwnerRefusal};
 use latchkey_store::licenses::{self, LicenseRow};
 use latchkey_store::policies::{self, PolicyRow};
 use serde_json::{Value, json};
-
-/// Routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/licenses/{id}/policy",
-            get(show_policy).put(change_policy).patch(change_policy),
-        )
-        .route(
-            "/v1/licenses/{id}/owner",
-            get(show_owner).put(change_owner).patch(change_owner),
-        )
-        .route(
-            "/v1/licenses/{id}/group",
-            get(show_group).put(change_group).patch(change_group),
-        )
-        .route("/v1/licenses/{id}/product", get(show_product))
-        .route("/v1/licenses/{id}/machines", get(list_machines))
-}
 
 /// 403 unless the caller may update the license.
 async fn require_update(
@@ -58,7 +37,7 @@ async fn require_update(
 }
 
 /// `GET /licenses/{id}/policy`
-async fn show_policy(
+pub(crate) async fn show_policy(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -73,7 +52,7 @@ async fn show_policy(
 /// `PUT /licenses/{id}/policy`: moves the license to another policy (of any product:
 /// the license's product follows the policy, as in Keygen); RESET_EXPIRY restarts the
 /// expiry from the new policy's duration.
-async fn change_policy(
+pub(crate) async fn change_policy(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -115,7 +94,7 @@ async fn change_policy(
 }
 
 /// `GET /licenses/{id}/owner` (data null when unowned)
-async fn show_owner(
+pub(crate) async fn show_owner(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -141,7 +120,7 @@ pub(super) fn user_limit_exceeded(max: i64) -> ApiError {
 }
 
 /// `PUT /licenses/{id}/owner` (`data: null` removes the owner)
-async fn change_owner(
+pub(crate) async fn change_owner(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -188,7 +167,7 @@ async fn change_owner(
 }
 
 /// `GET /licenses/{id}/group` (data null when none)
-async fn show_group(
+pub(crate) async fn show_group(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -210,7 +189,7 @@ async fn show_group(
 /// `PUT /licenses/{id}/group`: moves the license into the group (or out of any),
 /// refusing with `GROUP_LICENSE_LIMIT_EXCEEDED` when the group is full (the store
 /// counts members under the group-row lock).
-async fn change_group(
+pub(crate) async fn change_group(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -245,7 +224,7 @@ async fn change_group(
 }
 
 /// `GET /licenses/{id}/product`
-async fn show_product(
+pub(crate) async fn show_product(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -268,7 +247,7 @@ async fn show_product(
 
 /// `GET /licenses/{id}/machines`: paged like every list (`limit`, `page[size]` and
 /// `page[number]`, `page[cursor]`, `order`), with links.
-async fn list_machines(
+pub(crate) async fn list_machines(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,

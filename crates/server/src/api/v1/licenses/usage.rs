@@ -113,12 +113,3 @@ pub async fn reset(
     licenses::reset_uses(&state.db, &license.id, state.now_ms()).await?;
     respond(&state, &account, &license.id).await
 }
-
-/// Routes of the usage actions.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::post;
-    axum::Router::new()
-        .route("/v1/licenses/{id}/actions/increment-usage", post(increment))
-        .route("/v1/licenses/{id}/actions/decrement-usage", post(decrement))
-        .route("/v1/licenses/{id}/actions/reset-usage", post(reset))
-}

@@ -10,20 +10,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::linkage::to_one_id;
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use latchkey_store::groups::{self, Member};
 
-/// Routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/v1/machines/{id}/group",
-        axum::routing::put(change_group).patch(change_group),
-    )
-}
-
 /// `PUT /machines/{id}/group`
-async fn change_group(
+pub(crate) async fn change_group(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,

@@ -9,24 +9,13 @@ use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::post;
 use latchkey_core::access::machines as access;
 use latchkey_core::heartbeat::{HeartbeatStatus, machine_status, resurrection_period_passed};
 use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
 use latchkey_proto::time_format::from_millis;
 use latchkey_store::machines;
 use time::{Duration, OffsetDateTime};
-
-/// The heartbeat routes (with Keygen's legacy aliases).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/machines/{id}/actions/ping", post(ping))
-        .route("/v1/machines/{id}/actions/ping-heartbeat", post(ping))
-        .route("/v1/machines/{id}/actions/reset", post(reset))
-        .route("/v1/machines/{id}/actions/reset-heartbeat", post(reset))
-}
 
 fn at(ms: i64) -> OffsetDateTime {
     from_millis(ms).unwrap_or(OffsetDateTime::UNIX_EPOCH)

@@ -10,19 +10,9 @@ use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use latchkey_store::machines::{self, MachineWrite};
 use serde_json::{Value, json};
-
-/// Routes of this relationship.
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/v1/machines/{id}/owner",
-        get(show).put(update).patch(update),
-    )
-}
 
 /// `GET /machines/{id}/owner`
 pub async fn show(

@@ -8,25 +8,13 @@ use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
 use latchkey_core::access::entitlements::may_attach;
 use latchkey_store::entitlement_links::{self, Holder};
 
-/// Routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/v1/policies/{id}/entitlements",
-        get(list)
-            .post(attach_entitlements)
-            .delete(detach_entitlements),
-    )
-}
-
 /// `GET /policies/{id}/entitlements`
-async fn list(
+pub(crate) async fn list(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -38,7 +26,7 @@ async fn list(
 }
 
 /// `POST /policies/{id}/entitlements`
-async fn attach_entitlements(
+pub(crate) async fn attach_entitlements(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -53,7 +41,7 @@ async fn attach_entitlements(
 }
 
 /// `DELETE /policies/{id}/entitlements`
-async fn detach_entitlements(
+pub(crate) async fn detach_entitlements(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,

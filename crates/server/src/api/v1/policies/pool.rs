@@ -9,17 +9,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
 use crate::jsonapi::query::QueryParams;
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
-use axum::routing::get;
 use latchkey_core::access::keys as access;
 use latchkey_store::policies::{self, PolicyRow};
 use latchkey_store::pool_keys;
-
-/// Routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/v1/policies/{id}/pool", get(show).delete(pop))
-}
 
 /// The policy, 404 unless the caller may read its keys.
 async fn find(
@@ -35,7 +28,7 @@ async fn find(
 }
 
 /// `GET /policies/{id}/pool`
-async fn show(
+pub(crate) async fn show(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,
@@ -47,7 +40,7 @@ async fn show(
 }
 
 /// `DELETE /policies/{id}/pool`: pops the oldest key and answers it (200).
-async fn pop(
+pub(crate) async fn pop(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,

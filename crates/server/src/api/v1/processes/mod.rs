@@ -15,10 +15,8 @@ use crate::jsonapi::input::{Field, Input, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::{get, post};
 use latchkey_core::access::processes as access;
 use latchkey_core::heartbeat::{HeartbeatStatus, process_status, resurrection_period_passed};
 use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
@@ -30,27 +28,6 @@ use latchkey_store::processes::{self, ProcessQuery, ProcessRow, SpawnError, Stat
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
-
-/// The process routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/processes", get(index).post(create))
-        .route(
-            "/v1/processes/{id}",
-            get(show).patch(update).put(update).delete(destroy),
-        )
-        .route("/v1/processes/{id}/actions/ping", post(ping))
-        .route("/v1/processes/{id}/machine", get(relations::machine))
-        .route("/v1/processes/{id}/product", get(relations::product))
-        .route(
-            "/v1/machines/{id}/processes",
-            get(relations::machine_processes),
-        )
-        .route(
-            "/v1/machines/{id}/processes/{process_id}",
-            get(relations::machine_process),
-        )
-}
 
 /// Readers: staff, the product, the license, and users owning the machine or
 /// holding the license.

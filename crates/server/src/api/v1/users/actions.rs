@@ -10,10 +10,8 @@ use crate::auth::{Auth, Authed, Bearer, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use latchkey_core::access::users as access;
 use latchkey_store::new_id;
 use latchkey_store::users::{self, UserRow};
@@ -21,24 +19,6 @@ use serde_json::{Value, json};
 
 /// How long a password reset token stays redeemable.
 const RESET_TTL_MS: i64 = 24 * 60 * 60 * 1000;
-
-/// Routes of these actions.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/users/{id}/actions/ban", post(ban))
-        .route("/v1/users/{id}/actions/unban", post(unban))
-        .route(
-            "/v1/users/{id}/actions/update-password",
-            post(update_password),
-        )
-        .route(
-            "/v1/users/{id}/actions/reset-password",
-            post(reset_password),
-        )
-        .route("/v1/passwords", post(request_reset))
-        .route("/v1/me", get(me))
-        .route("/v1/profile", get(profile))
-}
 
 /// A string in the request's `meta`, or 400 when it has the wrong type.
 fn meta_string(body: &Value, name: &str) -> ApiResult<Option<String>> {

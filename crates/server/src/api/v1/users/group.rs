@@ -9,20 +9,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::linkage::to_one_id;
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use latchkey_store::groups::{self, Member};
 
-/// Routes of this module.
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/v1/users/{id}/group",
-        axum::routing::put(change_group).patch(change_group),
-    )
-}
-
 /// `PUT /users/{id}/group` (admins, developers, sales, support and product tokens)
-async fn change_group(
+pub(crate) async fn change_group(
     State(state): State<AppState>,
     account: Account,
     Authed(principal): Authed,

@@ -18,10 +18,8 @@ use crate::jsonapi::input::{Field, Input, invalid, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use axum::routing::get;
 use latchkey_core::access::users as access;
 use latchkey_core::roles::Role;
 use latchkey_store::users::{self, UserRow, UserWrite};
@@ -37,17 +35,6 @@ const ROLES: &[&str] = &[
     "support-agent",
     "read-only",
 ];
-
-/// Routes of this resource.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/users", get(index).post(create))
-        .route(
-            "/v1/users/{id}",
-            get(show).patch(update).put(update).delete(destroy),
-        )
-        .merge(actions::routes())
-}
 
 /// Loads a user (by UUID or email) the caller may read, or 404/403.
 pub async fn load(
