@@ -31,12 +31,13 @@ pub enum LimitExceeded {
 
 impl LimitExceeded {
     /// Keygen's error code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> latchkey_proto::ErrorCode {
+        use latchkey_proto::ErrorCode;
         match self {
-            Self::Machines { .. } => "MACHINE_LIMIT_EXCEEDED",
-            Self::Cores(_) => "MACHINE_CORE_LIMIT_EXCEEDED",
-            Self::Memory(_) => "MACHINE_MEMORY_LIMIT_EXCEEDED",
-            Self::Disk(_) => "MACHINE_DISK_LIMIT_EXCEEDED",
+            Self::Machines { .. } => ErrorCode::MachineLimitExceeded,
+            Self::Cores(_) => ErrorCode::MachineCoreLimitExceeded,
+            Self::Memory(_) => ErrorCode::MachineMemoryLimitExceeded,
+            Self::Disk(_) => ErrorCode::MachineDiskLimitExceeded,
         }
     }
 

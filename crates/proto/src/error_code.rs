@@ -74,6 +74,7 @@ error_codes! {
     HttpMethodInvalid = "HTTP_METHOD_INVALID",
     IdConflict = "ID_CONFLICT",
     IdInvalid = "ID_INVALID",
+    InvalidApiVersion = "INVALID_API_VERSION",
     JsonInvalid = "JSON_INVALID",
     KeyByteSizeExceeded = "KEY_BYTE_SIZE_EXCEEDED",
     KeyConflict = "KEY_CONFLICT",
@@ -99,6 +100,7 @@ error_codes! {
     MetadataTooLarge = "METADATA_TOO_LARGE",
     MimeTypeInvalid = "MIME_TYPE_INVALID",
     NotFound = "NOT_FOUND",
+    Taken = "TAKEN",
     OverageStrategyNotAllowed = "OVERAGE_STRATEGY_NOT_ALLOWED",
     OwnerInvalid = "OWNER_INVALID",
     OwnerNotFound = "OWNER_NOT_FOUND",
@@ -284,5 +286,14 @@ mod tests {
         assert!("NOT_A_CODE".parse::<ErrorCode>().is_err());
         assert!(serde_json::from_str::<ErrorCode>("\"not_found\"").is_err());
         assert_eq!(ErrorCode::NotFound, "NOT_FOUND");
+    }
+}
+
+impl ErrorCode {
+    /// A code composed at run time (`<ATTRIBUTE>_MISSING`, `COMPONENTS_<CODE>`, …):
+    /// the listed code of that spelling, else `fallback`. Every attribute the API
+    /// reads has its codes listed, so the fallback only guards future attributes.
+    pub fn composed(text: &str, fallback: ErrorCode) -> ErrorCode {
+        text.parse().unwrap_or(fallback)
     }
 }

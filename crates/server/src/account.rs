@@ -11,6 +11,7 @@ use axum::http::Uri;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use latchkey_proto::ErrorCode;
 use latchkey_store::accounts::AccountRow;
 use std::sync::Arc;
 
@@ -103,7 +104,7 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request, next: 
             Ok(uri) => *request.uri_mut() = uri,
             Err(_) => {
                 return ApiError::bad_request("The request URI is invalid")
-                    .code("URI_INVALID")
+                    .code(ErrorCode::UriInvalid)
                     .into_response();
             }
         }

@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use base64::Engine;
 use latchkey_core::policy::ExpirationStrategy;
 use latchkey_core::roles::Role;
+use latchkey_proto::ErrorCode;
 use latchkey_proto::time_format::to_millis;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::policies::PolicyRow;
@@ -59,7 +60,7 @@ pub fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
             .to_str()
             .map_err(|_| {
                 ApiError::unauthorized(
-                    "TOKEN_FORMAT_INVALID",
+                    ErrorCode::TokenFormatInvalid,
                     "The authorization header is malformed",
                 )
             })?
@@ -68,7 +69,7 @@ pub fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
         let rest = rest.trim();
         if rest.is_empty() {
             return Err(ApiError::unauthorized(
-                "TOKEN_MISSING",
+                ErrorCode::TokenMissing,
                 "An authentication token is required",
             ));
         }
@@ -77,7 +78,7 @@ pub fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
             "license" => Ok(Some(Credential::LicenseKey(rest.to_owned()))),
             "basic" => basic(rest).map(Some),
             _ => Err(ApiError::unauthorized(
-                "TOKEN_FORMAT_INVALID",
+                ErrorCode::TokenFormatInvalid,
                 "The authorization scheme is not supported",
             )),
         };
@@ -100,7 +101,7 @@ pub fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
 fn basic(encoded: &str) -> ApiResult<Credential> {
     let malformed = || {
         ApiError::unauthorized(
-            "TOKEN_FORMAT_INVALID",
+            ErrorCode::TokenFormatInvalid,
             "The basic authorization credentials are malformed",
         )
     };
@@ -128,25 +129,31 @@ pub async fn authenticate_token(
 ) -> ApiResult<Principal> {
     if latchkey_core::tokens::looks_like_uuid(raw) {
         return Err(ApiError::unauthorized(
-            "TOKEN_FORMAT_INVALID",
+            ErrorCode::TokenFormatInvalid,
             "Token format is invalid (make sure that you're providing a token value, not a token's UUID identifier)",
         ));
     }
     let digest = state.secret.digest(raw);
     let Some(token) = tokens::find_by_digest(&state.db, account.id(), &digest).await? else {
-        return Err(ApiError::unauthorized("TOKEN_INVALID", "Token is invalid"));
+        return Err(ApiError::unauthorized(
+            ErrorCode::TokenInvalid,
+            "Token is invalid",
+        ));
     };
     if token.expiry.is_some_and(|expiry| expiry < state.now_ms()) {
-        return Err(ApiError::unauthorized("TOKEN_EXPIRED", "Token is expired"));
+        return Err(ApiError::unauthorized(
+            ErrorCode::TokenExpired,
+            "Token is expired",
+        ));
     }
-    let invalid = || ApiError::unauthorized("TOKEN_INVALID", "Token is invalid");
+    let invalid = || ApiError::unauthorized(ErrorCode::TokenInvalid, "Token is invalid");
     let bearer = match token.bearer_type.as_str() {
         "users" => {
             let user = users::find_by_id(&state.db, account.id(), &token.bearer_id)
                 .await?
                 .ok_or_else(invalid)?;
             if user.banned_at.is_some() {
-                return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
+                return Err(ApiError::forbidden("user is banned").code(ErrorCode::UserBanned));
             }
             let role = Role::parse(&user.role).unwrap_or(Role::User);
             Bearer::User(Box::new(user), role)
@@ -165,7 +172,7 @@ pub async fn authenticate_token(
             if !head.policy.authentication().allows_token() {
                 return Err(
                     ApiError::forbidden("token authentication is not allowed by policy")
-                        .code("TOKEN_NOT_ALLOWED"),
+                        .code(ErrorCode::TokenNotAllowed),
                 );
             }
             check_license_usable(state, &head)?;
@@ -182,15 +189,15 @@ pub async fn authenticate_token(
 /// A license may act as a bearer only when not banned, suspended or revoked-expired.
 fn check_license_usable(state: &AppState, head: &Head) -> ApiResult<()> {
     if head.owner_banned_at.is_some() {
-        return Err(ApiError::forbidden("license is banned").code("LICENSE_BANNED"));
+        return Err(ApiError::forbidden("license is banned").code(ErrorCode::LicenseBanned));
     }
     let license = &head.license;
     if license.suspended {
-        return Err(ApiError::forbidden("license is suspended").code("LICENSE_SUSPENDED"));
+        return Err(ApiError::forbidden("license is suspended").code(ErrorCode::LicenseSuspended));
     }
     let expired = license.expiry.is_some_and(|e| e < to_millis(state.now()));
     if expired && head.policy.rules().expiration_strategy == ExpirationStrategy::RevokeAccess {
-        return Err(ApiError::forbidden("license is expired").code("LICENSE_EXPIRED"));
+        return Err(ApiError::forbidden("license is expired").code(ErrorCode::LicenseExpired));
     }
     Ok(())
 }
@@ -205,14 +212,14 @@ pub async fn authenticate_license_key(
 ) -> ApiResult<Principal> {
     let Some(head) = validation::head_by_key(&state.db, account.id(), key).await? else {
         return Err(ApiError::unauthorized(
-            "LICENSE_INVALID",
+            ErrorCode::LicenseInvalid,
             "License key is invalid",
         ));
     };
     if !head.policy.authentication().allows_license_key() {
         return Err(
             ApiError::forbidden("license key authentication is not allowed by policy")
-                .code("LICENSE_NOT_ALLOWED"),
+                .code(ErrorCode::LicenseNotAllowed),
         );
     }
     check_license_usable(state, &head)?;
@@ -239,7 +246,7 @@ impl FromRequestParts<AppState> for Auth {
             Credential::LicenseKey(key) => authenticate_license_key(state, &account, &key).await?,
             Credential::EmailPassword(..) => {
                 return Err(ApiError::unauthorized(
-                    "TOKEN_INVALID",
+                    ErrorCode::TokenInvalid,
                     "Email and password are only accepted when generating a token (POST /tokens)",
                 ));
             }
@@ -259,7 +266,7 @@ impl FromRequestParts<AppState> for Authed {
         match Auth::from_request_parts(parts, state).await?.0 {
             Some(principal) => Ok(Authed(principal)),
             None => Err(ApiError::unauthorized(
-                "TOKEN_MISSING",
+                ErrorCode::TokenMissing,
                 "An authentication token is required",
             )),
         }

@@ -31,37 +31,11 @@ pub struct ApiError {
     pub detail: String,
     /// Stable code (an [`ErrorCode`]'s text; a `String` until every handler names an
     /// `ErrorCode`, see `ApiError::code`).
-    pub code: Option<String>,
+    pub code: Option<ErrorCode>,
     /// Location of the problem.
     pub source: Option<Source>,
     /// Seconds for a `Retry-After` header (503 while the database is busy).
     pub retry_after: Option<u64>,
-}
-
-/// The code argument of [`ApiError::unauthorized`] and [`ApiError::unprocessable`]:
-/// an [`ErrorCode`] or, transitionally (until every handler names an `ErrorCode`,
-/// `scripts/dev/error-codes.sh`), the code's text.
-pub trait CodeArg {
-    /// The code as sent.
-    fn text(self) -> String;
-}
-
-impl CodeArg for ErrorCode {
-    fn text(self) -> String {
-        self.as_str().to_owned()
-    }
-}
-
-impl CodeArg for &str {
-    fn text(self) -> String {
-        self.to_owned()
-    }
-}
-
-impl CodeArg for &String {
-    fn text(self) -> String {
-        self.clone()
-    }
 }
 
 /// `Retry-After` of a 503 answered while the database is busy, in seconds.
@@ -79,11 +53,9 @@ impl ApiError {
         }
     }
 
-    /// Adds a code: an [`ErrorCode`]. Transitional: the code's text is accepted too
-    /// (`impl Into<String>`) until the handlers are converted
-    /// (`scripts/dev/error-codes.sh`); then this takes `ErrorCode` only.
-    pub fn code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
+    /// Adds a code.
+    pub fn code(mut self, code: ErrorCode) -> Self {
+        self.code = Some(code);
         self
     }
 
@@ -111,8 +83,8 @@ impl ApiError {
     }
 
     /// 401 Unauthorized.
-    pub fn unauthorized(code: impl CodeArg, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail).code(code.text())
+    pub fn unauthorized(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail).code(code)
     }
 
     /// 403 Access denied with Keygen's default wording.
@@ -156,13 +128,13 @@ impl ApiError {
     }
 
     /// 422 Unprocessable resource.
-    pub fn unprocessable(code: impl CodeArg, detail: impl Into<String>) -> Self {
+    pub fn unprocessable(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Unprocessable resource",
             detail,
         )
-        .code(code.text())
+        .code(code)
     }
 
     /// 413.
@@ -235,7 +207,7 @@ impl ApiError {
         ErrorObject {
             title: self.title.to_owned(),
             detail: Some(self.detail.clone()),
-            code: self.code.clone(),
+            code: self.code.map(|c| c.as_str().to_owned()),
             source: self.source.as_ref().map(|s| match s {
                 Source::Pointer(p) => json!({ "pointer": p }),
                 Source::Parameter(p) => json!({ "parameter": p }),

@@ -23,6 +23,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use latchkey_proto::ErrorCode;
 use serde_json::Value;
 
 /// A supported API version, `1.minor`.
@@ -68,7 +69,7 @@ pub async fn layer(mut request: Request, next: Next) -> Response {
     };
     let Some(version) = version else {
         let mut response = ApiError::bad_request("unsupported API version requested")
-            .code("INVALID_API_VERSION")
+            .code(ErrorCode::InvalidApiVersion)
             .into_response();
         echo(&mut response, CURRENT);
         return response;
@@ -143,8 +144,8 @@ pub fn migrate(document: &mut Value, version: ApiVersion, status: u16) -> bool {
         && let Some(Value::Array(errors)) = document.get_mut("errors")
     {
         for error in errors {
-            if error["code"] == "OWNER_NOT_FOUND" {
-                error["code"] = "USER_NOT_FOUND".into();
+            if error["code"] == ErrorCode::OwnerNotFound.as_str() {
+                error["code"] = ErrorCode::UserNotFound.as_str().into();
                 error["source"] = serde_json::json!({ "pointer": "/data/relationships/user" });
                 changed = true;
             }

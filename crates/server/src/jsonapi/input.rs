@@ -185,7 +185,7 @@ impl Input {
             None => Ok(Field::Absent),
             Some(Value::Null) => Ok(Field::Null),
             Some(Value::String(s)) if s.len() > max => Err(ApiError::unprocessable(
-                &format!("{}_TOO_LONG", screaming(name)),
+                attribute_code(name, "TOO_LONG"),
                 format!("is too long (maximum is {max} characters)"),
             )
             .pointer(pointer)),
@@ -270,7 +270,7 @@ impl Input {
             && !allowed.contains(&v.as_str())
         {
             return Err(ApiError::unprocessable(
-                &format!("{}_NOT_ALLOWED", screaming(name)),
+                attribute_code(name, "NOT_ALLOWED"),
                 "is not included in the list",
             )
             .pointer(format!("/data/attributes/{name}")));
@@ -348,15 +348,24 @@ pub fn screaming(name: &str) -> String {
     out
 }
 
+/// `<NAME>_<PROBLEM>` for attribute `name` (PARAMETERS_INVALID for an attribute
+/// whose codes are not listed in [`ErrorCode`]).
+fn attribute_code(name: &str, problem: &str) -> ErrorCode {
+    ErrorCode::composed(
+        &format!("{}_{problem}", screaming(name)),
+        ErrorCode::ParametersInvalid,
+    )
+}
+
 /// 422 `<NAME>_MISSING` ("can't be blank").
 pub fn missing(name: &str) -> ApiError {
-    ApiError::unprocessable(&format!("{}_MISSING", screaming(name)), "can't be blank")
+    ApiError::unprocessable(attribute_code(name, "MISSING"), "can't be blank")
         .pointer(format!("/data/attributes/{name}"))
 }
 
 /// 422 `<NAME>_INVALID` with a detail.
 pub fn invalid(name: &str, detail: impl Into<String>) -> ApiError {
-    ApiError::unprocessable(&format!("{}_INVALID", screaming(name)), detail)
+    ApiError::unprocessable(attribute_code(name, "INVALID"), detail)
         .pointer(format!("/data/attributes/{name}"))
 }
 
@@ -372,7 +381,10 @@ mod tests {
         let mut input = Input::parse(&doc, "policies").unwrap();
         assert_eq!(input.integer("maxMachines").unwrap(), Field::Value(3));
         let err = input.finish().unwrap_err();
-        assert_eq!(err.code.as_deref(), Some("PARAMETERS_INVALID"));
+        assert_eq!(
+            err.code.map(latchkey_proto::ErrorCode::as_str),
+            Some("PARAMETERS_INVALID")
+        );
         assert_eq!(screaming("maxMachines"), "MAX_MACHINES");
     }
 

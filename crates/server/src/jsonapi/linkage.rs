@@ -2,11 +2,12 @@
 //! `data: {type, id} | null` and a to-many `data: [{type, id}, …]` (1..100 items).
 
 use crate::error::{ApiError, ApiResult};
+use latchkey_proto::ErrorCode;
 use serde_json::Value;
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .pointer(pointer)
 }
 

@@ -12,6 +12,7 @@ use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::State;
+use latchkey_proto::ErrorCode;
 use latchkey_store::crud::{self, Filter};
 use latchkey_store::page::{Order, Page};
 use latchkey_store::relations::{SEARCHABLE, search_filter};
@@ -22,7 +23,7 @@ const MIN_TERM: usize = 3;
 
 fn bad(pointer: &str, detail: impl Into<String>) -> ApiError {
     ApiError::bad_request(detail)
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .pointer(pointer)
 }
 

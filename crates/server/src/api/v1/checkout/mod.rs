@@ -14,6 +14,7 @@ use crate::jsonapi::query::QueryParams;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::crypto::license_file::build_certificate_from_json;
+use latchkey_proto::ErrorCode;
 use latchkey_proto::offline::{Algorithm, CertificateKind, Encoding, FileSecret, Scheme};
 use serde_json::{Map, Value, json};
 
@@ -35,13 +36,13 @@ pub struct Options {
 
 fn ttl_invalid(detail: &str) -> ApiError {
     ApiError::bad_request(detail)
-        .code("CHECKOUT_TTL_INVALID")
+        .code(ErrorCode::CheckoutTtlInvalid)
         .parameter("ttl")
 }
 
 fn algorithm_invalid(detail: &str) -> ApiError {
     ApiError::bad_request(detail)
-        .code("CHECKOUT_ALGORITHM_INVALID")
+        .code(ErrorCode::CheckoutAlgorithmInvalid)
         .parameter("algorithm")
 }
 
@@ -66,7 +67,7 @@ fn raw<'a>(
 fn parse_encrypt(raw: Option<Raw<'_>>) -> ApiResult<Option<bool>> {
     let invalid = || {
         ApiError::bad_request("must be a boolean")
-            .code("PARAMETER_INVALID")
+            .code(ErrorCode::ParameterInvalid)
             .parameter("encrypt")
     };
     Ok(match raw {
@@ -120,7 +121,7 @@ fn parse_ttl(raw: Option<Raw<'_>>) -> ApiResult<Option<i64>> {
 fn parse_includes(raw: Option<Raw<'_>>, allowed: &[&str]) -> ApiResult<Vec<String>> {
     let invalid = |detail: String| {
         ApiError::bad_request(detail)
-            .code("CHECKOUT_INCLUDE_INVALID")
+            .code(ErrorCode::CheckoutIncludeInvalid)
             .parameter("include")
     };
     let names: Vec<String> = match raw {
@@ -211,7 +212,7 @@ pub fn options(
         Some(Value::Object(meta)) => Some(meta),
         Some(_) => {
             return Err(ApiError::bad_request("must be an object")
-                .code("PARAMETER_INVALID")
+                .code(ErrorCode::ParameterInvalid)
                 .pointer("/meta"));
         }
     };

@@ -19,6 +19,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::components as access;
+use latchkey_proto::ErrorCode;
 use latchkey_store::components::{self, ComponentQuery, ComponentRow, Uniqueness};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
@@ -127,7 +128,7 @@ pub async fn create(
 ) -> ApiResult<Document> {
     let mut input = Input::parse(&body, "components")?;
     let machine_not_found = || {
-        ApiError::unprocessable("MACHINE_NOT_FOUND", "must exist")
+        ApiError::unprocessable(ErrorCode::MachineNotFound, "must exist")
             .pointer("/data/relationships/machine")
     };
     let Field::Value(machine_id) = input.relationship("machine")? else {

@@ -10,6 +10,7 @@ use crate::jsonapi::linkage::to_many_ids;
 use crate::jsonapi::{Document, no_content};
 use crate::state::AppState;
 use axum::response::Response;
+use latchkey_proto::ErrorCode;
 use latchkey_store::entitlement_links::{self, Holder};
 use serde_json::{Value, json};
 
@@ -36,12 +37,13 @@ pub async fn attach(
 ) -> ApiResult<Document> {
     let wanted = to_many_ids(body, &["entitlement", "entitlements"])?;
     let taken = |i: usize| {
-        ApiError::unprocessable("ENTITLEMENT_TAKEN", "already exists").pointer(format!("/data/{i}"))
+        ApiError::unprocessable(ErrorCode::EntitlementTaken, "already exists")
+            .pointer(format!("/data/{i}"))
     };
     let mut found: Vec<String> = Vec::with_capacity(wanted.len());
     for (i, id) in wanted.iter().enumerate() {
         let row = super::find(state, account, id).await.map_err(|_| {
-            ApiError::unprocessable("ENTITLEMENT_NOT_FOUND", "must exist")
+            ApiError::unprocessable(ErrorCode::EntitlementNotFound, "must exist")
                 .pointer(format!("/data/{i}"))
         })?;
         if found.contains(&row.id) {
@@ -87,7 +89,7 @@ pub async fn detach(
     }
     if let Some(i) = entitlement_links::detach(&state.db, holder, &resolved).await? {
         return Err(ApiError::unprocessable(
-            "ENTITLEMENT_NOT_FOUND",
+            ErrorCode::EntitlementNotFound,
             format!(
                 "cannot detach entitlement '{}' (entitlement is not attached)",
                 wanted[i]

@@ -16,6 +16,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::entitlements as access;
+use latchkey_proto::ErrorCode;
 use latchkey_store::entitlements::{self, CodeTaken, EntitlementRow};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
@@ -119,7 +120,8 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
 }
 
 fn code_taken() -> ApiError {
-    ApiError::unprocessable("CODE_TAKEN", "has already been taken").pointer("/data/attributes/code")
+    ApiError::unprocessable(ErrorCode::CodeTaken, "has already been taken")
+        .pointer("/data/attributes/code")
 }
 
 /// `POST /entitlements`

@@ -17,6 +17,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::groups as access;
+use latchkey_proto::ErrorCode;
 use latchkey_store::groups::{self, Admission, GroupRow, Member};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
@@ -28,7 +29,8 @@ pub async fn resolve(state: &AppState, account: &Account, id: &str) -> ApiResult
 }
 
 fn group_not_found() -> ApiError {
-    ApiError::unprocessable("GROUP_NOT_FOUND", "must exist").pointer("/data/relationships/group")
+    ApiError::unprocessable(ErrorCode::GroupNotFound, "must exist")
+        .pointer("/data/relationships/group")
 }
 
 /// The answer to a group's [`Admission`] of one more `member`: nothing when there
@@ -41,9 +43,9 @@ pub fn admitted(member: Member, admission: Admission) -> ApiResult<()> {
         Admission::Full(max) => max,
     };
     let (code, noun) = match member {
-        Member::User => ("GROUP_USER_LIMIT_EXCEEDED", "user"),
-        Member::License => ("GROUP_LICENSE_LIMIT_EXCEEDED", "license"),
-        Member::Machine => ("GROUP_MACHINE_LIMIT_EXCEEDED", "machine"),
+        Member::User => (ErrorCode::GroupUserLimitExceeded, "user"),
+        Member::License => (ErrorCode::GroupLicenseLimitExceeded, "license"),
+        Member::Machine => (ErrorCode::GroupMachineLimitExceeded, "machine"),
     };
     Err(ApiError::unprocessable(
         code,

@@ -15,6 +15,7 @@ use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use latchkey_proto::ErrorCode;
 use latchkey_store::crud;
 use latchkey_store::relations::{self, GroupOwnerRow, OwnersRefusal};
 use latchkey_store::users::UserRow;
@@ -212,7 +213,7 @@ pub async fn detach_owners(
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .pointer(pointer)
 }
 
@@ -266,9 +267,13 @@ fn user_ids(body: &Value) -> ApiResult<Vec<String>> {
 /// The 422 for a refused attach or detach, pointing at the offending item.
 fn refused(refusal: OwnersRefusal) -> ApiError {
     let (i, code, detail) = match refusal {
-        OwnersRefusal::UnknownUser(i) => (i, "NOT_FOUND", "user must exist"),
-        OwnersRefusal::AlreadyOwner(i) => (i, "TAKEN", "user already owns this group"),
-        OwnersRefusal::NotOwner(i) => (i, "NOT_FOUND", "owner relationship for user not found"),
+        OwnersRefusal::UnknownUser(i) => (i, ErrorCode::NotFound, "user must exist"),
+        OwnersRefusal::AlreadyOwner(i) => (i, ErrorCode::Taken, "user already owns this group"),
+        OwnersRefusal::NotOwner(i) => (
+            i,
+            ErrorCode::NotFound,
+            "owner relationship for user not found",
+        ),
     };
     ApiError::unprocessable(code, detail).pointer(format!("/data/{i}"))
 }

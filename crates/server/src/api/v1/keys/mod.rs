@@ -20,6 +20,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::keys as access;
 use latchkey_core::keys::{KeyProblem, check_custom_key};
+use latchkey_proto::ErrorCode;
 use latchkey_store::new_id;
 use latchkey_store::pool_keys::{self, KeyTaken, PoolKeyRow};
 use serde_json::json;
@@ -99,22 +100,23 @@ fn read_key(field: Field<String>) -> ApiResult<String> {
     let pointer = "/data/attributes/key";
     match check_custom_key(&value) {
         Err(KeyProblem::TooShort) => Err(ApiError::unprocessable(
-            "KEY_TOO_SHORT",
+            ErrorCode::KeyTooShort,
             "is too short (minimum is 6 characters)",
         )
         .pointer(pointer)),
         Err(KeyProblem::TooLong) => {
-            Err(ApiError::unprocessable("KEY_TOO_LONG", "is too long").pointer(pointer))
+            Err(ApiError::unprocessable(ErrorCode::KeyTooLong, "is too long").pointer(pointer))
         }
         Err(KeyProblem::Reserved) => {
-            Err(ApiError::unprocessable("KEY_NOT_ALLOWED", "is reserved").pointer(pointer))
+            Err(ApiError::unprocessable(ErrorCode::KeyNotAllowed, "is reserved").pointer(pointer))
         }
         Ok(()) => Ok(value),
     }
 }
 
 fn taken() -> ApiError {
-    ApiError::unprocessable("KEY_TAKEN", "has already been taken").pointer("/data/attributes/key")
+    ApiError::unprocessable(ErrorCode::KeyTaken, "has already been taken")
+        .pointer("/data/attributes/key")
 }
 
 /// `POST /keys` (attributes.key, relationships.policy of a pooled policy).
@@ -130,7 +132,7 @@ pub async fn create(
     }
     let mut input = Input::parse(&body, "keys")?;
     let policy_not_found = || {
-        ApiError::unprocessable("POLICY_NOT_FOUND", "must exist")
+        ApiError::unprocessable(ErrorCode::PolicyNotFound, "must exist")
             .pointer("/data/relationships/policy")
     };
     let Field::Value(policy_id) = input.relationship("policy")? else {
@@ -148,7 +150,7 @@ pub async fn create(
     }
     if !policy.use_pool {
         return Err(ApiError::unprocessable(
-            "POLICY_NOT_SUPPORTED",
+            ErrorCode::PolicyNotSupported,
             "cannot add key to a policy that does not use a pool",
         )
         .pointer("/data/relationships/policy"));

@@ -11,13 +11,14 @@ use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_core::validation::{NOT_FOUND, Scope, Validation, validate};
+use latchkey_proto::ErrorCode;
 use latchkey_store::licenses::{LicenseCounts, LicenseRow};
 use latchkey_store::validation::{Head, Loaded, Needs, head_by_id, head_by_key, load};
 use serde_json::{Map, Value, json};
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .pointer(pointer)
 }
 

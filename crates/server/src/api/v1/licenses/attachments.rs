@@ -14,6 +14,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::{entitlements as entitlement_access, licenses as access};
+use latchkey_proto::ErrorCode;
 use latchkey_store::entitlement_links::Holder;
 use latchkey_store::license_users::{self, AttachRefusal};
 use latchkey_store::licenses::LicenseRow;
@@ -49,7 +50,7 @@ pub(crate) async fn list_users(
 }
 
 fn user_taken(pointer: String) -> ApiError {
-    ApiError::unprocessable("USER_TAKEN", "has already been taken").pointer(pointer)
+    ApiError::unprocessable(ErrorCode::UserTaken, "has already been taken").pointer(pointer)
 }
 
 /// `POST /licenses/{id}/users`: attaches licensees; maxUsers counts the owner.
@@ -71,7 +72,8 @@ pub(crate) async fn attach_users(
     for (i, user) in wanted.iter().enumerate() {
         let found = latchkey_store::users::find(&state.db, account.id(), user).await?;
         let found = found.ok_or_else(|| {
-            ApiError::unprocessable("USER_NOT_FOUND", "must exist").pointer(format!("/data/{i}"))
+            ApiError::unprocessable(ErrorCode::UserNotFound, "must exist")
+                .pointer(format!("/data/{i}"))
         })?;
         if users.contains(&found.id) || license.owner_id.as_deref() == Some(found.id.as_str()) {
             return Err(user_taken(format!("/data/{i}")));
@@ -133,7 +135,7 @@ pub(crate) async fn detach_users(
     }
     if let Some(i) = license_users::detach(&state.db, &license.id, &wanted).await? {
         return Err(ApiError::unprocessable(
-            "USER_NOT_FOUND",
+            ErrorCode::UserNotFound,
             format!("cannot detach user '{}' (user is not attached)", wanted[i]),
         )
         .pointer(format!("/data/{i}")));

@@ -14,16 +14,18 @@ use axum::extract::State;
 use latchkey_core::access::licenses::{CreateDenial, create_denial, may_create};
 use latchkey_core::key_dataset::KeyFacts;
 use latchkey_core::keys::{KeyProblem, check_custom_key, generate_default_key};
+use latchkey_proto::ErrorCode;
 use latchkey_store::licenses::{self, CreateRefusal, LicenseRow};
 use latchkey_store::new_id;
 use latchkey_store::policies::PolicyRow;
 use latchkey_store::users::UserRow;
 
 fn policy_not_found() -> ApiError {
-    ApiError::unprocessable("POLICY_NOT_FOUND", "must exist").pointer("/data/relationships/policy")
+    ApiError::unprocessable(ErrorCode::PolicyNotFound, "must exist")
+        .pointer("/data/relationships/policy")
 }
 
-fn key_error(code: &str, detail: &str) -> ApiError {
+fn key_error(code: ErrorCode, detail: &str) -> ApiError {
     ApiError::unprocessable(code, detail).pointer("/data/attributes/key")
 }
 
@@ -73,7 +75,7 @@ async fn owner(
             latchkey_store::users::find(&state.db, account.id(), &owner)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::unprocessable("OWNER_NOT_FOUND", "must exist")
+                    ApiError::unprocessable(ErrorCode::OwnerNotFound, "must exist")
                         .pointer("/data/relationships/owner")
                 })?,
         ),
@@ -87,9 +89,10 @@ async fn owner(
 fn license_id(custom: Option<String>) -> ApiResult<String> {
     match custom {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => Ok(id.to_lowercase()),
-        Some(_) => {
-            Err(ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id"))
-        }
+        Some(_) => Err(
+            ApiError::unprocessable(ErrorCode::IdInvalid, "must be a valid UUID")
+                .pointer("/data/id"),
+        ),
         None => Ok(new_id()),
     }
 }
@@ -118,13 +121,15 @@ async fn key(
             match check_custom_key(&key) {
                 Err(KeyProblem::TooShort) => {
                     return Err(key_error(
-                        "KEY_TOO_SHORT",
+                        ErrorCode::KeyTooShort,
                         "is too short (minimum is 6 characters)",
                     ));
                 }
-                Err(KeyProblem::TooLong) => return Err(key_error("KEY_TOO_LONG", "is too long")),
+                Err(KeyProblem::TooLong) => {
+                    return Err(key_error(ErrorCode::KeyTooLong, "is too long"));
+                }
                 Err(KeyProblem::Reserved) => {
-                    return Err(key_error("KEY_NOT_ALLOWED", "is reserved"));
+                    return Err(key_error(ErrorCode::KeyNotAllowed, "is reserved"));
                 }
                 Ok(()) => {}
             }
@@ -134,7 +139,7 @@ async fn key(
                     .is_some()
             {
                 return Err(key_error(
-                    "KEY_CONFLICT",
+                    ErrorCode::KeyConflict,
                     "must not conflict with another license's identifier",
                 ));
             }
@@ -146,11 +151,12 @@ async fn key(
 
 fn refused(refusal: CreateRefusal) -> ApiError {
     match refusal {
-        CreateRefusal::IdTaken => {
-            ApiError::unprocessable("ID_CONFLICT", "must not conflict with another license")
-                .pointer("/data/id")
-        }
-        CreateRefusal::KeyTaken => key_error("KEY_TAKEN", "has already been taken"),
+        CreateRefusal::IdTaken => ApiError::unprocessable(
+            ErrorCode::IdConflict,
+            "must not conflict with another license",
+        )
+        .pointer("/data/id"),
+        CreateRefusal::KeyTaken => key_error(ErrorCode::KeyTaken, "has already been taken"),
         CreateRefusal::Group(admission) => {
             match crate::api::v1::groups::admitted(
                 latchkey_store::groups::Member::License,
@@ -160,8 +166,10 @@ fn refused(refusal: CreateRefusal) -> ApiError {
                 Ok(()) => ApiError::internal("group admitted the license but refused it"),
             }
         }
-        CreateRefusal::PoolEmpty => ApiError::unprocessable("POLICY_POOL_EMPTY", "pool is empty")
-            .pointer("/data/relationships/policy"),
+        CreateRefusal::PoolEmpty => {
+            ApiError::unprocessable(ErrorCode::PolicyPoolEmpty, "pool is empty")
+                .pointer("/data/relationships/policy")
+        }
     }
 }
 
@@ -209,7 +217,7 @@ pub async fn create(
     let id = license_id(custom_id)?;
     if policy.use_pool && attrs.key.is_present() {
         return Err(key_error(
-            "KEY_NOT_SUPPORTED",
+            ErrorCode::KeyNotSupported,
             "cannot specify key for a pooled policy",
         ));
     }

@@ -6,11 +6,12 @@
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::query::QueryParams;
 use latchkey_core::duration_param::{parse_duration_seconds, parse_instant, utc_day_ms};
+use latchkey_proto::ErrorCode;
 use latchkey_store::license_list::{Activity, Cmp, Expires};
 
 fn invalid(parameter: String, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .parameter(parameter)
 }
 

@@ -11,6 +11,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::lifecycle::FirstEvent;
+use latchkey_proto::ErrorCode;
 use latchkey_store::licenses::{self, LicenseRow};
 use latchkey_store::policies::PolicyRow;
 
@@ -45,7 +46,7 @@ async fn set_suspended(
         } else {
             "is not suspended"
         };
-        return Err(ApiError::unprocessable("SUSPENDED_INVALID", detail)
+        return Err(ApiError::unprocessable(ErrorCode::SuspendedInvalid, detail)
             .pointer("/data/attributes/suspended"));
     }
     respond(state, account, &license.id).await
@@ -84,7 +85,7 @@ pub async fn renew(
     let (license, policy) = authorize(&state, &account, &principal, &id, Act::Renew).await?;
     let Some(duration) = policy.duration else {
         return Err(ApiError::unprocessable(
-            "EXPIRY_INVALID",
+            ErrorCode::ExpiryInvalid,
             "cannot be renewed because it does not expire",
         )
         .pointer("/data/attributes/expiry"));
@@ -128,7 +129,7 @@ pub async fn check_in(
     let (license, policy) = authorize(&state, &account, &principal, &id, Act::CheckIn).await?;
     if !policy.require_check_in {
         return Err(ApiError::unprocessable(
-            "CHECK_IN_NOT_REQUIRED",
+            ErrorCode::CheckInNotRequired,
             "cannot be checked in because the policy does not require it",
         ));
     }

@@ -10,6 +10,7 @@ use crate::jsonapi::query::QueryParams;
 use crate::state::AppState;
 use axum::extract::State;
 use latchkey_core::licensing::Status;
+use latchkey_proto::ErrorCode;
 use latchkey_store::crud::Filter;
 use latchkey_store::license_list::{self, ListQuery};
 use serde_json::json;
@@ -20,7 +21,7 @@ fn status(text: &str) -> ApiResult<Status> {
         ApiError::bad_request(
             "status must be one of ACTIVE, INACTIVE, EXPIRING, EXPIRED, SUSPENDED, BANNED",
         )
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .parameter("status")
     })
 }

@@ -15,6 +15,7 @@ use axum::extract::{Path, State};
 use latchkey_core::access::licenses::{self as access, PolicyChanger};
 use latchkey_core::licensing::transfer_incompatibility;
 use latchkey_core::lifecycle::transferred_expiry;
+use latchkey_proto::ErrorCode;
 use latchkey_store::groups::{self, Member};
 use latchkey_store::license_users::{self, OwnerRefusal};
 use latchkey_store::licenses::{self, LicenseRow};
@@ -68,7 +69,7 @@ pub(crate) async fn change_policy(
         ));
     };
     let not_found = || {
-        ApiError::unprocessable("POLICY_NOT_FOUND", "must exist")
+        ApiError::unprocessable(ErrorCode::PolicyNotFound, "must exist")
             .pointer("/data/relationships/policy")
     };
     let new_id = new_id.ok_or_else(not_found)?;
@@ -79,8 +80,10 @@ pub(crate) async fn change_policy(
         &policies::transfer_facts(&old),
         &policies::transfer_facts(&new),
     ) {
-        return Err(ApiError::unprocessable("POLICY_NOT_COMPATIBLE", detail)
-            .pointer("/data/relationships/policy"));
+        return Err(
+            ApiError::unprocessable(ErrorCode::PolicyNotCompatible, detail)
+                .pointer("/data/relationships/policy"),
+        );
     }
     if changer == PolicyChanger::Owner && new.protected {
         return Err(ApiError::forbidden("policy is protected"));
@@ -113,7 +116,7 @@ pub(crate) async fn show_owner(
 /// 422 USER_LIMIT_EXCEEDED: the license's users (owner included) would exceed `max`.
 pub(super) fn user_limit_exceeded(max: i64) -> ApiError {
     ApiError::unprocessable(
-        "USER_LIMIT_EXCEEDED",
+        ErrorCode::UserLimitExceeded,
         format!("user count has exceeded maximum allowed by current policy ({max})"),
     )
     .pointer("/data")
@@ -142,7 +145,7 @@ pub(crate) async fn change_owner(
             latchkey_store::users::find(&state.db, account.id(), &owner)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::unprocessable("OWNER_NOT_FOUND", "must exist")
+                    ApiError::unprocessable(ErrorCode::OwnerNotFound, "must exist")
                         .pointer("/data/relationships/owner")
                 })?
                 .id,

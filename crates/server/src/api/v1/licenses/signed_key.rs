@@ -8,6 +8,7 @@ use crate::state::AppState;
 use latchkey_core::crypto::CryptoError;
 use latchkey_core::crypto::signed_key::generate_license_key;
 use latchkey_core::key_dataset::{KeyFacts, default_dataset, render_template};
+use latchkey_proto::ErrorCode;
 use latchkey_proto::offline::Scheme;
 
 /// The key for a new license of a policy whose scheme is `scheme_name`.
@@ -21,7 +22,7 @@ pub fn issue(
     let scheme = match scheme_name.parse::<Scheme>() {
         Ok(Scheme::LegacyEncrypt) | Err(_) => {
             return Err(ApiError::unprocessable(
-                "SCHEME_NOT_SUPPORTED",
+                ErrorCode::SchemeNotSupported,
                 format!("license keys for scheme {scheme_name} are not supported"),
             )
             .pointer("/data/relationships/policy"));
@@ -35,12 +36,12 @@ pub fn issue(
     let signer = crate::signing::signer(state, &account.0).map_err(ApiError::internal)?;
     generate_license_key(scheme, &dataset, &signer).map_err(|error| match error {
         CryptoError::KeyByteSizeExceeded { max, .. } => ApiError::unprocessable(
-            "KEY_BYTE_SIZE_EXCEEDED",
+            ErrorCode::KeyByteSizeExceeded,
             format!("key exceeds maximum byte length (max {max} bytes)"),
         )
         .pointer("/data/attributes/key"),
         CryptoError::KeyJwtClaimsInvalid => ApiError::unprocessable(
-            "KEY_JWT_CLAIMS_INVALID",
+            ErrorCode::KeyJwtClaimsInvalid,
             "key is not a valid JWT claims payload",
         )
         .pointer("/data/attributes/key"),

@@ -11,12 +11,13 @@ use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_core::lifecycle::FirstEvent;
+use latchkey_proto::ErrorCode;
 use latchkey_store::licenses;
 use serde_json::Value;
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .pointer(pointer)
 }
 
@@ -61,12 +62,12 @@ async fn change(
     if !licenses::add_uses(&state.db, &license.id, delta, now).await? {
         let current = super::find(state, account, &license.id).await?;
         return Err(if current.uses + delta < 0 {
-            ApiError::unprocessable("USES_INVALID", "must be greater than or equal to 0")
+            ApiError::unprocessable(ErrorCode::UsesInvalid, "must be greater than or equal to 0")
                 .pointer("/data/attributes/uses")
         } else {
             let max = current.limits(&policy).max_uses.unwrap_or_default();
             ApiError::unprocessable(
-                "USES_LIMIT_EXCEEDED",
+                ErrorCode::UsesLimitExceeded,
                 format!("usage exceeds maximum allowed by current policy ({max})"),
             )
             .pointer("/data/attributes/uses")

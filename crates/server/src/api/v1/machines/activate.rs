@@ -14,6 +14,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use latchkey_core::access::machines as access;
 use latchkey_core::policy::UniquenessStrategy;
+use latchkey_proto::ErrorCode;
 use latchkey_store::components::Uniqueness;
 use latchkey_store::groups::{Admission, Member};
 use latchkey_store::licenses::LicenseRow;
@@ -41,7 +42,7 @@ struct Request {
 }
 
 fn license_not_found() -> ApiError {
-    ApiError::unprocessable("LICENSE_NOT_FOUND", "must exist")
+    ApiError::unprocessable(ErrorCode::LicenseNotFound, "must exist")
         .pointer("/data/relationships/license")
 }
 
@@ -97,7 +98,7 @@ async fn fingerprint(
     };
     if matches!(fingerprint.as_str(), "action" | "actions") {
         return Err(
-            ApiError::unprocessable("FINGERPRINT_NOT_ALLOWED", "is reserved")
+            ApiError::unprocessable(ErrorCode::FingerprintNotAllowed, "is reserved")
                 .pointer("/data/attributes/fingerprint"),
         );
     }
@@ -107,7 +108,7 @@ async fn fingerprint(
             .is_some()
     {
         return Err(ApiError::unprocessable(
-            "FINGERPRINT_CONFLICT",
+            ErrorCode::FingerprintConflict,
             "must not conflict with another machine's identifier",
         )
         .pointer("/data/attributes/fingerprint"));
@@ -131,10 +132,13 @@ async fn check_owner(
         .await?
         .is_some();
     Err(if exists {
-        ApiError::unprocessable("OWNER_INVALID", "must be a valid user of the license")
-            .pointer("/data/relationships/owner")
+        ApiError::unprocessable(
+            ErrorCode::OwnerInvalid,
+            "must be a valid user of the license",
+        )
+        .pointer("/data/relationships/owner")
     } else {
-        ApiError::unprocessable("OWNER_NOT_FOUND", "must exist")
+        ApiError::unprocessable(ErrorCode::OwnerNotFound, "must exist")
             .pointer("/data/relationships/owner")
     })
 }
@@ -162,9 +166,10 @@ async fn group_of(
 fn machine_id(custom: Option<String>) -> ApiResult<String> {
     match custom {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => Ok(id.to_lowercase()),
-        Some(_) => {
-            Err(ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id"))
-        }
+        Some(_) => Err(
+            ApiError::unprocessable(ErrorCode::IdInvalid, "must be a valid UUID")
+                .pointer("/data/id"),
+        ),
         None => Ok(new_id()),
     }
 }
@@ -190,11 +195,11 @@ fn refused(error: ActivationError, uniqueness: UniquenessStrategy) -> ApiError {
                 UniquenessStrategy::PerPolicy => "has already been taken for this policy",
                 _ => "has already been taken",
             };
-            ApiError::unprocessable("FINGERPRINT_TAKEN", detail)
+            ApiError::unprocessable(ErrorCode::FingerprintTaken, detail)
                 .pointer("/data/attributes/fingerprint")
         }
         ActivationError::ActivationsLimit => ApiError::unprocessable(
-            "ACTIVATIONS_LIMIT_EXCEEDED",
+            ErrorCode::ActivationsLimitExceeded,
             "exceeds maximum allowed by activation token",
         )
         .pointer("/data/attributes/activations"),

@@ -4,6 +4,7 @@
 
 use crate::error::{ApiError, ApiResult, Source};
 use crate::jsonapi::input::{Field, Input, missing};
+use latchkey_proto::ErrorCode;
 use latchkey_store::components::{ComponentError, ComponentRow};
 use latchkey_store::machines::MachineRow;
 use latchkey_store::new_id;
@@ -30,14 +31,15 @@ pub fn nested(data: Option<Value>, machine: &MachineRow) -> ApiResult<Vec<Compon
         Some(_) => {
             return Err(
                 ApiError::bad_request("type mismatch (received object expected array)")
-                    .code("PARAMETERS_INVALID")
+                    .code(ErrorCode::ParametersInvalid)
                     .pointer(format!("{pointer}/data")),
             );
         }
     };
     if items.len() > MAX_NESTED {
         return Err(
-            ApiError::unprocessable("COMPONENTS_TOO_MANY", "too many records").pointer(pointer),
+            ApiError::unprocessable(ErrorCode::ComponentsTooMany, "too many records")
+                .pointer(pointer),
         );
     }
     let mut rows = Vec::with_capacity(items.len());
@@ -49,10 +51,13 @@ pub fn nested(data: Option<Value>, machine: &MachineRow) -> ApiResult<Vec<Compon
                 Some(Source::Pointer(p)) => p.strip_prefix("/data").unwrap_or(p).to_owned(),
                 _ => String::new(),
             };
-            let code = e.code.clone().filter(|c| c != "PARAMETERS_INVALID");
+            let code = e.code.filter(|c| *c != ErrorCode::ParametersInvalid);
             let e = e.pointer(format!("{pointer}/data/{index}{suffix}"));
             match code {
-                Some(code) => e.code(format!("COMPONENTS_{code}")),
+                Some(code) => e.code(ErrorCode::composed(
+                    &format!("COMPONENTS_{code}"),
+                    ErrorCode::ParametersInvalid,
+                )),
                 None => e,
             }
         };
@@ -83,15 +88,29 @@ pub fn nested(data: Option<Value>, machine: &MachineRow) -> ApiResult<Vec<Compon
 /// Maps a refused component to Keygen's error; `nested` for activation payloads.
 pub fn component_error(error: ComponentError, nested: bool) -> ApiError {
     let (code, detail, index) = match error {
-        ComponentError::Taken(i) => ("FINGERPRINT_TAKEN", "has already been taken", i),
-        ComponentError::Duplicate(i) => ("FINGERPRINT_CONFLICT", "is duplicated", i),
+        ComponentError::Taken(i) => (
+            (
+                ErrorCode::FingerprintTaken,
+                ErrorCode::ComponentsFingerprintTaken,
+            ),
+            "has already been taken",
+            i,
+        ),
+        ComponentError::Duplicate(i) => (
+            (
+                ErrorCode::FingerprintConflict,
+                ErrorCode::ComponentsFingerprintConflict,
+            ),
+            "is duplicated",
+            i,
+        ),
         ComponentError::Store(e) => return e.into(),
     };
     if nested {
-        ApiError::unprocessable(&format!("COMPONENTS_{code}"), detail).pointer(format!(
+        ApiError::unprocessable(code.1, detail).pointer(format!(
             "/data/relationships/components/data/{index}/attributes/fingerprint"
         ))
     } else {
-        ApiError::unprocessable(code, detail).pointer("/data/attributes/fingerprint")
+        ApiError::unprocessable(code.0, detail).pointer("/data/attributes/fingerprint")
     }
 }

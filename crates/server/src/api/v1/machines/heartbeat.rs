@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use latchkey_core::access::machines as access;
 use latchkey_core::heartbeat::{HeartbeatStatus, machine_status, resurrection_period_passed};
 use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
+use latchkey_proto::ErrorCode;
 use latchkey_proto::time_format::from_millis;
 use latchkey_store::machines;
 use time::{Duration, OffsetDateTime};
@@ -54,7 +55,10 @@ pub async fn ping(
         let strategy = l.policy.heartbeat_resurrection_strategy;
         let next = last.map(|last| last + Duration::seconds(duration));
         if resurrection_period_passed(strategy, next, now) {
-            return Err(ApiError::unprocessable("MACHINE_HEARTBEAT_DEAD", "is dead"));
+            return Err(ApiError::unprocessable(
+                ErrorCode::MachineHeartbeatDead,
+                "is dead",
+            ));
         }
     }
     machines::ping(&state.db, &l.machine.id, now_ms, resurrected).await?;

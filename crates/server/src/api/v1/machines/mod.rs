@@ -28,6 +28,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::machines as access;
 use latchkey_core::activation::{LimitExceeded, Limits, MachineResources};
+use latchkey_proto::ErrorCode;
 use latchkey_store::Arg;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineQuery, MachineRow, MachineWrite};
@@ -229,7 +230,7 @@ pub async fn destroy(
     let token = activate::activation_token(&principal);
     if !machines::deactivate(&state.db, account.id(), &l.machine.id, token.as_deref()).await? {
         return Err(ApiError::unprocessable(
-            "DEACTIVATIONS_LIMIT_EXCEEDED",
+            ErrorCode::DeactivationsLimitExceeded,
             "exceeds maximum allowed by activation token",
         )
         .pointer("/data/attributes/deactivations"));

@@ -16,6 +16,7 @@ use axum::extract::{Path, State};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE;
 use latchkey_core::roles::Role;
+use latchkey_proto::ErrorCode;
 use latchkey_proto::offline::SignatureAlgorithm;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::MachineRow;
@@ -46,7 +47,7 @@ fn may_choose_dataset(principal: &Principal) -> bool {
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
-        .code("PARAMETERS_INVALID")
+        .code(ErrorCode::ParametersInvalid)
         .pointer(pointer)
 }
 

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
+use latchkey_proto::ErrorCode;
 use latchkey_store::machines::{self, MachineWrite};
 use serde_json::{Value, json};
 
@@ -53,13 +54,13 @@ pub async fn update(
             Some(Value::String(id)) => Some(id.clone()),
             _ => {
                 return Err(ApiError::bad_request("is missing")
-                    .code("PARAMETERS_INVALID")
+                    .code(ErrorCode::ParametersInvalid)
                     .pointer("/data/id"));
             }
         },
         _ => {
             return Err(ApiError::bad_request("is missing")
-                .code("PARAMETERS_INVALID")
+                .code(ErrorCode::ParametersInvalid)
                 .pointer("/data"));
         }
     };
@@ -68,14 +69,14 @@ pub async fn update(
             let user = latchkey_store::users::find(&state.db, account.id(), &owner)
                 .await?
                 .ok_or_else(|| {
-                    ApiError::unprocessable("OWNER_NOT_FOUND", "must exist").pointer("/data")
+                    ApiError::unprocessable(ErrorCode::OwnerNotFound, "must exist").pointer("/data")
                 })?;
             let is_licensee = l.license.owner_id.as_deref() == Some(user.id.as_str())
                 || latchkey_store::licenses::is_licensee(&state.db, &l.license.id, &user.id)
                     .await?;
             if !is_licensee {
                 return Err(ApiError::unprocessable(
-                    "OWNER_INVALID",
+                    ErrorCode::OwnerInvalid,
                     "must be a valid user of the license",
                 )
                 .pointer("/data"));

@@ -19,6 +19,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::policies::{self as access, PolicyFacts};
 use latchkey_core::policy::*;
+use latchkey_proto::ErrorCode;
 use latchkey_store::policies::{self, PolicyRow};
 use latchkey_store::products::ProductRow;
 use latchkey_store::{Arg, new_id};
@@ -151,7 +152,7 @@ pub async fn create(
 ) -> ApiResult<Document> {
     let mut input = Input::parse(&body, "policies")?;
     let product_not_found = || {
-        ApiError::unprocessable("PRODUCT_NOT_FOUND", "must exist")
+        ApiError::unprocessable(ErrorCode::ProductNotFound, "must exist")
             .pointer("/data/relationships/product")
     };
     let Field::Value(product_id) = input.relationship("product")? else {

@@ -11,6 +11,7 @@ use crate::jsonapi::query::QueryParams;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_core::access::keys as access;
+use latchkey_proto::ErrorCode;
 use latchkey_store::policies::{self, PolicyRow};
 use latchkey_store::pool_keys;
 
@@ -54,13 +55,13 @@ pub(crate) async fn pop(
     }
     if !policy.use_pool {
         return Err(ApiError::unprocessable(
-            "POLICY_NOT_SUPPORTED",
+            ErrorCode::PolicyNotSupported,
             "policy does not use a pool",
         ));
     }
     let Some(row) = pool_keys::pop_one(&state.db, account.id(), &policy.id).await? else {
         return Err(ApiError::unprocessable(
-            "POLICY_POOL_EMPTY",
+            ErrorCode::PolicyPoolEmpty,
             "pool is empty",
         ));
     };

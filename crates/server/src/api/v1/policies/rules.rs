@@ -4,6 +4,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid, missing};
 use latchkey_core::policy::*;
+use latchkey_proto::ErrorCode;
 use latchkey_store::policies::PolicyRow;
 
 macro_rules! set_bool {
@@ -160,20 +161,20 @@ pub fn check(row: &PolicyRow) -> ApiResult<()> {
         && row.heartbeat_cull_strategy != "KEEP_DEAD"
     {
         return Err(ApiError::unprocessable(
-            "HEARTBEAT_CULL_STRATEGY_NOT_ALLOWED",
+            ErrorCode::HeartbeatCullStrategyNotAllowed,
             "incompatible heartbeat cull strategy (must be KEEP_DEAD when resurrection strategy is ALWAYS_REVIVE)",
         )
         .pointer("/data/attributes/heartbeatCullStrategy"));
     }
     if row.use_pool && (row.scheme.is_some() || row.encrypted) {
         return Err(ApiError::unprocessable(
-            "USE_POOL_NOT_SUPPORTED",
+            ErrorCode::UsePoolNotSupported,
             "cannot be used with an encrypted or signed scheme",
         )
         .pointer("/data/attributes/usePool"));
     }
     if row.encrypted && row.scheme.as_deref().is_some_and(|s| s != "LEGACY_ENCRYPT") {
-        return Err(ApiError::unprocessable("SCHEME_NOT_SUPPORTED", "unsupported encryption scheme (scheme must be LEGACY_ENCRYPT for legacy encrypted policies)")
+        return Err(ApiError::unprocessable(ErrorCode::SchemeNotSupported, "unsupported encryption scheme (scheme must be LEGACY_ENCRYPT for legacy encrypted policies)")
             .pointer("/data/attributes/scheme"));
     }
     check_overage(row)
@@ -186,7 +187,7 @@ fn check_overage(row: &PolicyRow) -> ApiResult<()> {
         return Ok(());
     }
     let not_allowed = |detail: &str| {
-        ApiError::unprocessable("OVERAGE_STRATEGY_NOT_ALLOWED", detail)
+        ApiError::unprocessable(ErrorCode::OverageStrategyNotAllowed, detail)
             .pointer("/data/attributes/overageStrategy")
     };
     if !row.floating {

@@ -20,6 +20,7 @@ use axum::response::Response;
 use latchkey_core::access::processes as access;
 use latchkey_core::heartbeat::{HeartbeatStatus, process_status, resurrection_period_passed};
 use latchkey_core::policy::DEFAULT_HEARTBEAT_SECONDS;
+use latchkey_proto::ErrorCode;
 use latchkey_proto::time_format::from_millis;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineRow};
@@ -190,7 +191,7 @@ pub async fn create(
     let mut input = Input::parse(&body, "processes")?;
     let custom_id = input.id().map(str::to_owned);
     let machine_not_found = || {
-        ApiError::unprocessable("MACHINE_NOT_FOUND", "must exist")
+        ApiError::unprocessable(ErrorCode::MachineNotFound, "must exist")
             .pointer("/data/relationships/machine")
     };
     let machine_field = input.relationship("machine")?;
@@ -221,8 +222,10 @@ pub async fn create(
         _ => return Err(missing("pid")),
     };
     if matches!(pid.as_str(), "action" | "actions") {
-        return Err(ApiError::unprocessable("PID_NOT_ALLOWED", "is reserved")
-            .pointer("/data/attributes/pid"));
+        return Err(
+            ApiError::unprocessable(ErrorCode::PidNotAllowed, "is reserved")
+                .pointer("/data/attributes/pid"),
+        );
     }
     let id = match custom_id {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => {
@@ -232,7 +235,7 @@ pub async fn create(
                 .is_some()
             {
                 return Err(ApiError::unprocessable(
-                    "ID_CONFLICT",
+                    ErrorCode::IdConflict,
                     "must not conflict with another process",
                 )
                 .pointer("/data/id"));
@@ -241,7 +244,8 @@ pub async fn create(
         }
         Some(_) => {
             return Err(
-                ApiError::unprocessable("ID_INVALID", "must be a valid UUID").pointer("/data/id"),
+                ApiError::unprocessable(ErrorCode::IdInvalid, "must be a valid UUID")
+                    .pointer("/data/id"),
             );
         }
         None => new_id(),
@@ -266,14 +270,14 @@ pub async fn create(
         Ok(()) => {}
         Err(SpawnError::Limit { max, scope }) => {
             return Err(ApiError::unprocessable(
-                "MACHINE_PROCESS_LIMIT_EXCEEDED",
+                ErrorCode::MachineProcessLimitExceeded,
                 format!("process count has exceeded maximum allowed for {scope} ({max})"),
             )
             .pointer("/data"));
         }
         Err(SpawnError::PidTaken) => {
             return Err(
-                ApiError::unprocessable("PID_TAKEN", "has already been taken")
+                ApiError::unprocessable(ErrorCode::PidTaken, "has already been taken")
                     .pointer("/data/attributes/pid"),
             );
         }
@@ -359,7 +363,10 @@ pub async fn ping(
         let strategy = l.policy.heartbeat_resurrection_strategy;
         let next = last + Duration::seconds(interval);
         if resurrection_period_passed(strategy, Some(next), now) {
-            return Err(ApiError::unprocessable("PROCESS_HEARTBEAT_DEAD", "is dead"));
+            return Err(ApiError::unprocessable(
+                ErrorCode::ProcessHeartbeatDead,
+                "is dead",
+            ));
         }
     }
     processes::ping(&state.db, &l.process.id, now_ms).await?;

@@ -15,6 +15,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::products as access;
+use latchkey_proto::ErrorCode;
 use latchkey_store::products::{self, ProductRow};
 use latchkey_store::{Arg, StoreError, new_id};
 use serde_json::json;
@@ -106,8 +107,10 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
 
 fn conflict(error: StoreError) -> ApiError {
     match error {
-        StoreError::Conflict(_) => ApiError::unprocessable("CODE_TAKEN", "has already been taken")
-            .pointer("/data/attributes/code"),
+        StoreError::Conflict(_) => {
+            ApiError::unprocessable(ErrorCode::CodeTaken, "has already been taken")
+                .pointer("/data/attributes/code")
+        }
         other => other.into(),
     }
 }

@@ -19,6 +19,7 @@ use axum::response::Response;
 use latchkey_core::access::tokens::{self as access, Reach};
 use latchkey_core::roles::Role;
 use latchkey_core::tokens::{self as raw_tokens, TokenKind};
+use latchkey_proto::ErrorCode;
 use latchkey_store::new_id;
 use latchkey_store::tokens::{self, TokenRow, TokenScope};
 use serde_json::json;
@@ -125,8 +126,11 @@ async fn mint(
 /// clients), also for 1.8 clients, whose per-cause codes would reveal which emails
 /// exist.
 fn credentials_invalid() -> ApiError {
-    ApiError::unauthorized("CREDENTIALS_INVALID", "email and password must be valid")
-        .header("Authorization")
+    ApiError::unauthorized(
+        ErrorCode::CredentialsInvalid,
+        "email and password must be valid",
+    )
+    .header("Authorization")
 }
 
 /// `POST /tokens` — email:password via Basic auth, or a new token for the current bearer.
@@ -140,7 +144,7 @@ pub async fn generate(
     let principal = match credential {
         None => {
             return Err(ApiError::unauthorized(
-                "TOKEN_MISSING",
+                ErrorCode::TokenMissing,
                 "An authentication token is required",
             ));
         }
@@ -159,7 +163,7 @@ pub async fn generate(
                 return Err(credentials_invalid());
             };
             if user.banned_at.is_some() {
-                return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
+                return Err(ApiError::forbidden("user is banned").code(ErrorCode::UserBanned));
             }
             let role = Role::parse(&user.role).unwrap_or(Role::User);
             Principal {

@@ -13,6 +13,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use latchkey_core::access::users as access;
+use latchkey_proto::ErrorCode;
 use latchkey_store::new_id;
 use latchkey_store::users::{self, UserRow};
 use serde_json::{Value, json};
@@ -26,7 +27,7 @@ fn meta_string(body: &Value, name: &str) -> ApiResult<Option<String>> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::bad_request("type mismatch (expected string)")
-            .code("PARAMETERS_INVALID")
+            .code(ErrorCode::ParametersInvalid)
             .pointer(format!("/meta/{name}"))),
     }
 }
@@ -34,7 +35,7 @@ fn meta_string(body: &Value, name: &str) -> ApiResult<Option<String>> {
 fn required_meta(body: &Value, name: &str) -> ApiResult<String> {
     meta_string(body, name)?.ok_or_else(|| {
         ApiError::bad_request("is missing")
-            .code("PARAMETERS_INVALID")
+            .code(ErrorCode::ParametersInvalid)
             .pointer(format!("/meta/{name}"))
     })
 }
@@ -44,14 +45,14 @@ fn check_new_password(password: &str) -> ApiResult<()> {
     let pointer = "/meta/newPassword";
     if password.len() < 6 {
         return Err(ApiError::unprocessable(
-            "PASSWORD_TOO_SHORT",
+            ErrorCode::PasswordTooShort,
             "is too short (minimum is 6 characters)",
         )
         .pointer(pointer));
     }
     if password.len() > 72 {
         return Err(ApiError::unprocessable(
-            "PASSWORD_TOO_LONG",
+            ErrorCode::PasswordTooLong,
             "is too long (maximum is 72 characters)",
         )
         .pointer(pointer));
@@ -146,7 +147,8 @@ pub async fn update_password(
     .map_err(ApiError::internal)?;
     if !ok {
         return Err(
-            ApiError::unauthorized("PASSWORD_INVALID", "is not valid").pointer("/meta/oldPassword")
+            ApiError::unauthorized(ErrorCode::PasswordInvalid, "is not valid")
+                .pointer("/meta/oldPassword"),
         );
     }
     check_new_password(&new)?;
@@ -171,7 +173,7 @@ pub async fn request_reset(
         Some(Value::Bool(b)) => *b,
         Some(_) => {
             return Err(ApiError::bad_request("type mismatch (expected boolean)")
-                .code("PARAMETERS_INVALID")
+                .code(ErrorCode::ParametersInvalid)
                 .pointer("/meta/deliver"));
         }
     };
@@ -237,7 +239,7 @@ pub async fn reset_password(
         .is_some_and(|expiry| expiry > state.now_ms());
     if !fresh {
         return Err(
-            ApiError::unauthorized("PASSWORD_RESET_TOKEN_EXPIRED", "is expired")
+            ApiError::unauthorized(ErrorCode::PasswordResetTokenExpired, "is expired")
                 .pointer("/meta/passwordResetToken"),
         );
     }

@@ -22,6 +22,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::users as access;
 use latchkey_core::roles::Role;
+use latchkey_proto::ErrorCode;
 use latchkey_store::users::{self, UserRow, UserWrite};
 use latchkey_store::{Arg, StoreError, new_id};
 use serde_json::json;
@@ -140,7 +141,7 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
     };
     if matches!(&attrs.password, Field::Value(p) if p.len() < 6) {
         return Err(ApiError::unprocessable(
-            "PASSWORD_TOO_SHORT",
+            ErrorCode::PasswordTooShort,
             "is too short (minimum is 6 characters)",
         )
         .pointer("/data/attributes/password"));
@@ -158,15 +159,17 @@ pub(crate) async fn hash_password(password: String) -> ApiResult<String> {
 
 fn conflict(error: StoreError) -> ApiError {
     match error {
-        StoreError::Conflict(_) => ApiError::unprocessable("EMAIL_TAKEN", "has already been taken")
-            .pointer("/data/attributes/email"),
+        StoreError::Conflict(_) => {
+            ApiError::unprocessable(ErrorCode::EmailTaken, "has already been taken")
+                .pointer("/data/attributes/email")
+        }
         other => other.into(),
     }
 }
 
 fn admins_required() -> ApiError {
     ApiError::unprocessable(
-        "ACCOUNT_ADMINS_REQUIRED",
+        ErrorCode::AccountAdminsRequired,
         "account must have at least 1 admin user",
     )
 }
@@ -332,11 +335,29 @@ mod tests {
             "ada@example.com"
         );
         let code = |raw: &str| normalize_email(raw).unwrap_err().code;
-        assert_eq!(code("").as_deref(), Some("EMAIL_MISSING"));
-        assert_eq!(code("no-at-sign").as_deref(), Some("EMAIL_INVALID"));
-        assert_eq!(code("@example.com").as_deref(), Some("EMAIL_INVALID"));
-        assert_eq!(code("ada@").as_deref(), Some("EMAIL_INVALID"));
-        assert_eq!(code("a@b@c").as_deref(), Some("EMAIL_INVALID"));
-        assert_eq!(code("a da@example.com").as_deref(), Some("EMAIL_INVALID"));
+        assert_eq!(
+            code("").map(latchkey_proto::ErrorCode::as_str),
+            Some("EMAIL_MISSING")
+        );
+        assert_eq!(
+            code("no-at-sign").map(latchkey_proto::ErrorCode::as_str),
+            Some("EMAIL_INVALID")
+        );
+        assert_eq!(
+            code("@example.com").map(latchkey_proto::ErrorCode::as_str),
+            Some("EMAIL_INVALID")
+        );
+        assert_eq!(
+            code("ada@").map(latchkey_proto::ErrorCode::as_str),
+            Some("EMAIL_INVALID")
+        );
+        assert_eq!(
+            code("a@b@c").map(latchkey_proto::ErrorCode::as_str),
+            Some("EMAIL_INVALID")
+        );
+        assert_eq!(
+            code("a da@example.com").map(latchkey_proto::ErrorCode::as_str),
+            Some("EMAIL_INVALID")
+        );
     }
 }

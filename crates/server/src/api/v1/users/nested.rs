@@ -17,6 +17,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_core::roles::Role;
 use latchkey_core::tokens as raw_tokens;
+use latchkey_proto::ErrorCode;
 use latchkey_store::crud;
 use latchkey_store::crud::Filter;
 use latchkey_store::new_id;
@@ -185,7 +186,7 @@ pub async fn create_token(
         ));
     }
     if user.banned_at.is_some() {
-        return Err(ApiError::forbidden("user is banned").code("USER_BANNED"));
+        return Err(ApiError::forbidden("user is banned").code(ErrorCode::UserBanned));
     }
     let role = Role::parse(&user.role).unwrap_or(Role::User);
     let now = state.now_ms();

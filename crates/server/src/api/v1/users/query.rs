@@ -5,6 +5,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::camel_case;
 use crate::jsonapi::query::QueryParams;
 use latchkey_core::roles::Role;
+use latchkey_proto::ErrorCode;
 use latchkey_store::users::{UserQuery, UserStatus};
 
 /// Parses `roles[]` (comma-separated values accepted; `sales_agent` spelling too),
@@ -18,7 +19,7 @@ pub fn roles(query: &QueryParams) -> ApiResult<Vec<&'static str>> {
         }
         let role = Role::parse(&value.replace('_', "-")).ok_or_else(|| {
             ApiError::bad_request("roles must be any of user, admin, developer, sales-agent, support-agent, read-only")
-                .code("PARAMETERS_INVALID")
+                .code(ErrorCode::ParametersInvalid)
                 .parameter("roles")
         })?;
         if !roles.contains(&role.as_str()) {
@@ -44,7 +45,7 @@ pub fn parse(query: &QueryParams) -> ApiResult<UserQuery> {
                 return Err(ApiError::bad_request(
                     "status must be one of ACTIVE, INACTIVE, BANNED",
                 )
-                .code("PARAMETERS_INVALID")
+                .code(ErrorCode::ParametersInvalid)
                 .parameter("status"));
             }
         }),
