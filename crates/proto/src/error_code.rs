@@ -246,6 +246,15 @@ impl<'de> serde::Deserialize<'de> for ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// A code composed at run time (`<ATTRIBUTE>_MISSING`, `COMPONENTS_<CODE>`, …):
+    /// the listed code of that spelling, else `fallback`. Every attribute the API
+    /// reads has its codes listed, so the fallback only guards future attributes.
+    pub fn composed(text: &str, fallback: ErrorCode) -> ErrorCode {
+        text.parse().unwrap_or(fallback)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,14 +295,5 @@ mod tests {
         assert!("NOT_A_CODE".parse::<ErrorCode>().is_err());
         assert!(serde_json::from_str::<ErrorCode>("\"not_found\"").is_err());
         assert_eq!(ErrorCode::NotFound, "NOT_FOUND");
-    }
-}
-
-impl ErrorCode {
-    /// A code composed at run time (`<ATTRIBUTE>_MISSING`, `COMPONENTS_<CODE>`, …):
-    /// the listed code of that spelling, else `fallback`. Every attribute the API
-    /// reads has its codes listed, so the fallback only guards future attributes.
-    pub fn composed(text: &str, fallback: ErrorCode) -> ErrorCode {
-        text.parse().unwrap_or(fallback)
     }
 }
