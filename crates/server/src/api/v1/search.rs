@@ -5,7 +5,7 @@
 //! lists (`page[…]`, `limit` in the query string) and rendered like them.
 
 use crate::account::Account;
-use crate::api::v1::{entitlements, groups, licenses, machines, policies, products, users};
+use crate::api::v1::licenses;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::query::QueryParams;
@@ -212,7 +212,7 @@ async fn run(
             let (rows, count) = rows!(products, latchkey_store::products::ProductRow);
             let data = rows
                 .iter()
-                .map(|r| products::serializer::product(account, r))
+                .map(|r| crate::api::v1::serializers::products::product(account, r))
                 .collect();
             (data, count, rows.last().map(|r| r.id.clone()))
         }
@@ -220,7 +220,7 @@ async fn run(
             let (rows, count) = rows!(policies, latchkey_store::policies::PolicyRow);
             let data = rows
                 .iter()
-                .map(|r| policies::serializer::policy(account, r))
+                .map(|r| crate::api::v1::serializers::policies::policy(account, r))
                 .collect();
             (data, count, rows.last().map(|r| r.id.clone()))
         }
@@ -239,7 +239,7 @@ async fn run(
             for row in &rows {
                 let license = licenses::find(state, account, &row.license_id).await?;
                 let policy = licenses::policy_of(state, &license).await?;
-                data.push(machines::serializer::machine(
+                data.push(crate::api::v1::serializers::machines::machine(
                     account,
                     row,
                     &license,
@@ -253,7 +253,7 @@ async fn run(
             let (rows, count) = rows!(users, latchkey_store::users::UserRow);
             let data = rows
                 .iter()
-                .map(|r| users::serializer::user(account, r))
+                .map(|r| crate::api::v1::serializers::users::user(account, r))
                 .collect();
             (data, count, rows.last().map(|r| r.id.clone()))
         }
@@ -261,7 +261,7 @@ async fn run(
             let (rows, count) = rows!(entitlements, latchkey_store::entitlements::EntitlementRow);
             let data = rows
                 .iter()
-                .map(|r| entitlements::serializer::entitlement(account, r))
+                .map(|r| crate::api::v1::serializers::entitlements::entitlement(account, r))
                 .collect();
             (data, count, rows.last().map(|r| r.id.clone()))
         }
@@ -269,7 +269,7 @@ async fn run(
             let (rows, count) = rows!(groups, latchkey_store::groups::GroupRow);
             let data = rows
                 .iter()
-                .map(|r| groups::serializer::group(account, r))
+                .map(|r| crate::api::v1::serializers::groups::group(account, r))
                 .collect();
             (data, count, rows.last().map(|r| r.id.clone()))
         }

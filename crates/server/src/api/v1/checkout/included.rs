@@ -2,7 +2,7 @@
 //! order its include was asked for.
 
 use crate::account::Account;
-use crate::api::v1::{entitlements, groups, licenses, policies, products, users};
+use crate::api::v1::licenses;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use latchkey_store::crud;
@@ -51,7 +51,7 @@ async fn group(state: &AppState, account: &Account, id: Option<&str>) -> ApiResu
         id,
     )
     .await?;
-    Ok(row.map(|g| groups::serializer::group(account, &g)))
+    Ok(row.map(|g| crate::api::v1::serializers::groups::group(account, &g)))
 }
 
 /// A user resource by id, if it exists.
@@ -62,7 +62,7 @@ pub async fn user(
 ) -> ApiResult<Option<Value>> {
     let Some(id) = id else { return Ok(None) };
     let row: Option<UserRow> = latchkey_store::users::find(&state.db, account.id(), id).await?;
-    Ok(row.map(|u| users::serializer::user(account, &u)))
+    Ok(row.map(|u| crate::api::v1::serializers::users::user(account, &u)))
 }
 
 /// Adds the license-relative includes (`entitlements`, `product`, `policy`, `group`,
@@ -82,7 +82,9 @@ pub async fn add_for_license(
                     latchkey_store::entitlements::of_license(&state.db, &license.id, &policy.id)
                         .await?;
                 for row in rows {
-                    included.push(entitlements::serializer::entitlement(account, &row));
+                    included.push(crate::api::v1::serializers::entitlements::entitlement(
+                        account, &row,
+                    ));
                 }
             }
             "product" => {
@@ -95,10 +97,14 @@ pub async fn add_for_license(
                 )
                 .await?;
                 if let Some(row) = row {
-                    included.push(products::serializer::product(account, &row));
+                    included.push(crate::api::v1::serializers::products::product(
+                        account, &row,
+                    ));
                 }
             }
-            "policy" => included.push(policies::serializer::policy(account, policy)),
+            "policy" => included.push(crate::api::v1::serializers::policies::policy(
+                account, policy,
+            )),
             "group" => {
                 if let Some(g) = group(state, account, license.group_id.as_deref()).await? {
                     included.push(g);
@@ -115,7 +121,7 @@ pub async fn add_for_license(
                 }
                 let rows = latchkey_store::license_users::attached(&state.db, &license.id).await?;
                 for row in rows {
-                    included.push(users::serializer::user(account, &row));
+                    included.push(crate::api::v1::serializers::users::user(account, &row));
                 }
             }
             _ => {}

@@ -96,7 +96,7 @@ async fn check_out(
         }
     }
     let data =
-        crate::api::v1::machines::serializer::machine(account, machine, license, policy, issued);
+        crate::api::v1::serializers::machines::machine(account, machine, license, policy, issued);
     let certificate = seal(
         state,
         account,

@@ -3,8 +3,7 @@
 //! machine: whoever may read it reads its components, whoever may activate or
 //! deactivate it manages them. Uniqueness: the policy's componentUniquenessStrategy.
 
-pub mod nested;
-pub mod serializer;
+use crate::api::v1::serializers::components as serializer;
 
 use crate::account::Account;
 use crate::api::v1::machines::component_input::{component_error, required};
@@ -24,13 +23,13 @@ use latchkey_store::components::{self, ComponentQuery, ComponentRow, Uniqueness}
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
-struct Loaded {
-    component: ComponentRow,
-    machine: machines::Loaded,
+pub(crate) struct Loaded {
+    pub(crate) component: ComponentRow,
+    pub(crate) machine: machines::Loaded,
 }
 
 /// A component and its machine, if the caller may read the machine.
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     account: &Account,
     principal: &Principal,

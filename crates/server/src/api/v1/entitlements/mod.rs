@@ -3,7 +3,7 @@
 //! or to those licenses' policies. Only admins and developers write.
 
 pub mod attach;
-pub mod serializer;
+use crate::api::v1::serializers::entitlements as serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;

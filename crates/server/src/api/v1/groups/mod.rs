@@ -3,8 +3,7 @@
 //! Admins, developers and product tokens write. Deleting a group detaches its
 //! users, licenses and machines (the foreign keys set `group_id` to NULL).
 
-pub mod nested;
-pub mod serializer;
+use crate::api::v1::serializers::groups as serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;
@@ -63,7 +62,7 @@ fn own_group(principal: &Principal) -> Option<&str> {
     }
 }
 
-fn may_write(principal: &Principal) -> bool {
+pub(crate) fn may_write(principal: &Principal) -> bool {
     access::may_write(&principal.actor())
 }
 

@@ -4,9 +4,7 @@
 //! developers and products (their own policies) manage keys
 //! (`core::access::keys`).
 
-pub mod serializer;
-
-pub mod nested;
+use crate::api::v1::serializers::keys as serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;
@@ -26,7 +24,7 @@ use latchkey_store::pool_keys::{self, KeyTaken, PoolKeyRow};
 use serde_json::json;
 use serializer::key;
 
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     account: &Account,
     principal: &Principal,

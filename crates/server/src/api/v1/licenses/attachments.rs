@@ -5,7 +5,8 @@
 use super::relationships::user_limit_exceeded;
 use super::{facts, load};
 use crate::account::Account;
-use crate::api::v1::entitlements::{attach as entitlement_attach, serializer as entitlement_json};
+use crate::api::v1::entitlements::attach as entitlement_attach;
+use crate::api::v1::serializers::entitlements as entitlement_json;
 use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::linkage::to_many_ids;
@@ -44,7 +45,7 @@ pub(crate) async fn list_users(
     let rows = license_users::all(&state.db, license.owner_id.as_deref(), &license.id).await?;
     let data: Vec<Value> = rows
         .iter()
-        .map(|u| crate::api::v1::users::serializer::user(&account, u))
+        .map(|u| crate::api::v1::serializers::users::user(&account, u))
         .collect();
     Ok(Document::ok(json!({ "data": data })))
 }

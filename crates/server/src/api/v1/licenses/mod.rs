@@ -10,9 +10,8 @@ mod create;
 mod filters;
 pub mod lifecycle;
 pub mod list;
-pub mod nested;
 pub mod relationships;
-pub mod serializer;
+use crate::api::v1::serializers::licenses as serializer;
 mod signed_key;
 pub mod usage;
 

@@ -46,7 +46,7 @@ pub(crate) async fn show_policy(
 ) -> ApiResult<Document> {
     let (_, policy) = load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(
-        crate::api::v1::policies::serializer::policy(&account, &policy),
+        crate::api::v1::serializers::policies::policy(&account, &policy),
     )))
 }
 
@@ -109,7 +109,7 @@ pub(crate) async fn show_owner(
         None => None,
     };
     Ok(Document::ok(json!({
-        "data": owner.map(|u| crate::api::v1::users::serializer::user(&account, &u)),
+        "data": owner.map(|u| crate::api::v1::serializers::users::user(&account, &u)),
     })))
 }
 
@@ -185,7 +185,7 @@ pub(crate) async fn show_group(
         None => None,
     };
     Ok(Document::ok(json!({
-        "data": group.map(|g| crate::api::v1::groups::serializer::group(&account, &g)),
+        "data": group.map(|g| crate::api::v1::serializers::groups::group(&account, &g)),
     })))
 }
 
@@ -244,7 +244,7 @@ pub(crate) async fn show_product(
     .await?
     .ok_or_else(|| ApiError::internal("license without product"))?;
     Ok(Document::ok(single(
-        crate::api::v1::products::serializer::product(&account, &product),
+        crate::api::v1::serializers::products::product(&account, &product),
     )))
 }
 
@@ -264,7 +264,9 @@ pub(crate) async fn list_machines(
     let now = state.now_ms();
     let data: Vec<Value> = rows
         .iter()
-        .map(|m| crate::api::v1::machines::serializer::machine(&account, m, &license, &policy, now))
+        .map(|m| {
+            crate::api::v1::serializers::machines::machine(&account, m, &license, &policy, now)
+        })
         .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))

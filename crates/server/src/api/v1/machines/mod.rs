@@ -8,10 +8,9 @@ pub mod component_input;
 pub mod group;
 pub mod heartbeat;
 mod lookup;
-pub mod nested;
 pub mod offline_proof;
 pub mod owner;
-pub mod serializer;
+use crate::api::v1::serializers::machines as serializer;
 
 pub use activate::create;
 pub(crate) use lookup::{facts, find_for, license_of, licensee, may_read};

@@ -5,7 +5,7 @@
 use super::{limit_error, limits, load};
 use crate::account::Account;
 use crate::api::v1::serialize::single;
-use crate::api::v1::users::serializer;
+use crate::api::v1::serializers::users;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::{Document, JsonBody};
@@ -26,7 +26,7 @@ pub async fn show(
     let data = match &l.machine.owner_id {
         Some(owner) => latchkey_store::users::find(&state.db, account.id(), owner)
             .await?
-            .map(|u| serializer::user(&account, &u))
+            .map(|u| users::user(&account, &u))
             .unwrap_or(Value::Null),
         None => Value::Null,
     };

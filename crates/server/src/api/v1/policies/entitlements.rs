@@ -3,7 +3,8 @@
 
 use super::load;
 use crate::account::Account;
-use crate::api::v1::entitlements::{attach, serializer};
+use crate::api::v1::entitlements::attach;
+use crate::api::v1::serializers::entitlements as serializer;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::{Document, JsonBody};

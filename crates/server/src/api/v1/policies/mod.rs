@@ -2,10 +2,9 @@
 //! `usePool` are immutable after creation.
 
 pub mod entitlements;
-pub mod nested;
 pub mod pool;
 pub mod rules;
-pub mod serializer;
+use crate::api::v1::serializers::policies as serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;

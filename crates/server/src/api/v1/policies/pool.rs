@@ -2,8 +2,9 @@
 //! and `DELETE /policies/{id}/pool` (pops the oldest key and answers it).
 
 use crate::account::Account;
-use crate::api::v1::keys::{list, serializer};
+use crate::api::v1::keys::list;
 use crate::api::v1::serialize::single;
+use crate::api::v1::serializers::keys as serializer;
 use crate::auth::{Authed, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;

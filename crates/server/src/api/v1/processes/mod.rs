@@ -2,9 +2,8 @@
 //! ping and kill. Pid uniqueness and maxProcesses are enforced by
 //! `latchkey_store::processes::spawn` inside one locked transaction.
 
-pub mod nested;
 pub mod relations;
-pub mod serializer;
+use crate::api::v1::serializers::processes as serializer;
 
 use crate::account::Account;
 use crate::api::v1::machines::{facts, license_of, licensee};
@@ -64,10 +63,10 @@ fn may_write(
 }
 
 pub(crate) struct Loaded {
-    process: ProcessRow,
-    machine: MachineRow,
-    license: LicenseRow,
-    policy: PolicyRow,
+    pub(crate) process: ProcessRow,
+    pub(crate) machine: MachineRow,
+    pub(crate) license: LicenseRow,
+    pub(crate) policy: PolicyRow,
 }
 
 pub(crate) async fn load(

@@ -3,9 +3,9 @@
 
 use super::{list, load, may_read, render};
 use crate::account::Account;
-use crate::api::v1::machines::serializer as machine_serializer;
-use crate::api::v1::products::serializer::product as product_resource;
 use crate::api::v1::serialize::single;
+use crate::api::v1::serializers::machines as machine_serializer;
+use crate::api::v1::serializers::products::product as product_resource;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;

@@ -1,8 +1,7 @@
 //! Products (`/products`): CRUD. Admins and developers manage products; a product
 //! token sees and updates only its own product.
 
-pub mod nested;
-pub mod serializer;
+use crate::api::v1::serializers::products as serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;

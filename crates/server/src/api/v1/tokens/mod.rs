@@ -3,7 +3,7 @@
 //! license activation tokens (`POST /licenses/{id}/tokens`). Only an HMAC digest is
 //! stored; the raw token is shown once.
 
-pub mod serializer;
+use crate::api::v1::serializers::tokens as serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;

@@ -257,7 +257,7 @@ async fn bearer_document(
 ) -> ApiResult<Value> {
     let data = match &principal.bearer {
         Bearer::User(u, _) => serializer::user(account, &reload(state, account, &u.id).await?),
-        Bearer::Product(p) => crate::api::v1::products::serializer::product(account, p),
+        Bearer::Product(p) => crate::api::v1::serializers::products::product(account, p),
         Bearer::License(l, p) => crate::api::v1::licenses::render(state, account, l, p).await?,
     };
     let mut document = json!({ "data": data });
@@ -275,7 +275,7 @@ pub async fn me(
 ) -> ApiResult<Document> {
     let mut document = bearer_document(&state, &account, &principal).await?;
     if let Some(token) = &principal.token {
-        document["included"] = json!([crate::api::v1::tokens::serializer::token(
+        document["included"] = json!([crate::api::v1::serializers::tokens::token(
             &account, token, None
         )]);
     }

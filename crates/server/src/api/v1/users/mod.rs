@@ -6,9 +6,8 @@
 
 pub mod actions;
 pub mod group;
-pub mod nested;
 pub mod query;
-pub mod serializer;
+use crate::api::v1::serializers::users as serializer;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;

@@ -81,7 +81,7 @@ pub async fn product_document(
     .await?
     .ok_or_else(|| ApiError::internal("resource without product"))?;
     Ok(Document::ok(single(
-        crate::api::v1::products::serializer::product(account, &product),
+        crate::api::v1::serializers::products::product(account, &product),
     )))
 }
 
@@ -105,7 +105,7 @@ pub async fn group_document(
         None => None,
     };
     Ok(Document::ok(json!({
-        "data": group.map(|g| crate::api::v1::groups::serializer::group(account, &g)),
+        "data": group.map(|g| crate::api::v1::serializers::groups::group(account, &g)),
     })))
 }
 
@@ -120,6 +120,16 @@ pub async fn user_document(
         None => None,
     };
     Ok(Document::ok(json!({
-        "data": user.map(|u| crate::api::v1::users::serializer::user(account, &u)),
+        "data": user.map(|u| crate::api::v1::serializers::users::user(account, &u)),
     })))
 }
+
+pub mod components;
+pub mod groups;
+pub mod keys;
+pub mod licenses;
+pub mod machines;
+pub mod policies;
+pub mod processes;
+pub mod products;
+pub mod users;

@@ -3,10 +3,10 @@
 //! /machines/{id}/user` (the license's owner) and `GET
 //! /machines/{id}/components/{child}`. The bearer must be able to read the machine.
 
+use super::{group_document, not_in_parent, product_document, user_document};
 use crate::account::Account;
-use crate::api::v1::nested::{group_document, not_in_parent, product_document, user_document};
+use crate::api::v1::licenses;
 use crate::api::v1::serialize::single;
-use crate::api::v1::{components, licenses};
 use crate::auth::Authed;
 use crate::error::ApiResult;
 use crate::jsonapi::Document;
@@ -22,7 +22,7 @@ pub async fn show_product(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::machines::load(&state, &account, &principal, &id).await?;
     product_document(&state, &account, &l.license.product_id).await
 }
 
@@ -33,7 +33,7 @@ pub async fn show_license(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::machines::load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(
         licenses::render(&state, &account, &l.license, &l.policy).await?,
     )))
@@ -46,7 +46,7 @@ pub async fn show_legacy_user(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::machines::load(&state, &account, &principal, &id).await?;
     user_document(&state, &account, l.license.owner_id.as_deref()).await
 }
 
@@ -57,7 +57,7 @@ pub async fn show_group(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::machines::load(&state, &account, &principal, &id).await?;
     group_document(&state, &account, l.machine.group_id.as_deref()).await
 }
 
@@ -68,7 +68,7 @@ pub async fn show_component(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::machines::load(&state, &account, &principal, &id).await?;
     let component = crud::find::<ComponentRow>(
         &state.db,
         latchkey_store::components::TABLE,
@@ -79,9 +79,11 @@ pub async fn show_component(
     .await?
     .filter(|c: &ComponentRow| c.machine_id == l.machine.id)
     .ok_or_else(|| not_in_parent("component", &child))?;
-    Ok(Document::ok(single(components::serializer::component(
-        &account,
-        &component,
-        &l.license.product_id,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::components::component(
+            &account,
+            &component,
+            &l.license.product_id,
+        ),
+    )))
 }

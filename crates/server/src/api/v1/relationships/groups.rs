@@ -4,8 +4,8 @@
 //! (staff, products, its members) list its members within what they may see; admins,
 //! developers and products attach and detach owners.
 
+use super::{Nested, not_in_parent};
 use crate::account::Account;
-use crate::api::v1::nested::{Nested, not_in_parent};
 use crate::api::v1::serialize::{account_rel, resource, single, to_one, ts1};
 use crate::api::v1::{licenses, machines, users};
 use crate::auth::Authed;
@@ -29,7 +29,7 @@ pub async fn list_users(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("group", &group.id)]).await?;
     users::index(State(state), account, Authed(principal), query).await
 }
@@ -41,14 +41,14 @@ pub async fn show_user(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let user = users::load(&state, &account, &principal, &child).await?;
     if user.group_id.as_deref() != Some(group.id.as_str()) {
         return Err(not_in_parent("user", &child));
     }
-    Ok(Document::ok(single(users::serializer::user(
-        &account, &user,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::users::user(&account, &user),
+    )))
 }
 
 /// `GET /groups/{id}/licenses`
@@ -59,7 +59,7 @@ pub async fn list_licenses(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("group", &group.id)]).await?;
     licenses::index(State(state), account, Authed(principal), query).await
 }
@@ -71,7 +71,7 @@ pub async fn show_license(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let (license, policy) = licenses::load(&state, &account, &principal, &child).await?;
     if license.group_id.as_deref() != Some(group.id.as_str()) {
         return Err(not_in_parent("license", &child));
@@ -89,7 +89,7 @@ pub async fn list_machines(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("group", &group.id)]).await?;
     machines::index(State(state), account, Authed(principal), query).await
 }
@@ -101,18 +101,20 @@ pub async fn show_machine(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let l = machines::load(&state, &account, &principal, &child).await?;
     if l.machine.group_id.as_deref() != Some(group.id.as_str()) {
         return Err(not_in_parent("machine", &child));
     }
-    Ok(Document::ok(single(machines::serializer::machine(
-        &account,
-        &l.machine,
-        &l.license,
-        &l.policy,
-        state.now_ms(),
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::machines::machine(
+            &account,
+            &l.machine,
+            &l.license,
+            &l.policy,
+            state.now_ms(),
+        ),
+    )))
 }
 
 /// `GET /groups/{id}/owners`: the owning users (as `users`), within what the bearer
@@ -124,7 +126,7 @@ pub async fn list_owners(
     Path(id): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let (page, order) = query.pagination()?;
     let mut filters = vec![relations::owners_of_group(&group.id)];
     filters.extend(latchkey_store::users::visible_to(&principal.actor()));
@@ -140,7 +142,7 @@ pub async fn list_owners(
     .await?;
     let data: Vec<Value> = rows
         .iter()
-        .map(|u| users::serializer::user(&account, u))
+        .map(|u| crate::api::v1::serializers::users::user(&account, u))
         .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
@@ -153,14 +155,14 @@ pub async fn show_owner(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let user = users::load(&state, &account, &principal, &child).await?;
     if !relations::is_group_owner(&state.db, &group.id, &user.id).await? {
         return Err(not_in_parent("user", &child));
     }
-    Ok(Document::ok(single(users::serializer::user(
-        &account, &user,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::users::user(&account, &user),
+    )))
 }
 
 /// `POST /groups/{id}/owners`: 200 with the new `group-owners`, all or none.
@@ -171,9 +173,9 @@ pub async fn attach_owners(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let user_ids = user_ids(&body)?;
-    if !super::may_write(&principal) {
+    if !crate::api::v1::groups::may_write(&principal) {
         return Err(ApiError::forbidden("not allowed to attach group owners"));
     }
     let attached = relations::attach_owners(
@@ -200,9 +202,9 @@ pub async fn detach_owners(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let group = super::load(&state, &account, &principal, &id).await?;
+    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
     let user_ids = user_ids(&body)?;
-    if !super::may_write(&principal) {
+    if !crate::api::v1::groups::may_write(&principal) {
         return Err(ApiError::forbidden("not allowed to detach group owners"));
     }
     relations::detach_owners(&state.db, &group.id, &user_ids)

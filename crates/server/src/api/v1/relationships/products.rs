@@ -3,10 +3,10 @@
 //! /products/{id}/tokens/{child}`. Only bearers who may read the product get in
 //! (staff and the product itself); lists are the top-level lists filtered by product.
 
+use super::{Nested, not_in_parent};
 use crate::account::Account;
-use crate::api::v1::nested::{Nested, not_in_parent};
 use crate::api::v1::serialize::single;
-use crate::api::v1::{licenses, machines, policies, tokens, users};
+use crate::api::v1::{licenses, machines, policies, users};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
@@ -22,7 +22,7 @@ pub async fn list_policies(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("product", &product.id)]).await?;
     policies::index(State(state), account, Authed(principal), query).await
 }
@@ -34,14 +34,14 @@ pub async fn show_policy(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     let policy = policies::load(&state, &account, &principal, &child).await?;
     if policy.product_id != product.id {
         return Err(not_in_parent("policy", &child));
     }
-    Ok(Document::ok(single(policies::serializer::policy(
-        &account, &policy,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::policies::policy(&account, &policy),
+    )))
 }
 
 /// `GET /products/{id}/licenses`
@@ -52,7 +52,7 @@ pub async fn list_licenses(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("product", &product.id)]).await?;
     licenses::index(State(state), account, Authed(principal), query).await
 }
@@ -64,7 +64,7 @@ pub async fn show_license(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     let (license, policy) = licenses::load(&state, &account, &principal, &child).await?;
     if license.product_id != product.id {
         return Err(not_in_parent("license", &child));
@@ -82,7 +82,7 @@ pub async fn list_machines(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("product", &product.id)]).await?;
     machines::index(State(state), account, Authed(principal), query).await
 }
@@ -94,18 +94,20 @@ pub async fn show_machine(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     let l = machines::load(&state, &account, &principal, &child).await?;
     if l.license.product_id != product.id {
         return Err(not_in_parent("machine", &child));
     }
-    Ok(Document::ok(single(machines::serializer::machine(
-        &account,
-        &l.machine,
-        &l.license,
-        &l.policy,
-        state.now_ms(),
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::machines::machine(
+            &account,
+            &l.machine,
+            &l.license,
+            &l.policy,
+            state.now_ms(),
+        ),
+    )))
 }
 
 /// `GET /products/{id}/users`: owners and licensees of the product's licenses.
@@ -116,7 +118,7 @@ pub async fn list_users(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("product", &product.id)]).await?;
     users::index(State(state), account, Authed(principal), query).await
 }
@@ -128,14 +130,14 @@ pub async fn show_user(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     let user = users::load(&state, &account, &principal, &child).await?;
     if !relations::product_has_user(&state.db, &product.id, &user.id).await? {
         return Err(not_in_parent("user", &child));
     }
-    Ok(Document::ok(single(users::serializer::user(
-        &account, &user,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::users::user(&account, &user),
+    )))
 }
 
 /// `GET /products/{id}/tokens/{child}` (admins and developers, like the list)
@@ -145,14 +147,14 @@ pub async fn show_token(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let product = super::load(&state, &account, &principal, &id).await?;
+    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
     if !principal.is_admin() {
         return Err(ApiError::forbidden("not allowed to read product tokens"));
     }
     let token = relations::bearer_token(&state.db, account.id(), ("products", &product.id), &child)
         .await?
         .ok_or_else(|| not_in_parent("token", &child))?;
-    Ok(Document::ok(single(tokens::serializer::token(
-        &account, &token, None,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::tokens::token(&account, &token, None),
+    )))
 }

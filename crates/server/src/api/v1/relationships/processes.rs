@@ -1,4 +1,4 @@
-//! Process relationships missing from [`super::relations`]: `GET
+//! Process relationships missing from [`crate::api::v1::processes::relations`]: `GET
 //! /processes/{id}/license`, for the bearers who may read the process.
 
 use crate::account::Account;
@@ -17,7 +17,7 @@ pub async fn show_license(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::processes::load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(
         licenses::render(&state, &account, &l.license, &l.policy).await?,
     )))

@@ -4,10 +4,10 @@
 //! The bearer must be able to read the user; lists are the top-level lists filtered
 //! by user (products: those of the user's licenses).
 
+use super::{Nested, group_document, not_in_parent};
 use crate::account::Account;
-use crate::api::v1::nested::{Nested, group_document, not_in_parent};
 use crate::api::v1::serialize::single;
-use crate::api::v1::{licenses, machines, products, tokens};
+use crate::api::v1::{licenses, machines, tokens};
 use crate::auth::{Authed, Bearer, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid};
@@ -37,7 +37,7 @@ pub async fn list_licenses(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let user = super::load(&state, &account, &principal, &id).await?;
+    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("user", &user.id)]).await?;
     licenses::index(State(state), account, Authed(principal), query).await
 }
@@ -50,7 +50,7 @@ pub async fn list_machines(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let user = super::load(&state, &account, &principal, &id).await?;
+    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("user", &user.id)]).await?;
     machines::index(State(state), account, Authed(principal), query).await
 }
@@ -64,7 +64,7 @@ pub async fn list_products(
     Path(id): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    let user = super::load(&state, &account, &principal, &id).await?;
+    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
     let (page, order) = query.pagination()?;
     let mut filters = vec![relations::products_of_user(&user.id)];
     match &principal.bearer {
@@ -84,7 +84,7 @@ pub async fn list_products(
     .await?;
     let data: Vec<Value> = rows
         .iter()
-        .map(|p| products::serializer::product(&account, p))
+        .map(|p| crate::api::v1::serializers::products::product(&account, p))
         .collect();
     let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
     Ok(Document::ok(json!({ "data": data, "links": links })))
@@ -97,7 +97,7 @@ pub async fn show_group(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let user = super::load(&state, &account, &principal, &id).await?;
+    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
     group_document(&state, &account, user.group_id.as_deref()).await
 }
 
@@ -128,7 +128,7 @@ pub async fn list_tokens(
     Path(id): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    let user = super::load(&state, &account, &principal, &id).await?;
+    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
     if !may_read_tokens(&principal, &user) {
         return Err(ApiError::forbidden(
             "not allowed to read this user's tokens",
@@ -144,7 +144,7 @@ pub async fn show_token(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let user = super::load(&state, &account, &principal, &id).await?;
+    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
     if !may_read_tokens(&principal, &user) {
         return Err(ApiError::forbidden(
             "not allowed to read this user's tokens",
@@ -153,9 +153,9 @@ pub async fn show_token(
     let token = relations::bearer_token(&state.db, account.id(), ("users", &user.id), &child)
         .await?
         .ok_or_else(|| not_in_parent("token", &child))?;
-    Ok(Document::ok(single(tokens::serializer::token(
-        &account, &token, None,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::tokens::token(&account, &token, None),
+    )))
 }
 
 /// Keygen's `Users::TokenPolicy#create?`: admins and developers for themselves and
@@ -178,7 +178,7 @@ pub async fn create_token(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    let user = super::load(&state, &account, &principal, &id).await?;
+    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
     let (name, expiry) = token_options(&body)?;
     if !may_create_token(&principal, &user) {
         return Err(ApiError::forbidden(
@@ -220,7 +220,11 @@ pub async fn create_token(
     relations::create_token(&state.db, &row).await?;
     let location = format!("{}/tokens/{}", account.base(), row.id);
     Ok(Document::created(
-        single(tokens::serializer::token(&account, &row, Some(&raw))),
+        single(crate::api::v1::serializers::tokens::token(
+            &account,
+            &row,
+            Some(&raw),
+        )),
         location,
     ))
 }

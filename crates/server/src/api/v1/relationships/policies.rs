@@ -3,8 +3,8 @@
 //! /policies/{id}/pool/{child}`. The bearer must be able to read the policy; the
 //! licenses list is the top-level list filtered by policy.
 
+use super::{Nested, not_in_parent, product_document};
 use crate::account::Account;
-use crate::api::v1::nested::{Nested, not_in_parent, product_document};
 use crate::api::v1::serialize::single;
 use crate::api::v1::{keys, licenses};
 use crate::auth::Authed;
@@ -23,7 +23,7 @@ pub async fn list_licenses(
     Path(id): Path<String>,
     nested: Nested,
 ) -> ApiResult<Document> {
-    let policy = super::load(&state, &account, &principal, &id).await?;
+    let policy = crate::api::v1::policies::load(&state, &account, &principal, &id).await?;
     let query = nested.scoped(&[("policy", &policy.id)]).await?;
     licenses::index(State(state), account, Authed(principal), query).await
 }
@@ -35,7 +35,7 @@ pub async fn show_license(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let policy = super::load(&state, &account, &principal, &id).await?;
+    let policy = crate::api::v1::policies::load(&state, &account, &principal, &id).await?;
     let (license, policy_row) = licenses::load(&state, &account, &principal, &child).await?;
     if license.policy_id != policy.id {
         return Err(not_in_parent("license", &child));
@@ -52,7 +52,7 @@ pub async fn show_product(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let policy = super::load(&state, &account, &principal, &id).await?;
+    let policy = crate::api::v1::policies::load(&state, &account, &principal, &id).await?;
     product_document(&state, &account, &policy.product_id).await
 }
 
@@ -64,7 +64,7 @@ pub async fn show_pool_key(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let policy = super::load(&state, &account, &principal, &id).await?;
+    let policy = crate::api::v1::policies::load(&state, &account, &principal, &id).await?;
     let key = crud::find::<PoolKeyRow>(
         &state.db,
         pool_keys::TABLE,

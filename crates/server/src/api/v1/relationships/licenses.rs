@@ -1,12 +1,12 @@
-//! License relationships missing from [`super::relationships`] and
-//! [`super::attachments`]: `GET /licenses/{id}/{machines,tokens,users,entitlements}/{child}`
+//! License relationships missing from [`crate::api::v1::licenses::relationships`] and
+//! [`crate::api::v1::licenses::attachments`]: `GET /licenses/{id}/{machines,tokens,users,entitlements}/{child}`
 //! and the legacy (API ≤ 1.5) `GET /licenses/{id}/user`, the license's owner. The
 //! bearer must be able to read the license; a child of another license is 404.
 
+use super::{not_in_parent, user_document};
 use crate::account::Account;
-use crate::api::v1::nested::{not_in_parent, user_document};
 use crate::api::v1::serialize::single;
-use crate::api::v1::{entitlements, machines, tokens, users};
+use crate::api::v1::{machines, users};
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
@@ -21,18 +21,20 @@ pub async fn show_machine(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let (license, _) = super::load(&state, &account, &principal, &id).await?;
+    let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
     let l = machines::load(&state, &account, &principal, &child).await?;
     if l.license.id != license.id {
         return Err(not_in_parent("machine", &child));
     }
-    Ok(Document::ok(single(machines::serializer::machine(
-        &account,
-        &l.machine,
-        &l.license,
-        &l.policy,
-        state.now_ms(),
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::machines::machine(
+            &account,
+            &l.machine,
+            &l.license,
+            &l.policy,
+            state.now_ms(),
+        ),
+    )))
 }
 
 /// `GET /licenses/{id}/tokens/{child}` (the bearers of the token list: staff and
@@ -43,16 +45,16 @@ pub async fn show_token(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let (license, _) = super::load(&state, &account, &principal, &id).await?;
+    let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
     if !(principal.is_staff() || principal.product_id() == Some(&license.product_id)) {
         return Err(ApiError::forbidden("not allowed to read license tokens"));
     }
     let token = relations::bearer_token(&state.db, account.id(), ("licenses", &license.id), &child)
         .await?
         .ok_or_else(|| not_in_parent("token", &child))?;
-    Ok(Document::ok(single(tokens::serializer::token(
-        &account, &token, None,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::tokens::token(&account, &token, None),
+    )))
 }
 
 /// `GET /licenses/{id}/users/{child}`: the owner or an attached user (child: id or email)
@@ -62,16 +64,16 @@ pub async fn show_user(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let (license, _) = super::load(&state, &account, &principal, &id).await?;
+    let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
     let user = users::load(&state, &account, &principal, &child).await?;
     let member = license.owner_id.as_deref() == Some(user.id.as_str())
         || latchkey_store::licenses::is_licensee(&state.db, &license.id, &user.id).await?;
     if !member {
         return Err(not_in_parent("user", &child));
     }
-    Ok(Document::ok(single(users::serializer::user(
-        &account, &user,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::users::user(&account, &user),
+    )))
 }
 
 /// `GET /licenses/{id}/entitlements/{child}`: an entitlement of the license or of its
@@ -82,7 +84,8 @@ pub async fn show_entitlement(
     Authed(principal): Authed,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let (license, policy) = super::load(&state, &account, &principal, &id).await?;
+    let (license, policy) =
+        crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
     let entitlement =
         latchkey_store::entitlements::find_visible(&state.db, account.id(), &child, Vec::new())
             .await?
@@ -92,10 +95,9 @@ pub async fn show_entitlement(
     {
         return Err(not_in_parent("entitlement", &child));
     }
-    Ok(Document::ok(single(entitlements::serializer::entitlement(
-        &account,
-        &entitlement,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::entitlements::entitlement(&account, &entitlement),
+    )))
 }
 
 /// `GET /licenses/{id}/user` (legacy, API ≤ 1.5): the owner, `data: null` if none.
@@ -105,6 +107,6 @@ pub async fn show_legacy_user(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let (license, _) = super::load(&state, &account, &principal, &id).await?;
+    let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
     user_document(&state, &account, license.owner_id.as_deref()).await
 }

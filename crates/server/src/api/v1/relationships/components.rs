@@ -2,10 +2,10 @@
 //! /components/{id}/{product,license,machine}`, for the bearers who may read the
 //! component (those who may read its machine).
 
+use super::product_document;
 use crate::account::Account;
-use crate::api::v1::nested::product_document;
+use crate::api::v1::licenses;
 use crate::api::v1::serialize::single;
-use crate::api::v1::{licenses, machines};
 use crate::auth::Authed;
 use crate::error::ApiResult;
 use crate::jsonapi::Document;
@@ -19,7 +19,7 @@ pub async fn show_product(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::components::load(&state, &account, &principal, &id).await?;
     product_document(&state, &account, &l.machine.license.product_id).await
 }
 
@@ -30,7 +30,7 @@ pub async fn show_license(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::components::load(&state, &account, &principal, &id).await?;
     Ok(Document::ok(single(
         licenses::render(&state, &account, &l.machine.license, &l.machine.policy).await?,
     )))
@@ -43,13 +43,15 @@ pub async fn show_machine(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let l = super::load(&state, &account, &principal, &id).await?;
+    let l = crate::api::v1::components::load(&state, &account, &principal, &id).await?;
     let m = &l.machine;
-    Ok(Document::ok(single(machines::serializer::machine(
-        &account,
-        &m.machine,
-        &m.license,
-        &m.policy,
-        state.now_ms(),
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::machines::machine(
+            &account,
+            &m.machine,
+            &m.license,
+            &m.policy,
+            state.now_ms(),
+        ),
+    )))
 }

@@ -2,9 +2,8 @@
 //! /keys/{id}/{product,policy}`, for the bearers who may read the key (staff and
 //! its product).
 
+use super::product_document;
 use crate::account::Account;
-use crate::api::v1::nested::product_document;
-use crate::api::v1::policies;
 use crate::api::v1::serialize::single;
 use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
@@ -19,7 +18,7 @@ pub async fn show_product(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let key = super::load(&state, &account, &principal, &id, false).await?;
+    let key = crate::api::v1::keys::load(&state, &account, &principal, &id, false).await?;
     product_document(&state, &account, &key.product_id).await
 }
 
@@ -30,11 +29,11 @@ pub async fn show_policy(
     Authed(principal): Authed,
     Path(id): Path<String>,
 ) -> ApiResult<Document> {
-    let key = super::load(&state, &account, &principal, &id, false).await?;
+    let key = crate::api::v1::keys::load(&state, &account, &principal, &id, false).await?;
     let policy = latchkey_store::policies::find(&state.db, account.id(), &key.policy_id)
         .await?
         .ok_or_else(|| ApiError::internal("pool key without policy"))?;
-    Ok(Document::ok(single(policies::serializer::policy(
-        &account, &policy,
-    ))))
+    Ok(Document::ok(single(
+        crate::api::v1::serializers::policies::policy(&account, &policy),
+    )))
 }
