@@ -200,3 +200,49 @@ async fn check_out_resources_carry_algorithm_and_includes() -> anyhow::Result<()
     );
     Ok(())
 }
+
+/// Keygen's pre-1.6 single-user relationship: `PUT /licenses/{id}/user` changes the
+/// owner exactly as `PUT /licenses/{id}/owner` does, and `GET …/user` shows it.
+#[tokio::test]
+async fn the_legacy_user_relationship_changes_the_owner() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let app = product(&server, "App").await?;
+    let pol = policy(&server, &app).await?;
+    let lic = license(&server, &pol).await?;
+    let user = server
+        .create(
+            "/v1/users",
+            json!({"data": {"type": "users", "attributes": {"email": "legacy@example.test"}}}),
+        )
+        .await?;
+    let uid = id(&user);
+    let path = format!("/v1/licenses/{lic}/user");
+    let put = server
+        .admin(
+            "PUT",
+            &path,
+            Some(json!({"data": {"type": "users", "id": uid}})),
+        )
+        .await?;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(
+        put.body["data"]["relationships"]["owner"]["data"]["id"],
+        uid
+    );
+    let shown = server.admin("GET", &path, None).await?;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert_eq!(shown.body["data"]["id"], uid);
+    let owner = server
+        .admin("GET", &format!("/v1/licenses/{lic}/owner"), None)
+        .await?;
+    assert_eq!(owner.body["data"]["id"], uid);
+    let missing = server
+        .admin(
+            "PATCH",
+            &path,
+            Some(json!({"data": {"type": "users", "id": "00000000-0000-4000-8000-000000000000"}})),
+        )
+        .await?;
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    Ok(())
+}

@@ -159,6 +159,11 @@ pub fn is_owner_or_licensee_of_unprotected(actor: &Actor<'_>, license: &LicenseF
     !license.protected && is_owner_or_licensee(actor, license)
 }
 
+/// `POST /search`: any staff role (Keygen's `SearchPolicy`).
+pub fn may_search(actor: &Actor<'_>) -> bool {
+    actor.is_staff()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,7 +86,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/licenses/{id}/product", get(licenses::relationships::show_product))
         .route("/v1/licenses/{id}/tokens", get(tokens::license_tokens).post(tokens::create_license_token))
         .route("/v1/licenses/{id}/tokens/{child}", get(relationships::licenses::show_token))
-        .route("/v1/licenses/{id}/user", get(relationships::licenses::show_legacy_user))
+        .route("/v1/licenses/{id}/user", get(relationships::licenses::show_legacy_user).put(licenses::relationships::change_owner).patch(licenses::relationships::change_owner))
         .route("/v1/licenses/{id}/users", get(licenses::attachments::list_users).post(licenses::attachments::attach_users).delete(licenses::attachments::detach_users))
         .route("/v1/licenses/{id}/users/{child}", get(relationships::licenses::show_user))
         // machines

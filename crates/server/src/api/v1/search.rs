@@ -171,7 +171,7 @@ pub async fn search(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let search = read(&body)?;
-    if !principal.is_staff() {
+    if !latchkey_core::access::may_search(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to search"));
     }
     let (page, order) = query.pagination()?;

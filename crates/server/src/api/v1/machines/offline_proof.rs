@@ -8,42 +8,21 @@
 use super::{load, serializer};
 use crate::account::Account;
 use crate::api::v1::serialize::ts;
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE;
-use latchkey_core::roles::Role;
+use latchkey_core::access::LicenseFacts;
+use latchkey_core::access::machines as access;
 use latchkey_proto::ErrorCode;
 use latchkey_proto::offline::SignatureAlgorithm;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::MachineRow;
 use latchkey_store::policies::PolicyRow;
 use serde_json::{Value, json};
-
-/// Keygen's `Machines::V1x0::ProofPolicy#create?`: admins, developers, sales agents,
-/// the machine's product, the license's owner (unprotected license) and the license.
-fn may_generate(principal: &Principal, license: &LicenseRow, policy: &PolicyRow) -> bool {
-    match &principal.bearer {
-        Bearer::User(_, role) if role.is_staff() => {
-            matches!(role, Role::Admin | Role::Developer | Role::SalesAgent)
-        }
-        Bearer::User(u, _) => {
-            license.owner_id.as_deref() == Some(u.id.as_str())
-                && !license.protected.unwrap_or(policy.protected)
-        }
-        Bearer::Product(p) => p.id == license.product_id,
-        Bearer::License(l, _) => l.id == license.id,
-    }
-}
-
-/// Whether the bearer may send its own `meta.dataset` (Keygen permits the parameter
-/// only for staff and products).
-fn may_choose_dataset(principal: &Principal) -> bool {
-    principal.is_staff() || principal.product_id().is_some()
-}
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
@@ -105,8 +84,17 @@ pub async fn generate(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
     let l = load(&state, &account, &principal, &id).await?;
-    let dataset = read_dataset(&body, may_choose_dataset(&principal))?;
-    if !may_generate(&principal, &l.license, &l.policy) {
+    let actor = principal.actor();
+    let dataset = read_dataset(&body, access::may_choose_proof_dataset(&actor))?;
+    let facts = LicenseFacts {
+        id: &l.license.id,
+        product_id: &l.license.product_id,
+        owner_id: l.license.owner_id.as_deref(),
+        protected: l.license.is_protected(&l.policy),
+        // The proof rule looks at ownership only.
+        actor_is_licensee: false,
+    };
+    if !access::may_generate_proof(&actor, &facts) {
         return Err(ApiError::forbidden(
             "not allowed to generate a proof for this machine",
         ));

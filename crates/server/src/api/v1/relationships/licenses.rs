@@ -46,7 +46,10 @@ pub async fn show_token(
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
     let (license, _) = crate::api::v1::licenses::load(&state, &account, &principal, &id).await?;
-    if !(principal.is_staff() || principal.product_id() == Some(&license.product_id)) {
+    if !latchkey_core::access::tokens::may_read_license_tokens(
+        &principal.actor(),
+        &license.product_id,
+    ) {
         return Err(ApiError::forbidden("not allowed to read license tokens"));
     }
     let token = relations::bearer_token(&state.db, account.id(), ("licenses", &license.id), &child)

@@ -148,7 +148,7 @@ pub async fn show_token(
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
     let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    if !principal.is_admin() {
+    if !latchkey_core::access::tokens::may_read_product_tokens(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to read product tokens"));
     }
     let token = relations::bearer_token(&state.db, account.id(), ("products", &product.id), &child)

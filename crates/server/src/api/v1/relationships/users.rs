@@ -8,13 +8,14 @@ use super::{Nested, group_document, not_in_parent};
 use crate::account::Account;
 use crate::api::v1::serialize::single;
 use crate::api::v1::{licenses, machines, tokens};
-use crate::auth::{Authed, Bearer, Principal};
+use crate::auth::{Authed, Bearer};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
+use latchkey_core::access::tokens as tokens_access;
 use latchkey_core::roles::Role;
 use latchkey_core::tokens as raw_tokens;
 use latchkey_proto::ErrorCode;
@@ -24,7 +25,6 @@ use latchkey_store::new_id;
 use latchkey_store::products::ProductRow;
 use latchkey_store::relations;
 use latchkey_store::tokens::TokenRow;
-use latchkey_store::users::UserRow;
 use serde_json::{Value, json};
 
 const TWO_WEEKS_MS: i64 = 14 * 86_400_000;
@@ -101,25 +101,6 @@ pub async fn show_group(
     group_document(&state, &account, user.group_id.as_deref()).await
 }
 
-/// Keygen's `Users::TokenPolicy#index?/show?`: the user itself; staff, for end users
-/// and for users they may manage (only admins reach an admin's tokens); a product
-/// for the end users of its licenses (already what it may read).
-fn may_read_tokens(principal: &Principal, user: &UserRow) -> bool {
-    match &principal.bearer {
-        Bearer::User(u, _) if u.id == user.id => true,
-        Bearer::User(..) if principal.is_staff() => {
-            user.role == Role::User.as_str()
-                || latchkey_core::access::users::may_manage_credentials(
-                    &principal.actor(),
-                    &user.id,
-                    &user.role,
-                )
-        }
-        Bearer::Product(_) => user.role == Role::User.as_str(),
-        _ => false,
-    }
-}
-
 /// `GET /users/{id}/tokens`
 pub async fn list_tokens(
     State(state): State<AppState>,
@@ -129,7 +110,7 @@ pub async fn list_tokens(
     query: QueryParams,
 ) -> ApiResult<Document> {
     let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
-    if !may_read_tokens(&principal, &user) {
+    if !tokens_access::may_read_user_tokens(&principal.actor(), &user.id, &user.role) {
         return Err(ApiError::forbidden(
             "not allowed to read this user's tokens",
         ));
@@ -145,7 +126,7 @@ pub async fn show_token(
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
     let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
-    if !may_read_tokens(&principal, &user) {
+    if !tokens_access::may_read_user_tokens(&principal.actor(), &user.id, &user.role) {
         return Err(ApiError::forbidden(
             "not allowed to read this user's tokens",
         ));
@@ -156,17 +137,6 @@ pub async fn show_token(
     Ok(Document::ok(single(
         crate::api::v1::serializers::tokens::token(&account, &token, None),
     )))
-}
-
-/// Keygen's `Users::TokenPolicy#create?`: admins and developers for themselves and
-/// for end users; a product for the end users of its licenses. Banned users get none.
-fn may_create_token(principal: &Principal, user: &UserRow) -> bool {
-    let end_user = user.role == Role::User.as_str();
-    match &principal.bearer {
-        Bearer::User(u, _) if principal.is_admin() => u.id == user.id || end_user,
-        Bearer::Product(_) => end_user,
-        _ => false,
-    }
 }
 
 /// `POST /users/{id}/tokens` (optional `data.attributes.{name,expiry}`): a token for
@@ -180,7 +150,7 @@ pub async fn create_token(
 ) -> ApiResult<Document> {
     let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
     let (name, expiry) = token_options(&body)?;
-    if !may_create_token(&principal, &user) {
+    if !tokens_access::may_create_user_token(&principal.actor(), &user.id, &user.role) {
         return Err(ApiError::forbidden(
             "not allowed to generate tokens for this user",
         ));
