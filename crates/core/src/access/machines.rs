@@ -119,6 +119,23 @@ pub fn may_reset_heartbeat(actor: &Actor<'_>, license: &LicenseFacts<'_>) -> boo
     }
 }
 
+/// Keygen's `Machines::V1x0::ProofPolicy#create?` (offline proofs): admins, developers
+/// and sales agents; the license's product; the license itself; the license's owner
+/// while the license is unprotected.
+pub fn may_generate_proof(actor: &Actor<'_>, license: &LicenseFacts<'_>) -> bool {
+    match actor {
+        Actor::User { .. } if actor.is_staff() => actor.is_sales_or_above(),
+        Actor::User { id, .. } => license.is_owned_by(id) && !license.protected,
+        Actor::Product { id } => *id == license.product_id,
+        Actor::License { id, .. } => *id == license.id,
+    }
+}
+
+/// Whether the actor may choose the proof's `meta.dataset` (staff and products).
+pub fn may_choose_proof_dataset(actor: &Actor<'_>) -> bool {
+    actor.is_staff() || actor.product_id().is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,21 +227,4 @@ mod tests {
         assert!(!may_reset_heartbeat(&own_license, &owned));
         assert!(may_ping(&own_license, None, &owned));
     }
-}
-
-/// Keygen's `Machines::V1x0::ProofPolicy#create?` (offline proofs): admins, developers
-/// and sales agents; the license's product; the license itself; the license's owner
-/// while the license is unprotected.
-pub fn may_generate_proof(actor: &Actor<'_>, license: &LicenseFacts<'_>) -> bool {
-    match actor {
-        Actor::User { .. } if actor.is_staff() => actor.is_sales_or_above(),
-        Actor::User { id, .. } => license.is_owned_by(id) && !license.protected,
-        Actor::Product { id } => *id == license.product_id,
-        Actor::License { id, .. } => *id == license.id,
-    }
-}
-
-/// Whether the actor may choose the proof's `meta.dataset` (staff and products).
-pub fn may_choose_proof_dataset(actor: &Actor<'_>) -> bool {
-    actor.is_staff() || actor.product_id().is_some()
 }

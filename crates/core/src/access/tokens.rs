@@ -85,6 +85,42 @@ pub fn may_list_license_tokens(actor: &Actor<'_>, product_id: &str) -> bool {
     actor.is_staff() || actor.product_id() == Some(product_id)
 }
 
+/// Keygen's `Users::TokenPolicy#index?/show?`: the user itself; staff, for end users
+/// and for users whose credentials they may manage (only admins reach an admin's
+/// tokens); a product for end users (the user was already found readable).
+pub fn may_read_user_tokens(actor: &Actor<'_>, user: &str, user_role: &str) -> bool {
+    match actor {
+        Actor::User { id, .. } if *id == user => true,
+        Actor::User { .. } if actor.is_staff() => {
+            user_role == Role::User.as_str()
+                || super::users::may_manage_credentials(actor, user, user_role)
+        }
+        Actor::Product { .. } => user_role == Role::User.as_str(),
+        _ => false,
+    }
+}
+
+/// Keygen's `Users::TokenPolicy#create?`: admins and developers for themselves and
+/// for end users; a product for end users.
+pub fn may_create_user_token(actor: &Actor<'_>, user: &str, user_role: &str) -> bool {
+    let end_user = user_role == Role::User.as_str();
+    match actor {
+        Actor::User { id, .. } if actor.is_admin() => *id == user || end_user,
+        Actor::Product { .. } => end_user,
+        _ => false,
+    }
+}
+
+/// `GET /licenses/{id}/tokens/{token}`: staff and the license's product.
+pub fn may_read_license_tokens(actor: &Actor<'_>, license_product: &str) -> bool {
+    actor.is_staff() || actor.product_id() == Some(license_product)
+}
+
+/// `GET /products/{id}/tokens/{token}`: admins and developers.
+pub fn may_read_product_tokens(actor: &Actor<'_>) -> bool {
+    actor.is_admin()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,42 +168,6 @@ mod tests {
         ));
         assert!(!may_manage_product_tokens(&sales));
     }
-}
-
-/// Keygen's `Users::TokenPolicy#index?/show?`: the user itself; staff, for end users
-/// and for users whose credentials they may manage (only admins reach an admin's
-/// tokens); a product for end users (the user was already found readable).
-pub fn may_read_user_tokens(actor: &Actor<'_>, user: &str, user_role: &str) -> bool {
-    match actor {
-        Actor::User { id, .. } if *id == user => true,
-        Actor::User { .. } if actor.is_staff() => {
-            user_role == Role::User.as_str()
-                || super::users::may_manage_credentials(actor, user, user_role)
-        }
-        Actor::Product { .. } => user_role == Role::User.as_str(),
-        _ => false,
-    }
-}
-
-/// Keygen's `Users::TokenPolicy#create?`: admins and developers for themselves and
-/// for end users; a product for end users.
-pub fn may_create_user_token(actor: &Actor<'_>, user: &str, user_role: &str) -> bool {
-    let end_user = user_role == Role::User.as_str();
-    match actor {
-        Actor::User { id, .. } if actor.is_admin() => *id == user || end_user,
-        Actor::Product { .. } => end_user,
-        _ => false,
-    }
-}
-
-/// `GET /licenses/{id}/tokens/{token}`: staff and the license's product.
-pub fn may_read_license_tokens(actor: &Actor<'_>, license_product: &str) -> bool {
-    actor.is_staff() || actor.product_id() == Some(license_product)
-}
-
-/// `GET /products/{id}/tokens/{token}`: admins and developers.
-pub fn may_read_product_tokens(actor: &Actor<'_>) -> bool {
-    actor.is_admin()
 }
 
 #[cfg(test)]
