@@ -154,18 +154,6 @@ impl<T> Row for T where
 {
 }
 
-/// Runs a blocking rusqlite read. On a multi-thread runtime `block_in_place` lets
-/// the worker's other tasks move to another thread meanwhile; elsewhere (the
-/// current-thread test runtime) the read runs in place.
-fn blocking<T>(read: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(read)
-        }
-        _ => read(),
-    }
-}
-
 /// The database: SQLite (one writer connection, several readers) or PostgreSQL.
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -271,9 +259,7 @@ impl Db {
     /// First row, if any (read pool).
     pub async fn fetch_optional<R: Row>(&self, q: Sql) -> Result<Option<R>, StoreError> {
         Ok(match self {
-            Db::Sqlite { reader, .. } => {
-                blocking(|| reader.fetch_all::<R>(&q.text, &q.args, Some(1)))?.pop()
-            }
+            Db::Sqlite { reader, .. } => reader.fetch_all::<R>(&q.text, &q.args, Some(1))?.pop(),
             Db::Postgres(pool) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_optional(pool)
@@ -285,9 +271,7 @@ impl Db {
     /// All rows (read pool).
     pub async fn fetch_all<R: Row>(&self, q: Sql) -> Result<Vec<R>, StoreError> {
         Ok(match self {
-            Db::Sqlite { reader, .. } => {
-                blocking(|| reader.fetch_all::<R>(&q.text, &q.args, None))?
-            }
+            Db::Sqlite { reader, .. } => reader.fetch_all::<R>(&q.text, &q.args, None)?,
             Db::Postgres(pool) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_all(pool)
