@@ -139,7 +139,7 @@ impl Client {
         let headers = response.headers().clone();
         let bytes = response.bytes().await.map_err(Error::Network)?;
         if config.verify_signatures {
-            verify(config, &request.method, &url, &headers, &bytes)?;
+            verify_response(config, &request.method, &url, &headers, &bytes)?;
         }
         let body = if bytes.is_empty() {
             Value::Null
@@ -217,8 +217,10 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Checks signature, digest and date of a response (errors and empty bodies too).
-pub(crate) fn verify(
+/// Checks the signature, digest and date of a response (errors and empty bodies
+/// too) as [`Client::send`] does: for callers that make their own requests. `url` is
+/// the URL requested (its host, port, path and query are what the server signed).
+pub fn verify_response(
     config: &Config,
     method: &Method,
     url: &Url,

@@ -110,7 +110,12 @@ impl Client {
             .heartbeat_duration
             .map(Duration::from_secs)
             .unwrap_or(DEFAULT_HEARTBEAT);
-        let interval = ping_interval(duration);
+        self.start_heartbeat_every(machine, ping_interval(duration))
+    }
+
+    /// Like [`Client::start_heartbeat`] with an explicit ping interval (keep it well
+    /// under the policy's heartbeat duration).
+    pub fn start_heartbeat_every(&self, machine: &Machine, interval: Duration) -> Heartbeat {
         let (tx, rx) = watch::channel(HeartbeatState::Starting);
         let client = self.clone();
         let id = machine.id.clone();

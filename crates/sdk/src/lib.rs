@@ -43,7 +43,7 @@ pub use config::Config;
 pub use error::{Error, TrustError};
 pub use latchkey_proto::ErrorCode;
 pub use latchkey_proto::codes::ValidationCode;
-pub use latchkey_proto::offline::{PublicKeys, VerifyingKey};
+pub use latchkey_proto::offline::{KeyType, OfflineError, PublicKeys, VerifyingKey};
 pub use licensing::{Activation, MachineInfo};
 pub use resources::{Entitlement, License, Machine, Process};
 pub use validation::{Scope, Validation};

@@ -9,6 +9,7 @@
 
 pub mod cast;
 pub mod cluster;
+pub mod sdk;
 
 use latchkey_core::clock::ManualClock;
 use latchkey_core::secret::SecretKey;
