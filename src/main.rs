@@ -2,11 +2,5 @@
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match latchkey_cli::run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    latchkey_cli::main().await
 }

@@ -37,6 +37,169 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print every setting with its default, as a commented TOML file.
     PrintDefaultConfig,
+    /// Write a consistent copy of the SQLite database while the server runs
+    /// (PostgreSQL: prints the pg_dump command to use instead).
+    #[command(after_help = "Example:\n  latchkey backup /var/backups/latchkey-$(date +%F).db")]
+    Backup(BackupArgs),
+    /// Print shell completions.
+    #[command(
+        after_help = "Example:\n  latchkey completions bash > /etc/bash_completion.d/latchkey"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Log in to a server with email and password; saves a token and the account's
+    /// public key in a private profile that the other commands read.
+    #[command(
+        after_help = "Example:\n  latchkey login --url https://licensing.example.com --email admin@example.com"
+    )]
+    Login(crate::remote::login::LoginArgs),
+    /// Forget the saved profile.
+    Logout,
+    /// Products: list, show, create, update, delete.
+    #[command(after_help = "Example:\n  latchkey products create --attr name=\"Desktop App\"")]
+    Products(ResourceArgs),
+    /// Policies: list, show, create, update, delete.
+    #[command(
+        after_help = "Example:\n  latchkey policies create --attr name=Pro --attr maxMachines=3 --rel product=ID"
+    )]
+    Policies(ResourceArgs),
+    /// Licenses: the resource commands, suspend, reinstate, renew, revoke, check-out, export.
+    #[command(
+        after_help = "Example:\n  latchkey licenses create --rel policy=POLICY_ID --count 100 --json"
+    )]
+    Licenses(LicensesArgs),
+    /// Machines: the resource commands, deactivate, check-out.
+    #[command(after_help = "Example:\n  latchkey machines deactivate MACHINE_ID")]
+    Machines(MachinesArgs),
+    /// Users: list, show, create, update, delete.
+    #[command(
+        after_help = "Example:\n  latchkey users create --attr email=ann@example.com --attr firstName=Ann"
+    )]
+    Users(ResourceArgs),
+    /// Groups: list, show, create, update, delete.
+    #[command(
+        after_help = "Example:\n  latchkey groups create --attr name=ACME --attr maxMachines=50"
+    )]
+    Groups(ResourceArgs),
+    /// Entitlements: list, show, create, update, delete.
+    #[command(
+        after_help = "Example:\n  latchkey entitlements create --attr name=Pro --attr code=PRO"
+    )]
+    Entitlements(ResourceArgs),
+    /// Tokens: list, show, delete (revoke).
+    #[command(after_help = "Example:\n  latchkey tokens list")]
+    Tokens(ResourceArgs),
+    /// Print this machine's fingerprint (honours LATCHKEY_FINGERPRINT).
+    #[command(after_help = "Example:\n  latchkey fingerprint --components")]
+    Fingerprint(FingerprintCommand),
+    /// Validate a license key and activate this machine when it is not yet; exit 0
+    /// only when the license is valid for this machine.
+    #[command(
+        after_help = "Example:\n  latchkey activate --url https://licensing.example.com --public-key HEX --key KEY"
+    )]
+    Activate(EndUserKey),
+    /// Deactivate this machine (free its seat).
+    #[command(
+        after_help = "Example:\n  latchkey deactivate --url https://licensing.example.com --public-key HEX --key KEY"
+    )]
+    Deactivate(EndUserKey),
+    /// Validate a license key (exit 0 valid, 3 not valid).
+    #[command(
+        after_help = "Example:\n  latchkey validate --url https://licensing.example.com --public-key HEX --key KEY --fingerprint FP"
+    )]
+    Validate(EndUserValidate),
+    /// Verify (and decrypt) a license or machine file offline.
+    #[command(after_help = "Example:\n  latchkey verify license.lic --public-key HEX --key KEY")]
+    Verify(EndUserVerify),
+}
+
+/// `latchkey backup`.
+#[derive(Args)]
+pub struct BackupArgs {
+    /// The database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The copy to write (must not exist).
+    pub file: PathBuf,
+}
+
+/// A resource command with its connection.
+#[derive(Args)]
+pub struct ResourceArgs {
+    /// Server, account and credential.
+    #[command(flatten)]
+    pub connection: crate::remote::Connection,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: crate::remote::resources::ResourceCommand,
+}
+
+/// `latchkey licenses …`.
+#[derive(Args)]
+pub struct LicensesArgs {
+    /// Server, account and credential.
+    #[command(flatten)]
+    pub connection: crate::remote::Connection,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: crate::remote::resources::LicenseCommand,
+}
+
+/// `latchkey machines …`.
+#[derive(Args)]
+pub struct MachinesArgs {
+    /// Server, account and credential.
+    #[command(flatten)]
+    pub connection: crate::remote::Connection,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: crate::remote::resources::MachineCommand,
+}
+
+/// `latchkey fingerprint`.
+#[derive(Args)]
+pub struct FingerprintCommand {
+    /// What identifies the machine.
+    #[command(flatten)]
+    pub args: crate::remote::enduser::FingerprintArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `latchkey activate` / `deactivate`.
+#[derive(Args)]
+pub struct EndUserKey {
+    /// Server and public key (`--token` for an activation token).
+    #[command(flatten)]
+    pub connection: crate::remote::Connection,
+    /// Key and machine.
+    #[command(flatten)]
+    pub args: crate::remote::enduser::KeyArgs,
+}
+
+/// `latchkey validate`.
+#[derive(Args)]
+pub struct EndUserValidate {
+    /// Server and public key.
+    #[command(flatten)]
+    pub connection: crate::remote::Connection,
+    /// Key and scope.
+    #[command(flatten)]
+    pub args: crate::remote::enduser::ValidateArgs,
+}
+
+/// `latchkey verify`.
+#[derive(Args)]
+pub struct EndUserVerify {
+    /// The public key (`--public-key`).
+    #[command(flatten)]
+    pub connection: crate::remote::Connection,
+    /// File, key, fingerprint.
+    #[command(flatten)]
+    pub args: crate::remote::enduser::VerifyArgs,
 }
 
 /// The database flag every command that opens it takes.

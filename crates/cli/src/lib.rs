@@ -3,6 +3,7 @@
 //! are layered in `args`: defaults, `--config` file, `LATCHKEY_*` variables, flags.
 
 mod args;
+mod remote;
 
 use anyhow::{Context, Result, bail};
 use args::{Cli, Command};
@@ -74,9 +75,58 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("creating {}", path.display()))
 }
 
-/// Runs the command line.
-pub async fn run() -> Result<()> {
+/// Runs the command line and returns the process exit code (see `remote::exit`).
+pub async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match remote_command(cli.command).await {
+        Ok(Ok(())) => std::process::ExitCode::SUCCESS,
+        Ok(Err(failure)) => failure.report(),
+        Err(command) => match run(Cli {
+            config: cli.config,
+            command,
+        })
+        .await
+        {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                std::process::ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+/// Runs a client-side command; hands server commands back.
+async fn remote_command(command: Command) -> Result<Result<(), remote::exit::Failure>, Command> {
+    use remote::{enduser, login, resources};
+    let result = match command {
+        Command::Login(args) => login::login(&args).await,
+        Command::Logout => login::logout(),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "latchkey", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Products(a) => resources::run(&a.connection, "products", &a.command).await,
+        Command::Policies(a) => resources::run(&a.connection, "policies", &a.command).await,
+        Command::Users(a) => resources::run(&a.connection, "users", &a.command).await,
+        Command::Groups(a) => resources::run(&a.connection, "groups", &a.command).await,
+        Command::Entitlements(a) => resources::run(&a.connection, "entitlements", &a.command).await,
+        Command::Tokens(a) => resources::run(&a.connection, "tokens", &a.command).await,
+        Command::Licenses(a) => resources::licenses(&a.connection, &a.command).await,
+        Command::Machines(a) => resources::machines(&a.connection, &a.command).await,
+        Command::Fingerprint(a) => enduser::fingerprint_command(&a.args, a.json),
+        Command::Activate(a) => enduser::activate(&a.connection, &a.args).await,
+        Command::Deactivate(a) => enduser::deactivate(&a.connection, &a.args).await,
+        Command::Validate(a) => enduser::validate(&a.connection, &a.args).await,
+        Command::Verify(a) => enduser::verify(&a.connection, &a.args),
+        other => return Err(other),
+    };
+    Ok(result)
+}
+
+/// Runs a server-side command (serve, init, migrate, backup, print-default-config).
+async fn run(cli: Cli) -> Result<()> {
     let mut settings = args::file_and_variables(cli.config.as_deref())?;
     match &cli.command {
         Command::PrintDefaultConfig => {
@@ -86,6 +136,8 @@ pub async fn run() -> Result<()> {
         Command::Serve(serve) => serve.apply(&mut settings),
         Command::Init(init) => init.database.apply(&mut settings),
         Command::Migrate(database) => database.apply(&mut settings),
+        Command::Backup(backup) => backup.database.apply(&mut settings),
+        _ => bail!("not a server command"),
     }
     settings.validate()?;
     tracing_subscriber::fmt()
@@ -123,6 +175,32 @@ pub async fn run() -> Result<()> {
             println!("{}", created.account.id);
         }
         Command::Serve(_) => serve(&settings).await?,
+        Command::Backup(backup) => backup_database(&settings, &backup.file).await?,
+        _ => bail!("not a server command"),
+    }
+    Ok(())
+}
+
+/// `latchkey backup FILE`: a consistent online copy of a SQLite database.
+async fn backup_database(settings: &Settings, file: &Path) -> Result<()> {
+    use latchkey_store::backup::{Backup, sqlite_copy};
+    if is_postgres(&settings.database_url) {
+        bail!(
+            "PostgreSQL is backed up with its own tools; nothing was written.\n\
+             hint: pg_dump --format=custom --file {} \"$LATCHKEY_DATABASE_URL\" \
+             (restore with pg_restore; or use continuous archiving for point-in-time recovery)",
+            file.display()
+        );
+    }
+    if file.exists() {
+        bail!("{} already exists; choose a new file", file.display());
+    }
+    let db = Db::connect(&settings.database_url).await?;
+    match sqlite_copy(&db, file).await? {
+        Backup::Written(bytes) => {
+            println!("backed up {bytes} bytes to {} (mode 0600)", file.display())
+        }
+        Backup::UseNativeTool => bail!("this database is backed up with its own tools"),
     }
     Ok(())
 }

@@ -129,6 +129,9 @@ impl Client {
             Credential::Token(token) => {
                 builder = builder.header("Authorization", auth("Bearer", token)?)
             }
+            Credential::Basic { user, password } => {
+                builder = builder.basic_auth(user, Some(password));
+            }
         }
         if let Some(body) = &request.body {
             let bytes = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;

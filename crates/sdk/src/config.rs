@@ -38,6 +38,14 @@ pub enum Credential {
     LicenseKey(String),
     /// `Authorization: Bearer <token>` (activation, user, product or admin token).
     Token(String),
+    /// `Authorization: Basic …` with an email and password: only `POST /tokens`
+    /// (creating a token) accepts it.
+    Basic {
+        /// Email.
+        user: String,
+        /// Password.
+        password: String,
+    },
 }
 
 impl std::fmt::Debug for Credential {
@@ -47,6 +55,7 @@ impl std::fmt::Debug for Credential {
             Credential::None => "None",
             Credential::LicenseKey(_) => "LicenseKey(<redacted>)",
             Credential::Token(_) => "Token(<redacted>)",
+            Credential::Basic { .. } => "Basic(<redacted>)",
         })
     }
 }
@@ -207,6 +216,13 @@ impl Config {
     /// `licenses/actions/validate-key`).
     pub(crate) fn url(&self, path: &str) -> String {
         let path = path.trim_start_matches('/');
+        if path.is_empty() {
+            // The account itself (`GET /v1/accounts/{id}`).
+            return match &self.account {
+                Some(account) => format!("{}/v1/accounts/{account}", self.base_url),
+                None => format!("{}/v1", self.base_url),
+            };
+        }
         match &self.account {
             Some(account) => format!("{}/v1/accounts/{account}/{path}", self.base_url),
             None => format!("{}/v1/{path}", self.base_url),

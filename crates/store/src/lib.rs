@@ -4,6 +4,7 @@
 //! Timestamps are stored as unix milliseconds, ids as UUID text, JSON as text.
 
 pub mod accounts;
+pub mod backup;
 pub mod checkouts;
 pub mod column;
 pub mod components;
