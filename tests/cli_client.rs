@@ -362,6 +362,51 @@ async fn operator_commands_create_list_export_and_fail_clearly() -> anyhow::Resu
     let out = cli.command(None).args(["licenses", "list"]).output()?;
     assert_eq!(code(&out), 2, "no URL: {}", text(&out.stderr));
     assert!(text(&out.stderr).contains("hint:"));
+
+    // `login` saves a private profile with a token and the account's key; later
+    // commands need no flags and verify answers with that key.
+    let mut login = cli
+        .command(None)
+        .args([
+            "login",
+            "--url",
+            &cli.base,
+            "--account",
+            "acme",
+            "--email",
+            "admin@acme.test",
+            "--password-stdin",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = login.stdin.take() {
+        use std::io::Write;
+        stdin.write_all(b"correct horse\n")?;
+    }
+    let out = login.wait_with_output()?;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let profile = std::fs::read_to_string(cli.home.join("profile.toml"))?;
+    assert!(profile.contains(&cli.public_key), "{profile}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(cli.home.join("profile.toml"))?
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let out = cli
+        .command(None)
+        .args(["licenses", "list", "--json"])
+        .output()?;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let listed: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(3));
+    let out = cli.command(None).arg("logout").output()?;
+    assert_eq!(code(&out), 0);
+    assert!(!cli.home.join("profile.toml").exists());
     Ok(())
 }
 

@@ -56,6 +56,7 @@ pub enum Command {
     )]
     Login(crate::remote::login::LoginArgs),
     /// Forget the saved profile.
+    #[command(after_help = "Example:\n  latchkey logout")]
     Logout,
     /// Products: list, show, create, update, delete.
     #[command(after_help = "Example:\n  latchkey products create --attr name=\"Desktop App\"")]

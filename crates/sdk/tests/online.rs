@@ -358,3 +358,21 @@ async fn a_checked_out_machine_file_works_offline_until_it_expires() -> anyhow::
     std::fs::remove_dir_all(dir)?;
     Ok(())
 }
+
+#[test]
+fn the_blocking_client_runs_the_same_flow_without_a_runtime() -> anyhow::Result<()> {
+    // The server needs a runtime of its own; the application side has none.
+    let runtime = tokio::runtime::Runtime::new()?;
+    let server = runtime.block_on(TestServer::start())?;
+    let (_, key) = runtime.block_on(license(&server, json!({})))?;
+    let config = runtime.block_on(server.sdk_config())?;
+    let client = latchkey_sdk::blocking::Client::new(config)?;
+    let activation = client.activate_if_needed(&key, &MachineInfo::new("fp-blocking"))?;
+    assert!(activation.validation.valid);
+    assert!(activation.activated.is_some());
+    let again = client.validate_key(&key, &Scope::fingerprint("fp-blocking"))?;
+    assert_eq!(again.code, ValidationCode::Valid);
+    drop(client);
+    drop(server);
+    Ok(())
+}
