@@ -228,7 +228,8 @@ fn signature_algorithms_verify_and_rsa_pss_uses_the_max_salt() {
             .verify(&ring::signature::RSA_PSS_2048_8192_SHA256, b"m", &sig)
             .is_err()
     );
-    // ...while a ring-made (32-byte salt) PSS signature is accepted by our auto-salt verifier.
+    // ...and the verifier pins the maximal salt like Keygen's SDK examples (`PSS.MAX_LENGTH`):
+    // a ring-made (32-byte salt) PSS signature is rejected.
     let ring_pair = ring::signature::RsaKeyPair::from_pkcs8(a.keys.rsa_pkcs8()).expect("ring rsa");
     let mut ring_sig = vec![0; ring_pair.public().modulus_len()];
     ring_pair
@@ -242,15 +243,15 @@ fn signature_algorithms_verify_and_rsa_pss_uses_the_max_salt() {
     assert_eq!(
         a.public
             .verify(SignatureAlgorithm::RsaPssSha256, b"m", &ring_sig),
-        Ok(())
+        Err(OfflineError::BadSignature)
     );
 }
 
-/// proto's own RSA public operation (PSS with any salt, type-1 recovery) against the `rsa`
-/// crate, on moduli whose sizes hit the encoding edge cases (modBits − 1 a multiple of 8,
-/// partial top limbs).
+/// proto's RSA verification (PSS with the maximal salt, type-1 recovery) against signatures
+/// of the `rsa` crate, on moduli whose sizes hit the encoding edge cases (modBits − 1 a
+/// multiple of 8, partial top limbs).
 #[test]
-fn rsa_public_operation_matches_the_rsa_crate_across_sizes() {
+fn rsa_verification_across_modulus_sizes() {
     use rsa::pss::BlindedSigningKey;
     use rsa::signature::{RandomizedSigner, SignatureEncoding};
     use rsa::traits::PublicKeyParts;
@@ -267,9 +268,14 @@ fn rsa_public_operation_matches_the_rsa_crate_across_sizes() {
             let signer = BlindedSigningKey::<sha2::Sha256>::new_with_salt_len(key.clone(), salt);
             for msg in [&b""[..], b"x", &[0xa5; 300]] {
                 let sig = signer.sign_with_rng(&mut rand::rngs::OsRng, msg).to_vec();
+                let expected = if salt == pss_max_salt_len(bits) {
+                    Ok(())
+                } else {
+                    Err(OfflineError::BadSignature)
+                };
                 assert_eq!(
                     public.verify(SignatureAlgorithm::RsaPssSha256, msg, &sig),
-                    Ok(()),
+                    expected,
                     "{bits} bits, salt {salt}"
                 );
                 assert!(

@@ -54,6 +54,39 @@ fn pkcs1_and_spki_forms_are_the_same_key() {
 }
 
 #[test]
+fn pem_is_read_at_any_line_width() {
+    let v = vectors();
+    for name in ["rsa_pem", "rsa_pkcs1_pem", "ecdsa_pem"] {
+        let pem = v[name].as_str().expect("pem");
+        let expected = VerifyingKey::parse(pem).expect("64-column PEM");
+        let mut lines: Vec<&str> = pem.lines().collect();
+        let end = lines.pop().expect("END line");
+        let begin = lines.remove(0);
+        let body: String = lines.concat();
+        for width in [76, 40, body.len()] {
+            let wrapped: Vec<String> = body
+                .as_bytes()
+                .chunks(width)
+                .map(|c| String::from_utf8(c.to_vec()).expect("ascii"))
+                .collect();
+            for eol in ["\n", "\r\n"] {
+                let text = format!("{begin}{eol}{}{eol}{end}{eol}", wrapped.join(eol));
+                assert_eq!(
+                    VerifyingKey::parse(&text).as_ref(),
+                    Ok(&expected),
+                    "{name}, width {width}"
+                );
+            }
+        }
+        // Still one PEM block: a corrupted body or mismatched labels fail.
+        let tampered = pem.replacen(&body[..8], "!!!!!!!!", 1);
+        assert!(VerifyingKey::parse(&tampered).is_err(), "{name}");
+        let relabelled = pem.replacen("-----END ", "-----END X", 1);
+        assert!(VerifyingKey::parse(&relabelled).is_err(), "{name}");
+    }
+}
+
+#[test]
 fn openssl_signatures_verify() {
     let v = vectors();
     let message = v["message"].as_str().expect("message").as_bytes();

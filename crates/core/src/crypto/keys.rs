@@ -164,14 +164,9 @@ impl fmt::Debug for Signer {
     }
 }
 
-/// RFC 8017's maximal PSS salt for SHA-256: `emLen - hLen - 2` with
-/// `emLen = ceil((modBits - 1) / 8)` (222 for RSA-2048).
-pub fn pss_max_salt_len(modulus_bits: usize) -> usize {
-    modulus_bits
-        .saturating_sub(1)
-        .div_ceil(8)
-        .saturating_sub(32 + 2)
-}
+/// RFC 8017's maximal PSS salt for SHA-256 (222 bytes for RSA-2048), the salt length Keygen
+/// signs with and `latchkey_proto` verifies.
+pub use latchkey_proto::offline::pss_max_salt_len;
 
 impl Signer {
     /// Parses PKCS#8 DER private keys. The Ed25519 document may be PKCS#8 v2 (ring's output)

@@ -1,19 +1,49 @@
 //! Account public keys in the forms Keygen publishes, and signature verification with them.
 //!
 //! Mirrors the three key pairs of a Keygen account (`ed25519PublicKey` as 64 hex chars or
-//! its DER/SPKI base64 form, `ecdsaPublicKey` and `publicKey` (RSA-2048) as PEM). Ed25519,
-//! ECDSA P-256 (DER signatures) and RSA PKCS#1 v1.5 are verified by ring; RSA-PSS with
-//! Keygen's maximal salt length by [`super::rsa`].
+//! its DER/SPKI base64 form, `ecdsaPublicKey` and `publicKey` (RSA-2048) as PEM). Keys are
+//! read and written with RustCrypto's `pem-rfc7468`, `spki` and `pkcs1`. Ed25519, ECDSA
+//! P-256 (DER signatures) and RSA PKCS#1 v1.5 are verified by ring; RSA-PSS with Keygen's
+//! maximal salt length by the `rsa` crate (see [`super::rsa_key`]).
 
 use std::fmt;
 
+use pem_rfc7468::LineEnding;
 use ring::signature::{self as ring_sig, RsaPublicKeyComponents, UnparsedPublicKey};
+use spki::der::asn1::{AnyRef, BitStringRef};
+use spki::der::{Decode, Encode};
+use spki::{AlgorithmIdentifierRef, ObjectIdentifier, SubjectPublicKeyInfoRef};
 
 use super::algorithm::{KeyType, SignatureAlgorithm};
 use super::b64;
-use super::der;
 use super::error::OfflineError;
-use super::rsa::{self, RsaPublic};
+use super::rsa_key::RsaPublicKey;
+
+/// id-Ed25519 (RFC 8410).
+const OID_ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// id-ecPublicKey (RFC 5480).
+const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+/// prime256v1 / secp256r1 (RFC 5480).
+const OID_PRIME256V1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+/// rsaEncryption (RFC 8017).
+const OID_RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// DER SubjectPublicKeyInfo of `key` under `algorithm` (with optional OID parameters).
+fn spki_der(
+    algorithm: ObjectIdentifier,
+    parameters: Option<&ObjectIdentifier>,
+    key: &[u8],
+) -> Vec<u8> {
+    let spki = BitStringRef::from_bytes(key).map(|subject_public_key| SubjectPublicKeyInfoRef {
+        algorithm: AlgorithmIdentifierRef {
+            oid: algorithm,
+            parameters: parameters.map(AnyRef::from),
+        },
+        subject_public_key,
+    });
+    // Encoding a 32- or 65-byte key cannot fail (DER only fails on lengths past 256 MiB).
+    spki.and_then(|spki| spki.to_der()).unwrap_or_default()
+}
 
 /// An Ed25519 public key (32 bytes).
 #[derive(Clone, PartialEq, Eq)]
@@ -32,7 +62,7 @@ impl Ed25519PublicKey {
 
     /// The DER/SPKI form, standard base64 (as in Keygen's Node examples).
     pub fn to_spki_base64(&self) -> String {
-        b64::encode_std(&der::ed25519_spki(&self.0))
+        b64::encode_std(&spki_der(OID_ED25519, None, &self.0))
     }
 }
 
@@ -46,62 +76,30 @@ impl EcdsaP256PublicKey {
         &self.0
     }
 
-    /// Keygen's published form: SPKI PEM (`-----BEGIN PUBLIC KEY-----`).
+    /// Keygen's published form: SPKI PEM (`-----BEGIN PUBLIC KEY-----`, 64-column lines,
+    /// trailing newline, as OpenSSL writes it).
     pub fn to_pem(&self) -> String {
-        der::encode_pem("PUBLIC KEY", &der::p256_spki(&self.0))
+        let der = spki_der(OID_EC_PUBLIC_KEY, Some(&OID_PRIME256V1), &self.0);
+        // Cannot fail for a 91-byte document and a valid label.
+        pem_rfc7468::encode_string("PUBLIC KEY", LineEnding::LF, &der).unwrap_or_default()
     }
 }
 
-/// An RSA public key (2048 to 8192 bits; Keygen uses 2048).
-#[derive(Clone, PartialEq, Eq)]
-pub struct RsaPublicKey {
-    n: Vec<u8>,
-    e: Vec<u8>,
-    prepared: RsaPublic,
-}
-
-impl RsaPublicKey {
-    /// Builds a key from big-endian modulus and exponent.
-    pub fn from_components(n: &[u8], e: &[u8]) -> Result<Self, OfflineError> {
-        let n = strip_zeros(n);
-        let e = strip_zeros(e);
-        let prepared = RsaPublic::new(n, e).ok_or(OfflineError::MalformedKey(
-            "RSA key must be 2048..=8192 bits with an odd exponent in 3..2^33",
-        ))?;
-        Ok(RsaPublicKey {
-            n: n.to_vec(),
-            e: e.to_vec(),
-            prepared,
-        })
+/// Decodes one PEM block with `pem-rfc7468`. Its strict grammar wants 64-column lines, so a
+/// body wrapped at another width (76 like Ruby's and Python's base64, or one long line as
+/// in environment variables) is re-wrapped at 64 columns and decoded again.
+fn decode_pem(text: &str) -> Option<(String, Vec<u8>)> {
+    let text = text.trim_ascii();
+    if let Ok((label, der)) = pem_rfc7468::decode_vec(text.as_bytes()) {
+        return Some((label.to_owned(), der));
     }
-
-    /// Modulus length in bits.
-    pub fn bits(&self) -> usize {
-        self.prepared.bits()
-    }
-
-    /// Big-endian modulus.
-    pub fn modulus(&self) -> &[u8] {
-        &self.n
-    }
-
-    /// Big-endian public exponent.
-    pub fn exponent(&self) -> &[u8] {
-        &self.e
-    }
-
-    /// Recovers the data of a PKCS#1 v1.5 type-1 block ("public decrypt"), as used by
-    /// `RSA_2048_PKCS1_ENCRYPT` license keys.
-    pub fn public_decrypt(&self, block: &[u8]) -> Result<Vec<u8>, OfflineError> {
-        rsa::recover_pkcs1_type1(&self.prepared, block).ok_or(OfflineError::BadSignature)
-    }
-}
-
-fn strip_zeros(mut bytes: &[u8]) -> &[u8] {
-    while let [0, rest @ ..] = bytes {
-        bytes = rest;
-    }
-    bytes
+    let mut lines = text.lines();
+    let begin = lines.next()?.trim_ascii();
+    let end = lines.next_back()?.trim_ascii();
+    let body: String = lines.flat_map(str::split_ascii_whitespace).collect();
+    let rewrapped = format!("{begin}\n{}{end}\n", b64::wrap_lines(&body, 64));
+    let (label, der) = pem_rfc7468::decode_vec(rewrapped.as_bytes()).ok()?;
+    Some((label.to_owned(), der))
 }
 
 /// One account public key of any of the three types.
@@ -155,23 +153,28 @@ impl VerifyingKey {
 
     /// Parses a DER SubjectPublicKeyInfo holding an Ed25519, P-256 or RSA key.
     pub fn from_spki_der(der_bytes: &[u8]) -> Result<Self, OfflineError> {
-        let spki = der::parse_spki(der_bytes)
+        let spki = SubjectPublicKeyInfoRef::from_der(der_bytes)
+            .map_err(|_| OfflineError::MalformedKey("not a DER SubjectPublicKeyInfo"))?;
+        let key = spki
+            .subject_public_key
+            .as_bytes()
             .ok_or(OfflineError::MalformedKey("not a DER SubjectPublicKeyInfo"))?;
-        match (spki.algorithm, spki.parameter_oid) {
-            (der::OID_ED25519, None) => {
-                let key: [u8; 32] = spki
-                    .key
+        let parameters = spki.algorithm.parameters;
+        let no_parameters = parameters.is_none_or(AnyRef::is_null);
+        match spki.algorithm.oid {
+            OID_ED25519 if no_parameters => {
+                let key: [u8; 32] = key
                     .try_into()
                     .map_err(|_| OfflineError::MalformedKey("Ed25519 key must be 32 bytes"))?;
                 Ok(VerifyingKey::from_ed25519_bytes(key))
             }
-            (der::OID_EC_PUBLIC_KEY, Some(der::OID_PRIME256V1)) => {
-                VerifyingKey::from_p256_point(spki.key)
-            }
-            (der::OID_EC_PUBLIC_KEY, _) => Err(OfflineError::MalformedKey(
-                "only the P-256 (prime256v1) curve is supported",
-            )),
-            (der::OID_RSA_ENCRYPTION, None) => VerifyingKey::from_pkcs1_der(spki.key),
+            OID_EC_PUBLIC_KEY => match parameters.map(|p| p.decode_as::<ObjectIdentifier>()) {
+                Some(Ok(OID_PRIME256V1)) => VerifyingKey::from_p256_point(key),
+                _ => Err(OfflineError::MalformedKey(
+                    "only the P-256 (prime256v1) curve is supported",
+                )),
+            },
+            OID_RSA_ENCRYPTION if no_parameters => VerifyingKey::from_pkcs1_der(key),
             _ => Err(OfflineError::MalformedKey(
                 "unsupported public key algorithm",
             )),
@@ -180,17 +183,21 @@ impl VerifyingKey {
 
     /// Parses a DER PKCS#1 RSAPublicKey.
     pub fn from_pkcs1_der(der_bytes: &[u8]) -> Result<Self, OfflineError> {
-        let (n, e) = der::parse_rsa_public_key(der_bytes)
-            .ok_or(OfflineError::MalformedKey("not a DER PKCS#1 RSAPublicKey"))?;
-        Ok(VerifyingKey::Rsa(RsaPublicKey::from_components(n, e)?))
+        let key = pkcs1::RsaPublicKey::from_der(der_bytes)
+            .map_err(|_| OfflineError::MalformedKey("not a DER PKCS#1 RSAPublicKey"))?;
+        Ok(VerifyingKey::Rsa(RsaPublicKey::from_components(
+            key.modulus.as_bytes(),
+            key.public_exponent.as_bytes(),
+        )?))
     }
 
     /// Parses a PEM public key: `PUBLIC KEY` (SPKI, any of the three types) or
-    /// `RSA PUBLIC KEY` (PKCS#1).
+    /// `RSA PUBLIC KEY` (PKCS#1). RFC 7468's strict grammar (no explanatory text or
+    /// headers); surrounding whitespace, CRLF line ends and any line width are accepted.
     pub fn from_pem(pem: &str) -> Result<Self, OfflineError> {
         let (label, der_bytes) =
-            der::parse_pem(pem).ok_or(OfflineError::MalformedKey("not a PEM block"))?;
-        match label {
+            decode_pem(pem).ok_or(OfflineError::MalformedKey("not a PEM block"))?;
+        match label.as_str() {
             "PUBLIC KEY" => VerifyingKey::from_spki_der(&der_bytes),
             "RSA PUBLIC KEY" => VerifyingKey::from_pkcs1_der(&der_bytes),
             _ => Err(OfflineError::MalformedKey("unsupported PEM label")),
@@ -243,13 +250,14 @@ impl VerifyingKey {
                     .verify(message, signature)
                     .is_ok()
             }
-            (SignatureAlgorithm::RsaSha256, VerifyingKey::Rsa(k)) => {
-                RsaPublicKeyComponents { n: &k.n, e: &k.e }
-                    .verify(&ring_sig::RSA_PKCS1_2048_8192_SHA256, message, signature)
-                    .is_ok()
+            (SignatureAlgorithm::RsaSha256, VerifyingKey::Rsa(k)) => RsaPublicKeyComponents {
+                n: k.modulus(),
+                e: k.exponent(),
             }
+            .verify(&ring_sig::RSA_PKCS1_2048_8192_SHA256, message, signature)
+            .is_ok(),
             (SignatureAlgorithm::RsaPssSha256, VerifyingKey::Rsa(k)) => {
-                rsa::verify_pss_sha256(&k.prepared, message, signature)
+                k.verify_pss_sha256(message, signature)
             }
             _ => {
                 return Err(OfflineError::WrongKeyType {
@@ -364,5 +372,57 @@ impl KeySource for PublicKeys {
                 algorithm,
                 key: None,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// DER PKCS#1 RSAPublicKey with `n = 2^2048 - 1` (odd, 2048 bits) and `e = 65537`.
+    fn pkcs1_der() -> Vec<u8> {
+        let mut der = vec![0x30, 0x82, 0x01, 0x0a, 0x02, 0x82, 0x01, 0x01, 0x00];
+        der.extend([0xff; 256]);
+        der.extend([0x02, 0x03, 0x01, 0x00, 0x01]);
+        der
+    }
+
+    #[test]
+    fn reads_pkcs1_and_rejects_non_der() {
+        let der = pkcs1_der();
+        let key = VerifyingKey::from_pkcs1_der(&der);
+        assert!(matches!(&key, Ok(VerifyingKey::Rsa(k)) if k.bits() == 2048));
+
+        // Trailing bytes after the SEQUENCE.
+        let mut trailing = der.clone();
+        trailing.push(0);
+        // Long-form length with a leading zero byte (non-minimal).
+        let mut long_length = vec![0x30, 0x83, 0x00, 0x01, 0x0a];
+        long_length.extend(&der[4..]);
+        // Indefinite length (BER only).
+        let mut indefinite = vec![0x30, 0x80];
+        indefinite.extend(&der[4..]);
+        indefinite.extend([0, 0]);
+        // Modulus without its leading zero: a negative INTEGER.
+        let mut negative = vec![0x30, 0x82, 0x01, 0x09, 0x02, 0x82, 0x01, 0x00];
+        negative.extend(&der[9..]);
+        // Exponent with a superfluous leading zero.
+        let mut padded_e = der.clone();
+        padded_e.truncate(der.len() - 5);
+        padded_e.extend([0x02, 0x04, 0x00, 0x01, 0x00, 0x01]);
+        padded_e[3] += 1;
+        for (name, bytes) in [
+            ("trailing", trailing),
+            ("long length", long_length),
+            ("indefinite", indefinite),
+            ("negative", negative),
+            ("padded e", padded_e),
+        ] {
+            assert_eq!(
+                VerifyingKey::from_pkcs1_der(&bytes),
+                Err(OfflineError::MalformedKey("not a DER PKCS#1 RSAPublicKey")),
+                "{name}"
+            );
+        }
     }
 }
