@@ -351,7 +351,7 @@ impl TestServer {
         self.call(method, path, Some(&self.admin_token), body).await
     }
 
-    /// Creates a resource as admin and returns its id (panics on failure: tests only).
+    /// Creates a resource as admin and returns it (`data`); an error unless 201.
     pub async fn create(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let reply = self.admin("POST", path, Some(body)).await?;
         anyhow::ensure!(
