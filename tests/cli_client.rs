@@ -7,7 +7,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use base64::Engine;
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
 
@@ -20,12 +19,7 @@ struct Cli {
 
 impl Cli {
     async fn new(server: &TestServer) -> anyhow::Result<Self> {
-        let account = server.admin("GET", "/v1/accounts/acme", None).await?;
-        let encoded = account.body["meta"]["keys"]["ed25519"]
-            .as_str()
-            .unwrap_or_default();
-        let public_key =
-            String::from_utf8(base64::engine::general_purpose::STANDARD.decode(encoded)?)?;
+        let (public_key, _, _) = server.published_keys().await?;
         let home = std::env::temp_dir().join(format!("latchkey-cli-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&home)?;
         Ok(Cli {

@@ -10,15 +10,11 @@
 //! several processes need PostgreSQL (`LATCHKEY_TEST_DATABASE=postgres`).
 
 use latchkey_store::sql;
-use latchkey_testkit::Reply;
 use latchkey_testkit::cluster::{Bootstrap, Cluster};
+use latchkey_testkit::{Fixtures, Reply, component, id, machine_body, to_one};
 use serde_json::{Value, json};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_latchkey");
-
-fn id(data: &Value) -> String {
-    data["id"].as_str().unwrap_or_default().to_owned()
-}
 
 async fn count(cluster: &Cluster, table: &str) -> anyhow::Result<i64> {
     let db = cluster.db().await?;
@@ -59,56 +55,6 @@ async fn two_nodes_bootstrap_an_empty_database_once() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn product(cluster: &Cluster) -> anyhow::Result<String> {
-    let data = cluster
-        .create(
-            "/v1/products",
-            json!({"data": {"type": "products", "attributes": {"name": "App"}}}),
-        )
-        .await?;
-    Ok(id(&data))
-}
-
-async fn policy(cluster: &Cluster, product: &str, attributes: Value) -> anyhow::Result<String> {
-    let mut attributes = attributes;
-    attributes["name"] = "Policy".into();
-    attributes["floating"] = true.into();
-    attributes["maxMachines"] = 100.into();
-    let data = cluster
-        .create(
-            "/v1/policies",
-            json!({"data": {"type": "policies", "attributes": attributes,
-                "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
-        )
-        .await?;
-    Ok(id(&data))
-}
-
-async fn license(cluster: &Cluster, policy: &str, relationships: Value) -> anyhow::Result<String> {
-    let mut relationships = relationships;
-    relationships["policy"] = json!({"data": {"type": "policies", "id": policy}});
-    let data = cluster
-        .create(
-            "/v1/licenses",
-            json!({"data": {"type": "licenses", "relationships": relationships}}),
-        )
-        .await?;
-    Ok(id(&data))
-}
-
-fn activation(license: &str, fingerprint: &str, components: &[&str]) -> Value {
-    let components: Vec<Value> = components
-        .iter()
-        .map(|f| json!({"type": "components", "attributes": {"fingerprint": f, "name": "board"}}))
-        .collect();
-    let mut relationships = json!({"license": {"data": {"type": "licenses", "id": license}}});
-    if !components.is_empty() {
-        relationships["components"] = json!({"data": components});
-    }
-    json!({"data": {"type": "machines", "attributes": {"fingerprint": fingerprint},
-        "relationships": relationships}})
-}
-
 /// Sends `bodies[i]` to node `i % nodes`, all at once.
 async fn at_once(cluster: &Cluster, path: &str, bodies: Vec<Value>) -> anyhow::Result<Vec<Reply>> {
     let nodes = cluster.nodes.len();
@@ -139,13 +85,16 @@ async fn scoped_policies(
     strategy: &str,
     attribute: &str,
 ) -> anyhow::Result<(String, String)> {
-    let app = product(cluster).await?;
-    let attributes = json!({ attribute: strategy });
-    let first = policy(cluster, &app, attributes.clone()).await?;
+    let app = cluster.product("App").await?;
+    let attributes = json!({ attribute: strategy, "floating": true, "maxMachines": 100 });
+    let first = cluster.policy_for(&app, attributes.clone()).await?;
     let second = match strategy {
         "UNIQUE_PER_POLICY" => first.clone(),
-        "UNIQUE_PER_PRODUCT" => policy(cluster, &app, attributes).await?,
-        _ => policy(cluster, &product(cluster).await?, attributes).await?,
+        "UNIQUE_PER_PRODUCT" => cluster.policy_for(&app, attributes).await?,
+        _ => {
+            let other = cluster.product("App").await?;
+            cluster.policy_for(&other, attributes).await?
+        }
     };
     Ok((first, second))
 }
@@ -168,15 +117,15 @@ async fn one_fingerprint_on_two_licenses_at_two_nodes() -> anyhow::Result<()> {
     for strategy in STRATEGIES {
         let (p1, p2) = scoped_policies(&cluster, strategy, "machineUniquenessStrategy").await?;
         for round in 0..ROUNDS {
-            let l1 = license(&cluster, &p1, json!({})).await?;
-            let l2 = license(&cluster, &p2, json!({})).await?;
+            let l1 = id(&cluster.license_for(&p1, json!({})).await?);
+            let l2 = id(&cluster.license_for(&p2, json!({})).await?);
             let fingerprint = format!("{strategy}-{round}");
             let replies = at_once(
                 &cluster,
                 "/v1/machines",
                 vec![
-                    activation(&l1, &fingerprint, &[]),
-                    activation(&l2, &fingerprint, &[]),
+                    machine_body(&l1, &fingerprint, json!({}), json!({})),
+                    machine_body(&l2, &fingerprint, json!({}), json!({})),
                 ],
             )
             .await?;
@@ -205,17 +154,17 @@ async fn one_component_on_two_licenses_at_two_nodes() -> anyhow::Result<()> {
     for strategy in STRATEGIES {
         let (p1, p2) = scoped_policies(&cluster, strategy, "componentUniquenessStrategy").await?;
         for round in 0..ROUNDS {
-            let l1 = license(&cluster, &p1, json!({})).await?;
-            let l2 = license(&cluster, &p2, json!({})).await?;
-            let component = format!("board-{strategy}-{round}");
+            let l1 = id(&cluster.license_for(&p1, json!({})).await?);
+            let l2 = id(&cluster.license_for(&p2, json!({})).await?);
+            let board = format!("board-{strategy}-{round}");
             // Two components in opposite orders: the locks must not deadlock.
             let other = format!("disk-{strategy}-{round}");
             let replies = at_once(
                 &cluster,
                 "/v1/machines",
                 vec![
-                    activation(&l1, &format!("a-{round}"), &[&component, &other]),
-                    activation(&l2, &format!("b-{round}"), &[&other, &component]),
+                    machine_body(&l1, &format!("a-{round}"), json!({}), json!({"components": {"data": [component(&board, "board"), component(&other, "board")]}})),
+                    machine_body(&l2, &format!("b-{round}"), json!({}), json!({"components": {"data": [component(&other, "board"), component(&board, "board")]}})),
                 ],
             )
             .await?;
@@ -242,12 +191,7 @@ async fn group_user_limit_holds_across_nodes() -> anyhow::Result<()> {
 }
 
 async fn user_round(cluster: &Cluster, round: usize) -> anyhow::Result<()> {
-    let group = id(&cluster
-        .create(
-            "/v1/groups",
-            json!({"data": {"type": "groups", "attributes": {"name": "Team", "maxUsers": 2}}}),
-        )
-        .await?);
+    let group = cluster.group(json!({"maxUsers": 2})).await?;
     let bodies = (0..20)
         .map(|i| {
             json!({"data": {"type": "users", "attributes": {"email": format!("u{round}-{i}@example.test")},
@@ -281,8 +225,10 @@ async fn group_machine_limit_holds_across_nodes() -> anyhow::Result<()> {
         return Ok(());
     }
     let cluster = Cluster::start(BINARY, 2).await?;
-    let app = product(&cluster).await?;
-    let pol = policy(&cluster, &app, json!({})).await?;
+    let app = cluster.product("App").await?;
+    let pol = cluster
+        .policy_for(&app, json!({"floating": true, "maxMachines": 100}))
+        .await?;
     for _ in 0..GROUP_ROUNDS {
         machine_round(&cluster, &pol).await?;
     }
@@ -290,28 +236,25 @@ async fn group_machine_limit_holds_across_nodes() -> anyhow::Result<()> {
 }
 
 async fn machine_round(cluster: &Cluster, pol: &str) -> anyhow::Result<()> {
-    let group = id(&cluster
-        .create(
-            "/v1/groups",
-            json!({"data": {"type": "groups", "attributes": {"name": "Team", "maxMachines": 2}}}),
-        )
-        .await?);
-    let in_group = json!({"group": {"data": {"type": "groups", "id": group}}});
+    let group = cluster.group(json!({"maxMachines": 2})).await?;
+    let in_group = json!({"group": to_one("groups", &group)});
     let mut bodies = Vec::new();
     for i in 0..20 {
         // Half inherit the group from their license, half name it; one license each,
         // so only the group lock stands between them.
         let body = if i % 2 == 0 {
-            activation(
-                &license(cluster, pol, in_group.clone()).await?,
+            machine_body(
+                &id(&cluster.license_for(pol, in_group.clone()).await?),
                 &format!("m-{i}"),
-                &[],
+                json!({}),
+                json!({}),
             )
         } else {
-            let mut body = activation(
-                &license(cluster, pol, json!({})).await?,
+            let mut body = machine_body(
+                &id(&cluster.license_for(pol, json!({})).await?),
                 &format!("m-{i}"),
-                &[],
+                json!({}),
+                json!({}),
             );
             body["data"]["relationships"]["group"] = in_group["group"].clone();
             body

@@ -4,62 +4,8 @@
 //! licenses (trial, then paid) must resolve to the caller's own machine on every
 //! machine route.
 
-use base64::Engine;
-use latchkey_testkit::{Reply, TestServer};
+use latchkey_testkit::{Fixtures, TestServer, id, to_one};
 use serde_json::{Value, json};
-
-/// Sends a request with an `Authorization` header value.
-async fn send(
-    server: &TestServer,
-    method: &str,
-    path: &str,
-    authorization: &str,
-    body: Option<Value>,
-) -> anyhow::Result<Reply> {
-    let mut headers = vec![
-        ("Accept", "application/vnd.api+json"),
-        ("Authorization", authorization),
-    ];
-    if body.is_some() {
-        headers.push(("Content-Type", "application/vnd.api+json"));
-    }
-    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-    server.raw(method, path, &headers, bytes).await
-}
-
-/// A user with a password and a fresh token.
-async fn user_token(server: &TestServer, email: &str) -> anyhow::Result<(String, String)> {
-    let user = server
-        .create(
-            "/v1/users",
-            json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass-1"}}}),
-        )
-        .await?;
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass-1"))
-    );
-    let reply = server
-        .raw("POST", "/v1/tokens", &[("Authorization", &basic)], vec![])
-        .await?;
-    anyhow::ensure!(reply.status == 201, "token for {email}: {}", reply.body);
-    Ok((
-        text(&user["id"]),
-        text(&reply.body["data"]["attributes"]["token"]),
-    ))
-}
-
-/// A license of `policy`, owned by `owner`.
-async fn license(server: &TestServer, policy: &str, owner: &str) -> anyhow::Result<Value> {
-    server
-        .create(
-            "/v1/licenses",
-            json!({"data": {"type": "licenses", "relationships": {
-                "policy": {"data": {"type": "policies", "id": policy}},
-                "owner": {"data": {"type": "users", "id": owner}}}}}),
-        )
-        .await
-}
 
 fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_owned()
@@ -81,29 +27,44 @@ async fn one_device_on_two_licenses_resolves_to_the_callers_machine() -> anyhow:
     };
     let trial_policy = server.create("/v1/policies", policy("Trial")).await?;
     let paid_policy = server.create("/v1/policies", policy("Paid")).await?;
-    let (trial_owner, _) = user_token(&server, "trial@example.test").await?;
-    let (paid_owner, paid_owner_token) = user_token(&server, "paid@example.test").await?;
-    let trial = license(&server, &text(&trial_policy["id"]), &trial_owner).await?;
-    let paid = license(&server, &text(&paid_policy["id"]), &paid_owner).await?;
-    let trial_machine = server.activate(&text(&trial["id"]), "device-1").await?;
+    let (trial_owner, _) = server.user_with_token("trial@example.test", "user").await?;
+    let (paid_owner, paid_owner_token) =
+        server.user_with_token("paid@example.test", "user").await?;
+    let trial = server
+        .license_for(
+            &id(&trial_policy),
+            json!({"owner": to_one("users", &trial_owner)}),
+        )
+        .await?;
+    let paid = server
+        .license_for(
+            &id(&paid_policy),
+            json!({"owner": to_one("users", &paid_owner)}),
+        )
+        .await?;
+    let trial_machine = server.activate(&id(&trial), "device-1").await?;
     assert_eq!(trial_machine.status, 201, "{}", trial_machine.body);
     server.clock.advance(time::Duration::seconds(5));
-    let paid_machine = server.activate(&text(&paid["id"]), "device-1").await?;
+    let paid_machine = server.activate(&id(&paid), "device-1").await?;
     assert_eq!(paid_machine.status, 201, "{}", paid_machine.body);
-    let trial_machine = text(&trial_machine.body["data"]["id"]);
-    let paid_machine = text(&paid_machine.body["data"]["id"]);
+    let trial_machine = id(&trial_machine.body["data"]);
+    let paid_machine = id(&paid_machine.body["data"]);
     let paid_key = format!("License {}", text(&paid["attributes"]["key"]));
     let trial_key = format!("License {}", text(&trial["attributes"]["key"]));
     let paid_user = format!("Bearer {paid_owner_token}");
 
     // Both bearers of the paid license see their own machine, not the older trial one.
     for auth in [&paid_key, &paid_user] {
-        let shown = send(&server, "GET", "/v1/machines/device-1", auth, None).await?;
+        let shown = server
+            .send_as("GET", "/v1/machines/device-1", auth, None)
+            .await?;
         assert_eq!(shown.status, 200, "{auth}: {}", shown.body);
         assert_eq!(shown.body["data"]["id"], paid_machine.as_str(), "{auth}");
     }
     // The trial license's key still resolves to the trial machine; staff get the oldest.
-    let shown = send(&server, "GET", "/v1/machines/device-1", &trial_key, None).await?;
+    let shown = server
+        .send_as("GET", "/v1/machines/device-1", &trial_key, None)
+        .await?;
     assert_eq!(shown.body["data"]["id"], trial_machine.as_str());
     let shown = server.admin("GET", "/v1/machines/device-1", None).await?;
     assert_eq!(shown.body["data"]["id"], trial_machine.as_str());
@@ -122,7 +83,7 @@ async fn one_device_on_two_licenses_resolves_to_the_callers_machine() -> anyhow:
             Some(json!({"data": {"type": "machines", "attributes": {"name": "Paid box"}}})),
         ),
     ] {
-        let reply = send(&server, method, path, &paid_key, body).await?;
+        let reply = server.send_as(method, path, &paid_key, body).await?;
         assert!(
             reply.status < 300,
             "{method} {path}: {} {}",
@@ -147,7 +108,9 @@ async fn one_device_on_two_licenses_resolves_to_the_callers_machine() -> anyhow:
     assert_eq!(reset.status, 200, "{}", reset.body);
 
     // Deactivation by fingerprint removes the caller's machine only.
-    let deleted = send(&server, "DELETE", "/v1/machines/device-1", &paid_key, None).await?;
+    let deleted = server
+        .send_as("DELETE", "/v1/machines/device-1", &paid_key, None)
+        .await?;
     assert_eq!(deleted.status, 204, "{}", deleted.body);
     let gone = server
         .admin("GET", &format!("/v1/machines/{paid_machine}"), None)
@@ -158,7 +121,9 @@ async fn one_device_on_two_licenses_resolves_to_the_callers_machine() -> anyhow:
         .await?;
     assert_eq!(kept.status, 200);
     // Now the paid license has no such machine: the trial one is not its to see.
-    let denied = send(&server, "GET", "/v1/machines/device-1", &paid_key, None).await?;
+    let denied = server
+        .send_as("GET", "/v1/machines/device-1", &paid_key, None)
+        .await?;
     assert!(matches!(denied.status, 403 | 404), "{}", denied.status);
     Ok(())
 }
@@ -167,11 +132,15 @@ async fn one_device_on_two_licenses_resolves_to_the_callers_machine() -> anyhow:
 async fn license_keys_and_user_emails_resolve_within_the_bearers_scope() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let base = server.license_with_policy(json!({})).await?;
-    let policy = text(&base["relationships"]["policy"]["data"]["id"]);
-    let (ann, ann_token) = user_token(&server, "ann@example.test").await?;
-    let (bob, bob_token) = user_token(&server, "bob@example.test").await?;
-    let ann_license = license(&server, &policy, &ann).await?;
-    let bob_license = license(&server, &policy, &bob).await?;
+    let policy = id(&base["relationships"]["policy"]["data"]);
+    let (ann, ann_token) = server.user_with_token("ann@example.test", "user").await?;
+    let (bob, bob_token) = server.user_with_token("bob@example.test", "user").await?;
+    let ann_license = server
+        .license_for(&policy, json!({"owner": to_one("users", &ann)}))
+        .await?;
+    let bob_license = server
+        .license_for(&policy, json!({"owner": to_one("users", &bob)}))
+        .await?;
     let ann_key = text(&ann_license["attributes"]["key"]);
     let bob_key = text(&bob_license["attributes"]["key"]);
     let ann_auth = format!("Bearer {ann_token}");
@@ -181,34 +150,24 @@ async fn license_keys_and_user_emails_resolve_within_the_bearers_scope() -> anyh
         (&ann_auth, &ann_key, &ann_license["id"], &bob_key),
         (&bob_auth, &bob_key, &bob_license["id"], &ann_key),
     ] {
-        let own = send(
-            &server,
-            "GET",
-            &format!("/v1/licenses/{own_key}"),
-            auth,
-            None,
-        )
-        .await?;
+        let own = server
+            .send_as("GET", &format!("/v1/licenses/{own_key}"), auth, None)
+            .await?;
         assert_eq!(own.status, 200, "{}", own.body);
         assert_eq!(&own.body["data"]["id"], own_id);
-        let validated = send(
-            &server,
-            "GET",
-            &format!("/v1/licenses/{own_key}/actions/validate"),
-            auth,
-            None,
-        )
-        .await?;
+        let validated = server
+            .send_as(
+                "GET",
+                &format!("/v1/licenses/{own_key}/actions/validate"),
+                auth,
+                None,
+            )
+            .await?;
         assert_eq!(validated.status, 200, "{}", validated.body);
         assert_eq!(&validated.body["data"]["id"], own_id);
-        let other = send(
-            &server,
-            "GET",
-            &format!("/v1/licenses/{other_key}"),
-            auth,
-            None,
-        )
-        .await?;
+        let other = server
+            .send_as("GET", &format!("/v1/licenses/{other_key}"), auth, None)
+            .await?;
         assert!(matches!(other.status, 403 | 404), "{}", other.status);
     }
 
@@ -217,36 +176,21 @@ async fn license_keys_and_user_emails_resolve_within_the_bearers_scope() -> anyh
         (&ann_auth, "ANN@example.test", &ann, "bob@example.test"),
         (&bob_auth, "Bob@Example.test", &bob, "ann@example.test"),
     ] {
-        let own = send(
-            &server,
-            "GET",
-            &format!("/v1/users/{own_email}"),
-            auth,
-            None,
-        )
-        .await?;
+        let own = server
+            .send_as("GET", &format!("/v1/users/{own_email}"), auth, None)
+            .await?;
         assert_eq!(own.status, 200, "{}", own.body);
         assert_eq!(own.body["data"]["id"], own_id.as_str());
-        let other = send(
-            &server,
-            "GET",
-            &format!("/v1/users/{other_email}"),
-            auth,
-            None,
-        )
-        .await?;
+        let other = server
+            .send_as("GET", &format!("/v1/users/{other_email}"), auth, None)
+            .await?;
         assert!(matches!(other.status, 403 | 404), "{}", other.status);
     }
     // A license key bearer reads its owner by email.
     let license_auth = format!("License {ann_key}");
-    let owner = send(
-        &server,
-        "GET",
-        "/v1/users/ann@example.test",
-        &license_auth,
-        None,
-    )
-    .await?;
+    let owner = server
+        .send_as("GET", "/v1/users/ann@example.test", &license_auth, None)
+        .await?;
     assert!(
         owner.status == 200 || owner.status == 403,
         "{}",
@@ -261,7 +205,7 @@ async fn an_entitlement_code_resolves_to_the_one_the_bearer_may_see() -> anyhow:
     let hidden = server
         .create("/v1/entitlements", json!({"data": {"type": "entitlements", "attributes": {"name": "Hidden", "code": "HIDDEN"}}}))
         .await?;
-    let hidden_id = text(&hidden["id"]);
+    let hidden_id = id(&hidden);
     // A code that equals another entitlement's id.
     let visible = server
         .create("/v1/entitlements", json!({"data": {"type": "entitlements", "attributes": {"name": "Visible", "code": hidden_id}}}))
@@ -272,7 +216,7 @@ async fn an_entitlement_code_resolves_to_the_one_the_bearer_may_see() -> anyhow:
     let attached = server
         .admin(
             "POST",
-            &format!("/v1/licenses/{}/entitlements", text(&base["id"])),
+            &format!("/v1/licenses/{}/entitlements", id(&base)),
             Some(json!({"data": [{"type": "entitlements", "id": visible["id"]}]})),
         )
         .await?;
@@ -284,13 +228,13 @@ async fn an_entitlement_code_resolves_to_the_one_the_bearer_may_see() -> anyhow:
     let other_auth = format!("License {}", text(&other["attributes"]["key"]));
 
     let path = format!("/v1/entitlements/{hidden_id}");
-    let seen = send(&server, "GET", &path, &license_auth, None).await?;
+    let seen = server.send_as("GET", &path, &license_auth, None).await?;
     assert_eq!(seen.status, 200, "{}", seen.body);
     assert_eq!(seen.body["data"]["id"], visible["id"]);
     // Staff get the id match; a license that sees neither is denied.
     let staff = server.admin("GET", &path, None).await?;
     assert_eq!(staff.body["data"]["id"], hidden_id.as_str());
-    let denied = send(&server, "GET", &path, &other_auth, None).await?;
+    let denied = server.send_as("GET", &path, &other_auth, None).await?;
     assert!(matches!(denied.status, 403 | 404), "{}", denied.status);
     Ok(())
 }

@@ -1,28 +1,14 @@
 //! Authentication and authorization over HTTP: token generation, token kinds,
 //! role scoping, and isolation between accounts.
 
-use base64::Engine;
 use latchkey_server::bootstrap::{NewAccount, create_account, issue_admin_token};
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{TestServer, basic};
 use serde_json::json;
 
 #[tokio::test]
 async fn tokens_from_email_and_password_and_their_failures() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let basic = |user: &str, pass: &str| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-        )
-    };
-    let ok = server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", &basic("admin@acme.test", "correct horse"))],
-            vec![],
-        )
-        .await?;
+    let ok = server.login("admin@acme.test", "correct horse").await?;
     assert_eq!(ok.status, 201, "{}", ok.body);
     let raw = ok.body["data"]["attributes"]["token"]
         .as_str()
@@ -41,26 +27,12 @@ async fn tokens_from_email_and_password_and_their_failures() -> anyhow::Result<(
             .all(|t| t["attributes"]["token"].is_null())
     );
 
-    let wrong = server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", &basic("admin@acme.test", "nope"))],
-            vec![],
-        )
-        .await?;
+    let wrong = server.login("admin@acme.test", "nope").await?;
     assert_eq!(
         (wrong.status, wrong.error_code()),
         (401, Some("CREDENTIALS_INVALID"))
     );
-    let nobody = server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", &basic("ghost@acme.test", "x"))],
-            vec![],
-        )
-        .await?;
+    let nobody = server.login("ghost@acme.test", "x").await?;
     assert_eq!(
         (nobody.status, nobody.error_code()),
         (401, Some("CREDENTIALS_INVALID"))
@@ -250,10 +222,7 @@ async fn license_key_auth_follows_the_authentication_strategy() -> anyhow::Resul
         )
         .await?;
     assert_eq!(others.status, 403);
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("license:{key}"))
-    );
+    let basic = basic("license", key);
     assert_eq!(
         server
             .raw(
@@ -360,20 +329,11 @@ async fn credential_failures_do_not_reveal_which_emails_exist() -> anyhow::Resul
             json!({"data": {"type": "users", "attributes": {"email": "managed@acme.test"}}}),
         )
         .await?;
-    let basic = |user: &str, pass: &str| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-        )
-    };
     let attempt = |user: &'static str, pass: &'static str| {
-        let header = basic(user, pass);
         let server = &server;
         async move {
             let started = std::time::Instant::now();
-            let reply = server
-                .raw("POST", "/v1/tokens", &[("Authorization", &header)], vec![])
-                .await?;
+            let reply = server.login(user, pass).await?;
             anyhow::Ok((reply, started.elapsed()))
         }
     };

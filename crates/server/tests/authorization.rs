@@ -3,8 +3,7 @@
 //! against fresh resources. "Allowed" means the request got past authorization (not
 //! 401/403/404, never 5xx); "denied" means 401, 403 or 404.
 
-use base64::Engine;
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{Fixtures, TestServer, id, machine_body, to_one};
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,78 +56,21 @@ struct Target {
     user: String,
 }
 
-async fn user_with_token(
-    server: &TestServer,
-    email: &str,
-    role: &str,
-) -> anyhow::Result<(String, String)> {
-    let user = server
-        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass-1", "role": role}}}))
-        .await?;
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass-1"))
-    );
-    let reply = server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", basic.as_str())],
-            vec![],
-        )
-        .await?;
-    anyhow::ensure!(reply.status == 201, "token for {email}: {}", reply.body);
-    Ok((
-        user["id"].as_str().unwrap_or_default().to_owned(),
-        reply.body["data"]["attributes"]["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    ))
-}
-
-async fn product_with_token(server: &TestServer, name: &str) -> anyhow::Result<(String, String)> {
-    let product = server
-        .create(
-            "/v1/products",
-            json!({"data": {"type": "products", "attributes": {"name": name}}}),
-        )
-        .await?;
-    let id = product["id"].as_str().unwrap_or_default().to_owned();
-    let token = server
-        .admin("POST", &format!("/v1/products/{id}/tokens"), None)
-        .await?;
-    anyhow::ensure!(token.status == 201, "product token: {}", token.body);
-    Ok((
-        id,
-        token.body["data"]["attributes"]["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    ))
-}
-
 impl World {
     async fn new() -> anyhow::Result<Self> {
         let server = TestServer::start().await?;
-        let (product, product_token) = product_with_token(&server, "Matrix").await?;
-        let (_, other_product_token) = product_with_token(&server, "Elsewhere").await?;
+        let (product, product_token) = server.product_with_token("Matrix").await?;
+        let (_, other_product_token) = server.product_with_token("Elsewhere").await?;
         let policy = server
-            .create(
-                "/v1/policies",
-                json!({"data": {"type": "policies", "attributes": {
-                    "name": "Matrix", "floating": true, "maxMachines": 100, "maxUses": 100,
+            .policy_for(
+                &product,
+                json!({"name": "Matrix", "floating": true, "maxMachines": 100, "maxUses": 100,
                     "duration": 2_592_000, "requireCheckIn": true, "checkInInterval": "day",
-                    "checkInIntervalCount": 1, "authenticationStrategy": "MIXED"},
-                    "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
+                    "checkInIntervalCount": 1, "authenticationStrategy": "MIXED"}),
             )
             .await?;
         let pool_policy = server
-            .create(
-                "/v1/policies",
-                json!({"data": {"type": "policies", "attributes": {"name": "Pool", "usePool": true},
-                    "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
-            )
+            .policy_for(&product, json!({"name": "Pool", "usePool": true}))
             .await?;
         let entitlement = server
             .create("/v1/entitlements", json!({"data": {"type": "entitlements", "attributes": {"name": "Pro", "code": "PRO"}}}))
@@ -141,16 +83,16 @@ impl World {
             (ReadOnly, "ro@example.test", "read-only"),
             (OtherUser, "other@example.test", "user"),
         ] {
-            tokens.push((who, user_with_token(&server, email, role).await?.1));
+            tokens.push((who, server.user_with_token(email, role).await?.1));
         }
-        let (owner, owner_token) = user_with_token(&server, "owner@example.test", "user").await?;
+        let (owner, owner_token) = server.user_with_token("owner@example.test", "user").await?;
         tokens.push((Owner, owner_token));
         tokens.push((Product, product_token));
         tokens.push((OtherProduct, other_product_token));
         Ok(Self {
-            policy: policy["id"].as_str().unwrap_or_default().to_owned(),
-            pool_policy: pool_policy["id"].as_str().unwrap_or_default().to_owned(),
-            entitlement: entitlement["id"].as_str().unwrap_or_default().to_owned(),
+            policy,
+            pool_policy,
+            entitlement: id(&entitlement),
             owner,
             server,
             tokens,
@@ -161,20 +103,14 @@ impl World {
     async fn target(&self, n: usize) -> anyhow::Result<Target> {
         let license = self
             .server
-            .create(
-                "/v1/licenses",
-                json!({"data": {"type": "licenses", "relationships": {
-                    "policy": {"data": {"type": "policies", "id": self.policy}},
-                    "owner": {"data": {"type": "users", "id": self.owner}}}}}),
-            )
+            .license_for(&self.policy, json!({"owner": to_one("users", &self.owner)}))
             .await?;
-        let id = license["id"].as_str().unwrap_or_default().to_owned();
+        let license_id = id(&license);
         let machine = self
             .server
             .create(
                 "/v1/machines",
-                json!({"data": {"type": "machines", "attributes": {"fingerprint": format!("fp-{n}")},
-                    "relationships": {"license": {"data": {"type": "licenses", "id": id}}}}}),
+                machine_body(&license_id, &format!("fp-{n}"), json!({}), json!({})),
             )
             .await?;
         let process = self
@@ -185,28 +121,20 @@ impl World {
                     "relationships": {"machine": {"data": {"type": "machines", "id": machine["id"]}}}}}),
             )
             .await?;
-        let user = self
-            .server
-            .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": format!("u{n}@example.test")}}}))
-            .await?;
+        let user = self.server.user(&format!("u{n}@example.test")).await?;
         // The throwaway user holds a license of the product, so the product may manage them.
         self.server
-            .create(
-                "/v1/licenses",
-                json!({"data": {"type": "licenses", "relationships": {
-                    "policy": {"data": {"type": "policies", "id": self.policy}},
-                    "owner": {"data": {"type": "users", "id": user["id"]}}}}}),
-            )
+            .license_for(&self.policy, json!({"owner": to_one("users", &user)}))
             .await?;
         Ok(Target {
             license_key: license["attributes"]["key"]
                 .as_str()
                 .unwrap_or_default()
                 .to_owned(),
-            license: id,
-            machine: machine["id"].as_str().unwrap_or_default().to_owned(),
-            process: process["id"].as_str().unwrap_or_default().to_owned(),
-            user: user["id"].as_str().unwrap_or_default().to_owned(),
+            license: license_id,
+            machine: id(&machine),
+            process: id(&process),
+            user,
         })
     }
 
@@ -295,10 +223,6 @@ fn rows() -> Vec<Row> {
     .chain(crate::lifecycle_rows())
     .chain(crate::nested_rows())
     .collect()
-}
-
-fn to_one(kind: &str, id: &str) -> Option<Value> {
-    Some(json!({"data": {"type": kind, "id": id}}))
 }
 
 /// Rows for the lifecycle endpoints (issue #3).
@@ -477,21 +401,21 @@ fn lifecycle_rows() -> Vec<Row> {
             name: "license owner change",
             method: "PUT",
             path: |t| format!("/v1/licenses/{}/owner", t.license),
-            body: |t, _| to_one("users", &t.user),
+            body: |t, _| Some(to_one("users", &t.user)),
             allowed: SUPPORT_UP_AND_PRODUCT,
         },
         Row {
             name: "license policy change",
             method: "PUT",
             path: |t| format!("/v1/licenses/{}/policy", t.license),
-            body: |_, w| to_one("policies", &w.policy),
+            body: |_, w| Some(to_one("policies", &w.policy)),
             allowed: &[Admin, Developer, Sales, Support, Product, Owner],
         },
         Row {
             name: "machine owner change",
             method: "PUT",
             path: |t| format!("/v1/machines/{}/owner", t.machine),
-            body: |t, _| to_one("users", &t.user),
+            body: |t, _| Some(to_one("users", &t.user)),
             allowed: SUPPORT_UP_AND_PRODUCT,
         },
     ]

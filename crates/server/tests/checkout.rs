@@ -8,23 +8,6 @@ use latchkey_proto::offline::{Algorithm, Certificate, CertificateKind, FileSecre
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
 
-async fn public_keys(server: &TestServer) -> anyhow::Result<PublicKeys> {
-    let account = server.admin("GET", "/v1/accounts/acme", None).await?;
-    let text = |name: &str| -> anyhow::Result<String> {
-        let encoded = account.body["meta"]["keys"][name]
-            .as_str()
-            .unwrap_or_default();
-        Ok(String::from_utf8(
-            base64::engine::general_purpose::STANDARD.decode(encoded)?,
-        )?)
-    };
-    Ok(PublicKeys::from_published(
-        Some(&text("ed25519")?),
-        Some(&text("ecdsa")?),
-        Some(&text("rsa2048")?),
-    )?)
-}
-
 /// Verifies and opens a certificate; returns the embedded document.
 fn open(
     keys: &PublicKeys,
@@ -48,7 +31,7 @@ async fn check_out(
 #[tokio::test]
 async fn license_file_defaults_every_algorithm_and_last_check_out() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
+    let keys = server.public_keys().await?;
     let license = server.license_with_policy(json!({})).await?;
     let id = license["id"].as_str().unwrap();
     let key = license["attributes"]["key"].as_str().unwrap();
@@ -118,7 +101,7 @@ async fn license_file_defaults_every_algorithm_and_last_check_out() -> anyhow::R
 #[tokio::test]
 async fn encrypt_ttl_and_include_options() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
+    let keys = server.public_keys().await?;
     let user = server
         .create(
             "/v1/users",
@@ -218,7 +201,7 @@ async fn encrypt_ttl_and_include_options() -> anyhow::Result<()> {
 #[tokio::test]
 async fn download_is_the_raw_certificate_and_scheme_sets_the_default() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
+    let keys = server.public_keys().await?;
     let license = server
         .license_with_policy(json!({"scheme": "RSA_2048_PKCS1_PSS_SIGN_V2"}))
         .await?;
@@ -283,7 +266,7 @@ async fn download_is_the_raw_certificate_and_scheme_sets_the_default() -> anyhow
 #[tokio::test]
 async fn machine_file_is_encrypted_with_key_and_fingerprint() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
+    let keys = server.public_keys().await?;
     let license = server.license_with_policy(json!({})).await?;
     let id = license["id"].as_str().unwrap();
     let key = license["attributes"]["key"].as_str().unwrap();
@@ -439,7 +422,7 @@ fn included_ids(document: &Value) -> Vec<(String, String)> {
 #[tokio::test]
 async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
+    let keys = server.public_keys().await?;
     let owner = server
         .create(
             "/v1/users",

@@ -2,12 +2,8 @@
 //! uniqueness strategies and the components validation scope (seed 003: a machine
 //! whose disk changed keeps validating under MATCH_MOST).
 
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{TestServer, component, machine_body};
 use serde_json::{Value, json};
-
-fn component(fingerprint: &str, name: &str) -> Value {
-    json!({"type": "components", "attributes": {"fingerprint": fingerprint, "name": name}})
-}
 
 fn hardware() -> Vec<Value> {
     vec![
@@ -18,24 +14,16 @@ fn hardware() -> Vec<Value> {
     ]
 }
 
+/// Activates a machine of `license` with `components`, as admin.
 async fn activate_with(
     server: &TestServer,
     license: &str,
     fingerprint: &str,
     components: Vec<Value>,
 ) -> anyhow::Result<latchkey_testkit::Reply> {
-    server
-        .admin(
-            "POST",
-            "/v1/machines",
-            Some(
-                json!({"data": {"type": "machines", "attributes": {"fingerprint": fingerprint},
-                "relationships": {
-                    "license": {"data": {"type": "licenses", "id": license}},
-                    "components": {"data": components}}}}),
-            ),
-        )
-        .await
+    let relationships = json!({"components": {"data": components}});
+    let body = machine_body(license, fingerprint, json!({}), relationships);
+    server.admin("POST", "/v1/machines", Some(body)).await
 }
 
 #[tokio::test]

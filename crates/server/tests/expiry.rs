@@ -4,14 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
 
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{TestServer, id};
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400;
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_owned()
-}
 
 fn key(v: &Value) -> String {
     v["attributes"]["key"].as_str().unwrap().to_owned()
@@ -179,12 +175,7 @@ async fn statuses(server: &TestServer, status: &str) -> anyhow::Result<Vec<Strin
         )
         .await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let mut ids: Vec<String> = reply.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(id)
-        .collect();
+    let mut ids = reply.ids();
     ids.sort();
     Ok(ids)
 }

@@ -2,22 +2,16 @@
 //! statuses, every revive window, validation codes, both cull strategies and
 //! culling from two nodes at once.
 
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{Fixtures, TestServer, id, to_one};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use time::Duration;
 
-fn id(value: &Value) -> String {
-    value["id"].as_str().unwrap_or_default().to_owned()
-}
-
 /// A license of a fresh policy with `attributes`, and one activated machine.
 async fn machine_with(server: &TestServer, attributes: Value) -> anyhow::Result<(Value, String)> {
     let license = server.license_with_policy(attributes).await?;
-    let fingerprint = uuid::Uuid::new_v4().simple().to_string();
-    let reply = server.activate(&id(&license), &fingerprint).await?;
-    anyhow::ensure!(reply.status == 201, "activate: {}", reply.body);
-    Ok((license, id(&reply.body["data"])))
+    let machine = server.machine_for(&id(&license)).await?;
+    Ok((license, machine))
 }
 
 async fn ping(server: &TestServer, machine: &str) -> anyhow::Result<latchkey_testkit::Reply> {
@@ -383,55 +377,23 @@ async fn heartbeat_roles() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn user_token(
-    server: &TestServer,
-    email: &str,
-    role: &str,
-) -> anyhow::Result<(String, String)> {
-    use base64::Engine;
-    let user = server
-        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass", "role": role}}}))
-        .await?;
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
-    );
-    let reply = server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", basic.as_str())],
-            vec![],
-        )
-        .await?;
-    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
-    Ok((
-        id(&user),
-        reply.body["data"]["attributes"]["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    ))
-}
-
 #[tokio::test]
 async fn heartbeat_staff_and_user_roles() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let (user_id, user) = user_token(&server, "end@acme.test", "user").await?;
-    let (_, stranger) = user_token(&server, "other@acme.test", "user").await?;
-    let (_, sales) = user_token(&server, "sales@acme.test", "sales-agent").await?;
-    let (_, support) = user_token(&server, "support@acme.test", "support-agent").await?;
+    let (user_id, user) = server.user_with_token("end@acme.test", "user").await?;
+    let (_, stranger) = server.user_with_token("other@acme.test", "user").await?;
+    let (_, sales) = server
+        .user_with_token("sales@acme.test", "sales-agent")
+        .await?;
+    let (_, support) = server
+        .user_with_token("support@acme.test", "support-agent")
+        .await?;
     let template = server
         .license_with_policy(json!({"floating": true, "maxMachines": 5}))
         .await?;
-    let policy = template["relationships"]["policy"]["data"]["id"].clone();
+    let policy = id(&template["relationships"]["policy"]["data"]);
     let owned = server
-        .create(
-            "/v1/licenses",
-            json!({"data": {"type": "licenses", "relationships": {
-                "policy": {"data": {"type": "policies", "id": policy}},
-                "owner": {"data": {"type": "users", "id": user_id}}}}}),
-        )
+        .license_for(&policy, json!({"owner": to_one("users", &user_id)}))
         .await?;
     let reply = server.activate(&id(&owned), "owned-machine").await?;
     assert_eq!(reply.status, 201, "{}", reply.body);

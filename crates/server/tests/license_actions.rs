@@ -3,15 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
 
-use base64::Engine;
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{Fixtures, TestServer, id, to_one};
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400;
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_owned()
-}
 
 async fn act(
     server: &TestServer,
@@ -29,36 +24,6 @@ async fn act(
             body,
         )
         .await
-}
-
-async fn user_token(
-    server: &TestServer,
-    email: &str,
-    role: &str,
-) -> anyhow::Result<(String, String)> {
-    let user = server
-        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass", "role": role}}}))
-        .await?;
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
-    );
-    let reply = server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", basic.as_str())],
-            vec![],
-        )
-        .await?;
-    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
-    Ok((
-        id(&user),
-        reply.body["data"]["attributes"]["token"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
-    ))
 }
 
 #[tokio::test]
@@ -367,24 +332,22 @@ async fn racing_increments_never_pass_max_uses() -> anyhow::Result<()> {
 #[tokio::test]
 async fn roles_decide_who_may_act() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let (owner_id, owner) = user_token(&server, "owner@example.test", "user").await?;
-    let (_, stranger) = user_token(&server, "stranger@example.test", "user").await?;
-    let (_, support) = user_token(&server, "support@example.test", "support-agent").await?;
-    let (_, read_only) = user_token(&server, "ro@example.test", "read-only").await?;
+    let (owner_id, owner) = server.user_with_token("owner@example.test", "user").await?;
+    let (_, stranger) = server
+        .user_with_token("stranger@example.test", "user")
+        .await?;
+    let (_, support) = server
+        .user_with_token("support@example.test", "support-agent")
+        .await?;
+    let (_, read_only) = server
+        .user_with_token("ro@example.test", "read-only")
+        .await?;
     let base = server
         .license_with_policy(json!({"duration": 30 * DAY}))
         .await?;
-    let policy = base["relationships"]["policy"]["data"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let policy = id(&base["relationships"]["policy"]["data"]);
     let license = server
-        .create(
-            "/v1/licenses",
-            json!({"data": {"type": "licenses", "relationships": {
-            "policy": {"data": {"type": "policies", "id": policy}},
-            "owner": {"data": {"type": "users", "id": owner_id}}}}}),
-        )
+        .license_for(&policy, json!({"owner": to_one("users", &owner_id)}))
         .await?;
     let lid = id(&license);
     let token = server

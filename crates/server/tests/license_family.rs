@@ -2,64 +2,21 @@
 //! policy (its product follows), `GET /licenses/{id}/machines` is paged like every
 //! list, and license and machine files carry their `algorithm` and `includes`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
-
-use latchkey_testkit::TestServer;
-use serde_json::{Value, json};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_owned()
-}
-
-async fn product(server: &TestServer, name: &str) -> anyhow::Result<String> {
-    let p = server
-        .create(
-            "/v1/products",
-            json!({"data": {"type": "products", "attributes": {"name": name}}}),
-        )
-        .await?;
-    Ok(id(&p))
-}
-
-async fn policy(server: &TestServer, product: &str) -> anyhow::Result<String> {
-    let p = server
-        .create(
-            "/v1/policies",
-            json!({"data": {"type": "policies", "attributes": {"name": "Policy", "floating": true, "maxMachines": 5},
-            "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
-        )
-        .await?;
-    Ok(id(&p))
-}
-
-async fn license(server: &TestServer, policy: &str) -> anyhow::Result<String> {
-    let l = server
-        .create(
-            "/v1/licenses",
-            json!({"data": {"type": "licenses",
-            "relationships": {"policy": {"data": {"type": "policies", "id": policy}}}}}),
-        )
-        .await?;
-    Ok(id(&l))
-}
-
-fn ids(reply: &latchkey_testkit::Reply) -> Vec<String> {
-    reply.body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(id)
-        .collect()
-}
+use latchkey_testkit::{Fixtures, TestServer, id};
+use serde_json::json;
 
 #[tokio::test]
 async fn a_license_moves_to_another_products_policy() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let app = product(&server, "App").await?;
-    let other = product(&server, "Other").await?;
-    let here = policy(&server, &app).await?;
-    let there = policy(&server, &other).await?;
-    let lid = license(&server, &here).await?;
+    let app = server.product("App").await?;
+    let other = server.product("Other").await?;
+    let here = server
+        .policy_for(&app, json!({"floating": true, "maxMachines": 5}))
+        .await?;
+    let there = server
+        .policy_for(&other, json!({"floating": true, "maxMachines": 5}))
+        .await?;
+    let lid = id(&server.license_for(&here, json!({})).await?);
 
     let moved = server
         .admin(
@@ -79,16 +36,18 @@ async fn a_license_moves_to_another_products_policy() -> anyhow::Result<()> {
     let listed = server
         .admin("GET", &format!("/v1/licenses?product={other}"), None)
         .await?;
-    assert_eq!(ids(&listed), vec![lid]);
+    assert_eq!(listed.ids(), vec![lid]);
     Ok(())
 }
 
 #[tokio::test]
 async fn license_machines_are_paged_with_links() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let app = product(&server, "App").await?;
-    let pol = policy(&server, &app).await?;
-    let lid = license(&server, &pol).await?;
+    let app = server.product("App").await?;
+    let pol = server
+        .policy_for(&app, json!({"floating": true, "maxMachines": 5}))
+        .await?;
+    let lid = id(&server.license_for(&pol, json!({})).await?);
     let mut machines = Vec::new();
     for fingerprint in ["m1", "m2", "m3"] {
         let m = server.activate(&lid, fingerprint).await?;
@@ -103,7 +62,7 @@ async fn license_machines_are_paged_with_links() -> anyhow::Result<()> {
     assert_eq!(newest.status, 200, "{}", newest.body);
     let mut expected = machines.clone();
     expected.reverse();
-    assert_eq!(ids(&newest), expected, "newest first by default");
+    assert_eq!(newest.ids(), expected, "newest first by default");
 
     let first = server
         .admin(
@@ -112,7 +71,7 @@ async fn license_machines_are_paged_with_links() -> anyhow::Result<()> {
             None,
         )
         .await?;
-    assert_eq!(ids(&first), machines[..2].to_vec());
+    assert_eq!(first.ids(), machines[..2].to_vec());
     assert_eq!(first.body["links"]["meta"], json!({"pages": 2, "count": 3}));
     assert!(
         first.body["links"]["next"]
@@ -127,12 +86,12 @@ async fn license_machines_are_paged_with_links() -> anyhow::Result<()> {
             None,
         )
         .await?;
-    assert_eq!(ids(&second), machines[2..].to_vec());
+    assert_eq!(second.ids(), machines[2..].to_vec());
 
     let limited = server
         .admin("GET", &format!("{path}?limit=1"), None)
         .await?;
-    assert_eq!(ids(&limited).len(), 1);
+    assert_eq!(limited.ids().len(), 1);
     let bad = server
         .admin("GET", &format!("{path}?page[size]=1000"), None)
         .await?;
@@ -143,9 +102,11 @@ async fn license_machines_are_paged_with_links() -> anyhow::Result<()> {
 #[tokio::test]
 async fn check_out_resources_carry_algorithm_and_includes() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let app = product(&server, "App").await?;
-    let pol = policy(&server, &app).await?;
-    let lid = license(&server, &pol).await?;
+    let app = server.product("App").await?;
+    let pol = server
+        .policy_for(&app, json!({"floating": true, "maxMachines": 5}))
+        .await?;
+    let lid = id(&server.license_for(&pol, json!({})).await?);
 
     let file = server
         .admin(
@@ -206,9 +167,11 @@ async fn check_out_resources_carry_algorithm_and_includes() -> anyhow::Result<()
 #[tokio::test]
 async fn the_legacy_user_relationship_changes_the_owner() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let app = product(&server, "App").await?;
-    let pol = policy(&server, &app).await?;
-    let lic = license(&server, &pol).await?;
+    let app = server.product("App").await?;
+    let pol = server
+        .policy_for(&app, json!({"floating": true, "maxMachines": 5}))
+        .await?;
+    let lic = id(&server.license_for(&pol, json!({})).await?);
     let user = server
         .create(
             "/v1/users",

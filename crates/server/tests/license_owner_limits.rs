@@ -2,30 +2,8 @@
 //! attached users) exactly like attaching users: same lock, same USER_LIMIT_EXCEEDED
 //! error, so a license can never be pushed into TOO_MANY_USERS.
 
-use latchkey_testkit::TestServer;
-use serde_json::{Value, json};
-
-async fn user(server: &TestServer, email: &str) -> anyhow::Result<String> {
-    let user = server
-        .create(
-            "/v1/users",
-            json!({"data": {"type": "users", "attributes": {"email": email}}}),
-        )
-        .await?;
-    Ok(user["id"].as_str().unwrap_or_default().to_owned())
-}
-
-fn to_one(id: &str) -> Option<Value> {
-    Some(json!({"data": {"type": "users", "id": id}}))
-}
-
-fn to_many(ids: &[&str]) -> Option<Value> {
-    let data: Vec<Value> = ids
-        .iter()
-        .map(|id| json!({"type": "users", "id": id}))
-        .collect();
-    Some(json!({ "data": data }))
-}
+use latchkey_testkit::{Fixtures, TestServer, to_many, to_one};
+use serde_json::json;
 
 #[tokio::test]
 async fn owner_changes_respect_max_users() -> anyhow::Result<()> {
@@ -36,21 +14,25 @@ async fn owner_changes_respect_max_users() -> anyhow::Result<()> {
     let owner_path = format!("/v1/licenses/{id}/owner");
     let users_path = format!("/v1/licenses/{id}/users");
     let (bob, carol, dave, eve) = (
-        user(&server, "bob@example.test").await?,
-        user(&server, "carol@example.test").await?,
-        user(&server, "dave@example.test").await?,
-        user(&server, "eve@example.test").await?,
+        server.user("bob@example.test").await?,
+        server.user("carol@example.test").await?,
+        server.user("dave@example.test").await?,
+        server.user("eve@example.test").await?,
     );
     let attached = server
-        .admin("POST", &users_path, to_many(&[&bob, &carol]))
+        .admin("POST", &users_path, Some(to_many("users", &[&bob, &carol])))
         .await?;
     assert_eq!(attached.status, 200, "{}", attached.body);
 
     // No owner, two attached = maxUsers: a new owner would make three.
-    let over = server.admin("PUT", &owner_path, to_one(&dave)).await?;
+    let over = server
+        .admin("PUT", &owner_path, Some(to_one("users", &dave)))
+        .await?;
     assert_eq!(over.status, 422, "{}", over.body);
     assert_eq!(over.error_code(), Some("USER_LIMIT_EXCEEDED"));
-    let attach_over = server.admin("POST", &users_path, to_many(&[&eve])).await?;
+    let attach_over = server
+        .admin("POST", &users_path, Some(to_many("users", &[&eve])))
+        .await?;
     assert_eq!(attach_over.status, 422);
     assert_eq!(
         over.body["errors"][0]["detail"],
@@ -66,10 +48,14 @@ async fn owner_changes_respect_max_users() -> anyhow::Result<()> {
     assert_eq!(validated["meta"]["code"], "VALID");
 
     // Promoting an attached user keeps the count: allowed.
-    let promoted = server.admin("PUT", &owner_path, to_one(&bob)).await?;
+    let promoted = server
+        .admin("PUT", &owner_path, Some(to_one("users", &bob)))
+        .await?;
     assert_eq!(promoted.status, 200, "{}", promoted.body);
     // Replacing the owner keeps the count too.
-    let replaced = server.admin("PUT", &owner_path, to_one(&dave)).await?;
+    let replaced = server
+        .admin("PUT", &owner_path, Some(to_one("users", &dave)))
+        .await?;
     assert_eq!(replaced.status, 200, "{}", replaced.body);
     let validated = server.validate_key(key, json!({})).await?;
     assert_eq!(validated["meta"]["code"], "VALID");
@@ -78,7 +64,9 @@ async fn owner_changes_respect_max_users() -> anyhow::Result<()> {
         .admin("PUT", &owner_path, Some(json!({"data": null})))
         .await?;
     assert_eq!(removed.status, 200, "{}", removed.body);
-    let again = server.admin("PUT", &owner_path, to_one(&eve)).await?;
+    let again = server
+        .admin("PUT", &owner_path, Some(to_one("users", &eve)))
+        .await?;
     assert_eq!(again.status, 200, "{}", again.body);
     Ok(())
 }
@@ -91,14 +79,14 @@ async fn owner_change_and_attachment_race_for_the_last_seat() -> anyhow::Result<
         let license = server.license_with_policy(json!({"maxUsers": 2})).await?;
         let id = license["id"].as_str().unwrap();
         let key = license["attributes"]["key"].as_str().unwrap();
-        let first = user(&server, &format!("first{round}@example.test")).await?;
-        let owner = user(&server, &format!("owner{round}@example.test")).await?;
-        let other = user(&server, &format!("other{round}@example.test")).await?;
+        let first = server.user(&format!("first{round}@example.test")).await?;
+        let owner = server.user(&format!("owner{round}@example.test")).await?;
+        let other = server.user(&format!("other{round}@example.test")).await?;
         let seeded = server
             .admin(
                 "POST",
                 &format!("/v1/licenses/{id}/users"),
-                to_many(&[&first]),
+                Some(to_many("users", &[&first])),
             )
             .await?;
         assert_eq!(seeded.status, 200);
@@ -107,14 +95,14 @@ async fn owner_change_and_attachment_race_for_the_last_seat() -> anyhow::Result<
         // Alternate which request leaves first, so either may reach the lock first.
         let statuses = if round % 2 == 0 {
             let (set_owner, attach) = tokio::join!(
-                server.admin("PUT", &owner_path, to_one(&owner)),
-                server.admin("POST", &users_path, to_many(&[&other])),
+                server.admin("PUT", &owner_path, Some(to_one("users", &owner))),
+                server.admin("POST", &users_path, Some(to_many("users", &[&other]))),
             );
             [set_owner?.status, attach?.status]
         } else {
             let (attach, set_owner) = tokio::join!(
-                server.admin("POST", &users_path, to_many(&[&other])),
-                server.admin("PUT", &owner_path, to_one(&owner)),
+                server.admin("POST", &users_path, Some(to_many("users", &[&other]))),
+                server.admin("PUT", &owner_path, Some(to_one("users", &owner))),
             );
             [set_owner?.status, attach?.status]
         };

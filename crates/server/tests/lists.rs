@@ -3,17 +3,6 @@
 use latchkey_testkit::TestServer;
 use serde_json::json;
 
-fn ids(reply: &latchkey_testkit::Reply) -> Vec<String> {
-    reply.body["data"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|l| l["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn pagination_and_filters() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
@@ -36,9 +25,9 @@ async fn pagination_and_filters() -> anyhow::Result<()> {
     let other = server.license_with_policy(json!({})).await?;
 
     let all = server.admin("GET", "/v1/licenses?limit=100", None).await?;
-    assert_eq!(ids(&all).len(), 6);
+    assert_eq!(all.ids().len(), 6);
     assert_eq!(
-        ids(&all)[0],
+        all.ids()[0],
         other["id"].as_str().unwrap(),
         "newest first by default"
     );
@@ -50,7 +39,7 @@ async fn pagination_and_filters() -> anyhow::Result<()> {
             None,
         )
         .await?;
-    assert_eq!(ids(&by_policy), created);
+    assert_eq!(by_policy.ids(), created);
 
     let page = server
         .admin(
@@ -59,7 +48,7 @@ async fn pagination_and_filters() -> anyhow::Result<()> {
             None,
         )
         .await?;
-    assert_eq!(ids(&page), created[2..4].to_vec());
+    assert_eq!(page.ids(), created[2..4].to_vec());
     assert_eq!(page.body["links"]["meta"], json!({"pages": 3, "count": 5}));
     assert!(
         page.body["links"]["next"]
@@ -78,16 +67,16 @@ async fn pagination_and_filters() -> anyhow::Result<()> {
             None,
         )
         .await?;
-    assert_eq!(ids(&cursor), created[2..].to_vec());
+    assert_eq!(cursor.ids(), created[2..].to_vec());
 
     let gold = server
         .admin("GET", "/v1/licenses?metadata[tier]=gold", None)
         .await?;
-    assert_eq!(ids(&gold), vec![created[3].clone(), created[1].clone()]);
+    assert_eq!(gold.ids(), vec![created[3].clone(), created[1].clone()]);
     let seats = server
         .admin("GET", "/v1/licenses?metadata[seats]=3", None)
         .await?;
-    assert_eq!(ids(&seats), vec![created[4].clone()]);
+    assert_eq!(seats.ids(), vec![created[4].clone()]);
 
     let suspend = server
         .admin(
@@ -100,19 +89,19 @@ async fn pagination_and_filters() -> anyhow::Result<()> {
     let suspended = server
         .admin("GET", "/v1/licenses?status=SUSPENDED", None)
         .await?;
-    assert_eq!(ids(&suspended), vec![created[0].clone()]);
+    assert_eq!(suspended.ids(), vec![created[0].clone()]);
     let active = server
         .admin("GET", "/v1/licenses?status=active&limit=100", None)
         .await?;
-    assert_eq!(ids(&active).len(), 5);
+    assert_eq!(active.ids().len(), 5);
 
     server.activate(&created[2], "fp").await?;
     let by_machine = server.admin("GET", "/v1/licenses?machine=fp", None).await?;
-    assert_eq!(ids(&by_machine), vec![created[2].clone()]);
+    assert_eq!(by_machine.ids(), vec![created[2].clone()]);
     let machines = server
         .admin("GET", &format!("/v1/machines?license={}", created[2]), None)
         .await?;
-    assert_eq!(ids(&machines).len(), 1);
+    assert_eq!(machines.ids().len(), 1);
     let policies = server
         .admin(
             "GET",
@@ -126,7 +115,7 @@ async fn pagination_and_filters() -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(
-        ids(&policies),
+        policies.ids(),
         vec![
             other["relationships"]["policy"]["data"]["id"]
                 .as_str()
@@ -187,7 +176,7 @@ async fn expiry_activity_and_activation_filters() -> anyhow::Result<()> {
                 reply.status,
                 reply.body
             );
-            let mut found = ids(&reply);
+            let mut found = reply.ids();
             found.sort();
             anyhow::Ok(found)
         }

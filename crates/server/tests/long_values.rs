@@ -2,15 +2,8 @@
 //! keys 16 KiB) are stored and found on both backends: PostgreSQL's B-tree indexes
 //! cannot hold such values, so its uniqueness uses an MD5 of them (migration 0003).
 
-use latchkey_testkit::TestServer;
-use serde_json::{Value, json};
-
-fn machine(license_id: &str, fingerprint: &str, resources: Value) -> Value {
-    let mut attributes = resources;
-    attributes["fingerprint"] = fingerprint.into();
-    json!({"data": {"type": "machines", "attributes": attributes,
-        "relationships": {"license": {"data": {"type": "licenses", "id": license_id}}}}})
-}
+use latchkey_testkit::{TestServer, machine_body};
+use serde_json::json;
 
 /// Random text of `len` ASCII characters that does not compress.
 fn incompressible(len: usize) -> String {
@@ -38,7 +31,7 @@ async fn identifiers_at_their_length_limits_are_stored() -> anyhow::Result<()> {
         .admin(
             "POST",
             "/v1/machines",
-            Some(machine(&id, &fingerprint, json!({}))),
+            Some(machine_body(&id, &fingerprint, json!({}), json!({}))),
         )
         .await?;
     assert_eq!(activated.status, 201, "{}", activated.body);
@@ -46,7 +39,7 @@ async fn identifiers_at_their_length_limits_are_stored() -> anyhow::Result<()> {
         .admin(
             "POST",
             "/v1/machines",
-            Some(machine(&id, &fingerprint, json!({}))),
+            Some(machine_body(&id, &fingerprint, json!({}), json!({}))),
         )
         .await?;
     assert_eq!(
@@ -104,7 +97,12 @@ async fn identifiers_at_their_length_limits_are_stored() -> anyhow::Result<()> {
         .admin(
             "POST",
             "/v1/machines",
-            Some(machine(&id, &incompressible(4097), json!({}))),
+            Some(machine_body(
+                &id,
+                &incompressible(4097),
+                json!({}),
+                json!({}),
+            )),
         )
         .await?;
     assert_eq!(too_long.status, 422, "{}", too_long.body);

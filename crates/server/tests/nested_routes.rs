@@ -3,18 +3,14 @@
 //! [`Cast`]), what the lists contain, and the 404 for a child of another parent.
 
 use base64::Engine;
-use latchkey_testkit::TestServer;
 use latchkey_testkit::cast::{Cast, Who, Who::*};
+use latchkey_testkit::{Fixtures, TestServer, id};
 use serde_json::{Value, json};
 
 const STAFF: &[Who] = &[Admin, Developer, Sales, Support, ReadOnly];
 
 fn with(base: &[Who], more: &[Who]) -> Vec<Who> {
     base.iter().chain(more).copied().collect()
-}
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().unwrap_or_default().to_owned()
 }
 
 /// The cast, plus one of every child resource.
@@ -96,13 +92,7 @@ impl World {
                 "relationships": {"machine": {"data": {"type": "machines", "id": cast.machine}}}}}),
             )
             .await?;
-        let group = server
-            .create(
-                "/v1/groups",
-                json!({"data": {"type": "groups", "attributes": {"name": "Team"}}}),
-            )
-            .await?;
-        let group = id(&group);
+        let group = server.group(json!({})).await?;
         let join = json!({"data": {"type": "groups", "id": group}});
         for path in [
             format!("/v1/users/{}/group", cast.owner),
@@ -286,8 +276,8 @@ async fn nested_lists_hold_only_the_parents_children() -> anyhow::Result<()> {
     let (server, c) = (&w.server, &w.cast);
     // A license of another product, and one of the same product without owner.
     let other_policy = server.policy_for(&c.other_product, json!({})).await?;
-    let foreign = server.license_for(&other_policy, None).await?;
-    let sibling = server.license_for(&c.policy, None).await?;
+    let foreign = server.license_for(&other_policy, json!({})).await?;
+    let sibling = server.license_for(&c.policy, json!({})).await?;
     let reply = server
         .admin(
             "GET",
@@ -299,10 +289,7 @@ async fn nested_lists_hold_only_the_parents_children() -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let ids: Vec<String> = reply.body["data"]
-        .as_array()
-        .map(|a| a.iter().map(id).collect())
-        .unwrap_or_default();
+    let ids = reply.ids();
     assert!(ids.contains(&c.license) && ids.contains(&id(&sibling)));
     assert!(!ids.contains(&id(&foreign)), "{ids:?}");
     // Offset pagination with links on the nested path.

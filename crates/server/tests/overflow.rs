@@ -4,17 +4,10 @@
 //! parameters, durations and timestamps at their edges answer 2xx or a JSON:API 4xx.
 
 use futures::StreamExt;
-use latchkey_testkit::{Reply, TestServer};
+use latchkey_testkit::{Reply, TestServer, machine_body};
 use serde_json::{Value, json};
 
 const TWO_53: i64 = 1 << 53;
-
-fn machine(license_id: &str, fingerprint: &str, resources: Value) -> Value {
-    let mut attributes = resources;
-    attributes["fingerprint"] = fingerprint.into();
-    json!({"data": {"type": "machines", "attributes": attributes,
-        "relationships": {"license": {"data": {"type": "licenses", "id": license_id}}}}})
-}
 
 /// `count` activations, 32 at a time; returns the replies.
 async fn activate_many(
@@ -25,7 +18,7 @@ async fn activate_many(
 ) -> anyhow::Result<Vec<Reply>> {
     futures::stream::iter(0..count)
         .map(|i| {
-            let body = machine(license_id, &format!("fp-{i}"), resources.clone());
+            let body = machine_body(license_id, &format!("fp-{i}"), resources.clone(), json!({}));
             async move { server.admin("POST", "/v1/machines", Some(body)).await }
         })
         .buffer_unordered(32)
@@ -113,10 +106,11 @@ async fn machine_resource_totals_never_pass_two_to_the_53() -> anyhow::Result<()
             .admin(
                 "POST",
                 "/v1/machines",
-                Some(machine(
+                Some(machine_body(
                     &id,
                     &format!("one-{attribute}"),
                     json!({attribute: 1}),
+                    json!({}),
                 )),
             )
             .await?;
@@ -188,7 +182,7 @@ async fn stored_totals_beyond_i64_are_read_saturated() -> anyhow::Result<()> {
         .admin(
             "POST",
             "/v1/machines",
-            Some(machine(&id, "later", json!({"cores": 1}))),
+            Some(machine_body(&id, "later", json!({"cores": 1}), json!({}))),
         )
         .await?;
     assert_eq!(
@@ -330,10 +324,11 @@ async fn limits_pages_durations_and_times_at_their_edges() -> anyhow::Result<()>
         .admin(
             "POST",
             "/v1/machines",
-            Some(machine(
+            Some(machine_body(
                 &id,
                 "big",
                 json!({"memory": TWO_53, "cores": i32::MAX}),
+                json!({}),
             )),
         )
         .await?;
@@ -342,7 +337,7 @@ async fn limits_pages_durations_and_times_at_their_edges() -> anyhow::Result<()>
         .admin(
             "POST",
             "/v1/machines",
-            Some(machine(&id, "bigger", json!({"memory": 1}))),
+            Some(machine_body(&id, "bigger", json!({"memory": 1}), json!({}))),
         )
         .await?;
     assert_eq!(
@@ -362,7 +357,7 @@ async fn limits_pages_durations_and_times_at_their_edges() -> anyhow::Result<()>
         .admin(
             "POST",
             "/v1/machines",
-            Some(machine(&id, "bigger", json!({"cores": 1}))),
+            Some(machine_body(&id, "bigger", json!({"cores": 1}), json!({}))),
         )
         .await?;
     assert_eq!(
@@ -500,7 +495,12 @@ async fn limits_pages_durations_and_times_at_their_edges() -> anyhow::Result<()>
             .admin(
                 "POST",
                 "/v1/machines",
-                Some(machine(&id, "edge", json!({"memory": value.clone()}))),
+                Some(machine_body(
+                    &id,
+                    "edge",
+                    json!({"memory": value.clone()}),
+                    json!({}),
+                )),
             )
             .await?;
         assert_eq!(reply.status, status, "memory {value}: {}", reply.body);

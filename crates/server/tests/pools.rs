@@ -1,40 +1,23 @@
 //! Policy pools (§1.7): `/keys`, licenses of a `usePool` policy taking the oldest key,
 //! `DELETE /policies/{id}/pool`, and concurrent creates never sharing a key.
 
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{Fixtures, TestServer, license_body, to_one};
 use serde_json::{Value, json};
 
-async fn policy(server: &TestServer, use_pool: bool) -> anyhow::Result<Value> {
-    let product = server
-        .create(
-            "/v1/products",
-            json!({"data": {"type": "products", "attributes": {"name": "App"}}}),
-        )
-        .await?;
-    server
-        .create(
-            "/v1/policies",
-            json!({"data": {"type": "policies", "attributes": {"name": "Pool", "usePool": use_pool},
-                "relationships": {"product": {"data": {"type": "products", "id": product["id"]}}}}}),
-        )
-        .await
-}
-
-fn key_body(policy: &Value, key: &str) -> Value {
+fn key_body(policy: &str, key: &str) -> Value {
     json!({"data": {"type": "keys", "attributes": {"key": key},
-        "relationships": {"policy": {"data": {"type": "policies", "id": policy["id"]}}}}})
-}
-
-fn license_body(policy: &Value) -> Value {
-    json!({"data": {"type": "licenses",
-        "relationships": {"policy": {"data": {"type": "policies", "id": policy["id"]}}}}})
+        "relationships": {"policy": to_one("policies", policy)}}})
 }
 
 #[tokio::test]
 async fn keys_crud_and_pooled_licenses() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let pooled = policy(&server, true).await?;
-    let plain = policy(&server, false).await?;
+    let pooled = server
+        .policy_with_product(json!({"name": "Pool", "usePool": true}))
+        .await?;
+    let plain = server
+        .policy_with_product(json!({"name": "Pool", "usePool": false}))
+        .await?;
 
     let refused = server
         .admin("POST", "/v1/keys", Some(key_body(&plain, "PLAIN-KEY-1")))
@@ -43,7 +26,11 @@ async fn keys_crud_and_pooled_licenses() -> anyhow::Result<()> {
     assert_eq!(refused.error_code(), Some("POLICY_NOT_SUPPORTED"));
 
     let empty = server
-        .admin("POST", "/v1/licenses", Some(license_body(&pooled)))
+        .admin(
+            "POST",
+            "/v1/licenses",
+            Some(license_body(&pooled, json!({}), json!({}))),
+        )
         .await?;
     assert_eq!(empty.status, 422);
     assert_eq!(empty.error_code(), Some("POLICY_POOL_EMPTY"));
@@ -54,7 +41,7 @@ async fn keys_crud_and_pooled_licenses() -> anyhow::Result<()> {
         assert_eq!(created["attributes"]["key"], key);
         assert_eq!(
             created["relationships"]["policy"]["data"]["id"],
-            pooled["id"]
+            pooled.as_str()
         );
         ids.push(created["id"].as_str().unwrap().to_owned());
         server.clock.advance(time::Duration::seconds(1));
@@ -66,11 +53,7 @@ async fn keys_crud_and_pooled_licenses() -> anyhow::Result<()> {
     assert_eq!(dup.error_code(), Some("KEY_TAKEN"));
 
     let list = server
-        .admin(
-            "GET",
-            &format!("/v1/keys?policy={}", pooled["id"].as_str().unwrap()),
-            None,
-        )
+        .admin("GET", &format!("/v1/keys?policy={pooled}"), None)
         .await?;
     assert_eq!(list.body["data"].as_array().unwrap().len(), 3);
     let renamed = server
@@ -84,7 +67,9 @@ async fn keys_crud_and_pooled_licenses() -> anyhow::Result<()> {
     assert_eq!(renamed.body["data"]["attributes"]["key"], "POOL-KEY-Z");
 
     // The oldest key goes first.
-    let license = server.create("/v1/licenses", license_body(&pooled)).await?;
+    let license = server
+        .create("/v1/licenses", license_body(&pooled, json!({}), json!({})))
+        .await?;
     assert_eq!(license["attributes"]["key"], "POOL-KEY-A");
     let gone = server
         .admin("GET", &format!("/v1/keys/{}", ids[0]), None)
@@ -99,16 +84,17 @@ async fn keys_crud_and_pooled_licenses() -> anyhow::Result<()> {
         .admin(
             "POST",
             "/v1/licenses",
-            Some(
-                json!({"data": {"type": "licenses", "attributes": {"key": "MY-OWN-KEY"},
-                "relationships": {"policy": {"data": {"type": "policies", "id": pooled["id"]}}}}}),
-            ),
+            Some(license_body(
+                &pooled,
+                json!({"key": "MY-OWN-KEY"}),
+                json!({}),
+            )),
         )
         .await?;
     assert_eq!(custom.status, 422, "{}", custom.body);
 
     // Popping by hand returns the key (200) and removes it.
-    let pool_path = format!("/v1/policies/{}/pool", pooled["id"].as_str().unwrap());
+    let pool_path = format!("/v1/policies/{pooled}/pool");
     let popped = server.admin("DELETE", &pool_path, None).await?;
     assert_eq!(popped.status, 200, "{}", popped.body);
     assert_eq!(popped.body["data"]["type"], "keys");
@@ -124,11 +110,7 @@ async fn keys_crud_and_pooled_licenses() -> anyhow::Result<()> {
     assert_eq!(exhausted.status, 422);
     assert_eq!(exhausted.error_code(), Some("POLICY_POOL_EMPTY"));
     let unpooled = server
-        .admin(
-            "DELETE",
-            &format!("/v1/policies/{}/pool", plain["id"].as_str().unwrap()),
-            None,
-        )
+        .admin("DELETE", &format!("/v1/policies/{plain}/pool"), None)
         .await?;
     assert_eq!(unpooled.status, 422);
     Ok(())
@@ -137,14 +119,16 @@ async fn keys_crud_and_pooled_licenses() -> anyhow::Result<()> {
 #[tokio::test]
 async fn concurrent_pooled_creates_never_share_a_key() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let pooled = policy(&server, true).await?;
+    let pooled = server
+        .policy_with_product(json!({"name": "Pool", "usePool": true}))
+        .await?;
     for i in 0..8 {
         server
             .create("/v1/keys", key_body(&pooled, &format!("RACE-KEY-{i}")))
             .await?;
         server.clock.advance(time::Duration::seconds(1));
     }
-    let body = license_body(&pooled);
+    let body = license_body(&pooled, json!({}), json!({}));
     let replies = futures::future::join_all(
         (0..12).map(|_| server.admin("POST", "/v1/licenses", Some(body.clone()))),
     )
@@ -177,11 +161,10 @@ async fn concurrent_pooled_creates_never_share_a_key() -> anyhow::Result<()> {
 #[tokio::test]
 async fn only_admins_and_own_products_manage_keys() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let pooled = policy(&server, true).await?;
-    let product_id = pooled["relationships"]["product"]["data"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let product_id = server.product("App").await?;
+    let pooled = server
+        .policy_for(&product_id, json!({"name": "Pool", "usePool": true}))
+        .await?;
     let token = server
         .admin(
             "POST",
@@ -204,7 +187,9 @@ async fn only_admins_and_own_products_manage_keys() -> anyhow::Result<()> {
         .await?;
     assert_eq!(created.status, 201, "{}", created.body);
 
-    let other = policy(&server, true).await?;
+    let other = server
+        .policy_with_product(json!({"name": "Pool", "usePool": true}))
+        .await?;
     let foreign = server
         .call(
             "POST",

@@ -2,20 +2,9 @@
 //! ping/resurrection, kill, pid uniqueness, maxProcesses with every leasing and
 //! overage strategy (also under racing spawns), TOO_MANY_PROCESSES and culling.
 
-use latchkey_testkit::{Reply, TestServer};
+use latchkey_testkit::{Fixtures, Reply, TestServer, id, machine_body, to_one};
 use serde_json::{Value, json};
 use time::Duration;
-
-fn id(value: &Value) -> String {
-    value["id"].as_str().unwrap_or_default().to_owned()
-}
-
-async fn machine(server: &TestServer, license: &Value) -> anyhow::Result<String> {
-    let fingerprint = uuid::Uuid::new_v4().simple().to_string();
-    let reply = server.activate(&id(license), &fingerprint).await?;
-    anyhow::ensure!(reply.status == 201, "activate: {}", reply.body);
-    Ok(id(&reply.body["data"]))
-}
 
 fn spawn_body(machine: &str, pid: &str) -> Value {
     json!({"data": {"type": "processes", "attributes": {"pid": pid},
@@ -34,8 +23,8 @@ async fn spawn_list_show_update_ping_kill() -> anyhow::Result<()> {
     let license = server
         .license_with_policy(json!({"floating": true, "maxMachines": 5}))
         .await?;
-    let m1 = machine(&server, &license).await?;
-    let m2 = machine(&server, &license).await?;
+    let m1 = server.machine_for(&id(&license)).await?;
+    let m2 = server.machine_for(&id(&license)).await?;
     let created = server
         .admin(
             "POST",
@@ -236,8 +225,8 @@ async fn limits_for_every_leasing_and_overage_strategy() -> anyhow::Result<()> {
         policy["floating"] = true.into();
         policy["maxMachines"] = 4.into();
         let license = server.license_with_policy(policy.clone()).await?;
-        let a = machine(&server, &license).await?;
-        let b = machine(&server, &license).await?;
+        let a = server.machine_for(&id(&license)).await?;
+        let b = server.machine_for(&id(&license)).await?;
         let per_machine = policy["processLeasingStrategy"].is_null();
         for n in 0..fits {
             // Per machine, fill one machine; otherwise spread over both.
@@ -272,8 +261,8 @@ async fn racing_spawns_respect_the_limit() -> anyhow::Result<()> {
             "processLeasingStrategy": "PER_LICENSE"}),
         )
         .await?;
-    let a = machine(&server, &license).await?;
-    let b = machine(&server, &license).await?;
+    let a = server.machine_for(&id(&license)).await?;
+    let b = server.machine_for(&id(&license)).await?;
     let mut tasks = Vec::new();
     for n in 0..20 {
         let target = if n % 2 == 0 { a.clone() } else { b.clone() };
@@ -317,7 +306,7 @@ async fn validation_counts_alive_processes_and_dead_ones_are_culled() -> anyhow:
         )
         .await?;
     let key = license["attributes"]["key"].as_str().unwrap_or_default();
-    let m = machine(&server, &license).await?;
+    let m = server.machine_for(&id(&license)).await?;
     for n in 0..3 {
         assert_eq!(spawn(&server, &m, &format!("p{n}")).await?.status, 201);
     }
@@ -355,7 +344,7 @@ async fn validation_counts_alive_processes_and_dead_ones_are_culled() -> anyhow:
         .license_with_policy(json!({"floating": true, "heartbeatDuration": 60,
             "heartbeatCullStrategy": "KEEP_DEAD"}))
         .await?;
-    let km = machine(&server, &kept).await?;
+    let km = server.machine_for(&id(&kept)).await?;
     assert_eq!(spawn(&server, &km, "k").await?.status, 201);
     server.clock.advance(Duration::seconds(61));
     let report = server.cull().await?;
@@ -374,8 +363,8 @@ async fn process_revive_window_and_roles() -> anyhow::Result<()> {
     let other = server
         .license_with_policy(json!({"floating": true, "authenticationStrategy": "LICENSE"}))
         .await?;
-    let m = machine(&server, &license).await?;
-    let foreign_machine = machine(&server, &other).await?;
+    let m = server.machine_for(&id(&license)).await?;
+    let foreign_machine = server.machine_for(&id(&other)).await?;
     let key = license["attributes"]["key"].as_str().unwrap_or_default();
     let auth = format!("License {key}");
     let headers = [
@@ -450,64 +439,29 @@ async fn process_revive_window_and_roles() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn user_token(server: &TestServer, email: &str) -> anyhow::Result<(String, String)> {
-    use base64::Engine;
-    let user = server
-        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass"}}}))
-        .await?;
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
-    );
-    let reply = server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", basic.as_str())],
-            vec![],
-        )
-        .await?;
-    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
-    Ok((
-        id(&user),
-        reply.body["data"]["attributes"]["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    ))
-}
-
 #[tokio::test]
 async fn per_user_leasing_counts_each_owner_separately_and_users_own_processes()
 -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let (owner, token) = user_token(&server, "owner@acme.test").await?;
-    let (_, stranger) = user_token(&server, "stranger@acme.test").await?;
+    let (owner, token) = server.user_with_token("owner@acme.test", "user").await?;
+    let (_, stranger) = server.user_with_token("stranger@acme.test", "user").await?;
     let template = server
         .license_with_policy(
             json!({"floating": true, "maxMachines": 4, "maxProcesses": 2,
             "processLeasingStrategy": "PER_USER"}),
         )
         .await?;
-    let policy = template["relationships"]["policy"]["data"]["id"].clone();
-    let license = server
-        .create(
-            "/v1/licenses",
-            json!({"data": {"type": "licenses", "relationships": {
-                "policy": {"data": {"type": "policies", "id": policy}},
-                "owner": {"data": {"type": "users", "id": owner}}}}}),
-        )
-        .await?;
+    let policy = id(&template["relationships"]["policy"]["data"]);
+    let owner_of = json!({"owner": to_one("users", &owner)});
+    let license = server.license_for(&policy, owner_of.clone()).await?;
     let owned = server
         .create(
             "/v1/machines",
-            json!({"data": {"type": "machines", "attributes": {"fingerprint": "owned"},
-                "relationships": {"license": {"data": {"type": "licenses", "id": id(&license)}},
-                    "owner": {"data": {"type": "users", "id": owner}}}}}),
+            machine_body(&id(&license), "owned", json!({}), owner_of),
         )
         .await?;
     let owned = id(&owned);
-    let unowned = machine(&server, &license).await?;
+    let unowned = server.machine_for(&id(&license)).await?;
 
     // The owner spawns on their machine with their own token.
     for pid in ["1", "2"] {

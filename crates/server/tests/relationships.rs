@@ -2,106 +2,37 @@
 //! users (maxUsers) and entitlements (license and policy) with the entitlements
 //! validation scope.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
-
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{Fixtures, TestServer, id, license_body, to_many, to_one};
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400;
 
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_owned()
-}
-
-async fn product(server: &TestServer) -> anyhow::Result<String> {
-    let p = server
-        .create(
-            "/v1/products",
-            json!({"data": {"type": "products", "attributes": {"name": "App"}}}),
-        )
-        .await?;
-    Ok(id(&p))
-}
-
-async fn policy(
-    server: &TestServer,
-    product: &str,
-    mut attributes: Value,
-) -> anyhow::Result<String> {
-    attributes["name"] = "Policy".into();
-    let p = server
-        .create(
-            "/v1/policies",
-            json!({"data": {"type": "policies", "attributes": attributes,
-            "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
-        )
-        .await?;
-    Ok(id(&p))
-}
-
-async fn license(
-    server: &TestServer,
-    policy: &str,
-    extra: Value,
-) -> anyhow::Result<latchkey_testkit::Reply> {
-    let mut relationships = json!({"policy": {"data": {"type": "policies", "id": policy}}});
-    if let Value::Object(extra) = extra {
-        for (k, v) in extra {
-            relationships[k] = v;
-        }
-    }
-    server
-        .admin(
-            "POST",
-            "/v1/licenses",
-            Some(json!({"data": {"type": "licenses", "relationships": relationships}})),
-        )
-        .await
-}
-
-async fn user(server: &TestServer, email: &str) -> anyhow::Result<String> {
-    let u = server
-        .create(
-            "/v1/users",
-            json!({"data": {"type": "users", "attributes": {"email": email}}}),
-        )
-        .await?;
-    Ok(id(&u))
-}
-
-fn to_one(kind: &str, id: &str) -> Value {
-    json!({"data": {"type": kind, "id": id}})
-}
-
-fn to_many(kind: &str, ids: &[&str]) -> Value {
-    json!({"data": ids.iter().map(|id| json!({"type": kind, "id": id})).collect::<Vec<_>>()})
-}
-
 #[tokio::test]
 async fn policy_transfer_follows_the_transfer_strategy() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let app = product(&server).await?;
-    let monthly = policy(&server, &app, json!({"duration": 30 * DAY})).await?;
-    let yearly_reset = policy(
-        &server,
-        &app,
-        json!({"duration": 365 * DAY, "transferStrategy": "RESET_EXPIRY"}),
-    )
-    .await?;
-    let yearly_keep = policy(&server, &app, json!({"duration": 365 * DAY})).await?;
-    let stricter = policy(
-        &server,
-        &app,
-        json!({"machineUniquenessStrategy": "UNIQUE_PER_ACCOUNT"}),
-    )
-    .await?;
+    let app = server.product("App").await?;
+    let monthly = server
+        .policy_for(&app, json!({"duration": 30 * DAY}))
+        .await?;
+    let yearly_reset = server
+        .policy_for(
+            &app,
+            json!({"duration": 365 * DAY, "transferStrategy": "RESET_EXPIRY"}),
+        )
+        .await?;
+    let yearly_keep = server
+        .policy_for(&app, json!({"duration": 365 * DAY}))
+        .await?;
+    let stricter = server
+        .policy_for(
+            &app,
+            json!({"machineUniquenessStrategy": "UNIQUE_PER_ACCOUNT"}),
+        )
+        .await?;
 
-    let created = license(&server, &monthly, json!({})).await?;
-    let lid = id(&created.body["data"]);
-    assert_eq!(
-        created.body["data"]["attributes"]["expiry"],
-        "2026-01-31T12:00:00.000Z"
-    );
+    let created = server.license_for(&monthly, json!({})).await?;
+    let lid = id(&created);
+    assert_eq!(created["attributes"]["expiry"], "2026-01-31T12:00:00.000Z");
     let path = format!("/v1/licenses/{lid}/policy");
     server.clock.advance(time::Duration::days(10));
 
@@ -174,13 +105,13 @@ async fn policy_transfer_follows_the_transfer_strategy() -> anyhow::Result<()> {
 #[tokio::test]
 async fn owner_and_attached_users_respect_max_users() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let app = product(&server).await?;
-    let pol = policy(&server, &app, json!({"maxUsers": 2})).await?;
-    let lid = id(&license(&server, &pol, json!({})).await?.body["data"]);
+    let app = server.product("App").await?;
+    let pol = server.policy_for(&app, json!({"maxUsers": 2})).await?;
+    let lid = id(&server.license_for(&pol, json!({})).await?);
     let (alice, bob, carol) = (
-        user(&server, "alice@example.test").await?,
-        user(&server, "bob@example.test").await?,
-        user(&server, "carol@example.test").await?,
+        server.user("alice@example.test").await?,
+        server.user("bob@example.test").await?,
+        server.user("carol@example.test").await?,
     );
 
     let owner_path = format!("/v1/licenses/{lid}/owner");
@@ -289,25 +220,36 @@ async fn owner_and_attached_users_respect_max_users() -> anyhow::Result<()> {
 #[tokio::test]
 async fn groups_enforce_their_limits() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let group = server
-        .create("/v1/groups", json!({"data": {"type": "groups", "attributes": {"name": "Team", "maxLicenses": 1, "maxUsers": 1, "maxMachines": 1}}}))
+    let gid = server
+        .group(json!({"maxLicenses": 1, "maxUsers": 1, "maxMachines": 1}))
         .await?;
-    let gid = id(&group);
-    let app = product(&server).await?;
-    let pol = policy(&server, &app, json!({"floating": true, "maxMachines": 5})).await?;
-    let first = license(
-        &server,
-        &pol,
-        json!({"group": {"data": {"type": "groups", "id": gid}}}),
-    )
-    .await?;
+    let app = server.product("App").await?;
+    let pol = server
+        .policy_for(&app, json!({"floating": true, "maxMachines": 5}))
+        .await?;
+    let first = server
+        .admin(
+            "POST",
+            "/v1/licenses",
+            Some(license_body(
+                &pol,
+                json!({}),
+                json!({"group": to_one("groups", &gid)}),
+            )),
+        )
+        .await?;
     assert_eq!(first.status, 201, "{}", first.body);
-    let second = license(
-        &server,
-        &pol,
-        json!({"group": {"data": {"type": "groups", "id": gid}}}),
-    )
-    .await?;
+    let second = server
+        .admin(
+            "POST",
+            "/v1/licenses",
+            Some(license_body(
+                &pol,
+                json!({}),
+                json!({"group": to_one("groups", &gid)}),
+            )),
+        )
+        .await?;
     assert_eq!(second.status, 422);
     assert_eq!(second.error_code(), Some("GROUP_LICENSE_LIMIT_EXCEEDED"));
     assert_eq!(
@@ -315,7 +257,7 @@ async fn groups_enforce_their_limits() -> anyhow::Result<()> {
         "/data/relationships/group"
     );
 
-    let loose = id(&license(&server, &pol, json!({})).await?.body["data"]);
+    let loose = id(&server.license_for(&pol, json!({})).await?);
     let path = format!("/v1/licenses/{loose}/group");
     let refused = server
         .admin("PUT", &path, Some(to_one("groups", &gid)))
@@ -353,8 +295,8 @@ async fn groups_enforce_their_limits() -> anyhow::Result<()> {
     );
 
     let (u1, u2) = (
-        user(&server, "u1@example.test").await?,
-        user(&server, "u2@example.test").await?,
+        server.user("u1@example.test").await?,
+        server.user("u2@example.test").await?,
     );
     assert_eq!(
         server
@@ -377,7 +319,7 @@ async fn groups_enforce_their_limits() -> anyhow::Result<()> {
     assert_eq!(full.error_code(), Some("GROUP_USER_LIMIT_EXCEEDED"));
 
     // Machines of a group-less license (machines inherit their license's group).
-    let free = id(&license(&server, &pol, json!({})).await?.body["data"]);
+    let free = id(&server.license_for(&pol, json!({})).await?);
     let m1 = server.activate(&free, "m1").await?;
     let m2 = server.activate(&free, "m2").await?;
     let ok = server
@@ -421,15 +363,12 @@ async fn entitlements_attach_and_drive_the_validation_scope() -> anyhow::Result<
             .await?;
         codes.push(id(&e));
     }
-    let app = product(&server).await?;
-    let pol = policy(&server, &app, json!({})).await?;
-    let created = license(&server, &pol, json!({})).await?;
+    let app = server.product("App").await?;
+    let pol = server.policy_for(&app, json!({})).await?;
+    let created = server.license_for(&pol, json!({})).await?;
     let (lid, key) = (
-        id(&created.body["data"]),
-        created.body["data"]["attributes"]["key"]
-            .as_str()
-            .unwrap()
-            .to_owned(),
+        id(&created),
+        created["attributes"]["key"].as_str().unwrap().to_owned(),
     );
 
     let policy_path = format!("/v1/policies/{pol}/entitlements");
@@ -559,7 +498,7 @@ async fn entitlements_attach_and_drive_the_validation_scope() -> anyhow::Result<
     );
 
     // Only admins/developers and the product itself manage attachments.
-    let other = product(&server).await?;
+    let other = server.product("App").await?;
     let token = server
         .admin("POST", &format!("/v1/products/{other}/tokens"), None)
         .await?;

@@ -2,7 +2,7 @@
 //! machine lists load each page's licenses at once, and a license-key bearer acts on
 //! its own license with what authentication loaded.
 
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{TestServer, id, machine_body};
 use serde_json::json;
 
 #[tokio::test]
@@ -83,16 +83,14 @@ async fn a_license_key_activates_and_lists_on_its_own_license() -> anyhow::Resul
         ("Content-Type", "application/vnd.api+json"),
     ];
     let activation = |license_id: &str, fingerprint: &str| {
-        serde_json::to_vec(&json!({"data": {"type": "machines",
-            "attributes": {"fingerprint": fingerprint},
-            "relationships": {"license": {"data": {"type": "licenses", "id": license_id}}}}}))
+        serde_json::to_vec(&machine_body(license_id, fingerprint, json!({}), json!({})))
     };
     let own = server
         .raw(
             "POST",
             "/v1/machines",
             &headers,
-            activation(license["id"].as_str().unwrap_or_default(), "own")?,
+            activation(&id(&license), "own")?,
         )
         .await?;
     assert_eq!(own.status, 201, "{}", own.body);
@@ -101,7 +99,7 @@ async fn a_license_key_activates_and_lists_on_its_own_license() -> anyhow::Resul
             "POST",
             "/v1/machines",
             &headers,
-            activation(other["id"].as_str().unwrap_or_default(), "x")?,
+            activation(&id(&other), "x")?,
         )
         .await?;
     assert_eq!(foreign.status, 403, "{}", foreign.body);

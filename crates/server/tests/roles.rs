@@ -2,55 +2,18 @@
 //! Keygen's rules give them, user tokens expire after two weeks.
 
 use base64::Engine;
-use latchkey_testkit::TestServer;
+use latchkey_testkit::{Fixtures, TestServer, id, machine_body, to_one};
 use serde_json::json;
-
-async fn user_token(
-    server: &TestServer,
-    email: &str,
-    role: &str,
-) -> anyhow::Result<(String, String)> {
-    let user = server
-        .create("/v1/users", json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass", "role": role}}}))
-        .await?;
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{email}:secret-pass"))
-    );
-    let reply = server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", basic.as_str())],
-            vec![],
-        )
-        .await?;
-    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
-    Ok((
-        user["id"].as_str().unwrap_or_default().to_owned(),
-        reply.body["data"]["attributes"]["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    ))
-}
 
 #[tokio::test]
 async fn end_users_see_only_their_own_licenses_and_tokens_expire() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let (user_id, token) = user_token(&server, "buyer@example.test", "user").await?;
+    let (user_id, token) = server.user_with_token("buyer@example.test", "user").await?;
     assert!(token.starts_with("user-"));
     let theirs = server.license_with_policy(json!({})).await?;
-    let policy = theirs["relationships"]["policy"]["data"]["id"]
-        .as_str()
-        .unwrap();
+    let policy = id(&theirs["relationships"]["policy"]["data"]);
     let owned = server
-        .create(
-            "/v1/licenses",
-            json!({"data": {"type": "licenses", "relationships": {
-            "policy": {"data": {"type": "policies", "id": policy}},
-            "owner": {"data": {"type": "users", "id": user_id}}}}}),
-        )
+        .license_for(&policy, json!({"owner": to_one("users", &user_id)}))
         .await?;
     assert_eq!(
         owned["relationships"]["owner"]["data"]["id"],
@@ -116,15 +79,18 @@ async fn staff_roles_follow_keygen_rules() -> anyhow::Result<()> {
         .license_with_policy(json!({"floating": true, "maxMachines": 5}))
         .await?;
     let id = license["id"].as_str().unwrap();
-    let (_, read_only) = user_token(&server, "auditor@acme.test", "read-only").await?;
-    let (_, support) = user_token(&server, "support@acme.test", "support-agent").await?;
-    let (_, sales) = user_token(&server, "sales@acme.test", "sales-agent").await?;
+    let (_, read_only) = server
+        .user_with_token("auditor@acme.test", "read-only")
+        .await?;
+    let (_, support) = server
+        .user_with_token("support@acme.test", "support-agent")
+        .await?;
+    let (_, sales) = server
+        .user_with_token("sales@acme.test", "sales-agent")
+        .await?;
     let product = json!({"data": {"type": "products", "attributes": {"name": "x"}}});
     let rename = json!({"data": {"type": "licenses", "attributes": {"name": "renamed"}}});
-    let machine = |fp: &str| {
-        json!({"data": {"type": "machines", "attributes": {"fingerprint": fp},
-        "relationships": {"license": {"data": {"type": "licenses", "id": id}}}}})
-    };
+    let machine = |fp: &str| machine_body(id, fp, json!({}), json!({}));
 
     // read-only: reads and validates, writes nothing
     assert_eq!(

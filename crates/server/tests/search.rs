@@ -11,17 +11,6 @@ async fn search(server: &TestServer, meta: Value) -> anyhow::Result<latchkey_tes
         .await
 }
 
-fn ids(reply: &latchkey_testkit::Reply) -> Vec<String> {
-    reply.body["data"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[tokio::test]
 async fn terms_combine_with_and_or_or() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
@@ -38,21 +27,21 @@ async fn terms_combine_with_and_or_or() -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(ids(&reply), vec![alpha["id"].as_str().unwrap_or_default()]);
+    assert_eq!(reply.ids(), vec![alpha["id"].as_str().unwrap_or_default()]);
     assert_eq!(reply.body["data"][0]["type"], "users");
     let reply = search(
         &server,
         json!({"type": "user", "op": "OR", "query": {"email": "search@", "firstName": "nobody"}}),
     )
     .await?;
-    assert_eq!(ids(&reply).len(), 2, "{}", reply.body);
+    assert_eq!(reply.ids().len(), 2, "{}", reply.body);
     // Licenses by key (exact), rendered like GET /licenses; paginated.
     let reply = search(
         &server,
         json!({"type": "licenses", "query": {"key": cast.license_key}}),
     )
     .await?;
-    assert_eq!(ids(&reply), vec![cast.license.clone()]);
+    assert_eq!(reply.ids(), vec![cast.license.clone()]);
     assert_eq!(
         reply.body["data"][0]["attributes"]["key"],
         cast.license_key.as_str()
@@ -67,11 +56,11 @@ async fn terms_combine_with_and_or_or() -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(ids(&reply).len(), 1);
+    assert_eq!(reply.ids().len(), 1);
     assert!(reply.body["links"]["meta"]["count"].as_i64().unwrap_or(0) > 2);
     // `%` and `_` are literal characters.
     let reply = search(&server, json!({"type": "users", "query": {"email": "%%%"}})).await?;
-    assert!(ids(&reply).is_empty(), "{}", reply.body);
+    assert!(reply.ids().is_empty(), "{}", reply.body);
     Ok(())
 }
 

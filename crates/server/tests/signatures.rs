@@ -3,27 +3,9 @@
 //! `Date`/`Digest` and their `Keygen-` duplicates; verified with the account's
 //! published public keys by the `proto` verifier.
 
-use base64::Engine;
 use latchkey_proto::offline::{PublicKeys, SignedMessage, verify_signed_message};
 use latchkey_testkit::{Reply, TestServer};
 use serde_json::json;
-
-async fn public_keys(server: &TestServer) -> anyhow::Result<PublicKeys> {
-    let account = server.admin("GET", "/v1/accounts/acme", None).await?;
-    let text = |name: &str| -> anyhow::Result<String> {
-        let encoded = account.body["meta"]["keys"][name]
-            .as_str()
-            .unwrap_or_default();
-        Ok(String::from_utf8(
-            base64::engine::general_purpose::STANDARD.decode(encoded)?,
-        )?)
-    };
-    Ok(PublicKeys::from_published(
-        Some(&text("ed25519")?),
-        Some(&text("ecdsa")?),
-        Some(&text("rsa2048")?),
-    )?)
-}
 
 async fn raw_reply(
     server: &TestServer,
@@ -94,7 +76,7 @@ fn verify(
 #[tokio::test]
 async fn every_response_is_signed_and_verifies() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
+    let keys = server.public_keys().await?;
     let license = server
         .license_with_policy(json!({"floating": true}))
         .await?;
@@ -153,7 +135,7 @@ async fn every_response_is_signed_and_verifies() -> anyhow::Result<()> {
 #[tokio::test]
 async fn accept_signature_chooses_the_algorithm() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
+    let keys = server.public_keys().await?;
     let auth = format!("Bearer {}", server.admin_token);
     let path = "/v1/products";
     for algorithm in ["ecdsa-p256", "rsa-sha256", "rsa-pss-sha256", "ed25519"] {

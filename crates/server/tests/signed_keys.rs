@@ -5,8 +5,8 @@
 //! verifies the keys, license/machine files and response signatures this server produced.
 
 use base64::Engine;
-use latchkey_proto::offline::{PublicKeys, Scheme, verify_license_key};
-use latchkey_testkit::TestServer;
+use latchkey_proto::offline::{Scheme, verify_license_key};
+use latchkey_testkit::{Fixtures, TestServer, license_body};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -22,72 +22,21 @@ const SCHEMES: [Scheme; 8] = [
     Scheme::Rsa2048Pkcs1Encrypt,
 ];
 
-async fn published(server: &TestServer) -> anyhow::Result<(String, String, String)> {
-    let account = server.admin("GET", "/v1/accounts/acme", None).await?;
-    let text = |name: &str| -> anyhow::Result<String> {
-        let encoded = account.body["meta"]["keys"][name]
-            .as_str()
-            .unwrap_or_default();
-        Ok(String::from_utf8(
-            base64::engine::general_purpose::STANDARD.decode(encoded)?,
-        )?)
-    };
-    Ok((text("ed25519")?, text("ecdsa")?, text("rsa2048")?))
-}
-
-async fn public_keys(server: &TestServer) -> anyhow::Result<PublicKeys> {
-    let (ed, ec, rsa) = published(server).await?;
-    Ok(PublicKeys::from_published(
-        Some(&ed),
-        Some(&ec),
-        Some(&rsa),
-    )?)
-}
-
-async fn policy(server: &TestServer, attributes: Value) -> anyhow::Result<String> {
-    let product = server
-        .create(
-            "/v1/products",
-            json!({"data": {"type": "products", "attributes": {"name": "App"}}}),
-        )
-        .await?;
-    let mut attributes = attributes;
-    attributes["name"] = "Signed".into();
-    let policy = server
-        .create(
-            "/v1/policies",
-            json!({"data": {"type": "policies", "attributes": attributes,
-                "relationships": {"product": {"data": {"type": "products", "id": product["id"]}}}}}),
-        )
-        .await?;
-    Ok(policy["id"].as_str().unwrap_or_default().to_owned())
-}
-
-async fn create_license(
-    server: &TestServer,
-    policy: &str,
-    key: Option<&str>,
-) -> anyhow::Result<latchkey_testkit::Reply> {
-    let mut data = json!({"type": "licenses", "relationships": {"policy": {"data": {"type": "policies", "id": policy}}}});
-    if let Some(key) = key {
-        data["attributes"] = json!({ "key": key });
-    }
-    server
-        .admin("POST", "/v1/licenses", Some(json!({ "data": data })))
-        .await
-}
-
 #[tokio::test]
 async fn every_scheme_issues_a_verifiable_key_with_the_default_dataset() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
+    let keys = server.public_keys().await?;
     for scheme in SCHEMES {
-        let policy_id = policy(
-            &server,
-            json!({"scheme": scheme.as_str(), "duration": 86_400}),
-        )
-        .await?;
-        let reply = create_license(&server, &policy_id, None).await?;
+        let policy_id = server
+            .policy_with_product(json!({"scheme": scheme.as_str(), "duration": 86_400}))
+            .await?;
+        let reply = server
+            .admin(
+                "POST",
+                "/v1/licenses",
+                Some(license_body(&policy_id, json!({}), json!({}))),
+            )
+            .await?;
         assert_eq!(reply.status, 201, "{scheme}: {}", reply.body);
         let license = &reply.body["data"];
         let id = license["id"].as_str().unwrap();
@@ -138,19 +87,11 @@ async fn every_scheme_issues_a_verifiable_key_with_the_default_dataset() -> anyh
 #[tokio::test]
 async fn templates_and_key_errors() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
-    let signed = policy(
-        &server,
-        json!({"scheme": "ED25519_SIGN", "duration": 86_400}),
-    )
-    .await?;
-    let reply = create_license(
-        &server,
-        &signed,
-        Some(
-            r#"{"id":"{{id}}","issued":"{{created}}","expires":"{{expiry}}","email":"{{email}}"}"#,
-        ),
-    )
+    let keys = server.public_keys().await?;
+    let signed = server
+        .policy_with_product(json!({"scheme": "ED25519_SIGN", "duration": 86_400}))
+        .await?;
+    let reply = server.admin("POST", "/v1/licenses", Some(license_body(&signed, json!({"key": r#"{"id":"{{id}}","issued":"{{created}}","expires":"{{expiry}}","email":"{{email}}"}"#}), json!({}))))
     .await?;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let id = reply.body["data"]["id"].as_str().unwrap();
@@ -161,20 +102,50 @@ async fn templates_and_key_errors() -> anyhow::Result<()> {
         Some(format!(r#"{{"id":"{id}","issued":"2026-01-01T12:00:00.000Z","expires":"2026-01-02T12:00:00.000Z","email":""}}"#).as_str())
     );
 
-    let encrypt = policy(&server, json!({"scheme": "RSA_2048_PKCS1_ENCRYPT"})).await?;
-    let reply = create_license(&server, &encrypt, Some(&"x".repeat(246))).await?;
+    let encrypt = server
+        .policy_with_product(json!({"scheme": "RSA_2048_PKCS1_ENCRYPT"}))
+        .await?;
+    let reply = server
+        .admin(
+            "POST",
+            "/v1/licenses",
+            Some(license_body(
+                &encrypt,
+                json!({"key": &"x".repeat(246)}),
+                json!({}),
+            )),
+        )
+        .await?;
     assert_eq!(reply.status, 422, "{}", reply.body);
     assert_eq!(reply.error_code(), Some("KEY_BYTE_SIZE_EXCEEDED"));
     assert_eq!(
         reply.body["errors"][0]["source"]["pointer"],
         "/data/attributes/key"
     );
-    let reply = create_license(&server, &encrypt, Some(&"x".repeat(245))).await?;
+    let reply = server
+        .admin(
+            "POST",
+            "/v1/licenses",
+            Some(license_body(
+                &encrypt,
+                json!({"key": &"x".repeat(245)}),
+                json!({}),
+            )),
+        )
+        .await?;
     assert_eq!(reply.status, 201, "245 bytes fit: {}", reply.body);
 
-    let jwt = policy(&server, json!({"scheme": "RSA_2048_JWT_RS256"})).await?;
+    let jwt = server
+        .policy_with_product(json!({"scheme": "RSA_2048_JWT_RS256"}))
+        .await?;
     for claims in ["not json", "[1,2]", "\"text\""] {
-        let reply = create_license(&server, &jwt, Some(claims)).await?;
+        let reply = server
+            .admin(
+                "POST",
+                "/v1/licenses",
+                Some(license_body(&jwt, json!({"key": claims}), json!({}))),
+            )
+            .await?;
         assert_eq!(reply.status, 422, "{claims}: {}", reply.body);
         assert_eq!(
             reply.error_code(),
@@ -182,7 +153,17 @@ async fn templates_and_key_errors() -> anyhow::Result<()> {
             "{claims}"
         );
     }
-    let reply = create_license(&server, &jwt, Some(r#"{"sub":"{{id}}","tier":"pro"}"#)).await?;
+    let reply = server
+        .admin(
+            "POST",
+            "/v1/licenses",
+            Some(license_body(
+                &jwt,
+                json!({"key": r#"{"sub":"{{id}}","tier":"pro"}"#}),
+                json!({}),
+            )),
+        )
+        .await?;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let key = reply.body["data"]["attributes"]["key"].as_str().unwrap();
     let verified = verify_license_key(Scheme::Rsa2048JwtRs256, key, &keys)?;
@@ -226,14 +207,22 @@ fn run_python(job: &Value) -> anyhow::Result<Value> {
 #[tokio::test]
 async fn an_independent_implementation_verifies_what_the_server_issues() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let keys = public_keys(&server).await?;
-    let (ed25519_hex, ecdsa_pem, rsa_pem) = published(&server).await?;
+    let keys = server.public_keys().await?;
+    let (ed25519_hex, ecdsa_pem, rsa_pem) = server.published_keys().await?;
 
     let mut signed_keys = Vec::new();
     let mut files = Vec::new();
     for scheme in SCHEMES {
-        let policy_id = policy(&server, json!({"scheme": scheme.as_str()})).await?;
-        let reply = create_license(&server, &policy_id, None).await?;
+        let policy_id = server
+            .policy_with_product(json!({"scheme": scheme.as_str()}))
+            .await?;
+        let reply = server
+            .admin(
+                "POST",
+                "/v1/licenses",
+                Some(license_body(&policy_id, json!({}), json!({}))),
+            )
+            .await?;
         assert_eq!(reply.status, 201, "{}", reply.body);
         let id = reply.body["data"]["id"].as_str().unwrap().to_owned();
         let key = reply.body["data"]["attributes"]["key"]

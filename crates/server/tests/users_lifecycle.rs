@@ -1,47 +1,13 @@
 //! User lifecycle over HTTP: ban/unban (validation and authentication effects),
 //! password update, password reset with a 24-hour token, `/me` and `/profile`.
 
-use base64::Engine;
-use latchkey_testkit::{Reply, TestServer};
+use latchkey_testkit::{PASSWORD, TestServer};
 use serde_json::json;
-
-async fn login(server: &TestServer, email: &str, password: &str) -> anyhow::Result<Reply> {
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{email}:{password}"))
-    );
-    server
-        .raw(
-            "POST",
-            "/v1/tokens",
-            &[("Authorization", basic.as_str())],
-            vec![],
-        )
-        .await
-}
-
-async fn user(server: &TestServer, email: &str) -> anyhow::Result<(String, String)> {
-    let user = server
-        .create(
-            "/v1/users",
-            json!({"data": {"type": "users", "attributes": {"email": email, "password": "secret-pass"}}}),
-        )
-        .await?;
-    let reply = login(server, email, "secret-pass").await?;
-    anyhow::ensure!(reply.status == 201, "token: {}", reply.body);
-    Ok((
-        user["id"].as_str().unwrap_or_default().to_owned(),
-        reply.body["data"]["attributes"]["token"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-    ))
-}
 
 #[tokio::test]
 async fn banned_users_cannot_authenticate_and_their_licenses_are_banned() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let (user_id, token) = user(&server, "ann@example.com").await?;
+    let (user_id, token) = server.user_with_token("ann@example.com", "user").await?;
     let license = server.license_with_policy(json!({})).await?;
     let key = license["attributes"]["key"].as_str().unwrap();
     // A second license of the same policy, owned by the user.
@@ -61,7 +27,7 @@ async fn banned_users_cannot_authenticate_and_their_licenses_are_banned() -> any
     );
 
     // An end user cannot ban.
-    let (_, other_token) = user(&server, "bob@example.com").await?;
+    let (_, other_token) = server.user_with_token("bob@example.com", "user").await?;
     let denied = server
         .call(
             "POST",
@@ -88,7 +54,7 @@ async fn banned_users_cannot_authenticate_and_their_licenses_are_banned() -> any
     let me = server.call("GET", "/v1/me", Some(&token), None).await?;
     assert_eq!(me.status, 403);
     assert_eq!(me.error_code(), Some("USER_BANNED"));
-    let again = login(&server, "ann@example.com", "secret-pass").await?;
+    let again = server.login("ann@example.com", PASSWORD).await?;
     assert_eq!(again.status, 403);
     assert_eq!(again.error_code(), Some("USER_BANNED"));
 
@@ -122,7 +88,7 @@ async fn banned_users_cannot_authenticate_and_their_licenses_are_banned() -> any
 #[tokio::test]
 async fn update_password_needs_the_old_one() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let (user_id, token) = user(&server, "ann@example.com").await?;
+    let (user_id, token) = server.user_with_token("ann@example.com", "user").await?;
     let path = format!("/v1/users/{user_id}/actions/update-password");
     let body = |old: &str, new: &str| json!({"meta": {"oldPassword": old, "newPassword": new}});
     let wrong = server
@@ -136,17 +102,12 @@ async fn update_password_needs_the_old_one() -> anyhow::Result<()> {
     assert_eq!(wrong.status, 401);
     assert_eq!(wrong.error_code(), Some("PASSWORD_INVALID"));
     let short = server
-        .call(
-            "POST",
-            &path,
-            Some(&token),
-            Some(body("secret-pass", "abc")),
-        )
+        .call("POST", &path, Some(&token), Some(body(PASSWORD, "abc")))
         .await?;
     assert_eq!(short.status, 422);
     assert_eq!(short.error_code(), Some("PASSWORD_TOO_SHORT"));
     let by_admin = server
-        .admin("POST", &path, Some(body("secret-pass", "new-secret")))
+        .admin("POST", &path, Some(body(PASSWORD, "new-secret")))
         .await?;
     assert_eq!(by_admin.status, 403);
     let ok = server
@@ -154,20 +115,13 @@ async fn update_password_needs_the_old_one() -> anyhow::Result<()> {
             "POST",
             &path,
             Some(&token),
-            Some(body("secret-pass", "new-secret")),
+            Some(body(PASSWORD, "new-secret")),
         )
         .await?;
     assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(server.login("ann@example.com", PASSWORD).await?.status, 401);
     assert_eq!(
-        login(&server, "ann@example.com", "secret-pass")
-            .await?
-            .status,
-        401
-    );
-    assert_eq!(
-        login(&server, "ann@example.com", "new-secret")
-            .await?
-            .status,
+        server.login("ann@example.com", "new-secret").await?.status,
         201
     );
     Ok(())
@@ -176,7 +130,7 @@ async fn update_password_needs_the_old_one() -> anyhow::Result<()> {
 #[tokio::test]
 async fn password_reset_tokens_expire_after_a_day() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let (user_id, _) = user(&server, "ann@example.com").await?;
+    let (user_id, _) = server.user_with_token("ann@example.com", "user").await?;
     let request = json!({"meta": {"email": "ann@example.com", "deliver": false}});
 
     // Anonymous callers learn nothing, whether or not the email exists.
@@ -238,9 +192,7 @@ async fn password_reset_tokens_expire_after_a_day() -> anyhow::Result<()> {
         .await?;
     assert_eq!(ok.status, 200, "{}", ok.body);
     assert_eq!(
-        login(&server, "ann@example.com", "reset-pass")
-            .await?
-            .status,
+        server.login("ann@example.com", "reset-pass").await?.status,
         201
     );
     // Single use.
@@ -268,7 +220,7 @@ async fn password_reset_tokens_expire_after_a_day() -> anyhow::Result<()> {
 #[tokio::test]
 async fn me_and_profile_render_the_bearer() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
-    let (user_id, token) = user(&server, "ann@example.com").await?;
+    let (user_id, token) = server.user_with_token("ann@example.com", "user").await?;
     for path in ["/v1/me", "/v1/profile"] {
         let me = server.call("GET", path, Some(&token), None).await?;
         assert_eq!(me.status, 200, "{}", me.body);

@@ -1,8 +1,8 @@
-//! Shared set-up for authorization tests: users of each role with tokens, products
-//! with product tokens, policies and licenses, and [`Cast`], the usual set of
-//! bearers (every staff role, a product and another product, a license owner and
-//! another user, the license itself) around one product.
+//! [`Cast`], the usual set of bearers for authorization tests (every staff role, a
+//! product and another product, a license owner and another user, the license
+//! itself) around one product.
 
+use crate::fixtures::{Fixtures, id, to_one};
 use crate::{Reply, TestServer};
 use serde_json::{Value, json};
 
@@ -53,95 +53,6 @@ pub const EVERYONE: [Who; 10] = [
     Who::OtherUser,
     Who::License,
 ];
-
-fn id_of(resource: &Value) -> String {
-    resource["id"].as_str().unwrap_or_default().to_owned()
-}
-
-impl TestServer {
-    /// Creates a user with `role` and password `secret-pass-1`, logs in with HTTP
-    /// Basic and returns `(user id, token)`.
-    pub async fn user_with_token(
-        &self,
-        email: &str,
-        role: &str,
-    ) -> anyhow::Result<(String, String)> {
-        let user = self
-            .create(
-                "/v1/users",
-                json!({"data": {"type": "users", "attributes": {
-                    "email": email, "password": "secret-pass-1", "role": role}}}),
-            )
-            .await?;
-        let response = self
-            .http
-            .post(format!("{}/v1/tokens", self.base))
-            .basic_auth(email, Some("secret-pass-1"))
-            .send()
-            .await?;
-        let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        anyhow::ensure!(status == 201, "token for {email}: {status} {body}");
-        Ok((
-            id_of(&user),
-            body["data"]["attributes"]["token"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ))
-    }
-
-    /// Creates a product and a product token; returns `(product id, token)`.
-    pub async fn product_with_token(&self, name: &str) -> anyhow::Result<(String, String)> {
-        let product = self
-            .create(
-                "/v1/products",
-                json!({"data": {"type": "products", "attributes": {"name": name}}}),
-            )
-            .await?;
-        let id = id_of(&product);
-        let token = self
-            .admin("POST", &format!("/v1/products/{id}/tokens"), None)
-            .await?;
-        anyhow::ensure!(token.status == 201, "product token: {}", token.body);
-        Ok((
-            id,
-            token.body["data"]["attributes"]["token"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-        ))
-    }
-
-    /// Creates a policy of `product` with `attributes` (a name is added); returns its id.
-    pub async fn policy_for(&self, product: &str, attributes: Value) -> anyhow::Result<String> {
-        let mut attributes = attributes;
-        if attributes.get("name").is_none() {
-            attributes["name"] = "Policy".into();
-        }
-        let policy = self
-            .create(
-                "/v1/policies",
-                json!({"data": {"type": "policies", "attributes": attributes,
-                    "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
-            )
-            .await?;
-        Ok(id_of(&policy))
-    }
-
-    /// Creates a license of `policy`, owned by `owner` if given; returns the resource.
-    pub async fn license_for(&self, policy: &str, owner: Option<&str>) -> anyhow::Result<Value> {
-        let mut relationships = json!({"policy": {"data": {"type": "policies", "id": policy}}});
-        if let Some(owner) = owner {
-            relationships["owner"] = json!({"data": {"type": "users", "id": owner}});
-        }
-        self.create(
-            "/v1/licenses",
-            json!({"data": {"type": "licenses", "relationships": relationships}}),
-        )
-        .await
-    }
-}
 
 /// The usual bearers around one product: a policy, a license owned by an end user
 /// with one machine, and a token for every [`Who`].
@@ -197,12 +108,14 @@ impl Cast {
             .await?;
         tokens.push((Who::Owner, owner_token));
         tokens.push((Who::OtherUser, other_token));
-        let license = server.license_for(&policy, Some(&owner)).await?;
+        let license = server
+            .license_for(&policy, json!({"owner": to_one("users", &owner)}))
+            .await?;
         let license_key = license["attributes"]["key"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let license = id_of(&license);
+        let license = id(&license);
         let machine = server.activate(&license, "cast-fp").await?;
         anyhow::ensure!(machine.status == 201, "machine: {}", machine.body);
         Ok(Self {
@@ -211,7 +124,7 @@ impl Cast {
             policy,
             owner,
             other_user,
-            machine: id_of(&machine.body["data"]),
+            machine: id(&machine.body["data"]),
             license,
             license_key,
             tokens,
@@ -240,16 +153,9 @@ impl Cast {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<Reply> {
-        let authorization = self.authorization(who);
-        let mut headers = vec![
-            ("Accept", "application/vnd.api+json"),
-            ("Authorization", authorization.as_str()),
-        ];
-        if body.is_some() {
-            headers.push(("Content-Type", "application/vnd.api+json"));
-        }
-        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
-        server.raw(method, path, &headers, bytes).await
+        server
+            .send_as(method, path, &self.authorization(who), body)
+            .await
     }
 
     /// Sends `method path` as each of `EVERYONE` and returns the bearers whose

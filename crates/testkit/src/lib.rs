@@ -5,11 +5,17 @@
 //! The backend comes from `LATCHKEY_TEST_DATABASE` (`sqlite`, the default, or
 //! `postgres`); PostgreSQL is reached at `LATCHKEY_TEST_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432/test`). [`cluster`] runs several
-//! `latchkey serve` processes on one PostgreSQL database instead.
+//! `latchkey serve` processes on one PostgreSQL database instead. [`fixtures`] holds
+//! the shared set-up (ids, linkage, logins, creators), [`cast`] the usual bearers.
 
 pub mod cast;
 pub mod cluster;
+pub mod fixtures;
 pub mod sdk;
+
+pub use fixtures::{
+    Fixtures, PASSWORD, basic, component, id, license_body, machine_body, to_many, to_one,
+};
 
 use latchkey_core::clock::ManualClock;
 use latchkey_core::secret::SecretKey;
@@ -185,6 +191,22 @@ impl Reply {
     pub fn error_code(&self) -> Option<&str> {
         self.body["errors"][0]["code"].as_str()
     }
+
+    /// The ids of `data`, in order (empty when `data` is not a list).
+    pub fn ids(&self) -> Vec<String> {
+        self.body["data"]
+            .as_array()
+            .map(|resources| resources.iter().map(id).collect())
+            .unwrap_or_default()
+    }
+
+    /// Header `name` as text ("" when absent or not text).
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
 }
 
 impl TestServer {
@@ -265,6 +287,26 @@ impl TestServer {
         send(&self.http, &self.base, method, path, token, body).await
     }
 
+    /// Sends a JSON:API request with `authorization` as the whole `Authorization`
+    /// header value (`Bearer …`, `License …`, `Basic …`) and an optional JSON body.
+    pub async fn send_as(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Reply> {
+        let mut headers = vec![
+            ("Accept", "application/vnd.api+json"),
+            ("Authorization", authorization),
+        ];
+        if body.is_some() {
+            headers.push(("Content-Type", "application/vnd.api+json"));
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.raw(method, path, &headers, bytes).await
+    }
+
     /// Sends raw bytes with the given headers.
     pub async fn raw(
         &self,
@@ -310,7 +352,7 @@ impl TestServer {
         self.call(method, path, Some(&self.admin_token), body).await
     }
 
-    /// Creates a resource as admin and returns its id (panics on failure: tests only).
+    /// Creates a resource as admin and returns it (`data`); an error unless 201.
     pub async fn create(&self, path: &str, body: Value) -> anyhow::Result<Value> {
         let reply = self.admin("POST", path, Some(body)).await?;
         anyhow::ensure!(
@@ -322,28 +364,13 @@ impl TestServer {
         Ok(reply.body["data"].clone())
     }
 
-    /// Creates product → policy (with `policy_attributes`) → license; returns the license.
+    /// Creates product → policy (with `policy_attributes`, named `Policy`) → license;
+    /// returns the license.
     pub async fn license_with_policy(&self, policy_attributes: Value) -> anyhow::Result<Value> {
-        let product = self
-            .create(
-                "/v1/products",
-                serde_json::json!({"data": {"type": "products", "attributes": {"name": "App"}}}),
-            )
-            .await?;
         let mut attributes = policy_attributes;
         attributes["name"] = "Policy".into();
-        let policy = self
-            .create(
-                "/v1/policies",
-                serde_json::json!({"data": {"type": "policies", "attributes": attributes,
-                    "relationships": {"product": {"data": {"type": "products", "id": product["id"]}}}}}),
-            )
-            .await?;
-        self.create(
-            "/v1/licenses",
-            serde_json::json!({"data": {"type": "licenses", "relationships": {"policy": {"data": {"type": "policies", "id": policy["id"]}}}}}),
-        )
-        .await
+        let policy = self.policy_with_product(attributes).await?;
+        self.license_for(&policy, serde_json::json!({})).await
     }
 
     /// Validates a key with a scope (no credentials).
@@ -379,12 +406,16 @@ impl TestServer {
 
     /// Activates a machine as admin.
     pub async fn activate(&self, license_id: &str, fingerprint: &str) -> anyhow::Result<Reply> {
-        self.admin(
-            "POST",
-            "/v1/machines",
-            Some(serde_json::json!({"data": {"type": "machines", "attributes": {"fingerprint": fingerprint},
-                "relationships": {"license": {"data": {"type": "licenses", "id": license_id}}}}})),
-        )
-        .await
+        let body = machine_body(license_id, fingerprint, Value::Null, Value::Null);
+        self.admin("POST", "/v1/machines", Some(body)).await
+    }
+
+    /// Activates a machine of `license_id` with a fresh random fingerprint; returns
+    /// its id.
+    pub async fn machine_for(&self, license_id: &str) -> anyhow::Result<String> {
+        let fingerprint = uuid::Uuid::new_v4().simple().to_string();
+        let reply = self.activate(license_id, &fingerprint).await?;
+        anyhow::ensure!(reply.status == 201, "activate: {}", reply.body);
+        Ok(id(&reply.body["data"]))
     }
 }

@@ -5,9 +5,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use base64::Engine;
 use latchkey_core::clock::{Clock, ManualClock};
-use latchkey_proto::offline::PublicKeys;
 use latchkey_sdk::{Client, Config};
 
 use crate::TestServer;
@@ -23,25 +21,6 @@ impl latchkey_sdk::config::Clock for ServerClock {
 }
 
 impl TestServer {
-    /// The account's published public keys (Ed25519, ECDSA P-256, RSA 2048), read from
-    /// `GET /v1/accounts/acme` as a vendor would copy them.
-    pub async fn public_keys(&self) -> anyhow::Result<PublicKeys> {
-        let account = self.admin("GET", "/v1/accounts/acme", None).await?;
-        let text = |name: &str| -> anyhow::Result<String> {
-            let encoded = account.body["meta"]["keys"][name]
-                .as_str()
-                .ok_or_else(|| anyhow::anyhow!("account without a {name} key"))?;
-            Ok(String::from_utf8(
-                base64::engine::general_purpose::STANDARD.decode(encoded)?,
-            )?)
-        };
-        Ok(PublicKeys::from_published(
-            Some(&text("ed25519")?),
-            Some(&text("ecdsa")?),
-            Some(&text("rsa2048")?),
-        )?)
-    }
-
     /// An SDK configuration for this server: account-less `/v1/…` URLs (what Keygen's
     /// SDKs use against self-hosted servers), the account's Ed25519 key, the server's
     /// clock, no credential.

@@ -71,7 +71,10 @@ async fn works(world: &World, raw: &str) -> anyhow::Result<bool> {
 #[tokio::test]
 async fn tokens_are_reachable_only_for_users_the_bearer_may_manage() -> anyhow::Result<()> {
     let world = World::new().await?;
-    let (third, third_token) = user_with_token(&world.server, "third@example.test", "user").await?;
+    let (third, third_token) = world
+        .server
+        .user_with_token("third@example.test", "user")
+        .await?;
     let admin_credential = format!("Bearer {}", world.server.admin_token);
     let third_credential = format!("Bearer {third_token}");
     let mut failures = Vec::new();
@@ -168,7 +171,10 @@ async fn tokens_are_reachable_only_for_users_the_bearer_may_manage() -> anyhow::
 #[tokio::test]
 async fn password_resets_only_for_users_the_bearer_may_manage() -> anyhow::Result<()> {
     let world = World::new().await?;
-    let (third, _) = user_with_token(&world.server, "third@example.test", "user").await?;
+    let (third, _) = world
+        .server
+        .user_with_token("third@example.test", "user")
+        .await?;
     let admin = world.server.admin("GET", "/v1/me", None).await?;
     let admin_id = admin.body["data"]["id"]
         .as_str()
