@@ -14,6 +14,16 @@ use serde_json::Value;
 use crate::config::{Config, Credential};
 use crate::error::{Error, TrustError, parse_api_errors};
 
+/// Characters escaped in a path segment: everything but RFC 3986's unreserved ones.
+pub(crate) const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Largest response body read (a hostile or broken server cannot exhaust memory).
+const MAX_BODY: usize = 16 << 20;
+
 /// A verified response: status, headers and the JSON body (`Null` when empty).
 #[derive(Debug, Clone)]
 pub struct Response {
@@ -137,10 +147,19 @@ impl Client {
             let bytes = serde_json::to_vec(body).map_err(|e| Error::Protocol(e.to_string()))?;
             builder = builder.header("Content-Type", MEDIA_TYPE).body(bytes);
         }
-        let response = builder.send().await.map_err(Error::Network)?;
+        let mut response = builder.send().await.map_err(Error::Network)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(Error::Network)?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(Error::Network)? {
+            if bytes.len() + chunk.len() > MAX_BODY {
+                return Err(Error::Protocol(format!(
+                    "the response body exceeds {} MiB",
+                    MAX_BODY >> 20
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
         if config.verify_signatures {
             verify_response(config, &request.method, &url, &headers, &bytes)?;
         }

@@ -216,14 +216,18 @@ impl Config {
     /// `licenses/actions/validate-key`).
     pub(crate) fn url(&self, path: &str) -> String {
         let path = path.trim_start_matches('/');
+        let account = self
+            .account
+            .as_deref()
+            .map(|a| percent_encoding::utf8_percent_encode(a, crate::client::SEGMENT).to_string());
         if path.is_empty() {
             // The account itself (`GET /v1/accounts/{id}`).
-            return match &self.account {
+            return match &account {
                 Some(account) => format!("{}/v1/accounts/{account}", self.base_url),
                 None => format!("{}/v1", self.base_url),
             };
         }
-        match &self.account {
+        match &account {
             Some(account) => format!("{}/v1/accounts/{account}/{path}", self.base_url),
             None => format!("{}/v1/{path}", self.base_url),
         }
@@ -267,6 +271,9 @@ mod tests {
         );
         let c = c.account("acme");
         assert_eq!(c.url("/me"), "https://x.test/v1/accounts/acme/me");
+        assert_eq!(c.url(""), "https://x.test/v1/accounts/acme");
+        let c = c.account("a/b");
+        assert_eq!(c.url("me"), "https://x.test/v1/accounts/a%2Fb/me");
     }
 
     #[test]

@@ -276,13 +276,11 @@ impl Client {
 
 /// One path segment from an id, key or fingerprint, percent-encoded.
 pub(crate) fn segment(value: &str) -> Result<String, Error> {
-    if value.is_empty() {
-        return Err(Error::Config("an empty id cannot name a resource".into()));
+    if value.is_empty() || value == "." || value == ".." {
+        // URL parsing would resolve dot segments and address another path.
+        return Err(Error::Config(format!("'{value}' cannot name a resource")));
     }
-    Ok(
-        percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC)
-            .to_string(),
-    )
+    Ok(percent_encoding::utf8_percent_encode(value, crate::client::SEGMENT).to_string())
 }
 
 pub(crate) fn list(
@@ -301,5 +299,20 @@ fn check_nonce(body: &Value, nonce: u32) -> Result<(), Error> {
     match body["meta"].get("nonce") {
         Some(echoed) if echoed.as_u64() == Some(u64::from(nonce)) => Ok(()),
         _ => Err(TrustError::NonceMismatch.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_keep_keys_readable_and_escape_the_rest() {
+        assert_eq!(segment("ABC123-DEF456-V3").unwrap(), "ABC123-DEF456-V3");
+        assert_eq!(segment("a/b?c#d e").unwrap(), "a%2Fb%3Fc%23d%20e");
+        assert_eq!(segment("...").unwrap(), "...");
+        for bad in ["", ".", ".."] {
+            assert!(segment(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -218,8 +218,23 @@ pub fn document(
     Ok(json!({ "data": data }))
 }
 
-fn path_id(id: &str) -> String {
-    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
+/// Characters escaped in a path segment: everything but RFC 3986's unreserved ones.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// An id as a path segment. `.` and `..` (also percent-encoded) are dot segments that
+/// URL parsing resolves away, so they name no resource: refused.
+fn path_id(id: &str) -> Result<String, Failure> {
+    if id.is_empty() || id == "." || id == ".." {
+        return Err(Failure::usage(
+            format!("'{id}' is not an id"),
+            "pass the resource's id",
+        ));
+    }
+    Ok(percent_encoding::utf8_percent_encode(id, SEGMENT).to_string())
 }
 
 /// Runs a common command on resource type `kind` (its URL segment).
@@ -259,7 +274,7 @@ pub async fn run(
             output::print(&response.body, kind, json);
         }
         ResourceCommand::Show { id } => {
-            let body = client.get(&format!("{kind}/{}", path_id(id))).await?;
+            let body = client.get(&format!("{kind}/{}", path_id(id)?)).await?;
             output::print(&body, kind, json);
         }
         ResourceCommand::Create {
@@ -278,12 +293,12 @@ pub async fn run(
             let mut body = document(kind, attributes, &[])?;
             body["data"]["id"] = json!(id);
             let updated = client
-                .patch(&format!("{kind}/{}", path_id(id)), body)
+                .patch(&format!("{kind}/{}", path_id(id)?), body)
                 .await?;
             output::print(&updated, kind, json);
         }
         ResourceCommand::Delete { id } => {
-            client.delete(&format!("{kind}/{}", path_id(id))).await?;
+            client.delete(&format!("{kind}/{}", path_id(id)?)).await?;
             if !json {
                 println!("deleted {kind}/{id}");
             }
@@ -313,7 +328,7 @@ pub async fn licenses(connection: &Connection, command: &LicenseCommand) -> Resu
         LicenseCommand::Suspend { id } => {
             action(
                 &client,
-                format!("licenses/{}/actions/suspend", path_id(id)),
+                format!("licenses/{}/actions/suspend", path_id(id)?),
                 json,
                 "licenses",
             )
@@ -322,7 +337,7 @@ pub async fn licenses(connection: &Connection, command: &LicenseCommand) -> Resu
         LicenseCommand::Reinstate { id } => {
             action(
                 &client,
-                format!("licenses/{}/actions/reinstate", path_id(id)),
+                format!("licenses/{}/actions/reinstate", path_id(id)?),
                 json,
                 "licenses",
             )
@@ -331,7 +346,7 @@ pub async fn licenses(connection: &Connection, command: &LicenseCommand) -> Resu
         LicenseCommand::Renew { id } => {
             action(
                 &client,
-                format!("licenses/{}/actions/renew", path_id(id)),
+                format!("licenses/{}/actions/renew", path_id(id)?),
                 json,
                 "licenses",
             )
@@ -339,7 +354,7 @@ pub async fn licenses(connection: &Connection, command: &LicenseCommand) -> Resu
         }
         LicenseCommand::Revoke { id } => {
             client
-                .delete(&format!("licenses/{}/actions/revoke", path_id(id)))
+                .delete(&format!("licenses/{}/actions/revoke", path_id(id)?))
                 .await?;
             if !json {
                 println!("revoked license {id}");
