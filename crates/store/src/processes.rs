@@ -171,6 +171,18 @@ pub enum StatusFilter {
     Unknown,
 }
 
+impl From<&str> for StatusFilter {
+    /// The `status` query value, case-insensitive (`alive`, `dead`; anything else
+    /// matches nothing).
+    fn from(status: &str) -> Self {
+        match status.to_ascii_uppercase().as_str() {
+            "ALIVE" => Self::Alive,
+            "DEAD" => Self::Dead,
+            _ => Self::Unknown,
+        }
+    }
+}
+
 /// The filters of `GET /processes`, parsed from the query string.
 #[derive(Debug, Clone, Default)]
 pub struct ProcessQuery {
@@ -291,4 +303,17 @@ pub async fn update(
 /// Kills (deletes) a process; true when it existed.
 pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
     crate::edits::delete(db, TABLE, account, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StatusFilter;
+
+    #[test]
+    fn status_query_value_is_case_insensitive_and_anything_else_matches_nothing() {
+        assert_eq!(StatusFilter::from("alive"), StatusFilter::Alive);
+        assert_eq!(StatusFilter::from("Dead"), StatusFilter::Dead);
+        assert_eq!(StatusFilter::from("ALIVE"), StatusFilter::Alive);
+        assert_eq!(StatusFilter::from("sleeping"), StatusFilter::Unknown);
+    }
 }

@@ -24,7 +24,7 @@ use latchkey_proto::time_format::from_millis;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineRow};
 use latchkey_store::policies::PolicyRow;
-use latchkey_store::processes::{self, ProcessQuery, ProcessRow, SpawnError, StatusFilter};
+use latchkey_store::processes::{self, ProcessQuery, ProcessRow, SpawnError};
 use latchkey_store::{Arg, new_id};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
@@ -133,14 +133,9 @@ async fn list(
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let owned = |name: &str| query.get(name).map(str::to_owned);
-    let status = query.get("status").map(|status| {
-        let status = match status.to_ascii_uppercase().as_str() {
-            "ALIVE" => StatusFilter::Alive,
-            "DEAD" => StatusFilter::Dead,
-            _ => StatusFilter::Unknown,
-        };
-        (status, state.now_ms())
-    });
+    let status = query
+        .get("status")
+        .map(|status| (status.into(), state.now_ms()));
     let filters = ProcessQuery {
         machine_id,
         machine: owned("machine"),

@@ -14,9 +14,7 @@ use crate::jsonapi::{Document, JsonBody, no_content};
 use axum::extract::Path;
 use axum::response::Response;
 use latchkey_proto::ErrorCode;
-use latchkey_store::crud;
 use latchkey_store::relations::{self, GroupOwnerRow, OwnersRefusal};
-use latchkey_store::users::UserRow;
 use serde_json::{Value, json};
 
 /// `GET /groups/{id}/users`
@@ -85,19 +83,17 @@ pub async fn list_owners(
 ) -> ApiResult<Document> {
     let group = cx.load(groups::load, &id).await?;
     let (page, order) = query.pagination()?;
-    let mut filters = vec![relations::owners_of_group(&group.id)];
-    filters.extend(latchkey_store::users::visible_to(&cx.principal.actor()));
-    let list = crud::list::<UserRow>(
+    let actor = cx.principal.actor();
+    let list = relations::group_owners(
         &cx.state.db,
-        latchkey_store::users::TABLE,
-        latchkey_store::users::COLUMNS,
         cx.account.id(),
-        filters,
+        &group.id,
+        &actor,
         &page,
         order,
     )
     .await?;
-    Ok(cx.list_document(&query, &page, list, serializers::users::user, |u| &u.id))
+    Ok(cx.list_document(&query, &page, list, serializers::users::user, |r| &r.id))
 }
 
 /// `GET /groups/{id}/owners/{child}` (child: a user id or email)

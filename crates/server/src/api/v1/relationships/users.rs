@@ -7,7 +7,6 @@
 use super::{Cx, Nested};
 use crate::api::v1::serialize::single;
 use crate::api::v1::{licenses, machines, serializers, tokens, users};
-use crate::auth::Bearer;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid};
 use crate::jsonapi::query::QueryParams;
@@ -17,10 +16,7 @@ use latchkey_core::access::tokens as tokens_access;
 use latchkey_core::roles::Role;
 use latchkey_core::tokens as raw_tokens;
 use latchkey_proto::ErrorCode;
-use latchkey_store::crud;
-use latchkey_store::crud::Filter;
 use latchkey_store::new_id;
-use latchkey_store::products::ProductRow;
 use latchkey_store::relations;
 use latchkey_store::tokens::TokenRow;
 use latchkey_store::users::UserRow;
@@ -51,27 +47,18 @@ pub async fn list_products(
 ) -> ApiResult<Document> {
     let user = cx.load(users::load, &id).await?;
     let (page, order) = query.pagination()?;
-    let mut filters = vec![relations::products_of_user(&user.id)];
-    match &cx.principal.bearer {
-        Bearer::Product(p) => filters.push(Filter::eq("id", p.id.as_str())),
-        Bearer::License(l, _) => filters.push(Filter::eq("id", l.product_id.as_str())),
-        Bearer::User(..) => {}
-    }
-    let list = crud::list::<ProductRow>(
+    let actor = cx.principal.actor();
+    let list = relations::user_products(
         &cx.state.db,
-        latchkey_store::products::TABLE,
-        latchkey_store::products::COLUMNS,
         cx.account.id(),
-        filters,
+        &user.id,
+        &actor,
         &page,
         order,
     )
     .await?;
-    Ok(
-        cx.list_document(&query, &page, list, serializers::products::product, |p| {
-            &p.id
-        }),
-    )
+    let render = serializers::products::product;
+    Ok(cx.list_document(&query, &page, list, render, |r| &r.id))
 }
 
 /// `GET /users/{id}/group` (data null when none)
