@@ -289,14 +289,30 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<ProcessRow>
     crate::crud::find(db, TABLE, COLUMNS, account, id).await
 }
 
+/// What `PATCH /processes/{id}` changes; a field left `None` keeps its column.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessChanges {
+    /// The metadata object, as JSON text.
+    pub metadata: Option<String>,
+}
+
+impl ProcessChanges {
+    fn columns(self) -> Vec<(&'static str, crate::Arg)> {
+        crate::edits::Columns::default()
+            .set("metadata", self.metadata)
+            .into_vec()
+    }
+}
+
 /// Updates a process's attributes; the row as written (`None` when gone).
 pub async fn update(
     db: &Db,
     account: &str,
     id: &str,
-    changes: Vec<(&str, crate::Arg)>,
+    changes: ProcessChanges,
     now: i64,
 ) -> Result<Option<ProcessRow>> {
+    let changes = changes.columns();
     crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
 }
 
