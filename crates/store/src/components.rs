@@ -278,14 +278,33 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<ComponentRo
     crate::crud::find(db, TABLE, COLUMNS, account, id).await
 }
 
+/// What `PATCH /components/{id}` changes; a field left `None` keeps its column.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentChanges {
+    /// The name.
+    pub name: Option<String>,
+    /// The metadata object, as JSON text.
+    pub metadata: Option<String>,
+}
+
+impl ComponentChanges {
+    fn columns(self) -> Vec<(&'static str, crate::Arg)> {
+        crate::edits::Columns::default()
+            .set("name", self.name)
+            .set("metadata", self.metadata)
+            .into_vec()
+    }
+}
+
 /// Updates a component's attributes; the row as written (`None` when gone).
 pub async fn update(
     db: &Db,
     account: &str,
     id: &str,
-    changes: Vec<(&str, crate::Arg)>,
+    changes: ComponentChanges,
     now: i64,
 ) -> Result<Option<ComponentRow>> {
+    let changes = changes.columns();
     crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
 }
 

@@ -1,8 +1,29 @@
 //! Single-row writes the resource modules share: a partial update that returns the
-//! row as written, and a delete, each in its own transaction.
+//! row as written, and a delete, each in its own transaction; [`Columns`] turns a
+//! module's typed change struct into the update's `(column, value)` list.
 
 use crate::db::{Arg, Row};
 use crate::{Db, Result};
+
+/// The `(column, value)` list of a partial update, built from a typed change
+/// struct: a field left `None` names no column.
+#[derive(Debug, Default)]
+pub(crate) struct Columns(Vec<(&'static str, Arg)>);
+
+impl Columns {
+    /// Adds `column = value` when `value` is given.
+    pub(crate) fn set<T: Into<Arg>>(mut self, column: &'static str, value: Option<T>) -> Self {
+        if let Some(value) = value {
+            self.0.push((column, value.into()));
+        }
+        self
+    }
+
+    /// The list, in the order the columns were set.
+    pub(crate) fn into_vec(self) -> Vec<(&'static str, Arg)> {
+        self.0
+    }
+}
 
 /// `UPDATE … SET changes` then the row as written, in one transaction; `None` when
 /// the row is gone. An empty change list still touches `updated_at`.

@@ -131,23 +131,37 @@ pub async fn create(db: &Db, row: &EntitlementRow) -> Result<std::result::Result
     Ok(Ok(()))
 }
 
-/// Applies `changes` and, when given, the new `code` (unless taken); returns the
+/// What `PATCH /entitlements/{id}` changes; a field left `None` keeps its column.
+#[derive(Debug, Clone, Default)]
+pub struct EntitlementChanges {
+    /// The name.
+    pub name: Option<String>,
+    /// The code, unless another entitlement of the account has it.
+    pub code: Option<String>,
+    /// The metadata object, as JSON text.
+    pub metadata: Option<String>,
+}
+
+/// Applies `changes`, the new code only if no other entitlement has it; returns the
 /// updated row, `None` when gone.
 pub async fn update(
     db: &Db,
     account: &str,
     id: &str,
-    mut changes: Vec<(&str, crate::Arg)>,
-    code: Option<String>,
+    changes: EntitlementChanges,
     now: i64,
 ) -> Result<std::result::Result<Option<EntitlementRow>, CodeTaken>> {
     let mut tx = db.begin().await?;
-    if let Some(code) = code {
-        if code_taken(&mut tx, account, &code, id).await? {
-            return Ok(Err(CodeTaken));
-        }
-        changes.push(("code", code.into()));
+    if let Some(code) = &changes.code
+        && code_taken(&mut tx, account, code, id).await?
+    {
+        return Ok(Err(CodeTaken));
     }
+    let changes = crate::edits::Columns::default()
+        .set("name", changes.name)
+        .set("metadata", changes.metadata)
+        .set("code", changes.code)
+        .into_vec();
     match crate::crud::update(&mut tx, TABLE, account, id, changes, now).await {
         Err(StoreError::Conflict(_)) => return Ok(Err(CodeTaken)),
         other => other?,

@@ -169,14 +169,43 @@ pub async fn create(db: &crate::Db, row: &GroupRow) -> crate::Result<()> {
     tx.commit().await
 }
 
+/// What `PATCH /groups/{id}` changes; a field left `None` keeps its column, an
+/// inner `None` clears a limit.
+#[derive(Debug, Clone, Default)]
+pub struct GroupChanges {
+    /// The name.
+    pub name: Option<String>,
+    /// At most this many users.
+    pub max_users: Option<Option<i64>>,
+    /// At most this many licenses.
+    pub max_licenses: Option<Option<i64>>,
+    /// At most this many machines.
+    pub max_machines: Option<Option<i64>>,
+    /// The metadata object, as JSON text.
+    pub metadata: Option<String>,
+}
+
+impl GroupChanges {
+    fn columns(self) -> Vec<(&'static str, crate::Arg)> {
+        crate::edits::Columns::default()
+            .set("name", self.name)
+            .set("max_users", self.max_users)
+            .set("max_licenses", self.max_licenses)
+            .set("max_machines", self.max_machines)
+            .set("metadata", self.metadata)
+            .into_vec()
+    }
+}
+
 /// Updates a group's attributes; the row as written (`None` when gone).
 pub async fn update(
     db: &crate::Db,
     account: &str,
     id: &str,
-    changes: Vec<(&str, crate::Arg)>,
+    changes: GroupChanges,
     now: i64,
 ) -> crate::Result<Option<GroupRow>> {
+    let changes = changes.columns();
     crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
 }
 

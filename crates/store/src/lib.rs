@@ -20,6 +20,7 @@ pub mod groups;
 pub mod license_list;
 pub mod license_users;
 pub mod licenses;
+mod machine_edits;
 pub mod machines;
 pub mod metadata;
 pub mod page;

@@ -332,14 +332,65 @@ pub async fn create(
     Ok(Ok(row))
 }
 
-/// Applies `changes` (column, value) and returns the updated row; `None` when gone.
+/// What `PATCH /licenses/{id}` changes; a field left `None` keeps its column, an
+/// inner `None` sets a nullable column to NULL (a limit then falls back to the
+/// policy's).
+#[derive(Debug, Clone, Default)]
+pub struct LicenseChanges {
+    /// The name.
+    pub name: Option<Option<String>>,
+    /// The expiry (unix ms).
+    pub expiry: Option<Option<i64>>,
+    /// Suspended or not.
+    pub suspended: Option<bool>,
+    /// Protected, or NULL for the policy's setting.
+    pub protected: Option<Option<bool>>,
+    /// The metadata object, as JSON text.
+    pub metadata: Option<String>,
+    /// Machine limit override.
+    pub max_machines: Option<Option<i64>>,
+    /// Process limit override.
+    pub max_processes: Option<Option<i64>>,
+    /// User limit override.
+    pub max_users: Option<Option<i64>>,
+    /// Core limit override.
+    pub max_cores: Option<Option<i64>>,
+    /// Memory limit override.
+    pub max_memory: Option<Option<i64>>,
+    /// Disk limit override.
+    pub max_disk: Option<Option<i64>>,
+    /// Use limit override.
+    pub max_uses: Option<Option<i64>>,
+}
+
+impl LicenseChanges {
+    fn columns(self) -> Vec<(&'static str, crate::Arg)> {
+        crate::edits::Columns::default()
+            .set("name", self.name)
+            .set("expiry", self.expiry)
+            .set("suspended", self.suspended)
+            .set("protected", self.protected)
+            .set("metadata", self.metadata)
+            .set("max_machines", self.max_machines)
+            .set("max_processes", self.max_processes)
+            .set("max_users", self.max_users)
+            .set("max_cores", self.max_cores)
+            .set("max_memory", self.max_memory)
+            .set("max_disk", self.max_disk)
+            .set("max_uses", self.max_uses)
+            .into_vec()
+    }
+}
+
+/// Applies `changes` and returns the updated row; `None` when gone.
 pub async fn update(
     db: &Db,
     account: &str,
     id: &str,
-    changes: Vec<(&str, crate::Arg)>,
+    changes: LicenseChanges,
     now: i64,
 ) -> Result<Option<LicenseRow>> {
+    let changes = changes.columns();
     let mut tx = db.begin().await?;
     crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
     let updated = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;

@@ -15,6 +15,8 @@ use latchkey_core::access::Actor;
 use latchkey_core::activation::{LimitExceeded, Limits, MachineResources, Usage, check_activation};
 use latchkey_core::policy::UniquenessStrategy;
 
+pub use crate::machine_edits::{MachineChanges, MachineWrite, change_owner, update};
+
 crate::table!(
     /// A machine (an activation of a license on a device).
     MachineRow, "machines" {
@@ -490,90 +492,4 @@ pub async fn licenses_with_policies(db: &Db, account: &str, ids: &[&str]) -> Res
 /// A machine by exact id (no fingerprint alias).
 pub async fn find_by_id(db: &Db, account: &str, id: &str) -> Result<Option<MachineRow>> {
     crate::crud::find(db, TABLE, COLUMNS, account, id).await
-}
-
-/// The outcome of a machine write that re-checks limits.
-#[derive(Debug)]
-pub enum MachineWrite {
-    /// Written; the machine as stored.
-    Done(Box<MachineRow>),
-    /// A limit refused it; nothing was written.
-    Limit(LimitExceeded),
-    /// The machine disappeared meanwhile.
-    Gone,
-}
-
-/// Updates a machine's attributes in one transaction. With `resources`, first locks
-/// the license and checks the new cores/memory/disk against `limits` (the other
-/// machines' usage, counted per owner under PER_USER leasing).
-pub async fn update(
-    db: &Db,
-    machine: &MachineRow,
-    changes: Vec<(&str, crate::Arg)>,
-    resources: Option<(&Limits, MachineResources)>,
-    now: i64,
-) -> Result<MachineWrite> {
-    let mut tx = db.begin().await?;
-    if let Some((limits, resources)) = resources {
-        tx.lock_row("licenses", &machine.license_id).await?;
-        let usage = usage(
-            &mut tx,
-            &machine.license_id,
-            machine.owner_id.as_deref(),
-            limits.per_user,
-            Some(&machine.id),
-        )
-        .await?;
-        if let Err(limit) = latchkey_core::activation::check_resources(limits, &usage, &resources) {
-            return Ok(MachineWrite::Limit(limit));
-        }
-    }
-    finish_update(tx, machine, changes, now).await
-}
-
-async fn finish_update(
-    mut tx: Tx,
-    machine: &MachineRow,
-    changes: Vec<(&str, crate::Arg)>,
-    now: i64,
-) -> Result<MachineWrite> {
-    crate::crud::update(
-        &mut tx,
-        TABLE,
-        &machine.account_id,
-        &machine.id,
-        changes,
-        now,
-    )
-    .await?;
-    let updated: Option<MachineRow> =
-        crate::crud::find_tx(&mut tx, TABLE, COLUMNS, &machine.account_id, &machine.id).await?;
-    tx.commit().await?;
-    Ok(updated.map_or(MachineWrite::Gone, |m| MachineWrite::Done(Box::new(m))))
-}
-
-/// Gives a machine another owner (or none) with the license row locked; under
-/// PER_USER leasing (`limits.per_user`) the new owner's machine limit is checked
-/// like an activation.
-pub async fn change_owner(
-    db: &Db,
-    machine: &MachineRow,
-    owner: Option<&str>,
-    limits: &Limits,
-    now: i64,
-) -> Result<MachineWrite> {
-    let mut tx = db.begin().await?;
-    tx.lock_row("licenses", &machine.license_id).await?;
-    if limits.per_user && owner != machine.owner_id.as_deref() {
-        let usage = usage(&mut tx, &machine.license_id, owner, true, Some(&machine.id)).await?;
-        let resources = MachineResources {
-            cores: machine.cores,
-            memory: machine.memory,
-            disk: machine.disk,
-        };
-        if let Err(limit) = check_activation(limits, &usage, &resources) {
-            return Ok(MachineWrite::Limit(limit));
-        }
-    }
-    finish_update(tx, machine, vec![("owner_id", owner.into())], now).await
 }

@@ -203,14 +203,82 @@ pub async fn create(db: &Db, row: &PolicyRow) -> Result<()> {
     tx.commit().await
 }
 
-/// Applies `changes` (column, value); returns the updated row, `None` when gone.
-pub async fn update(
-    db: &Db,
-    account: &str,
-    id: &str,
-    changes: Vec<(&str, crate::Arg)>,
-    now: i64,
-) -> Result<Option<PolicyRow>> {
+/// Writes the attributes a policy update may change (all but its product, pool,
+/// scheme and encryption, fixed at creation) from `policy`: the stored row with the
+/// request applied. Returns the updated row, `None` when gone.
+pub async fn update(db: &Db, policy: &PolicyRow, now: i64) -> Result<Option<PolicyRow>> {
+    let p = policy;
+    let changes: Vec<(&str, crate::Arg)> = vec![
+        ("name", p.name.clone().into()),
+        ("duration", p.duration.into()),
+        ("strict", p.strict.into()),
+        ("floating", p.floating.into()),
+        ("max_machines", p.max_machines.into()),
+        ("max_processes", p.max_processes.into()),
+        ("max_users", p.max_users.into()),
+        ("max_cores", p.max_cores.into()),
+        ("max_memory", p.max_memory.into()),
+        ("max_disk", p.max_disk.into()),
+        ("max_uses", p.max_uses.into()),
+        (
+            "machine_uniqueness_strategy",
+            p.machine_uniqueness_strategy.into(),
+        ),
+        (
+            "machine_matching_strategy",
+            p.machine_matching_strategy.into(),
+        ),
+        (
+            "component_uniqueness_strategy",
+            p.component_uniqueness_strategy.into(),
+        ),
+        (
+            "component_matching_strategy",
+            p.component_matching_strategy.into(),
+        ),
+        ("expiration_strategy", p.expiration_strategy.into()),
+        ("expiration_basis", p.expiration_basis.into()),
+        ("renewal_basis", p.renewal_basis.into()),
+        ("transfer_strategy", p.transfer_strategy.into()),
+        ("authentication_strategy", p.authentication_strategy.into()),
+        (
+            "machine_leasing_strategy",
+            p.machine_leasing_strategy.into(),
+        ),
+        (
+            "process_leasing_strategy",
+            p.process_leasing_strategy.into(),
+        ),
+        ("overage_strategy", p.overage_strategy.into()),
+        ("protected", p.protected.into()),
+        ("require_product_scope", p.require_product_scope.into()),
+        ("require_policy_scope", p.require_policy_scope.into()),
+        ("require_machine_scope", p.require_machine_scope.into()),
+        (
+            "require_fingerprint_scope",
+            p.require_fingerprint_scope.into(),
+        ),
+        (
+            "require_components_scope",
+            p.require_components_scope.into(),
+        ),
+        ("require_user_scope", p.require_user_scope.into()),
+        ("require_checksum_scope", p.require_checksum_scope.into()),
+        ("require_version_scope", p.require_version_scope.into()),
+        ("require_check_in", p.require_check_in.into()),
+        ("check_in_interval", p.check_in_interval.into()),
+        ("check_in_interval_count", p.check_in_interval_count.into()),
+        ("require_heartbeat", p.require_heartbeat.into()),
+        ("heartbeat_duration", p.heartbeat_duration.into()),
+        ("heartbeat_cull_strategy", p.heartbeat_cull_strategy.into()),
+        (
+            "heartbeat_resurrection_strategy",
+            p.heartbeat_resurrection_strategy.into(),
+        ),
+        ("heartbeat_basis", p.heartbeat_basis.into()),
+        ("metadata", p.metadata.clone().into()),
+    ];
+    let (account, id) = (&policy.account_id, &policy.id);
     let mut tx = db.begin().await?;
     crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
     let updated = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;

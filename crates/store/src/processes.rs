@@ -171,6 +171,18 @@ pub enum StatusFilter {
     Unknown,
 }
 
+impl From<&str> for StatusFilter {
+    /// The `status` query value, case-insensitive (`alive`, `dead`; anything else
+    /// matches nothing).
+    fn from(status: &str) -> Self {
+        match status.to_ascii_uppercase().as_str() {
+            "ALIVE" => Self::Alive,
+            "DEAD" => Self::Dead,
+            _ => Self::Unknown,
+        }
+    }
+}
+
 /// The filters of `GET /processes`, parsed from the query string.
 #[derive(Debug, Clone, Default)]
 pub struct ProcessQuery {
@@ -277,18 +289,47 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<ProcessRow>
     crate::crud::find(db, TABLE, COLUMNS, account, id).await
 }
 
+/// What `PATCH /processes/{id}` changes; a field left `None` keeps its column.
+#[derive(Debug, Clone, Default)]
+pub struct ProcessChanges {
+    /// The metadata object, as JSON text.
+    pub metadata: Option<String>,
+}
+
+impl ProcessChanges {
+    fn columns(self) -> Vec<(&'static str, crate::Arg)> {
+        crate::edits::Columns::default()
+            .set("metadata", self.metadata)
+            .into_vec()
+    }
+}
+
 /// Updates a process's attributes; the row as written (`None` when gone).
 pub async fn update(
     db: &Db,
     account: &str,
     id: &str,
-    changes: Vec<(&str, crate::Arg)>,
+    changes: ProcessChanges,
     now: i64,
 ) -> Result<Option<ProcessRow>> {
+    let changes = changes.columns();
     crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
 }
 
 /// Kills (deletes) a process; true when it existed.
 pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
     crate::edits::delete(db, TABLE, account, id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StatusFilter;
+
+    #[test]
+    fn status_query_value_is_case_insensitive_and_anything_else_matches_nothing() {
+        assert_eq!(StatusFilter::from("alive"), StatusFilter::Alive);
+        assert_eq!(StatusFilter::from("Dead"), StatusFilter::Dead);
+        assert_eq!(StatusFilter::from("ALIVE"), StatusFilter::Alive);
+        assert_eq!(StatusFilter::from("sleeping"), StatusFilter::Unknown);
+    }
 }

@@ -47,15 +47,47 @@ pub async fn create(db: &Db, row: &ProductRow) -> Result<()> {
     tx.commit().await
 }
 
+/// What `PATCH /products/{id}` changes; a field left `None` keeps its column, an
+/// inner `None` sets a nullable column to NULL.
+#[derive(Debug, Clone, Default)]
+pub struct ProductChanges {
+    /// The name.
+    pub name: Option<String>,
+    /// The code (unique within the account).
+    pub code: Option<Option<String>>,
+    /// `LICENSED`, `OPEN` or `CLOSED`.
+    pub distribution_strategy: Option<String>,
+    /// The URL.
+    pub url: Option<Option<String>>,
+    /// The platforms, as a JSON array text.
+    pub platforms: Option<String>,
+    /// The metadata object, as JSON text.
+    pub metadata: Option<String>,
+}
+
+impl ProductChanges {
+    fn columns(self) -> Vec<(&'static str, crate::Arg)> {
+        crate::edits::Columns::default()
+            .set("name", self.name)
+            .set("code", self.code)
+            .set("distribution_strategy", self.distribution_strategy)
+            .set("url", self.url)
+            .set("platforms", self.platforms)
+            .set("metadata", self.metadata)
+            .into_vec()
+    }
+}
+
 /// Updates a product's attributes; the row as written (`None` when gone). A taken
 /// code is `StoreError::Conflict`.
 pub async fn update(
     db: &Db,
     account: &str,
     id: &str,
-    changes: Vec<(&str, crate::Arg)>,
+    changes: ProductChanges,
     now: i64,
 ) -> Result<Option<ProductRow>> {
+    let changes = changes.columns();
     crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
 }
 

@@ -1,11 +1,15 @@
 //! Queries of the relationship routes (`/parents/{id}/children[/{id}]`) that no
-//! table module answers: membership checks between two resources, the list filters
-//! of relationships the top-level lists do not filter by, group owners, and the
-//! attribute filters of `POST /search`.
+//! table module answers: membership checks between two resources, the lists of
+//! relationships the top-level lists do not filter by (a user's products, a group's
+//! owners), group owners, and the attribute filters of `POST /search`.
 
 use crate::crud::Filter;
+use crate::page::{Order, Page};
+use crate::products::ProductRow;
 use crate::tokens::TokenRow;
+use crate::users::UserRow;
 use crate::{Arg, Db, Result, new_id, sql};
+use latchkey_core::access::Actor;
 
 /// Whether `user_id` owns or is attached to a license of `product_id`.
 pub async fn product_has_user(db: &Db, product_id: &str, user_id: &str) -> Result<bool> {
@@ -57,23 +61,51 @@ pub async fn license_has_entitlement(
     Ok(db.fetch_optional::<(String,)>(q).await?.is_some())
 }
 
-/// Filter on `products`: the products of the licenses `user_id` owns or is attached to.
-pub fn products_of_user(user_id: &str) -> Filter {
-    Filter::new(
+/// One page of the products of the licenses `user_id` owns or is attached to
+/// (`GET /users/{id}/products`), as `actor` may list them: a product only itself, a
+/// license only its product, users and staff all of them (reading the user was
+/// checked before).
+pub async fn user_products(
+    db: &Db,
+    account: &str,
+    user_id: &str,
+    actor: &Actor<'_>,
+    page: &Page,
+    order: Order,
+) -> Result<(Vec<ProductRow>, Option<i64>)> {
+    let mut filters = vec![Filter::new(
         format!(
             "id IN (SELECT product_id FROM licenses WHERE id IN ({}))",
             crate::licenses::USER_LICENSES
         ),
         vec![user_id.into(), user_id.into()],
-    )
+    )];
+    match actor {
+        Actor::Product { id } => filters.push(Filter::eq("id", *id)),
+        Actor::License { product_id, .. } => filters.push(Filter::eq("id", *product_id)),
+        Actor::User { .. } => {}
+    }
+    let (table, columns) = (crate::products::TABLE, crate::products::COLUMNS);
+    crate::crud::list(db, table, columns, account, filters, page, order).await
 }
 
-/// Filter on `users`: the owners of group `group_id`.
-pub fn owners_of_group(group_id: &str) -> Filter {
-    Filter::new(
+/// One page of the owners of group `group_id` (`GET /groups/{id}/owners`) among the
+/// users `actor` may see.
+pub async fn group_owners(
+    db: &Db,
+    account: &str,
+    group_id: &str,
+    actor: &Actor<'_>,
+    page: &Page,
+    order: Order,
+) -> Result<(Vec<UserRow>, Option<i64>)> {
+    let mut filters = vec![Filter::new(
         "id IN (SELECT user_id FROM group_owners WHERE group_id = {})",
         vec![group_id.into()],
-    )
+    )];
+    filters.extend(crate::users::visible_to(actor));
+    let (table, columns) = (crate::users::TABLE, crate::users::COLUMNS);
+    crate::crud::list(db, table, columns, account, filters, page, order).await
 }
 
 /// Whether `user_id` owns group `group_id`.

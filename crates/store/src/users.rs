@@ -233,6 +233,37 @@ async fn admin_count(tx: &mut crate::Tx, account: &str) -> Result<i64> {
     Ok(tx.fetch_optional::<(i64,)>(q).await?.map_or(0, |r| r.0))
 }
 
+/// What `PATCH /users/{id}` changes; a field left `None` keeps its column, an inner
+/// `None` sets a nullable column to NULL.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    /// The role (`admin`, `developer`, …).
+    pub role: Option<String>,
+    /// The email, normalized.
+    pub email: Option<String>,
+    /// The first name.
+    pub first_name: Option<Option<String>>,
+    /// The last name.
+    pub last_name: Option<Option<String>>,
+    /// The metadata object, as JSON text.
+    pub metadata: Option<String>,
+    /// The digest of a new password.
+    pub password_digest: Option<String>,
+}
+
+impl UserChanges {
+    fn columns(self) -> Vec<(&'static str, Arg)> {
+        crate::edits::Columns::default()
+            .set("role", self.role)
+            .set("email", self.email)
+            .set("first_name", self.first_name)
+            .set("last_name", self.last_name)
+            .set("metadata", self.metadata)
+            .set("password_digest", self.password_digest)
+            .into_vec()
+    }
+}
+
 /// Updates a user's attributes in one transaction; with `keep_an_admin` (an admin
 /// losing the admin role) refuses when no other admin would remain. A taken email is
 /// `StoreError::Conflict`.
@@ -240,10 +271,11 @@ pub async fn update(
     db: &Db,
     account: &str,
     id: &str,
-    changes: Vec<(&str, Arg)>,
+    changes: UserChanges,
     keep_an_admin: bool,
     now: i64,
 ) -> Result<UserWrite> {
+    let changes = changes.columns();
     let mut tx = db.begin().await?;
     if keep_an_admin && admin_count(&mut tx, account).await? <= 1 {
         return Ok(UserWrite::LastAdmin);

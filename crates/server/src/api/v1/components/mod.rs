@@ -19,8 +19,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::components as access;
 use latchkey_proto::ErrorCode;
-use latchkey_store::components::{self, ComponentQuery, ComponentRow, Uniqueness};
-use latchkey_store::{Arg, new_id};
+use latchkey_store::components::{
+    self, ComponentChanges, ComponentQuery, ComponentRow, Uniqueness,
+};
+use latchkey_store::new_id;
 use serde_json::json;
 
 pub(crate) struct Loaded {
@@ -185,15 +187,18 @@ pub async fn update(
         return Err(ApiError::forbidden("not allowed to update this component"));
     }
     let mut input = Input::parse(&body, "components")?;
-    let mut changes: Vec<(&str, Arg)> = Vec::new();
-    match input.string("name", 255)? {
-        Field::Value(name) if !name.trim().is_empty() => changes.push(("name", name.into())),
-        Field::Absent => {}
+    let name = match input.string("name", 255)? {
+        Field::Value(name) if !name.trim().is_empty() => Some(name),
+        Field::Absent => None,
         _ => return Err(missing("name")),
-    }
-    if let Some(metadata) = input.metadata()?.into_update() {
-        changes.push(("metadata", metadata.unwrap_or_else(|| "{}".into()).into()));
-    }
+    };
+    let changes = ComponentChanges {
+        name,
+        metadata: input
+            .metadata()?
+            .into_update()
+            .map(|m| m.unwrap_or_else(|| "{}".into())),
+    };
     input.finish()?;
     let updated = components::update(
         &state.db,

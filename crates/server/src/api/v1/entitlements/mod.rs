@@ -17,8 +17,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::entitlements as access;
 use latchkey_proto::ErrorCode;
-use latchkey_store::entitlements::{self, CodeTaken, EntitlementRow};
-use latchkey_store::{Arg, new_id};
+use latchkey_store::entitlements::{self, CodeTaken, EntitlementChanges, EntitlementRow};
+use latchkey_store::new_id;
 use serde_json::json;
 
 /// Finds an entitlement by id or code (id match first, then the oldest), 404 if absent.
@@ -178,31 +178,26 @@ pub async fn update(
     let mut input = Input::parse(&body, "entitlements")?;
     let attrs = read(&mut input)?;
     input.finish()?;
-    let mut changes: Vec<(&str, Arg)> = Vec::new();
-    match attrs.name {
-        Field::Value(name) => changes.push(("name", name.into())),
-        Field::Null => return Err(missing("name")),
-        Field::Absent => {}
-    }
-    let new_code = match attrs.code {
-        Field::Value(code) => Some(code),
-        Field::Null => return Err(missing("code")),
-        Field::Absent => None,
+    let changes = EntitlementChanges {
+        name: match attrs.name {
+            Field::Value(name) => Some(name),
+            Field::Null => return Err(missing("name")),
+            Field::Absent => None,
+        },
+        code: match attrs.code {
+            Field::Value(code) => Some(code),
+            Field::Null => return Err(missing("code")),
+            Field::Absent => None,
+        },
+        metadata: attrs
+            .metadata
+            .into_update()
+            .map(|m| m.unwrap_or_else(|| "{}".into())),
     };
-    if let Some(m) = attrs.metadata.into_update() {
-        changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
-    }
-    let updated = entitlements::update(
-        &state.db,
-        account.id(),
-        &row.id,
-        changes,
-        new_code,
-        state.now_ms(),
-    )
-    .await?
-    .map_err(|CodeTaken| code_taken())?
-    .ok_or_else(|| ApiError::not_found("entitlement", &id))?;
+    let updated = entitlements::update(&state.db, account.id(), &row.id, changes, state.now_ms())
+        .await?
+        .map_err(|CodeTaken| code_taken())?
+        .ok_or_else(|| ApiError::not_found("entitlement", &id))?;
     Ok(Document::ok(single(serializer::entitlement(
         &account, &updated,
     ))))

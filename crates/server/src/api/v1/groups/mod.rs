@@ -17,8 +17,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::groups as access;
 use latchkey_proto::ErrorCode;
-use latchkey_store::groups::{self, Admission, GroupRow, Member};
-use latchkey_store::{Arg, new_id};
+use latchkey_store::groups::{self, Admission, GroupChanges, GroupRow, Member};
+use latchkey_store::new_id;
 use serde_json::json;
 
 /// The id of the group a `relationships.group` names (422 GROUP_NOT_FOUND if none).
@@ -117,16 +117,11 @@ pub async fn show(
     Ok(Document::ok(single(serializer::group(&account, &row))))
 }
 
-/// The limit attributes, with their columns.
-const LIMITS: [(&str, &str); 3] = [
-    ("maxUsers", "max_users"),
-    ("maxLicenses", "max_licenses"),
-    ("maxMachines", "max_machines"),
-];
-
 struct Attrs {
     name: Field<String>,
-    limits: Vec<(&'static str, Field<i64>)>,
+    max_users: Field<i64>,
+    max_licenses: Field<i64>,
+    max_machines: Field<i64>,
     metadata: Field<String>,
 }
 
@@ -135,27 +130,22 @@ fn read(input: &mut Input) -> ApiResult<Attrs> {
     if matches!(&name, Field::Value(n) if n.is_empty()) {
         return Err(missing("name"));
     }
-    let mut limits = Vec::with_capacity(LIMITS.len());
-    for (attribute, column) in LIMITS {
-        let field = input.integer(attribute)?;
-        if matches!(field, Field::Value(n) if n < 1) {
-            return Err(invalid(attribute, "must be greater than 0"));
-        }
-        limits.push((column, field));
-    }
     Ok(Attrs {
         name,
-        limits,
+        max_users: limit(input, "maxUsers")?,
+        max_licenses: limit(input, "maxLicenses")?,
+        max_machines: limit(input, "maxMachines")?,
         metadata: input.metadata()?,
     })
 }
 
-fn limit(attrs: &Attrs, column: &str) -> Option<i64> {
-    attrs
-        .limits
-        .iter()
-        .find(|(c, _)| *c == column)
-        .and_then(|(_, f)| f.clone().value())
+/// A limit attribute: a positive integer, or null for none.
+fn limit(input: &mut Input, attribute: &str) -> ApiResult<Field<i64>> {
+    let field = input.integer(attribute)?;
+    if matches!(field, Field::Value(n) if n < 1) {
+        return Err(invalid(attribute, "must be greater than 0"));
+    }
+    Ok(field)
 }
 
 /// `POST /groups`
@@ -179,9 +169,9 @@ pub async fn create(
         id: new_id(),
         account_id: account.id().to_owned(),
         name,
-        max_users: limit(&attrs, "max_users"),
-        max_licenses: limit(&attrs, "max_licenses"),
-        max_machines: limit(&attrs, "max_machines"),
+        max_users: attrs.max_users.value(),
+        max_licenses: attrs.max_licenses.value(),
+        max_machines: attrs.max_machines.value(),
         metadata: attrs.metadata.value().unwrap_or_else(|| "{}".into()),
         created_at: now,
         updated_at: now,
@@ -209,20 +199,20 @@ pub async fn update(
     let mut input = Input::parse(&body, "groups")?;
     let attrs = read(&mut input)?;
     input.finish()?;
-    let mut changes: Vec<(&str, Arg)> = Vec::new();
-    match attrs.name {
-        Field::Value(name) => changes.push(("name", name.into())),
-        Field::Null => return Err(missing("name")),
-        Field::Absent => {}
-    }
-    for (column, field) in attrs.limits {
-        if let Some(value) = field.into_update() {
-            changes.push((column, value.into()));
-        }
-    }
-    if let Some(m) = attrs.metadata.into_update() {
-        changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
-    }
+    let changes = GroupChanges {
+        name: match attrs.name {
+            Field::Value(name) => Some(name),
+            Field::Null => return Err(missing("name")),
+            Field::Absent => None,
+        },
+        max_users: attrs.max_users.into_update(),
+        max_licenses: attrs.max_licenses.into_update(),
+        max_machines: attrs.max_machines.into_update(),
+        metadata: attrs
+            .metadata
+            .into_update()
+            .map(|m| m.unwrap_or_else(|| "{}".into())),
+    };
     let updated = groups::update(&state.db, account.id(), &row.id, changes, state.now_ms())
         .await?
         .ok_or_else(|| ApiError::not_found("group", &id))?;

@@ -28,9 +28,9 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::{LicenseFacts, licenses as access};
-use latchkey_store::licenses::{self, LicenseRow};
+use latchkey_store::license_list;
+use latchkey_store::licenses::{self, LicenseChanges, LicenseRow};
 use latchkey_store::policies::PolicyRow;
-use latchkey_store::{Arg, license_list};
 use serde_json::Value;
 use serializer::LicenseView;
 
@@ -211,29 +211,66 @@ struct Attrs {
     suspended: Field<bool>,
     protected: Field<bool>,
     metadata: Field<String>,
-    limits: Vec<(&'static str, Field<i64>)>,
+    limits: LimitAttrs,
 }
 
-impl Attrs {
-    /// The value given for a limit column (`max_users`, …), if any.
-    fn limit(&self, column: &str) -> Option<i64> {
-        self.limits
-            .iter()
-            .find(|(name, _)| LIMITS.iter().any(|(n, c)| n == name && *c == column))
-            .and_then(|(_, v)| v.clone().value())
+/// The limit overrides of a license request (`maxMachines`, …).
+struct LimitAttrs {
+    max_machines: Field<i64>,
+    max_processes: Field<i64>,
+    max_users: Field<i64>,
+    max_cores: Field<i64>,
+    max_memory: Field<i64>,
+    max_disk: Field<i64>,
+    max_uses: Field<i64>,
+}
+
+impl LimitAttrs {
+    const ABSENT: Self = Self {
+        max_machines: Field::Absent,
+        max_processes: Field::Absent,
+        max_users: Field::Absent,
+        max_cores: Field::Absent,
+        max_memory: Field::Absent,
+        max_disk: Field::Absent,
+        max_uses: Field::Absent,
+    };
+
+    fn read(input: &mut Input) -> ApiResult<Self> {
+        Ok(Self {
+            max_machines: limit(input, "maxMachines")?,
+            max_processes: limit(input, "maxProcesses")?,
+            max_users: limit(input, "maxUsers")?,
+            max_cores: limit(input, "maxCores")?,
+            max_memory: limit(input, "maxMemory")?,
+            max_disk: limit(input, "maxDisk")?,
+            max_uses: limit(input, "maxUses")?,
+        })
     }
 }
 
-/// License limit attributes and their columns.
-const LIMITS: [(&str, &str); 7] = [
-    ("maxMachines", "max_machines"),
-    ("maxProcesses", "max_processes"),
-    ("maxUsers", "max_users"),
-    ("maxCores", "max_cores"),
-    ("maxMemory", "max_memory"),
-    ("maxDisk", "max_disk"),
-    ("maxUses", "max_uses"),
-];
+/// A limit override: at least 1 (`maxUses`: 0), at most Keygen's bound for license
+/// overrides as for policies (policies::rules), except memory and disk; or null.
+fn limit(input: &mut Input, name: &str) -> ApiResult<Field<i64>> {
+    let value = input.integer(name)?;
+    if let Field::Value(v) = value {
+        let min = if name == "maxUses" { 0 } else { 1 };
+        if v < min {
+            return Err(invalid(
+                name,
+                format!("must be greater than or equal to {min}"),
+            ));
+        }
+        let max = i64::from(i32::MAX);
+        if v > max && name != "maxMemory" && name != "maxDisk" {
+            return Err(invalid(
+                name,
+                format!("must be less than or equal to {max}"),
+            ));
+        }
+    }
+    Ok(value)
+}
 
 fn read(input: &mut Input, principal: &Principal, creating: bool) -> ApiResult<Attrs> {
     let admin_ish = principal.is_support_or_above() || principal.product_id().is_some();
@@ -248,34 +285,14 @@ fn read(input: &mut Input, principal: &Principal, creating: bool) -> ApiResult<A
         suspended: Field::Absent,
         protected: Field::Absent,
         metadata: Field::Absent,
-        limits: Vec::new(),
+        limits: LimitAttrs::ABSENT,
     };
     if admin_ish {
         attrs.expiry = input.string("expiry", 64)?;
         attrs.suspended = input.boolean("suspended")?;
         attrs.protected = input.boolean("protected")?;
         attrs.metadata = input.metadata()?;
-        for (name, _) in LIMITS {
-            let value = input.integer(name)?;
-            if let Field::Value(v) = value {
-                let min = if name == "maxUses" { 0 } else { 1 };
-                if v < min {
-                    return Err(invalid(
-                        name,
-                        format!("must be greater than or equal to {min}"),
-                    ));
-                }
-                // Keygen's bound for license overrides, as for policies (policies::rules).
-                let max = i64::from(i32::MAX);
-                if v > max && name != "maxMemory" && name != "maxDisk" {
-                    return Err(invalid(
-                        name,
-                        format!("must be less than or equal to {max}"),
-                    ));
-                }
-            }
-            attrs.limits.push((name, value));
-        }
+        attrs.limits = LimitAttrs::read(input)?;
     } else if creating {
         attrs.metadata = input.metadata()?;
     }
@@ -304,32 +321,27 @@ pub async fn update(
     let mut input = Input::parse(&body, "licenses")?;
     let attrs = read(&mut input, &principal, false)?;
     input.finish()?;
-    let mut changes: Vec<(&str, Arg)> = Vec::new();
-    if let Some(name) = attrs.name.into_update() {
-        changes.push(("name", name.into()));
-    }
-    if let Some(expiry) = attrs.expiry.into_update() {
-        changes.push((
-            "expiry",
-            expiry.map(|t| parse_expiry(&t)).transpose()?.into(),
-        ));
-    }
-    if let Some(suspended) = attrs.suspended.into_update() {
-        changes.push(("suspended", suspended.unwrap_or(false).into()));
-    }
-    if let Some(protected) = attrs.protected.into_update() {
-        changes.push(("protected", protected.into()));
-    }
-    if let Some(metadata) = attrs.metadata.into_update() {
-        changes.push(("metadata", metadata.unwrap_or_else(|| "{}".into()).into()));
-    }
-    for (name, value) in attrs.limits {
-        if let (Some(value), Some((_, column))) =
-            (value.into_update(), LIMITS.iter().find(|(n, _)| *n == name))
-        {
-            changes.push((column, value.into()));
-        }
-    }
+    let limits = attrs.limits;
+    let changes = LicenseChanges {
+        name: attrs.name.into_update(),
+        expiry: match attrs.expiry.into_update() {
+            Some(expiry) => Some(expiry.map(|t| parse_expiry(&t)).transpose()?),
+            None => None,
+        },
+        suspended: attrs.suspended.into_update().map(|s| s.unwrap_or(false)),
+        protected: attrs.protected.into_update(),
+        metadata: attrs
+            .metadata
+            .into_update()
+            .map(|m| m.unwrap_or_else(|| "{}".into())),
+        max_machines: limits.max_machines.into_update(),
+        max_processes: limits.max_processes.into_update(),
+        max_users: limits.max_users.into_update(),
+        max_cores: limits.max_cores.into_update(),
+        max_memory: limits.max_memory.into_update(),
+        max_disk: limits.max_disk.into_update(),
+        max_uses: limits.max_uses.into_update(),
+    };
     let updated = licenses::update(
         &state.db,
         account.id(),

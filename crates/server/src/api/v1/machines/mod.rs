@@ -26,11 +26,10 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::machines as access;
-use latchkey_core::activation::{LimitExceeded, Limits, MachineResources};
+use latchkey_core::activation::{LimitExceeded, Limits};
 use latchkey_proto::ErrorCode;
-use latchkey_store::Arg;
 use latchkey_store::licenses::LicenseRow;
-use latchkey_store::machines::{self, MachineQuery, MachineRow, MachineWrite};
+use latchkey_store::machines::{self, MachineChanges, MachineQuery, MachineRow, MachineWrite};
 use latchkey_store::policies::PolicyRow;
 use serde_json::json;
 
@@ -166,39 +165,26 @@ pub async fn update(
         return Err(ApiError::forbidden("not allowed to update this machine"));
     }
     let mut input = Input::parse(&body, "machines")?;
-    let mut changes: Vec<(&str, Arg)> = Vec::new();
-    for name in ["name", "ip", "hostname", "platform"] {
-        if let Some(value) = input.string(name, 255)?.into_update() {
-            changes.push((name, value.into()));
-        }
-    }
-    let mut resources = MachineResources {
-        cores: l.machine.cores,
-        memory: l.machine.memory,
-        disk: l.machine.disk,
+    let mut changes = MachineChanges {
+        name: input.string("name", 255)?.into_update(),
+        ip: input.string("ip", 255)?.into_update(),
+        hostname: input.string("hostname", 255)?.into_update(),
+        platform: input.string("platform", 255)?.into_update(),
+        ..MachineChanges::default()
     };
-    let mut resources_changed = false;
     if access::is_privileged_writer(&actor) {
-        for name in ["cores", "memory", "disk"] {
-            if let Some(value) = positive(&mut input, name)?.into_update() {
-                match name {
-                    "cores" => resources.cores = value,
-                    "memory" => resources.memory = value,
-                    _ => resources.disk = value,
-                }
-                resources_changed = true;
-                changes.push((name, value.into()));
-            }
-        }
-        if let Some(metadata) = input.metadata()?.into_update() {
-            changes.push(("metadata", metadata.unwrap_or_else(|| "{}".into()).into()));
-        }
+        changes.cores = positive(&mut input, "cores")?.into_update();
+        changes.memory = positive(&mut input, "memory")?.into_update();
+        changes.disk = positive(&mut input, "disk")?.into_update();
+        changes.metadata = input
+            .metadata()?
+            .into_update()
+            .map(|m| m.unwrap_or_else(|| "{}".into()));
     }
     input.finish()?;
     let limits = limits(&l.license, &l.policy);
-    let check = resources_changed.then_some((&limits, resources));
     let updated =
-        match machines::update(&state.db, &l.machine, changes, check, state.now_ms()).await? {
+        match machines::update(&state.db, &l.machine, changes, &limits, state.now_ms()).await? {
             MachineWrite::Done(updated) => *updated,
             MachineWrite::Limit(limit) => return Err(limit_error(limit)),
             MachineWrite::Gone => return Err(ApiError::not_found("machine", &id)),

@@ -19,9 +19,9 @@ use axum::response::Response;
 use latchkey_core::access::policies::{self as access, PolicyFacts};
 use latchkey_core::policy::*;
 use latchkey_proto::ErrorCode;
+use latchkey_store::new_id;
 use latchkey_store::policies::{self, PolicyRow};
 use latchkey_store::products::ProductRow;
-use latchkey_store::{Arg, new_id};
 use serde_json::json;
 
 pub use latchkey_store::licenses::USER_LICENSES;
@@ -206,86 +206,9 @@ pub async fn update(
     rules::apply(&mut input, &mut row, false)?;
     input.finish()?;
     rules::check(&row)?;
-    let p = &row;
-    let changes: Vec<(&str, Arg)> = vec![
-        ("name", p.name.clone().into()),
-        ("duration", p.duration.into()),
-        ("strict", p.strict.into()),
-        ("floating", p.floating.into()),
-        ("max_machines", p.max_machines.into()),
-        ("max_processes", p.max_processes.into()),
-        ("max_users", p.max_users.into()),
-        ("max_cores", p.max_cores.into()),
-        ("max_memory", p.max_memory.into()),
-        ("max_disk", p.max_disk.into()),
-        ("max_uses", p.max_uses.into()),
-        (
-            "machine_uniqueness_strategy",
-            p.machine_uniqueness_strategy.into(),
-        ),
-        (
-            "machine_matching_strategy",
-            p.machine_matching_strategy.into(),
-        ),
-        (
-            "component_uniqueness_strategy",
-            p.component_uniqueness_strategy.into(),
-        ),
-        (
-            "component_matching_strategy",
-            p.component_matching_strategy.into(),
-        ),
-        ("expiration_strategy", p.expiration_strategy.into()),
-        ("expiration_basis", p.expiration_basis.into()),
-        ("renewal_basis", p.renewal_basis.into()),
-        ("transfer_strategy", p.transfer_strategy.into()),
-        ("authentication_strategy", p.authentication_strategy.into()),
-        (
-            "machine_leasing_strategy",
-            p.machine_leasing_strategy.into(),
-        ),
-        (
-            "process_leasing_strategy",
-            p.process_leasing_strategy.into(),
-        ),
-        ("overage_strategy", p.overage_strategy.into()),
-        ("protected", p.protected.into()),
-        ("require_product_scope", p.require_product_scope.into()),
-        ("require_policy_scope", p.require_policy_scope.into()),
-        ("require_machine_scope", p.require_machine_scope.into()),
-        (
-            "require_fingerprint_scope",
-            p.require_fingerprint_scope.into(),
-        ),
-        (
-            "require_components_scope",
-            p.require_components_scope.into(),
-        ),
-        ("require_user_scope", p.require_user_scope.into()),
-        ("require_checksum_scope", p.require_checksum_scope.into()),
-        ("require_version_scope", p.require_version_scope.into()),
-        ("require_check_in", p.require_check_in.into()),
-        ("check_in_interval", p.check_in_interval.into()),
-        ("check_in_interval_count", p.check_in_interval_count.into()),
-        ("require_heartbeat", p.require_heartbeat.into()),
-        ("heartbeat_duration", p.heartbeat_duration.into()),
-        ("heartbeat_cull_strategy", p.heartbeat_cull_strategy.into()),
-        (
-            "heartbeat_resurrection_strategy",
-            p.heartbeat_resurrection_strategy.into(),
-        ),
-        ("heartbeat_basis", p.heartbeat_basis.into()),
-        ("metadata", p.metadata.clone().into()),
-    ];
-    let updated = policies::update(
-        &state.db,
-        account.id(),
-        &existing.id,
-        changes,
-        state.now_ms(),
-    )
-    .await?
-    .ok_or_else(|| ApiError::not_found("policy", &id))?;
+    let updated = policies::update(&state.db, &row, state.now_ms())
+        .await?
+        .ok_or_else(|| ApiError::not_found("policy", &id))?;
     Ok(Document::ok(single(serializer::policy(&account, &updated))))
 }
 

@@ -23,9 +23,9 @@ use latchkey_proto::ErrorCode;
 use latchkey_proto::time_format::from_millis;
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, MachineRow};
+use latchkey_store::new_id;
 use latchkey_store::policies::PolicyRow;
-use latchkey_store::processes::{self, ProcessQuery, ProcessRow, SpawnError, StatusFilter};
-use latchkey_store::{Arg, new_id};
+use latchkey_store::processes::{self, ProcessChanges, ProcessQuery, ProcessRow, SpawnError};
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
@@ -133,14 +133,9 @@ async fn list(
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let owned = |name: &str| query.get(name).map(str::to_owned);
-    let status = query.get("status").map(|status| {
-        let status = match status.to_ascii_uppercase().as_str() {
-            "ALIVE" => StatusFilter::Alive,
-            "DEAD" => StatusFilter::Dead,
-            _ => StatusFilter::Unknown,
-        };
-        (status, state.now_ms())
-    });
+    let status = query
+        .get("status")
+        .map(|status| (status.into(), state.now_ms()));
     let filters = ProcessQuery {
         machine_id,
         machine: owned("machine"),
@@ -305,12 +300,13 @@ pub async fn update(
         return Err(ApiError::forbidden("not allowed to update this process"));
     }
     let mut input = Input::parse(&body, "processes")?;
-    let metadata = input.metadata()?.into_update();
+    let changes = ProcessChanges {
+        metadata: input
+            .metadata()?
+            .into_update()
+            .map(|m| m.unwrap_or_else(|| "{}".into())),
+    };
     input.finish()?;
-    let mut changes: Vec<(&str, Arg)> = Vec::new();
-    if let Some(metadata) = metadata {
-        changes.push(("metadata", metadata.unwrap_or_else(|| "{}".into()).into()));
-    }
     l.process = processes::update(
         &state.db,
         account.id(),

@@ -15,8 +15,8 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use latchkey_core::access::products as access;
 use latchkey_proto::ErrorCode;
-use latchkey_store::products::{self, ProductRow};
-use latchkey_store::{Arg, StoreError, new_id};
+use latchkey_store::products::{self, ProductChanges, ProductRow};
+use latchkey_store::{StoreError, new_id};
 use serde_json::json;
 
 const DISTRIBUTION: &[&str] = &["LICENSED", "OPEN", "CLOSED"];
@@ -169,30 +169,27 @@ pub async fn update(
     let mut input = Input::parse(&body, "products")?;
     let attrs = read(&mut input)?;
     input.finish()?;
-    let mut changes: Vec<(&str, Arg)> = Vec::new();
-    match attrs.name {
-        Field::Value(name) => changes.push(("name", name.into())),
-        Field::Null => return Err(missing("name")),
-        Field::Absent => {}
-    }
-    if let Some(code) = attrs.code.into_update() {
-        changes.push(("code", code.into()));
-    }
-    if let Some(d) = attrs.distribution.into_update() {
-        changes.push((
-            "distribution_strategy",
-            d.unwrap_or_else(|| "LICENSED".into()).into(),
-        ));
-    }
-    if let Some(url) = attrs.url.into_update() {
-        changes.push(("url", url.into()));
-    }
-    if let Some(p) = attrs.platforms.into_update() {
-        changes.push(("platforms", json!(p.unwrap_or_default()).to_string().into()));
-    }
-    if let Some(m) = attrs.metadata.into_update() {
-        changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
-    }
+    let changes = ProductChanges {
+        name: match attrs.name {
+            Field::Value(name) => Some(name),
+            Field::Null => return Err(missing("name")),
+            Field::Absent => None,
+        },
+        code: attrs.code.into_update(),
+        distribution_strategy: attrs
+            .distribution
+            .into_update()
+            .map(|d| d.unwrap_or_else(|| "LICENSED".into())),
+        url: attrs.url.into_update(),
+        platforms: attrs
+            .platforms
+            .into_update()
+            .map(|p| json!(p.unwrap_or_default()).to_string()),
+        metadata: attrs
+            .metadata
+            .into_update()
+            .map(|m| m.unwrap_or_else(|| "{}".into())),
+    };
     let updated = products::update(&state.db, account.id(), &row.id, changes, state.now_ms())
         .await
         .map_err(conflict)?

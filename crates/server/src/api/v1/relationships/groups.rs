@@ -4,210 +4,146 @@
 //! (staff, products, its members) list its members within what they may see; admins,
 //! developers and products attach and detach owners.
 
-use super::{Nested, not_in_parent};
+use super::{Cx, Nested, child_of};
 use crate::account::Account;
-use crate::api::v1::serialize::{account_rel, resource, single, to_one, ts1};
-use crate::api::v1::{licenses, machines, users};
-use crate::auth::Authed;
+use crate::api::v1::serialize::{account_rel, resource, to_one, ts1};
+use crate::api::v1::{groups, licenses, machines, serializers, users};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
-use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::Response;
 use latchkey_proto::ErrorCode;
-use latchkey_store::crud;
 use latchkey_store::relations::{self, GroupOwnerRow, OwnersRefusal};
-use latchkey_store::users::UserRow;
 use serde_json::{Value, json};
 
 /// `GET /groups/{id}/users`
-pub async fn list_users(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("group", &group.id)]).await?;
-    users::index(State(state), account, Authed(principal), query).await
+pub async fn list_users(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let group = cx.load(groups::load, &id).await?;
+    cx.nested_list(&nested, ("group", &group.id), users::index)
+        .await
 }
 
 /// `GET /groups/{id}/users/{child}`
-pub async fn show_user(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path((id, child)): Path<(String, String)>,
-) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
-    let user = users::load(&state, &account, &principal, &child).await?;
-    if user.group_id.as_deref() != Some(group.id.as_str()) {
-        return Err(not_in_parent("user", &child));
-    }
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::users::user(&account, &user),
-    )))
+pub async fn show_user(cx: Cx, Path((id, child)): Path<(String, String)>) -> ApiResult<Document> {
+    let group = cx.load(groups::load, &id).await?;
+    let user = cx.load(users::load, &child).await?;
+    let user = child_of(Some(user), "user", &child, |u| {
+        u.group_id.as_deref() == Some(group.id.as_str())
+    })?;
+    cx.show(&user).await
 }
 
 /// `GET /groups/{id}/licenses`
-pub async fn list_licenses(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("group", &group.id)]).await?;
-    licenses::index(State(state), account, Authed(principal), query).await
+pub async fn list_licenses(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let group = cx.load(groups::load, &id).await?;
+    cx.nested_list(&nested, ("group", &group.id), licenses::index)
+        .await
 }
 
 /// `GET /groups/{id}/licenses/{child}`
 pub async fn show_license(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
-    let (license, policy) = licenses::load(&state, &account, &principal, &child).await?;
-    if license.group_id.as_deref() != Some(group.id.as_str()) {
-        return Err(not_in_parent("license", &child));
-    }
-    Ok(Document::ok(single(
-        licenses::render(&state, &account, &license, &policy).await?,
-    )))
+    let group = cx.load(groups::load, &id).await?;
+    let license = cx.load(licenses::load, &child).await?;
+    let license = child_of(Some(license), "license", &child, |(l, _)| {
+        l.group_id.as_deref() == Some(group.id.as_str())
+    })?;
+    cx.show(&license).await
 }
 
 /// `GET /groups/{id}/machines`
-pub async fn list_machines(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("group", &group.id)]).await?;
-    machines::index(State(state), account, Authed(principal), query).await
+pub async fn list_machines(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let group = cx.load(groups::load, &id).await?;
+    cx.nested_list(&nested, ("group", &group.id), machines::index)
+        .await
 }
 
 /// `GET /groups/{id}/machines/{child}`
 pub async fn show_machine(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
-    let l = machines::load(&state, &account, &principal, &child).await?;
-    if l.machine.group_id.as_deref() != Some(group.id.as_str()) {
-        return Err(not_in_parent("machine", &child));
-    }
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::machines::machine(
-            &account,
-            &l.machine,
-            &l.license,
-            &l.policy,
-            state.now_ms(),
-        ),
-    )))
+    let group = cx.load(groups::load, &id).await?;
+    let machine = cx.load(machines::load, &child).await?;
+    let machine = child_of(Some(machine), "machine", &child, |m| {
+        m.machine.group_id.as_deref() == Some(group.id.as_str())
+    })?;
+    cx.show(&machine).await
 }
 
 /// `GET /groups/{id}/owners`: the owning users (as `users`), within what the bearer
 /// may see of users.
 pub async fn list_owners(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path(id): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
+    let group = cx.load(groups::load, &id).await?;
     let (page, order) = query.pagination()?;
-    let mut filters = vec![relations::owners_of_group(&group.id)];
-    filters.extend(latchkey_store::users::visible_to(&principal.actor()));
-    let (rows, count) = crud::list::<UserRow>(
-        &state.db,
-        latchkey_store::users::TABLE,
-        latchkey_store::users::COLUMNS,
-        account.id(),
-        filters,
+    let actor = cx.principal.actor();
+    let list = relations::group_owners(
+        &cx.state.db,
+        cx.account.id(),
+        &group.id,
+        &actor,
         &page,
         order,
     )
     .await?;
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|u| crate::api::v1::serializers::users::user(&account, u))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+    Ok(cx.list_document(&query, &page, list, serializers::users::user, |r| &r.id))
 }
 
 /// `GET /groups/{id}/owners/{child}` (child: a user id or email)
-pub async fn show_owner(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path((id, child)): Path<(String, String)>,
-) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
-    let user = users::load(&state, &account, &principal, &child).await?;
-    if !relations::is_group_owner(&state.db, &group.id, &user.id).await? {
-        return Err(not_in_parent("user", &child));
-    }
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::users::user(&account, &user),
-    )))
+pub async fn show_owner(cx: Cx, Path((id, child)): Path<(String, String)>) -> ApiResult<Document> {
+    let group = cx.load(groups::load, &id).await?;
+    let user = cx.load(users::load, &child).await?;
+    let owner = relations::is_group_owner(&cx.state.db, &group.id, &user.id).await?;
+    cx.show(&child_of(Some(user), "user", &child, |_| owner)?)
+        .await
 }
 
 /// `POST /groups/{id}/owners`: 200 with the new `group-owners`, all or none.
 pub async fn attach_owners(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
+    let group = cx.load(groups::load, &id).await?;
     let user_ids = user_ids(&body)?;
-    if !crate::api::v1::groups::may_write(&principal) {
+    if !groups::may_write(&cx.principal) {
         return Err(ApiError::forbidden("not allowed to attach group owners"));
     }
     let attached = relations::attach_owners(
-        &state.db,
-        account.id(),
+        &cx.state.db,
+        cx.account.id(),
         &group.id,
         &user_ids,
-        state.now_ms(),
+        cx.state.now_ms(),
     )
     .await?
     .map_err(refused)?;
     let data: Vec<Value> = attached
         .iter()
-        .map(|o| owner_resource(&account, o))
+        .map(|o| owner_resource(&cx.account, o))
         .collect();
     Ok(Document::ok(json!({ "data": data })))
 }
 
 /// `DELETE /groups/{id}/owners`: 204, all or none.
 pub async fn detach_owners(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Response> {
-    let group = crate::api::v1::groups::load(&state, &account, &principal, &id).await?;
+    let group = cx.load(groups::load, &id).await?;
     let user_ids = user_ids(&body)?;
-    if !crate::api::v1::groups::may_write(&principal) {
+    if !groups::may_write(&cx.principal) {
         return Err(ApiError::forbidden("not allowed to detach group owners"));
     }
-    relations::detach_owners(&state.db, &group.id, &user_ids)
+    relations::detach_owners(&cx.state.db, &group.id, &user_ids)
         .await?
         .map_err(refused)?;
     Ok(no_content())

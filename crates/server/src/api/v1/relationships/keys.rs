@@ -2,38 +2,23 @@
 //! /keys/{id}/{product,policy}`, for the bearers who may read the key (staff and
 //! its product).
 
-use super::product_document;
-use crate::account::Account;
-use crate::api::v1::serialize::single;
-use crate::auth::Authed;
+use super::Cx;
+use crate::api::v1::keys;
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
-use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 
 /// `GET /keys/{id}/product`
-pub async fn show_product(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Document> {
-    let key = crate::api::v1::keys::load(&state, &account, &principal, &id, false).await?;
-    product_document(&state, &account, &key.product_id).await
+pub async fn show_product(cx: Cx, Path(id): Path<String>) -> ApiResult<Document> {
+    let key = keys::load(&cx.state, &cx.account, &cx.principal, &id, false).await?;
+    cx.product_document(&key.product_id).await
 }
 
 /// `GET /keys/{id}/policy`
-pub async fn show_policy(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Document> {
-    let key = crate::api::v1::keys::load(&state, &account, &principal, &id, false).await?;
-    let policy = latchkey_store::policies::find(&state.db, account.id(), &key.policy_id)
+pub async fn show_policy(cx: Cx, Path(id): Path<String>) -> ApiResult<Document> {
+    let key = keys::load(&cx.state, &cx.account, &cx.principal, &id, false).await?;
+    let policy = latchkey_store::policies::find(&cx.state.db, cx.account.id(), &key.policy_id)
         .await?
         .ok_or_else(|| ApiError::internal("pool key without policy"))?;
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::policies::policy(&account, &policy),
-    )))
+    cx.show(&policy).await
 }

@@ -3,77 +3,53 @@
 //! /policies/{id}/pool/{child}`. The bearer must be able to read the policy; the
 //! licenses list is the top-level list filtered by policy.
 
-use super::{Nested, not_in_parent, product_document};
-use crate::account::Account;
-use crate::api::v1::serialize::single;
-use crate::api::v1::{keys, licenses};
+use super::{Cx, Nested, child_of};
+use crate::api::v1::{keys, licenses, policies};
 use crate::auth::Authed;
 use crate::error::ApiResult;
 use crate::jsonapi::Document;
-use crate::state::AppState;
 use axum::extract::{Path, State};
-use latchkey_store::crud;
-use latchkey_store::pool_keys::{self, PoolKeyRow};
 
 /// `GET /policies/{id}/licenses`
-pub async fn list_licenses(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let policy = crate::api::v1::policies::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("policy", &policy.id)]).await?;
-    licenses::index(State(state), account, Authed(principal), query).await
+pub async fn list_licenses(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let policy = cx.load(policies::load, &id).await?;
+    cx.nested_list(&nested, ("policy", &policy.id), licenses::index)
+        .await
 }
 
 /// `GET /policies/{id}/licenses/{child}` (child: id or key)
 pub async fn show_license(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let policy = crate::api::v1::policies::load(&state, &account, &principal, &id).await?;
-    let (license, policy_row) = licenses::load(&state, &account, &principal, &child).await?;
-    if license.policy_id != policy.id {
-        return Err(not_in_parent("license", &child));
-    }
-    Ok(Document::ok(single(
-        licenses::render(&state, &account, &license, &policy_row).await?,
-    )))
+    let policy = cx.load(policies::load, &id).await?;
+    let license = cx.load(licenses::load, &child).await?;
+    let license = child_of(Some(license), "license", &child, |(l, _)| {
+        l.policy_id == policy.id
+    })?;
+    cx.show(&license).await
 }
 
 /// `GET /policies/{id}/product`
-pub async fn show_product(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Document> {
-    let policy = crate::api::v1::policies::load(&state, &account, &principal, &id).await?;
-    product_document(&state, &account, &policy.product_id).await
+pub async fn show_product(cx: Cx, Path(id): Path<String>) -> ApiResult<Document> {
+    let policy = cx.load(policies::load, &id).await?;
+    cx.product_document(&policy.product_id).await
 }
 
 /// `GET /policies/{id}/pool/{child}`: a pool key of the policy, for the bearers of
 /// `GET /keys/{id}` (staff and the policy's product).
 pub async fn show_pool_key(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let policy = crate::api::v1::policies::load(&state, &account, &principal, &id).await?;
-    let key = crud::find::<PoolKeyRow>(
-        &state.db,
-        pool_keys::TABLE,
-        pool_keys::COLUMNS,
-        account.id(),
-        &child,
+    let policy = cx.load(policies::load, &id).await?;
+    let found = latchkey_store::pool_keys::find(&cx.state.db, cx.account.id(), &child).await?;
+    let key = child_of(found, "key", &child, |k| k.policy_id == policy.id)?;
+    keys::show(
+        State(cx.state),
+        cx.account,
+        Authed(cx.principal),
+        Path(key.id),
     )
-    .await?
-    .filter(|k: &PoolKeyRow| k.policy_id == policy.id)
-    .ok_or_else(|| not_in_parent("key", &child))?;
-    keys::show(State(state), account, Authed(principal), Path(key.id)).await
+    .await
 }

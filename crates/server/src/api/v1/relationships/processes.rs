@@ -1,24 +1,14 @@
 //! Process relationships missing from [`crate::api::v1::processes::relations`]: `GET
 //! /processes/{id}/license`, for the bearers who may read the process.
 
-use crate::account::Account;
-use crate::api::v1::licenses;
-use crate::api::v1::serialize::single;
-use crate::auth::Authed;
+use super::Cx;
+use crate::api::v1::processes;
 use crate::error::ApiResult;
 use crate::jsonapi::Document;
-use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 
 /// `GET /processes/{id}/license`
-pub async fn show_license(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Document> {
-    let l = crate::api::v1::processes::load(&state, &account, &principal, &id).await?;
-    Ok(Document::ok(single(
-        licenses::render(&state, &account, &l.license, &l.policy).await?,
-    )))
+pub async fn show_license(cx: Cx, Path(id): Path<String>) -> ApiResult<Document> {
+    let l = cx.load(processes::load, &id).await?;
+    cx.show(&(&l.license, &l.policy)).await
 }

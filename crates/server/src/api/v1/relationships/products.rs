@@ -3,158 +3,92 @@
 //! /products/{id}/tokens/{child}`. Only bearers who may read the product get in
 //! (staff and the product itself); lists are the top-level lists filtered by product.
 
-use super::{Nested, not_in_parent};
-use crate::account::Account;
-use crate::api::v1::serialize::single;
-use crate::api::v1::{licenses, machines, policies, users};
-use crate::auth::Authed;
+use super::{Cx, Nested, child_of};
+use crate::api::v1::{licenses, machines, policies, products, users};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
-use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::Path;
+use latchkey_core::access::tokens as tokens_access;
 use latchkey_store::relations;
 
 /// `GET /products/{id}/policies`
-pub async fn list_policies(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("product", &product.id)]).await?;
-    policies::index(State(state), account, Authed(principal), query).await
+pub async fn list_policies(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let product = cx.load(products::load, &id).await?;
+    cx.nested_list(&nested, ("product", &product.id), policies::index)
+        .await
 }
 
 /// `GET /products/{id}/policies/{child}`
-pub async fn show_policy(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path((id, child)): Path<(String, String)>,
-) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    let policy = policies::load(&state, &account, &principal, &child).await?;
-    if policy.product_id != product.id {
-        return Err(not_in_parent("policy", &child));
-    }
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::policies::policy(&account, &policy),
-    )))
+pub async fn show_policy(cx: Cx, Path((id, child)): Path<(String, String)>) -> ApiResult<Document> {
+    let product = cx.load(products::load, &id).await?;
+    let policy = cx.load(policies::load, &child).await?;
+    let policy = child_of(Some(policy), "policy", &child, |p| {
+        p.product_id == product.id
+    })?;
+    cx.show(&policy).await
 }
 
 /// `GET /products/{id}/licenses`
-pub async fn list_licenses(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("product", &product.id)]).await?;
-    licenses::index(State(state), account, Authed(principal), query).await
+pub async fn list_licenses(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let product = cx.load(products::load, &id).await?;
+    cx.nested_list(&nested, ("product", &product.id), licenses::index)
+        .await
 }
 
 /// `GET /products/{id}/licenses/{child}` (child: id or key)
 pub async fn show_license(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    let (license, policy) = licenses::load(&state, &account, &principal, &child).await?;
-    if license.product_id != product.id {
-        return Err(not_in_parent("license", &child));
-    }
-    Ok(Document::ok(single(
-        licenses::render(&state, &account, &license, &policy).await?,
-    )))
+    let product = cx.load(products::load, &id).await?;
+    let license = cx.load(licenses::load, &child).await?;
+    let license = child_of(Some(license), "license", &child, |(l, _)| {
+        l.product_id == product.id
+    })?;
+    cx.show(&license).await
 }
 
 /// `GET /products/{id}/machines`
-pub async fn list_machines(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("product", &product.id)]).await?;
-    machines::index(State(state), account, Authed(principal), query).await
+pub async fn list_machines(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let product = cx.load(products::load, &id).await?;
+    cx.nested_list(&nested, ("product", &product.id), machines::index)
+        .await
 }
 
 /// `GET /products/{id}/machines/{child}` (child: id or fingerprint)
 pub async fn show_machine(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path((id, child)): Path<(String, String)>,
 ) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    let l = machines::load(&state, &account, &principal, &child).await?;
-    if l.license.product_id != product.id {
-        return Err(not_in_parent("machine", &child));
-    }
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::machines::machine(
-            &account,
-            &l.machine,
-            &l.license,
-            &l.policy,
-            state.now_ms(),
-        ),
-    )))
+    let product = cx.load(products::load, &id).await?;
+    let machine = cx.load(machines::load, &child).await?;
+    let machine = child_of(Some(machine), "machine", &child, |m| {
+        m.license.product_id == product.id
+    })?;
+    cx.show(&machine).await
 }
 
 /// `GET /products/{id}/users`: owners and licensees of the product's licenses.
-pub async fn list_users(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("product", &product.id)]).await?;
-    users::index(State(state), account, Authed(principal), query).await
+pub async fn list_users(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let product = cx.load(products::load, &id).await?;
+    cx.nested_list(&nested, ("product", &product.id), users::index)
+        .await
 }
 
 /// `GET /products/{id}/users/{child}` (child: id or email)
-pub async fn show_user(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path((id, child)): Path<(String, String)>,
-) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    let user = users::load(&state, &account, &principal, &child).await?;
-    if !relations::product_has_user(&state.db, &product.id, &user.id).await? {
-        return Err(not_in_parent("user", &child));
-    }
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::users::user(&account, &user),
-    )))
+pub async fn show_user(cx: Cx, Path((id, child)): Path<(String, String)>) -> ApiResult<Document> {
+    let product = cx.load(products::load, &id).await?;
+    let user = cx.load(users::load, &child).await?;
+    let member = relations::product_has_user(&cx.state.db, &product.id, &user.id).await?;
+    cx.show(&child_of(Some(user), "user", &child, |_| member)?)
+        .await
 }
 
 /// `GET /products/{id}/tokens/{child}` (admins and developers, like the list)
-pub async fn show_token(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path((id, child)): Path<(String, String)>,
-) -> ApiResult<Document> {
-    let product = crate::api::v1::products::load(&state, &account, &principal, &id).await?;
-    if !latchkey_core::access::tokens::may_read_product_tokens(&principal.actor()) {
+pub async fn show_token(cx: Cx, Path((id, child)): Path<(String, String)>) -> ApiResult<Document> {
+    let product = cx.load(products::load, &id).await?;
+    if !tokens_access::may_read_product_tokens(&cx.principal.actor()) {
         return Err(ApiError::forbidden("not allowed to read product tokens"));
     }
-    let token = relations::bearer_token(&state.db, account.id(), ("products", &product.id), &child)
-        .await?
-        .ok_or_else(|| not_in_parent("token", &child))?;
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::tokens::token(&account, &token, None),
-    )))
+    cx.token_document(("products", &product.id), &child).await
 }

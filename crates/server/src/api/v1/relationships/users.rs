@@ -4,153 +4,106 @@
 //! The bearer must be able to read the user; lists are the top-level lists filtered
 //! by user (products: those of the user's licenses).
 
-use super::{Nested, group_document, not_in_parent};
-use crate::account::Account;
+use super::{Cx, Nested};
 use crate::api::v1::serialize::single;
-use crate::api::v1::{licenses, machines, tokens};
-use crate::auth::{Authed, Bearer};
+use crate::api::v1::{licenses, machines, serializers, tokens, users};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody};
-use crate::state::AppState;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use latchkey_core::access::tokens as tokens_access;
 use latchkey_core::roles::Role;
 use latchkey_core::tokens as raw_tokens;
 use latchkey_proto::ErrorCode;
-use latchkey_store::crud;
-use latchkey_store::crud::Filter;
 use latchkey_store::new_id;
-use latchkey_store::products::ProductRow;
 use latchkey_store::relations;
 use latchkey_store::tokens::TokenRow;
-use serde_json::{Value, json};
+use latchkey_store::users::UserRow;
+use serde_json::Value;
 
 const TWO_WEEKS_MS: i64 = 14 * 86_400_000;
 
 /// `GET /users/{id}/licenses`: owned and attached licenses.
-pub async fn list_licenses(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("user", &user.id)]).await?;
-    licenses::index(State(state), account, Authed(principal), query).await
+pub async fn list_licenses(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let user = cx.load(users::load, &id).await?;
+    cx.nested_list(&nested, ("user", &user.id), licenses::index)
+        .await
 }
 
 /// `GET /users/{id}/machines`: owned machines and those of the user's licenses.
-pub async fn list_machines(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-    nested: Nested,
-) -> ApiResult<Document> {
-    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
-    let query = nested.scoped(&[("user", &user.id)]).await?;
-    machines::index(State(state), account, Authed(principal), query).await
+pub async fn list_machines(cx: Cx, Path(id): Path<String>, nested: Nested) -> ApiResult<Document> {
+    let user = cx.load(users::load, &id).await?;
+    cx.nested_list(&nested, ("user", &user.id), machines::index)
+        .await
 }
 
 /// `GET /users/{id}/products`: the products of the user's licenses. Staff see them
 /// all, a product only itself, the user itself its own.
 pub async fn list_products(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path(id): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
+    let user = cx.load(users::load, &id).await?;
     let (page, order) = query.pagination()?;
-    let mut filters = vec![relations::products_of_user(&user.id)];
-    match &principal.bearer {
-        Bearer::Product(p) => filters.push(Filter::eq("id", p.id.as_str())),
-        Bearer::License(l, _) => filters.push(Filter::eq("id", l.product_id.as_str())),
-        Bearer::User(..) => {}
-    }
-    let (rows, count) = crud::list::<ProductRow>(
-        &state.db,
-        latchkey_store::products::TABLE,
-        latchkey_store::products::COLUMNS,
-        account.id(),
-        filters,
+    let actor = cx.principal.actor();
+    let list = relations::user_products(
+        &cx.state.db,
+        cx.account.id(),
+        &user.id,
+        &actor,
         &page,
         order,
     )
     .await?;
-    let data: Vec<Value> = rows
-        .iter()
-        .map(|p| crate::api::v1::serializers::products::product(&account, p))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+    let render = serializers::products::product;
+    Ok(cx.list_document(&query, &page, list, render, |r| &r.id))
 }
 
 /// `GET /users/{id}/group` (data null when none)
-pub async fn show_group(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path(id): Path<String>,
-) -> ApiResult<Document> {
-    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
-    group_document(&state, &account, user.group_id.as_deref()).await
+pub async fn show_group(cx: Cx, Path(id): Path<String>) -> ApiResult<Document> {
+    let user = cx.load(users::load, &id).await?;
+    cx.group_document(user.group_id.as_deref()).await
 }
 
 /// `GET /users/{id}/tokens`
 pub async fn list_tokens(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path(id): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
-    if !tokens_access::may_read_user_tokens(&principal.actor(), &user.id, &user.role) {
-        return Err(ApiError::forbidden(
-            "not allowed to read this user's tokens",
-        ));
-    }
-    tokens::index_for_bearer(&state, &account, ("users", &user.id), &query).await
+    let user = token_owner(&cx, &id).await?;
+    tokens::index_for_bearer(&cx.state, &cx.account, ("users", &user.id), &query).await
 }
 
 /// `GET /users/{id}/tokens/{child}`
-pub async fn show_token(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
-    Path((id, child)): Path<(String, String)>,
-) -> ApiResult<Document> {
-    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
-    if !tokens_access::may_read_user_tokens(&principal.actor(), &user.id, &user.role) {
+pub async fn show_token(cx: Cx, Path((id, child)): Path<(String, String)>) -> ApiResult<Document> {
+    let user = token_owner(&cx, &id).await?;
+    cx.token_document(("users", &user.id), &child).await
+}
+
+/// The user of `/users/{id}/tokens[/{child}]`, if the bearer may read its tokens.
+async fn token_owner(cx: &Cx, id: &str) -> ApiResult<UserRow> {
+    let user = cx.load(users::load, id).await?;
+    if !tokens_access::may_read_user_tokens(&cx.principal.actor(), &user.id, &user.role) {
         return Err(ApiError::forbidden(
             "not allowed to read this user's tokens",
         ));
     }
-    let token = relations::bearer_token(&state.db, account.id(), ("users", &user.id), &child)
-        .await?
-        .ok_or_else(|| not_in_parent("token", &child))?;
-    Ok(Document::ok(single(
-        crate::api::v1::serializers::tokens::token(&account, &token, None),
-    )))
+    Ok(user)
 }
 
 /// `POST /users/{id}/tokens` (optional `data.attributes.{name,expiry}`): a token for
 /// the user, shown once; end users' tokens expire in two weeks unless told otherwise.
 pub async fn create_token(
-    State(state): State<AppState>,
-    account: Account,
-    Authed(principal): Authed,
+    cx: Cx,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Document> {
-    let user = crate::api::v1::users::load(&state, &account, &principal, &id).await?;
+    let user = cx.load(users::load, &id).await?;
     let (name, expiry) = token_options(&body)?;
-    if !tokens_access::may_create_user_token(&principal.actor(), &user.id, &user.role) {
+    if !tokens_access::may_create_user_token(&cx.principal.actor(), &user.id, &user.role) {
         return Err(ApiError::forbidden(
             "not allowed to generate tokens for this user",
         ));
@@ -159,7 +112,7 @@ pub async fn create_token(
         return Err(ApiError::forbidden("user is banned").code(ErrorCode::UserBanned));
     }
     let role = Role::parse(&user.role).unwrap_or(Role::User);
-    let now = state.now_ms();
+    let now = cx.state.now_ms();
     let expiry = match expiry {
         Field::Value(text) => Some(
             latchkey_proto::time_format::parse(&text)
@@ -173,11 +126,11 @@ pub async fn create_token(
     let raw = raw_tokens::generate(kind);
     let row = TokenRow {
         id: new_id(),
-        account_id: account.id().to_owned(),
+        account_id: cx.account.id().to_owned(),
         bearer_type: "users".into(),
         bearer_id: user.id.clone(),
         kind: kind.as_str().to_owned(),
-        digest: state.secret.digest(&raw),
+        digest: cx.state.secret.digest(&raw),
         name,
         expiry,
         max_activations: None,
@@ -187,14 +140,10 @@ pub async fn create_token(
         created_at: now,
         updated_at: now,
     };
-    relations::create_token(&state.db, &row).await?;
-    let location = format!("{}/tokens/{}", account.base(), row.id);
+    relations::create_token(&cx.state.db, &row).await?;
+    let location = format!("{}/tokens/{}", cx.account.base(), row.id);
     Ok(Document::created(
-        single(crate::api::v1::serializers::tokens::token(
-            &account,
-            &row,
-            Some(&raw),
-        )),
+        single(serializers::tokens::token(&cx.account, &row, Some(&raw))),
         location,
     ))
 }

@@ -22,8 +22,8 @@ use axum::response::Response;
 use latchkey_core::access::users as access;
 use latchkey_core::roles::Role;
 use latchkey_proto::ErrorCode;
-use latchkey_store::users::{self, UserRow, UserWrite};
-use latchkey_store::{Arg, StoreError, new_id};
+use latchkey_store::users::{self, UserChanges, UserRow, UserWrite};
+use latchkey_store::{StoreError, new_id};
 use serde_json::json;
 
 /// Every role, in Keygen's spelling.
@@ -247,43 +247,39 @@ pub async fn update(
     let mut input = Input::parse(&body, "users")?;
     let attrs = read(&mut input)?;
     input.finish()?;
-    let mut changes: Vec<(&str, Arg)> = Vec::new();
     let new_role = attrs.role.value().filter(|r| *r != row.role);
-    if let Some(role) = &new_role {
-        if !access::may_change_role(&actor, role) {
-            return Err(ApiError::forbidden(
-                "not allowed to change this user's role",
-            ));
-        }
-        changes.push(("role", role.clone().into()));
-    }
-    match attrs.email {
-        Field::Value(email) => changes.push(("email", normalize_email(&email)?.into())),
-        Field::Null => return Err(missing("email")),
-        Field::Absent => {}
-    }
-    if let Some(first) = attrs.first_name.into_update() {
-        changes.push(("first_name", first.into()));
-    }
-    if let Some(last) = attrs.last_name.into_update() {
-        changes.push(("last_name", last.into()));
-    }
-    if let Some(m) = attrs.metadata.into_update() {
-        changes.push(("metadata", m.unwrap_or_else(|| "{}".into()).into()));
-    }
-    match attrs.password {
-        Field::Value(password) => {
-            changes.push(("password_digest", hash_password(password).await?.into()))
-        }
-        Field::Null => {
-            return Err(invalid(
-                "password",
-                "must be a string of 6 to 72 characters",
-            ));
-        }
-        Field::Absent => {}
+    if let Some(role) = &new_role
+        && !access::may_change_role(&actor, role)
+    {
+        return Err(ApiError::forbidden(
+            "not allowed to change this user's role",
+        ));
     }
     let demotes_admin = new_role.is_some() && row.role == Role::Admin.as_str();
+    let changes = UserChanges {
+        role: new_role,
+        email: match attrs.email {
+            Field::Value(email) => Some(normalize_email(&email)?),
+            Field::Null => return Err(missing("email")),
+            Field::Absent => None,
+        },
+        first_name: attrs.first_name.into_update(),
+        last_name: attrs.last_name.into_update(),
+        metadata: attrs
+            .metadata
+            .into_update()
+            .map(|m| m.unwrap_or_else(|| "{}".into())),
+        password_digest: match attrs.password {
+            Field::Value(password) => Some(hash_password(password).await?),
+            Field::Null => {
+                return Err(invalid(
+                    "password",
+                    "must be a string of 6 to 72 characters",
+                ));
+            }
+            Field::Absent => None,
+        },
+    };
     let written = users::update(
         &state.db,
         account.id(),
