@@ -30,12 +30,24 @@ pub struct Cli {
 #[derive(Subcommand)]
 pub enum Command {
     /// Run the HTTP server.
+    #[command(
+        after_help = "Example:\n  latchkey serve --bind 0.0.0.0:3000 --database-url sqlite://latchkey-data/latchkey.db"
+    )]
     Serve(Box<ServeArgs>),
     /// Create an account with its signing keys and first admin user.
+    #[command(
+        after_help = "Example:\n  latchkey init --account acme --email admin@acme.example --password-stdin < password.txt"
+    )]
     Init(InitArgs),
     /// Apply database migrations and exit.
+    #[command(
+        after_help = "Example:\n  latchkey migrate --database-url postgres://latchkey@db/latchkey"
+    )]
     Migrate(DatabaseArgs),
     /// Print every setting with its default, as a commented TOML file.
+    #[command(
+        after_help = "Example:\n  latchkey print-default-config > /etc/latchkey/latchkey.toml"
+    )]
     PrintDefaultConfig,
     /// Write a consistent copy of the SQLite database while the server runs
     /// (PostgreSQL: prints the pg_dump command to use instead).
@@ -365,4 +377,36 @@ pub fn file_and_variables(file: Option<&Path>) -> Result<Settings> {
         }
     }
     Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        // Clap's own checks over every subcommand: no clashing flags or ids.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_shows_an_example_in_its_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in command.get_subcommands() {
+                let name = format!("{path} {}", sub.get_name());
+                let has_example = sub
+                    .get_after_help()
+                    .is_some_and(|h| h.to_string().contains("latchkey"));
+                let generated = sub.get_name() == "help";
+                if !has_example && !generated && sub.get_subcommands().next().is_none() {
+                    missing.push(name.clone());
+                }
+                walk(sub, &name, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "latchkey", &mut missing);
+        assert!(missing.is_empty(), "no example in --help: {missing:?}");
+    }
 }
