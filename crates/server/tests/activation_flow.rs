@@ -10,16 +10,19 @@ use serde_json::json;
 
 /// A typed API error: its status, first code and first source pointer.
 fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, Option<ErrorCode>, Error) {
-    let err = result.expect_err("the server refuses");
+    let err = match result {
+        Ok(value) => panic!("the server accepted: {value:?}"),
+        Err(err) => err,
+    };
     (err.status().unwrap_or_default(), err.code(), err)
 }
 
 /// The license an application learns from a validation of its key.
 fn license_of(verdict: &latchkey_sdk::Validation) -> License {
-    verdict
-        .license
-        .clone()
-        .expect("a found key carries its license")
+    match &verdict.license {
+        Some(license) => license.clone(),
+        None => panic!("a found key carries its license: {verdict:?}"),
+    }
 }
 
 #[tokio::test]

@@ -44,7 +44,10 @@ fn pinged_status(result: Result<latchkey_sdk::Machine, Error>) -> anyhow::Result
 
 /// Status and first error code of a refused SDK call.
 fn refused<T: std::fmt::Debug>(result: Result<T, Error>) -> (u16, Option<ErrorCode>, Error) {
-    let err = result.expect_err("the server refuses");
+    let err = match result {
+        Ok(value) => panic!("the server accepted: {value:?}"),
+        Err(err) => err,
+    };
     (err.status().unwrap_or_default(), err.code(), err)
 }
 
