@@ -7,7 +7,8 @@
 
 use base64::Engine;
 use latchkey_core::clock::Clock;
-use latchkey_proto::offline::{Algorithm, Certificate, CertificateKind, FileSecret, PublicKeys};
+use latchkey_proto::offline::CertificateKind::{self, License, Machine};
+use latchkey_proto::offline::{Algorithm, Certificate, FileSecret, PublicKeys};
 use latchkey_sdk::offline::verify_file;
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
@@ -64,13 +65,7 @@ async fn license_file_defaults_every_algorithm_and_last_check_out() -> anyhow::R
         Algorithm::Base64Ed25519,
         "default without scheme"
     );
-    let document = open(
-        &server,
-        &keys,
-        certificate,
-        CertificateKind::License,
-        (None, None),
-    )?;
+    let document = open(&server, &keys, certificate, License, (None, None))?;
     assert_eq!(document["data"]["id"], id);
     assert_eq!(document["data"]["attributes"]["key"], key);
     assert_eq!(document["meta"]["ttl"], 2_629_746);
@@ -97,13 +92,7 @@ async fn license_file_defaults_every_algorithm_and_last_check_out() -> anyhow::R
             .as_str()
             .unwrap();
         assert_eq!(Certificate::parse(certificate)?.algorithm(), algorithm);
-        let document = open(
-            &server,
-            &keys,
-            certificate,
-            CertificateKind::License,
-            (Some(key), None),
-        )?;
+        let document = open(&server, &keys, certificate, License, (Some(key), None))?;
         assert_eq!(document["data"]["id"], id, "{algorithm}");
         if algorithm.is_encrypted() {
             let now = server.clock.now().into();
@@ -157,13 +146,7 @@ async fn encrypt_ttl_and_include_options() -> anyhow::Result<()> {
         Certificate::parse(certificate)?.algorithm(),
         Algorithm::Aes256GcmEd25519
     );
-    let document = open(
-        &server,
-        &keys,
-        certificate,
-        CertificateKind::License,
-        (Some(key), None),
-    )?;
+    let document = open(&server, &keys, certificate, License, (Some(key), None))?;
     assert_eq!(document["meta"]["expiry"], Value::Null);
     let types: Vec<&str> = document["included"]
         .as_array()
@@ -258,13 +241,7 @@ async fn download_is_the_raw_certificate_and_scheme_sets_the_default() -> anyhow
     let parsed = Certificate::parse(&certificate)?;
     assert_eq!(parsed.algorithm(), Algorithm::Aes256GcmRsaPssSha256);
     let secret = (license["attributes"]["key"].as_str(), None);
-    let document = open(
-        &server,
-        &keys,
-        &certificate,
-        CertificateKind::License,
-        secret,
-    )?;
+    let document = open(&server, &keys, &certificate, License, secret)?;
     assert_eq!(document["data"]["id"], id);
 
     let ecdsa = server
@@ -315,13 +292,7 @@ async fn machine_file_is_encrypted_with_key_and_fingerprint() -> anyhow::Result<
     let certificate = data["attributes"]["certificate"].as_str().unwrap();
     assert!(certificate.starts_with("-----BEGIN MACHINE FILE-----\n"));
     let secret = (Some(key), Some("fp-offline"));
-    let document = open(
-        &server,
-        &keys,
-        certificate,
-        CertificateKind::Machine,
-        secret,
-    )?;
+    let document = open(&server, &keys, certificate, Machine, secret)?;
     assert_eq!(document["data"]["type"], "machines");
     assert_eq!(document["data"]["attributes"]["fingerprint"], "fp-offline");
     let types: Vec<&str> = document["included"]
@@ -338,7 +309,7 @@ async fn machine_file_is_encrypted_with_key_and_fingerprint() -> anyhow::Result<
             .open(Some(&license_only))
             .is_err()
     );
-    assert!(Certificate::parse_as(certificate, CertificateKind::License).is_err());
+    assert!(Certificate::parse_as(certificate, License).is_err());
     // A client reads the machine and its license from the file, but only with the
     // fingerprint as part of the secret.
     let now = server.clock.now().into();
@@ -363,13 +334,7 @@ async fn machine_file_is_encrypted_with_key_and_fingerprint() -> anyhow::Result<
     let certificate = reply.body["data"]["attributes"]["certificate"]
         .as_str()
         .unwrap();
-    let document = open(
-        &server,
-        &keys,
-        certificate,
-        CertificateKind::Machine,
-        (None, None),
-    )?;
+    let document = open(&server, &keys, certificate, Machine, (None, None))?;
     assert_eq!(
         document["included"],
         json!([]),
@@ -537,13 +502,7 @@ async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()
     let certificate = reply.body["data"]["attributes"]["certificate"]
         .as_str()
         .unwrap();
-    let document = open(
-        &server,
-        &keys,
-        certificate,
-        CertificateKind::Machine,
-        secret,
-    )?;
+    let document = open(&server, &keys, certificate, Machine, secret)?;
     assert_eq!(
         included_ids(&document),
         [license_pair.clone(), entitlement_pair.clone()]
@@ -571,13 +530,7 @@ async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()
     let certificate = reply.body["data"]["attributes"]["certificate"]
         .as_str()
         .unwrap();
-    let document = open(
-        &server,
-        &keys,
-        certificate,
-        CertificateKind::Machine,
-        (None, None),
-    )?;
+    let document = open(&server, &keys, certificate, Machine, (None, None))?;
     let ids = included_ids(&document);
     for wanted in [
         license_pair.clone(),
@@ -606,13 +559,7 @@ async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()
     let certificate = reply.body["data"]["attributes"]["certificate"]
         .as_str()
         .unwrap();
-    let document = open(
-        &server,
-        &keys,
-        certificate,
-        CertificateKind::License,
-        (None, None),
-    )?;
+    let document = open(&server, &keys, certificate, License, (None, None))?;
     let ids = included_ids(&document);
     assert_eq!(ids.len(), 5, "{ids:?}");
     assert!(ids.contains(&entitlement_pair) && ids.contains(&pair("users", &member["id"])));
