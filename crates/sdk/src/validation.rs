@@ -23,6 +23,11 @@ pub struct Scope {
     pub user: Option<String>,
     /// Machine id the license must be activated on.
     pub machine: Option<String>,
+    /// Checksum of the running release artifact (policies with
+    /// `requireChecksumScope`): the license must be entitled to that artifact.
+    pub checksum: Option<String>,
+    /// Version of the running release (policies with `requireVersionScope`).
+    pub version: Option<String>,
 }
 
 impl Scope {
@@ -61,6 +66,8 @@ impl Scope {
         put("policy", self.policy.as_deref());
         put("user", self.user.as_deref());
         put("machine", self.machine.as_deref());
+        put("checksum", self.checksum.as_deref());
+        put("version", self.version.as_deref());
         if !self.components.is_empty() {
             scope.insert("components".into(), json!(self.components));
         }
@@ -120,5 +127,25 @@ impl Validation {
             scope: meta.get("scope").cloned().unwrap_or(Value::Null),
             license,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_json_names_every_set_field_and_omits_the_rest() {
+        let scope = Scope {
+            checksum: Some("abc".into()),
+            version: Some("1.0.0".into()),
+            ..Scope::fingerprint("fp")
+        };
+        assert_eq!(
+            scope.to_json(Some("product-id")),
+            json!({"fingerprint": "fp", "product": "product-id",
+                   "checksum": "abc", "version": "1.0.0"})
+        );
+        assert_eq!(Scope::default().to_json(None), json!({}));
     }
 }

@@ -1,14 +1,35 @@
 //! The activation flows of seed 000 (Keygen tutorial) and seed 001 (Licentric),
-//! end to end over HTTP.
+//! end to end over HTTP, driven as an application drives them: through the SDK client
+//! (typed verdicts and error codes), with the wire details (statuses, headers, JSON
+//! shape, pointers) checked on raw replies.
 
+use latchkey_sdk::licensing::MachineInfo;
+use latchkey_sdk::{Client, Config, Error, ErrorCode, License, Scope, ValidationCode};
 use latchkey_testkit::TestServer;
 use serde_json::json;
+
+/// A typed API error: its status, first code and first source pointer.
+fn api_error(result: Result<impl std::fmt::Debug, Error>) -> (u16, Option<ErrorCode>, Error) {
+    let err = match result {
+        Ok(value) => panic!("the server accepted: {value:?}"),
+        Err(err) => err,
+    };
+    (err.status().unwrap_or_default(), err.code(), err)
+}
+
+/// The license an application learns from a validation of its key.
+fn license_of(verdict: &latchkey_sdk::Validation) -> License {
+    match &verdict.license {
+        Some(license) => license.clone(),
+        None => panic!("a found key carries its license: {verdict:?}"),
+    }
+}
 
 #[tokio::test]
 async fn node_locked_flow_no_machine_then_valid() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let license = server
-        .license_with_policy(json!({"floating": false}))
+        .license_with_policy(json!({"floating": false, "authenticationStrategy": "LICENSE"}))
         .await?;
     let key = license["attributes"]["key"].as_str().unwrap();
     assert!(
@@ -16,16 +37,21 @@ async fn node_locked_flow_no_machine_then_valid() -> anyhow::Result<()> {
         "default key shape: {key}"
     );
     assert_eq!(license["attributes"]["maxMachines"], 1);
+    let client = server.sdk().await?;
 
-    let before = server
+    let before = client
+        .validate_key(key, &Scope::fingerprint("fp-1"))
+        .await?;
+    assert_eq!(before.code, ValidationCode::NoMachine);
+    assert!(!before.valid);
+    assert_eq!(before.scope, json!({"fingerprint": "fp-1"}));
+    assert_eq!(license_of(&before).id, license["id"].as_str().unwrap());
+    // The wire shape: the verdict carries the whole license resource.
+    let raw = server
         .validate_key(key, json!({"fingerprint": "fp-1"}))
         .await?;
-    assert_eq!(before["meta"]["code"], "NO_MACHINE");
-    assert_eq!(before["meta"]["valid"], false);
-    assert_eq!(before["meta"]["scope"], json!({"fingerprint": "fp-1"}));
-    assert!(
-        before["data"]["attributes"].is_object() && before["data"]["relationships"].is_object()
-    );
+    assert_eq!(raw["meta"]["code"], "NO_MACHINE");
+    assert!(raw["data"]["attributes"].is_object() && raw["data"]["relationships"].is_object());
 
     let activated = server
         .activate(license["id"].as_str().unwrap(), "fp-1")
@@ -33,23 +59,28 @@ async fn node_locked_flow_no_machine_then_valid() -> anyhow::Result<()> {
     assert_eq!(activated.status, 201, "{}", activated.body);
     assert!(activated.headers.get("location").is_some());
 
-    let after = server
-        .validate_key(key, json!({"fingerprint": "fp-1"}))
+    let after = client
+        .validate_key(key, &Scope::fingerprint("fp-1"))
         .await?;
-    assert_eq!(after["meta"]["code"], "VALID");
-    assert_eq!(after["meta"]["valid"], true);
+    assert_eq!(after.code, ValidationCode::Valid);
+    assert!(after.valid);
 
-    let other = server
-        .validate_key(key, json!({"fingerprint": "fp-2"}))
+    let other = client
+        .validate_key(key, &Scope::fingerprint("fp-2"))
         .await?;
-    assert_eq!(other["meta"]["code"], "FINGERPRINT_SCOPE_MISMATCH");
+    assert_eq!(other.code, ValidationCode::FingerprintScopeMismatch);
 
-    let second = server
-        .activate(license["id"].as_str().unwrap(), "fp-2")
-        .await?;
-    assert_eq!(second.status, 422);
-    assert_eq!(second.error_code(), Some("MACHINE_LIMIT_EXCEEDED"));
-    assert_eq!(second.body["errors"][0]["source"]["pointer"], "/data");
+    let (status, code, err) = api_error(
+        client
+            .activate(&license_of(&other), key, &MachineInfo::new("fp-2"))
+            .await,
+    );
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(code, Some(ErrorCode::MachineLimitExceeded), "{err}");
+    let Error::Api { errors, .. } = &err else {
+        panic!("an API error: {err}");
+    };
+    assert_eq!(errors[0].source.as_deref(), Some("/data"));
     Ok(())
 }
 
@@ -57,47 +88,64 @@ async fn node_locked_flow_no_machine_then_valid() -> anyhow::Result<()> {
 async fn floating_flow_no_machines_mismatch_limit_and_deactivation() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let license = server
-        .license_with_policy(json!({"floating": true, "maxMachines": 2}))
+        .license_with_policy(
+            json!({"floating": true, "maxMachines": 2, "authenticationStrategy": "LICENSE"}),
+        )
         .await?;
-    let id = license["id"].as_str().unwrap();
     let key = license["attributes"]["key"].as_str().unwrap();
+    let client = server.sdk().await?;
+    let validate = |fingerprint: &'static str| {
+        let client = client.clone();
+        let key = key.to_owned();
+        async move {
+            client
+                .validate_key(&key, &Scope::fingerprint(fingerprint))
+                .await
+        }
+    };
 
+    let first = validate("a").await?;
+    assert_eq!(first.code, ValidationCode::NoMachines);
+    let held = license_of(&first);
+    let activate = |fingerprint: &'static str| {
+        let (client, held, key) = (client.clone(), held.clone(), key.to_owned());
+        async move {
+            client
+                .activate(&held, &key, &MachineInfo::new(fingerprint))
+                .await
+        }
+    };
+    assert_eq!(activate("a").await?.fingerprint, "a");
     assert_eq!(
-        server
-            .validate_key(key, json!({"fingerprint": "a"}))
-            .await?["meta"]["code"],
-        "NO_MACHINES"
+        validate("b").await?.code,
+        ValidationCode::FingerprintScopeMismatch
     );
-    assert_eq!(server.activate(id, "a").await?.status, 201);
+    activate("b").await?;
+    let (status, code, err) = api_error(activate("c").await);
     assert_eq!(
-        server
-            .validate_key(key, json!({"fingerprint": "b"}))
-            .await?["meta"]["code"],
-        "FINGERPRINT_SCOPE_MISMATCH"
+        (status, code),
+        (422, Some(ErrorCode::MachineLimitExceeded)),
+        "{err}"
     );
-    assert_eq!(server.activate(id, "b").await?.status, 201);
-    let third = server.activate(id, "c").await?;
-    assert_eq!(third.error_code(), Some("MACHINE_LIMIT_EXCEEDED"));
+    let Error::Api { errors, .. } = &err else {
+        panic!("an API error: {err}");
+    };
     assert!(
-        third.body["errors"][0]["detail"]
-            .as_str()
-            .unwrap()
+        errors[0]
+            .detail
+            .as_deref()
+            .unwrap_or_default()
             .contains("(2)")
     );
 
-    let taken = server.activate(id, "a").await?;
-    assert_eq!(taken.error_code(), Some("FINGERPRINT_TAKEN"));
+    let (_, code, err) = api_error(activate("a").await);
+    assert_eq!(code, Some(ErrorCode::FingerprintTaken), "{err}");
 
     // Deactivation (by fingerprint in the URL) frees a slot.
     let deleted = server.admin("DELETE", "/v1/machines/b", None).await?;
     assert_eq!(deleted.status, 204);
-    assert_eq!(server.activate(id, "c").await?.status, 201);
-    assert_eq!(
-        server
-            .validate_key(key, json!({"fingerprint": "c"}))
-            .await?["meta"]["code"],
-        "VALID"
-    );
+    activate("c").await?;
+    assert_eq!(validate("c").await?.code, ValidationCode::Valid);
     Ok(())
 }
 
@@ -132,6 +180,21 @@ async fn account_scoped_and_account_less_paths_are_the_same_api() -> anyhow::Res
     let missing = server.validate_key("NOT-A-KEY", json!({})).await?;
     assert_eq!(missing["data"], serde_json::Value::Null);
     assert_eq!(missing["meta"]["code"], "NOT_FOUND");
+
+    // An SDK client configured with the account's slug, its id, or neither.
+    let config: Config = server.sdk_config().await?;
+    for config in [
+        config.clone().account("acme"),
+        config.clone().account(server.account_id.clone()),
+        config,
+    ] {
+        let client = Client::new(config)?;
+        let verdict = client.validate_key(key, &Scope::default()).await?;
+        assert_eq!(verdict.code, ValidationCode::Valid);
+        let missing = client.validate_key("NOT-A-KEY", &Scope::default()).await?;
+        assert_eq!(missing.code, ValidationCode::NotFound);
+        assert!(missing.license.is_none());
+    }
     Ok(())
 }
 
@@ -151,10 +214,16 @@ async fn strict_policy_requires_machines_and_nonce_is_echoed() -> anyhow::Result
         .await?;
     assert_eq!(reply.body["meta"]["code"], "NO_MACHINES");
     assert_eq!(reply.body["meta"]["nonce"], 42);
+    // The SDK sends its own nonce and refuses an answer that does not echo it.
+    let admin = server.sdk_admin().await?;
+    let verdict = admin.validate(id, &Scope::default()).await?;
+    assert_eq!(verdict.code, ValidationCode::NoMachines);
     server.activate(id, "m1").await?;
     let quick = server
         .admin("GET", &format!("/v1/licenses/{id}/actions/validate"), None)
         .await?;
     assert_eq!(quick.body["meta"]["code"], "VALID");
+    let verdict = admin.validate(id, &Scope::default()).await?;
+    assert_eq!(verdict.code, ValidationCode::Valid);
     Ok(())
 }

@@ -1,22 +1,33 @@
 //! License and machine file check-out over HTTP (Keygen §4.4): every algorithm, TTLs,
 //! includes, encryption with the license key (and fingerprint), the download form, the
-//! CHECKOUT_*_INVALID errors and who may check out. Files are verified with the `proto`
-//! verifier against the account's published keys.
+//! CHECKOUT_*_INVALID errors and who may check out. Files are opened as an application
+//! opens them, with the SDK's `latchkey_sdk::offline::verify_file` (signature,
+//! decryption, issued and expiry times) against the account's published keys; the
+//! algorithm and secret checks use `proto`.
 
 use base64::Engine;
-use latchkey_proto::offline::{Algorithm, Certificate, CertificateKind, FileSecret, PublicKeys};
+use latchkey_core::clock::Clock;
+use latchkey_proto::offline::CertificateKind::{self, License, Machine};
+use latchkey_proto::offline::{Algorithm, Certificate, FileSecret, PublicKeys};
+use latchkey_sdk::offline::verify_file;
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
 
-/// Verifies and opens a certificate; returns the embedded document.
+/// Opens a `kind` certificate as a client does, at the server's clock, with the license
+/// key (and, for machine files, the fingerprint) as decryption secret; returns the
+/// embedded document.
 fn open(
+    server: &TestServer,
     keys: &PublicKeys,
     certificate: &str,
     kind: CertificateKind,
-    secret: Option<&FileSecret>,
+    secret: (Option<&str>, Option<&str>),
 ) -> anyhow::Result<Value> {
-    let verified = Certificate::parse_as(certificate, kind)?.verify(keys)?;
-    Ok(verified.open(secret)?.into_document())
+    assert_eq!(Certificate::parse(certificate)?.kind(), kind);
+    let (license_key, fingerprint) = secret;
+    let now = server.clock.now().into();
+    let file = verify_file(certificate, keys, license_key, fingerprint, now)?;
+    Ok(file.contents.into_document())
 }
 
 async fn check_out(
@@ -54,7 +65,7 @@ async fn license_file_defaults_every_algorithm_and_last_check_out() -> anyhow::R
         Algorithm::Base64Ed25519,
         "default without scheme"
     );
-    let document = open(&keys, certificate, CertificateKind::License, None)?;
+    let document = open(&server, &keys, certificate, License, (None, None))?;
     assert_eq!(document["data"]["id"], id);
     assert_eq!(document["data"]["attributes"]["key"], key);
     assert_eq!(document["meta"]["ttl"], 2_629_746);
@@ -81,14 +92,11 @@ async fn license_file_defaults_every_algorithm_and_last_check_out() -> anyhow::R
             .as_str()
             .unwrap();
         assert_eq!(Certificate::parse(certificate)?.algorithm(), algorithm);
-        let secret = FileSecret::for_license(key);
-        let document = open(&keys, certificate, CertificateKind::License, Some(&secret))?;
+        let document = open(&server, &keys, certificate, License, (Some(key), None))?;
         assert_eq!(document["data"]["id"], id, "{algorithm}");
         if algorithm.is_encrypted() {
-            let wrong = FileSecret::for_license("WRONG-KEY");
-            let opened = Certificate::parse(certificate)?
-                .verify(&keys)?
-                .open(Some(&wrong));
+            let now = server.clock.now().into();
+            let opened = verify_file(certificate, &keys, Some("WRONG-KEY"), None, now);
             assert!(
                 opened.is_err(),
                 "{algorithm} must not open with another key"
@@ -138,12 +146,7 @@ async fn encrypt_ttl_and_include_options() -> anyhow::Result<()> {
         Certificate::parse(certificate)?.algorithm(),
         Algorithm::Aes256GcmEd25519
     );
-    let document = open(
-        &keys,
-        certificate,
-        CertificateKind::License,
-        Some(&FileSecret::for_license(key)),
-    )?;
+    let document = open(&server, &keys, certificate, License, (Some(key), None))?;
     assert_eq!(document["meta"]["expiry"], Value::Null);
     let types: Vec<&str> = document["included"]
         .as_array()
@@ -237,8 +240,8 @@ async fn download_is_the_raw_certificate_and_scheme_sets_the_default() -> anyhow
     let certificate = response.text().await?;
     let parsed = Certificate::parse(&certificate)?;
     assert_eq!(parsed.algorithm(), Algorithm::Aes256GcmRsaPssSha256);
-    let secret = FileSecret::for_license(license["attributes"]["key"].as_str().unwrap());
-    let document = open(&keys, &certificate, CertificateKind::License, Some(&secret))?;
+    let secret = (license["attributes"]["key"].as_str(), None);
+    let document = open(&server, &keys, &certificate, License, secret)?;
     assert_eq!(document["data"]["id"], id);
 
     let ecdsa = server
@@ -288,8 +291,8 @@ async fn machine_file_is_encrypted_with_key_and_fingerprint() -> anyhow::Result<
     assert_eq!(data["relationships"]["license"]["data"]["id"], id);
     let certificate = data["attributes"]["certificate"].as_str().unwrap();
     assert!(certificate.starts_with("-----BEGIN MACHINE FILE-----\n"));
-    let secret = FileSecret::for_machine(key, "fp-offline");
-    let document = open(&keys, certificate, CertificateKind::Machine, Some(&secret))?;
+    let secret = (Some(key), Some("fp-offline"));
+    let document = open(&server, &keys, certificate, Machine, secret)?;
     assert_eq!(document["data"]["type"], "machines");
     assert_eq!(document["data"]["attributes"]["fingerprint"], "fp-offline");
     let types: Vec<&str> = document["included"]
@@ -306,7 +309,17 @@ async fn machine_file_is_encrypted_with_key_and_fingerprint() -> anyhow::Result<
             .open(Some(&license_only))
             .is_err()
     );
-    assert!(Certificate::parse_as(certificate, CertificateKind::License).is_err());
+    assert!(Certificate::parse_as(certificate, License).is_err());
+    // A client reads the machine and its license from the file, but only with the
+    // fingerprint as part of the secret.
+    let now = server.clock.now().into();
+    let file = verify_file(certificate, &keys, Some(key), Some("fp-offline"), now)?;
+    assert_eq!(
+        file.machine().map(|m| m.fingerprint),
+        Some("fp-offline".to_owned())
+    );
+    assert_eq!(file.license().map(|l| l.id), Some(id.to_owned()));
+    assert!(verify_file(certificate, &keys, Some(key), None, now).is_err());
 
     let shown = server
         .admin("GET", &format!("/v1/machines/{machine_id}"), None)
@@ -321,7 +334,7 @@ async fn machine_file_is_encrypted_with_key_and_fingerprint() -> anyhow::Result<
     let certificate = reply.body["data"]["attributes"]["certificate"]
         .as_str()
         .unwrap();
-    let document = open(&keys, certificate, CertificateKind::Machine, None)?;
+    let document = open(&server, &keys, certificate, Machine, (None, None))?;
     assert_eq!(
         document["included"],
         json!([]),
@@ -473,7 +486,7 @@ async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()
     let machine = server.activate(id, "fp-nested").await?;
     let machine_id = machine.body["data"]["id"].as_str().unwrap();
     let path = format!("/v1/machines/{machine_id}/actions/check-out");
-    let secret = FileSecret::for_machine(key, "fp-nested");
+    let secret = (Some(key), Some("fp-nested"));
     let pair = |kind: &str, id: &Value| (kind.to_owned(), id.as_str().unwrap().to_owned());
     let license_pair = pair("licenses", &json!(id));
     let entitlement_pair = pair("entitlements", &entitlement["id"]);
@@ -489,7 +502,7 @@ async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()
     let certificate = reply.body["data"]["attributes"]["certificate"]
         .as_str()
         .unwrap();
-    let document = open(&keys, certificate, CertificateKind::Machine, Some(&secret))?;
+    let document = open(&server, &keys, certificate, Machine, secret)?;
     assert_eq!(
         included_ids(&document),
         [license_pair.clone(), entitlement_pair.clone()]
@@ -517,7 +530,7 @@ async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()
     let certificate = reply.body["data"]["attributes"]["certificate"]
         .as_str()
         .unwrap();
-    let document = open(&keys, certificate, CertificateKind::Machine, None)?;
+    let document = open(&server, &keys, certificate, Machine, (None, None))?;
     let ids = included_ids(&document);
     for wanted in [
         license_pair.clone(),
@@ -546,7 +559,7 @@ async fn nested_includes_carry_every_resource_on_the_path() -> anyhow::Result<()
     let certificate = reply.body["data"]["attributes"]["certificate"]
         .as_str()
         .unwrap();
-    let document = open(&keys, certificate, CertificateKind::License, None)?;
+    let document = open(&server, &keys, certificate, License, (None, None))?;
     let ids = included_ids(&document);
     assert_eq!(ids.len(), 5, "{ids:?}");
     assert!(ids.contains(&entitlement_pair) && ids.contains(&pair("users", &member["id"])));

@@ -1,9 +1,12 @@
 //! Expiry over HTTP: every expirationBasis starts the clock once, every
 //! expirationStrategy in validation and in license-key authentication, and the
-//! license `status` attribute and filter as the clock moves.
+//! license `status` attribute and filter as the clock moves. Validations and the
+//! license-key requests of an application go through the SDK client.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
 
+use latchkey_sdk::licensing::MachineInfo;
+use latchkey_sdk::{Client, ErrorCode, Scope, ValidationCode};
 use latchkey_testkit::{TestServer, id};
 use serde_json::{Value, json};
 
@@ -126,18 +129,21 @@ async fn expiration_strategies_in_validation_and_authentication() -> anyhow::Res
             .await?;
         licenses.push(license);
     }
+    let app = server.sdk().await?;
     for license in &licenses {
-        assert_eq!(
-            server.validate_key(&key(license), json!({})).await?["meta"]["code"],
-            "VALID"
-        );
+        let verdict = app.validate_key(&key(license), &Scope::default()).await?;
+        assert_eq!(verdict.code, ValidationCode::Valid);
     }
     server.clock.advance(time::Duration::days(2));
     for ((strategy, valid, auth_status), license) in cases.iter().zip(&licenses) {
-        let verdict = server.validate_key(&key(license), json!({})).await?;
-        assert_eq!(verdict["meta"]["code"], "EXPIRED", "{strategy}");
-        assert_eq!(verdict["meta"]["valid"], *valid, "{strategy}");
-        assert_eq!(verdict["data"]["attributes"]["status"], "EXPIRED");
+        let verdict = app.validate_key(&key(license), &Scope::default()).await?;
+        assert_eq!(verdict.code, ValidationCode::Expired, "{strategy}");
+        assert_eq!(verdict.valid, *valid, "{strategy}");
+        let held = verdict.license.expect("the verdict carries the license");
+        assert_eq!(held.status.as_deref(), Some("EXPIRED"));
+        // The application authenticates with its key.
+        let keyed = Client::new(server.sdk_config().await?.license_key(key(license)))?;
+        let read = keyed.license(&id(license)).await;
         let auth = format!("License {}", key(license));
         let me = server
             .raw(
@@ -153,14 +159,15 @@ async fn expiration_strategies_in_validation_and_authentication() -> anyhow::Res
         assert_eq!(me.status, *auth_status, "{strategy}: {}", me.body);
         if *auth_status == 403 {
             assert_eq!(me.error_code(), Some("LICENSE_EXPIRED"));
+            let err = read.expect_err("an expired license may not authenticate");
+            assert_eq!(err.status(), Some(403), "{strategy}: {err}");
+            assert_eq!(err.code(), Some(ErrorCode::LicenseExpired), "{strategy}");
         } else {
+            assert_eq!(read?.id, id(license), "{strategy}");
             // An expired license that may still authenticate may still activate machines.
-            let reply = server
-                .raw("POST", "/v1/machines", &[("Authorization", auth.as_str()), ("Content-Type", "application/vnd.api+json"), ("Accept", "application/vnd.api+json")],
-                    json!({"data": {"type": "machines", "attributes": {"fingerprint": format!("fp-{strategy}")},
-                        "relationships": {"license": {"data": {"type": "licenses", "id": id(license)}}}}}).to_string().into_bytes())
-                .await?;
-            assert_eq!(reply.status, 201, "{strategy}: {}", reply.body);
+            let info = MachineInfo::new(format!("fp-{strategy}"));
+            let machine = keyed.activate(&held, &key(license), &info).await?;
+            assert_eq!(machine.fingerprint, format!("fp-{strategy}"), "{strategy}");
         }
     }
     Ok(())

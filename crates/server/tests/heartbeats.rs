@@ -1,7 +1,10 @@
 //! Machine heartbeats over HTTP (Keygen §4.3): ping/reset and their aliases,
 //! statuses, every revive window, validation codes, both cull strategies and
-//! culling from two nodes at once.
+//! culling from two nodes at once. Pings and validations an application makes go
+//! through the SDK client (typed statuses and codes); resets, culling and wire
+//! details stay raw.
 
+use latchkey_sdk::{Client, Error, ErrorCode, Scope, ValidationCode};
 use latchkey_testkit::{Fixtures, TestServer, id, to_one};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -22,6 +25,30 @@ async fn ping(server: &TestServer, machine: &str) -> anyhow::Result<latchkey_tes
             None,
         )
         .await
+}
+
+/// An SDK client authenticated with a token or, for `License …`, a license key.
+async fn sdk_as(server: &TestServer, credential: &str) -> anyhow::Result<Client> {
+    let config = server.sdk_config().await?;
+    let config = match credential.strip_prefix("License ") {
+        Some(key) => config.license_key(key),
+        None => config.token(credential),
+    };
+    Ok(Client::new(config)?)
+}
+
+/// The heartbeat status a successful SDK ping reports.
+fn pinged_status(result: Result<latchkey_sdk::Machine, Error>) -> anyhow::Result<String> {
+    Ok(result?.heartbeat_status.unwrap_or_default())
+}
+
+/// Status and first error code of a refused SDK call.
+fn refused<T: std::fmt::Debug>(result: Result<T, Error>) -> (u16, Option<ErrorCode>, Error) {
+    let err = match result {
+        Ok(value) => panic!("the server accepted: {value:?}"),
+        Err(err) => err,
+    };
+    (err.status().unwrap_or_default(), err.code(), err)
 }
 
 async fn status(server: &TestServer, machine: &str) -> anyhow::Result<String> {
@@ -53,21 +80,22 @@ async fn ping_reset_statuses_and_validation_codes() -> anyhow::Result<()> {
     assert_eq!(attrs["requireHeartbeat"], true);
     assert!(attrs["lastHeartbeat"].is_null() && attrs["nextHeartbeat"].is_null());
     let fingerprint = attrs["fingerprint"].as_str().unwrap_or_default().to_owned();
-    let scope = json!({"fingerprint": fingerprint});
+    let scope = Scope::fingerprint(fingerprint);
+    let app = server.sdk().await?;
+    let admin = server.sdk_admin().await?;
     assert_eq!(
-        server.validate_key(key, scope.clone()).await?["meta"]["code"],
-        "HEARTBEAT_NOT_STARTED"
+        app.validate_key(key, &scope).await?.code,
+        ValidationCode::HeartbeatNotStarted
     );
 
-    let pinged = ping(&server, &machine).await?;
-    assert_eq!(pinged.status, 200, "{}", pinged.body);
-    let attrs = &pinged.body["data"]["attributes"];
-    assert_eq!(attrs["heartbeatStatus"], "ALIVE");
+    let pinged = admin.ping(&machine).await?;
+    assert_eq!(pinged.heartbeat_status.as_deref(), Some("ALIVE"));
+    let attrs = &pinged.raw.attributes;
     assert_eq!(attrs["lastHeartbeat"], "2026-01-01T12:00:00.000Z");
     assert_eq!(attrs["nextHeartbeat"], "2026-01-01T12:02:00.000Z");
     assert_eq!(
-        server.validate_key(key, scope.clone()).await?["meta"]["code"],
-        "VALID"
+        app.validate_key(key, &scope).await?.code,
+        ValidationCode::Valid
     );
 
     // Exactly at nextHeartbeat the machine is still alive; one second later it is dead.
@@ -76,14 +104,17 @@ async fn ping_reset_statuses_and_validation_codes() -> anyhow::Result<()> {
     server.clock.advance(Duration::seconds(1));
     assert_eq!(status(&server, &machine).await?, "DEAD");
     assert_eq!(
-        server.validate_key(key, scope.clone()).await?["meta"]["code"],
-        "HEARTBEAT_DEAD"
+        app.validate_key(key, &scope).await?.code,
+        ValidationCode::HeartbeatDead
     );
     // NO_REVIVE (the default): a dead machine cannot be pinged back.
-    let dead = ping(&server, &machine).await?;
-    assert_eq!(dead.status, 422);
-    assert_eq!(dead.error_code(), Some("MACHINE_HEARTBEAT_DEAD"));
-    assert_eq!(dead.body["errors"][0]["detail"], "is dead");
+    let (status_code, code, err) = refused(admin.ping(&machine).await);
+    assert_eq!(status_code, 422, "{err}");
+    assert_eq!(code, Some(ErrorCode::MachineHeartbeatDead), "{err}");
+    let Error::Api { errors, .. } = &err else {
+        panic!("an API error: {err}");
+    };
+    assert_eq!(errors[0].detail.as_deref(), Some("is dead"));
 
     // Reset: heartbeat required and the machine is older than one duration → DEAD.
     let reset = server
@@ -153,6 +184,7 @@ async fn basis_aliases_and_optional_heartbeats() -> anyhow::Result<()> {
 #[tokio::test]
 async fn every_revive_window() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
+    let admin = server.sdk_admin().await?;
     for (strategy, minutes) in [
         ("1_MINUTE_REVIVE", 1),
         ("2_MINUTE_REVIVE", 2),
@@ -166,14 +198,13 @@ async fn every_revive_window() -> anyhow::Result<()> {
                    "heartbeatResurrectionStrategy": strategy, "heartbeatCullStrategy": "KEEP_DEAD"}),
         )
         .await?;
-        assert_eq!(ping(&server, &machine).await?.status, 200);
+        assert_eq!(pinged_status(admin.ping(&machine).await)?, "ALIVE");
         // At the very end of the window: revived.
         server.clock.advance(Duration::seconds(60 + minutes * 60));
         assert_eq!(status(&server, &machine).await?, "DEAD", "{strategy}");
-        let revived = ping(&server, &machine).await?;
-        assert_eq!(revived.status, 200, "{strategy}: {}", revived.body);
         assert_eq!(
-            revived.body["data"]["attributes"]["heartbeatStatus"], "RESURRECTED",
+            pinged_status(admin.ping(&machine).await)?,
+            "RESURRECTED",
             "{strategy}"
         );
         // RESURRECTED shows only in that response.
@@ -182,13 +213,9 @@ async fn every_revive_window() -> anyhow::Result<()> {
         server
             .clock
             .advance(Duration::seconds(60 + minutes * 60 + 1));
-        let late = ping(&server, &machine).await?;
-        assert_eq!(late.status, 422, "{strategy}");
-        assert_eq!(
-            late.error_code(),
-            Some("MACHINE_HEARTBEAT_DEAD"),
-            "{strategy}"
-        );
+        let (late, code, err) = refused(admin.ping(&machine).await);
+        assert_eq!(late, 422, "{strategy}: {err}");
+        assert_eq!(code, Some(ErrorCode::MachineHeartbeatDead), "{strategy}");
     }
 
     let (_, never) = machine_with(
@@ -197,11 +224,11 @@ async fn every_revive_window() -> anyhow::Result<()> {
                "heartbeatResurrectionStrategy": "NO_REVIVE"}),
     )
     .await?;
-    assert_eq!(ping(&server, &never).await?.status, 200);
+    assert_eq!(pinged_status(admin.ping(&never).await)?, "ALIVE");
     server.clock.advance(Duration::seconds(61));
     assert_eq!(
-        ping(&server, &never).await?.error_code(),
-        Some("MACHINE_HEARTBEAT_DEAD")
+        refused(admin.ping(&never).await).1,
+        Some(ErrorCode::MachineHeartbeatDead)
     );
 
     let (_, always) = machine_with(
@@ -210,14 +237,9 @@ async fn every_revive_window() -> anyhow::Result<()> {
                "heartbeatResurrectionStrategy": "ALWAYS_REVIVE", "heartbeatCullStrategy": "KEEP_DEAD"}),
     )
     .await?;
-    assert_eq!(ping(&server, &always).await?.status, 200);
+    assert_eq!(pinged_status(admin.ping(&always).await)?, "ALIVE");
     server.clock.advance(Duration::days(400));
-    let revived = ping(&server, &always).await?;
-    assert_eq!(revived.status, 200);
-    assert_eq!(
-        revived.body["data"]["attributes"]["heartbeatStatus"],
-        "RESURRECTED"
-    );
+    assert_eq!(pinged_status(admin.ping(&always).await)?, "RESURRECTED");
     Ok(())
 }
 
@@ -335,16 +357,8 @@ async fn heartbeat_roles() -> anyhow::Result<()> {
         ("Authorization", auth.as_str()),
         ("Accept", "application/vnd.api+json"),
     ];
-    let own = server
-        .raw(
-            "POST",
-            &format!("/v1/machines/{machine}/actions/ping"),
-            &headers,
-            vec![],
-        )
-        .await?;
-    assert_eq!(own.status, 200, "{}", own.body);
-    assert_eq!(own.body["data"]["attributes"]["heartbeatStatus"], "ALIVE");
+    let app = sdk_as(&server, &auth).await?;
+    assert_eq!(pinged_status(app.ping(&machine).await)?, "ALIVE");
     // Keygen: licenses and users may not reset heartbeats.
     let reset = server
         .raw(
@@ -355,25 +369,11 @@ async fn heartbeat_roles() -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(reset.status, 403);
-    let foreign = server
-        .raw(
-            "POST",
-            &format!("/v1/machines/{other_machine}/actions/ping"),
-            &headers,
-            vec![],
-        )
-        .await?;
-    assert!(matches!(foreign.status, 403 | 404), "{}", foreign.status);
+    let (foreign, _, err) = refused(app.ping(&other_machine).await);
+    assert!(matches!(foreign, 403 | 404), "{err}");
     assert!(other_license["id"].is_string());
-    let anonymous = server
-        .call(
-            "POST",
-            &format!("/v1/machines/{machine}/actions/ping"),
-            None,
-            None,
-        )
-        .await?;
-    assert_eq!(anonymous.status, 401);
+    let (anonymous, _, err) = refused(server.sdk().await?.ping(&machine).await);
+    assert_eq!(anonymous, 401, "{err}");
     Ok(())
 }
 
@@ -398,32 +398,19 @@ async fn heartbeat_staff_and_user_roles() -> anyhow::Result<()> {
     let reply = server.activate(&id(&owned), "owned-machine").await?;
     assert_eq!(reply.status, 201, "{}", reply.body);
     let machine = id(&reply.body["data"]);
-    let ping_path = format!("/v1/machines/{machine}/actions/ping");
     let reset_path = format!("/v1/machines/{machine}/actions/reset");
 
-    let own = server.call("POST", &ping_path, Some(&user), None).await?;
-    assert_eq!(own.status, 200, "{}", own.body);
+    let own = sdk_as(&server, &user).await?.ping(&machine).await;
+    assert_eq!(pinged_status(own)?, "ALIVE");
     let user_reset = server.call("POST", &reset_path, Some(&user), None).await?;
     assert_eq!(user_reset.status, 403);
-    let other = server
-        .call("POST", &ping_path, Some(&stranger), None)
-        .await?;
-    assert!(matches!(other.status, 403 | 404), "{}", other.status);
+    let (other, _, err) = refused(sdk_as(&server, &stranger).await?.ping(&machine).await);
+    assert!(matches!(other, 403 | 404), "{err}");
     // Agents may not ping; sales agents may reset, support agents may not.
-    assert_eq!(
-        server
-            .call("POST", &ping_path, Some(&sales), None)
-            .await?
-            .status,
-        403
-    );
-    assert_eq!(
-        server
-            .call("POST", &ping_path, Some(&support), None)
-            .await?
-            .status,
-        403
-    );
+    for agent in [&sales, &support] {
+        let (status, _, err) = refused(sdk_as(&server, agent).await?.ping(&machine).await);
+        assert_eq!(status, 403, "{err}");
+    }
     assert_eq!(
         server
             .call("POST", &reset_path, Some(&support), None)

@@ -1,8 +1,10 @@
 //! License actions over HTTP: suspend/reinstate, renew per renewalBasis, revoke,
-//! check-in, usage counters (with racing increments) and who may do what.
+//! check-in, usage counters (with racing increments) and who may do what. Validations,
+//! check-ins and usage changes an application makes go through the SDK client.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
 
+use latchkey_sdk::{Client, Error, ErrorCode, Scope, ValidationCode};
 use latchkey_testkit::{Fixtures, TestServer, id, to_one};
 use serde_json::{Value, json};
 
@@ -26,6 +28,34 @@ async fn act(
         .await
 }
 
+/// The verdict code of an SDK validation of `key` without scope.
+async fn verdict(server: &TestServer, key: &str) -> anyhow::Result<ValidationCode> {
+    Ok(server
+        .sdk()
+        .await?
+        .validate_key(key, &Scope::default())
+        .await?
+        .code)
+}
+
+/// Status, first code, detail and source of a refused SDK call.
+fn refused<T: std::fmt::Debug>(
+    result: Result<T, Error>,
+) -> (u16, Option<ErrorCode>, Option<String>, Option<String>) {
+    match result.expect_err("the server refuses") {
+        Error::Api { status, errors } => {
+            let first = errors.first().cloned();
+            (
+                status,
+                first.as_ref().and_then(|e| e.code),
+                first.as_ref().and_then(|e| e.detail.clone()),
+                first.and_then(|e| e.source),
+            )
+        }
+        other => panic!("an API error, not {other}"),
+    }
+}
+
 #[tokio::test]
 async fn suspend_and_reinstate_change_validation() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
@@ -39,9 +69,13 @@ async fn suspend_and_reinstate_change_validation() -> anyhow::Result<()> {
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["attributes"]["suspended"], true);
     assert_eq!(reply.body["data"]["attributes"]["status"], "SUSPENDED");
-    let verdict = server.validate_key(&key, json!({})).await?;
-    assert_eq!(verdict["meta"]["code"], "SUSPENDED");
-    assert_eq!(verdict["meta"]["valid"], false);
+    let suspended = server
+        .sdk()
+        .await?
+        .validate_key(&key, &Scope::default())
+        .await?;
+    assert_eq!(suspended.code, ValidationCode::Suspended);
+    assert!(!suspended.valid);
 
     let again = act(&server, &key, "suspend", None, None).await?;
     assert_eq!(again.status, 422);
@@ -55,10 +89,7 @@ async fn suspend_and_reinstate_change_validation() -> anyhow::Result<()> {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["data"]["attributes"]["suspended"], false);
     assert_eq!(reply.body["data"]["attributes"]["status"], "ACTIVE");
-    assert_eq!(
-        server.validate_key(&key, json!({})).await?["meta"]["code"],
-        "VALID"
-    );
+    assert_eq!(verdict(&server, &key).await?, ValidationCode::Valid);
     let again = act(&server, &lid, "reinstate", None, None).await?;
     assert_eq!(again.status, 422);
     assert_eq!(again.body["errors"][0]["detail"], "is not suspended");
@@ -170,10 +201,7 @@ async fn check_in_moves_next_check_in() -> anyhow::Result<()> {
         "2026-01-15T12:00:00.000Z"
     );
     server.clock.advance(time::Duration::days(15));
-    assert_eq!(
-        server.validate_key(&key, json!({})).await?["meta"]["code"],
-        "OVERDUE"
-    );
+    assert_eq!(verdict(&server, &key).await?, ValidationCode::Overdue);
 
     let token = server
         .admin("POST", &format!("/v1/licenses/{lid}/tokens"), None)
@@ -183,20 +211,13 @@ async fn check_in_moves_next_check_in() -> anyhow::Result<()> {
         .as_str()
         .unwrap()
         .to_owned();
-    let reply = act(&server, &lid, "check-in", Some(&license_token), None).await?;
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(
-        reply.body["data"]["attributes"]["lastCheckIn"],
-        "2026-01-16T12:00:00.000Z"
-    );
-    assert_eq!(
-        reply.body["data"]["attributes"]["nextCheckIn"],
-        "2026-01-30T12:00:00.000Z"
-    );
-    assert_eq!(
-        server.validate_key(&key, json!({})).await?["meta"]["code"],
-        "VALID"
-    );
+    // The application checks in with its license token.
+    let app = Client::new(server.sdk_config().await?.token(license_token))?;
+    let checked_in = app.check_in(&lid).await?;
+    let attributes = &checked_in.raw.attributes;
+    assert_eq!(attributes["lastCheckIn"], "2026-01-16T12:00:00.000Z");
+    assert_eq!(attributes["nextCheckIn"], "2026-01-30T12:00:00.000Z");
+    assert_eq!(verdict(&server, &key).await?, ValidationCode::Valid);
     Ok(())
 }
 
@@ -208,46 +229,25 @@ async fn usage_counts_up_and_down_within_max_uses() -> anyhow::Result<()> {
     let reply = act(&server, &lid, "increment-usage", None, None).await?;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(reply.body["data"]["attributes"]["uses"], 1);
-    let reply = act(
-        &server,
-        &lid,
-        "increment-usage",
-        None,
-        Some(json!({"meta": {"increment": 4}})),
-    )
-    .await?;
-    assert_eq!(reply.body["data"]["attributes"]["uses"], 5);
+    let admin = server.sdk_admin().await?;
+    assert_eq!(admin.increment_usage(&lid, 4).await?.uses, 5);
     let over = act(&server, &lid, "increment-usage", None, None).await?;
     assert_eq!(over.status, 422);
     assert_eq!(over.error_code(), Some("USES_LIMIT_EXCEEDED"));
     assert_eq!(
-        over.body["errors"][0]["detail"],
-        "usage exceeds maximum allowed by current policy (5)"
-    );
-    assert_eq!(
-        over.body["errors"][0]["source"]["pointer"],
-        "/data/attributes/uses"
+        refused(admin.increment_usage(&lid, 1).await),
+        (
+            422,
+            Some(ErrorCode::UsesLimitExceeded),
+            Some("usage exceeds maximum allowed by current policy (5)".to_owned()),
+            Some("/data/attributes/uses".to_owned())
+        )
     );
 
-    let reply = act(
-        &server,
-        &lid,
-        "decrement-usage",
-        None,
-        Some(json!({"meta": {"decrement": 2}})),
-    )
-    .await?;
-    assert_eq!(reply.body["data"]["attributes"]["uses"], 3);
-    let below = act(
-        &server,
-        &lid,
-        "decrement-usage",
-        None,
-        Some(json!({"meta": {"decrement": 4}})),
-    )
-    .await?;
-    assert_eq!(below.status, 422);
-    assert_eq!(below.error_code(), Some("USES_INVALID"));
+    assert_eq!(admin.decrement_usage(&lid, 2).await?.uses, 3);
+    let (status, code, _, _) = refused(admin.decrement_usage(&lid, 4).await);
+    assert_eq!(status, 422);
+    assert_eq!(code, Some(ErrorCode::UsesInvalid));
     let reply = act(&server, &lid, "reset-usage", None, None).await?;
     assert_eq!(reply.body["data"]["attributes"]["uses"], 0);
 

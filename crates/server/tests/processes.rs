@@ -1,7 +1,11 @@
 //! Processes over HTTP (Keygen §1.11, §2.5): spawn, list filters, show, update,
 //! ping/resurrection, kill, pid uniqueness, maxProcesses with every leasing and
 //! overage strategy (also under racing spawns), TOO_MANY_PROCESSES and culling.
+//! Spawns, pings, kills and validations an application makes go through the SDK
+//! client (typed statuses and codes); listings and wire details stay raw.
 
+use latchkey_sdk::process::ProcessGuard;
+use latchkey_sdk::{Client, Error, ErrorCode, Scope, ValidationCode};
 use latchkey_testkit::{Fixtures, Reply, TestServer, id, machine_body, to_one};
 use serde_json::{Value, json};
 use time::Duration;
@@ -15,6 +19,36 @@ async fn spawn(server: &TestServer, machine: &str, pid: &str) -> anyhow::Result<
     server
         .admin("POST", "/v1/processes", Some(spawn_body(machine, pid)))
         .await
+}
+
+/// An SDK client authenticated with a token or, for `License …`, a license key.
+async fn sdk_as(server: &TestServer, credential: &str) -> anyhow::Result<Client> {
+    let config = server.sdk_config().await?;
+    let config = match credential.strip_prefix("License ") {
+        Some(key) => config.license_key(key),
+        None => config.token(credential),
+    };
+    Ok(Client::new(config)?)
+}
+
+/// The error of a refused SDK call, with its status and first error code.
+fn refused<T: std::fmt::Debug>(result: Result<T, Error>) -> (u16, Option<ErrorCode>, Error) {
+    let err = match result {
+        Ok(value) => panic!("the server accepted: {value:?}"),
+        Err(err) => err,
+    };
+    (err.status().unwrap_or_default(), err.code(), err)
+}
+
+/// The first error object's detail and source of an API error.
+fn first_error(err: &Error) -> (Option<String>, Option<String>) {
+    match err {
+        Error::Api { errors, .. } => errors
+            .first()
+            .map(|e| (e.detail.clone(), e.source.clone()))
+            .unwrap_or_default(),
+        _ => (None, None),
+    }
 }
 
 #[tokio::test]
@@ -182,6 +216,9 @@ async fn spawn_list_show_update_ping_kill() -> anyhow::Result<()> {
 #[tokio::test]
 async fn limits_for_every_leasing_and_overage_strategy() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
+    let admin = server.sdk_admin().await?;
+    // Spawned processes stay alive (a dropped guard kills its process).
+    let mut held: Vec<ProcessGuard> = Vec::new();
     // (policy, processes that fit, expected detail of the next one)
     let cases = [
         (
@@ -231,22 +268,25 @@ async fn limits_for_every_leasing_and_overage_strategy() -> anyhow::Result<()> {
         for n in 0..fits {
             // Per machine, fill one machine; otherwise spread over both.
             let target = if per_machine || n % 2 == 0 { &a } else { &b };
-            let reply = spawn(&server, target, &format!("p{n}")).await?;
-            assert_eq!(reply.status, 201, "{policy} #{n}: {}", reply.body);
+            let spawned = admin.spawn_process(target, &format!("p{n}")).await;
+            held.push(spawned.map_err(|e| anyhow::anyhow!("{policy} #{n}: {e}"))?);
         }
-        let next = spawn(&server, &a, "one-more").await?;
+        let next = admin.spawn_process(&a, "one-more").await;
         match detail {
             Some(detail) => {
-                assert_eq!(next.status, 422, "{policy}");
-                assert_eq!(next.error_code(), Some("MACHINE_PROCESS_LIMIT_EXCEEDED"));
-                assert_eq!(next.body["errors"][0]["detail"], detail);
-                assert_eq!(next.body["errors"][0]["source"]["pointer"], "/data");
+                let (status, code, err) = refused(next);
+                assert_eq!(status, 422, "{policy}: {err}");
+                assert_eq!(code, Some(ErrorCode::MachineProcessLimitExceeded));
+                assert_eq!(
+                    first_error(&err),
+                    (Some(detail.to_owned()), Some("/data".to_owned()))
+                );
                 if per_machine {
                     // The limit is per machine: the other one still has room.
-                    assert_eq!(spawn(&server, &b, "elsewhere").await?.status, 201);
+                    held.push(admin.spawn_process(&b, "elsewhere").await?);
                 }
             }
-            None => assert_eq!(next.status, 201, "{policy}"),
+            None => held.push(next.map_err(|e| anyhow::anyhow!("{policy}: {e}"))?),
         }
     }
     Ok(())
@@ -310,10 +350,14 @@ async fn validation_counts_alive_processes_and_dead_ones_are_culled() -> anyhow:
     for n in 0..3 {
         assert_eq!(spawn(&server, &m, &format!("p{n}")).await?.status, 201);
     }
-    let scope = json!({"machine": m});
+    let app = server.sdk().await?;
+    let scope = Scope {
+        machine: Some(m.clone()),
+        ..Scope::default()
+    };
     assert_eq!(
-        server.validate_key(key, scope.clone()).await?["meta"]["code"],
-        "VALID"
+        app.validate_key(key, &scope).await?.code,
+        ValidationCode::Valid
     );
     let lowered = server
         .admin(
@@ -323,15 +367,15 @@ async fn validation_counts_alive_processes_and_dead_ones_are_culled() -> anyhow:
         )
         .await?;
     assert_eq!(lowered.status, 200, "{}", lowered.body);
-    let over = server.validate_key(key, scope.clone()).await?;
-    assert_eq!(over["meta"]["code"], "TOO_MANY_PROCESSES");
-    assert_eq!(over["meta"]["valid"], false);
+    let over = app.validate_key(key, &scope).await?;
+    assert_eq!(over.code, ValidationCode::TooManyProcesses);
+    assert!(!over.valid);
 
     // Once they miss their heartbeat they no longer count, and the cull removes them.
     server.clock.advance(Duration::seconds(61));
     assert_eq!(
-        server.validate_key(key, scope.clone()).await?["meta"]["code"],
-        "VALID"
+        app.validate_key(key, &scope).await?.code,
+        ValidationCode::Valid
     );
     let report = server.cull().await?;
     assert_eq!(report.processes.len(), 3);
@@ -373,25 +417,12 @@ async fn process_revive_window_and_roles() -> anyhow::Result<()> {
         ("Content-Type", "application/vnd.api+json"),
     ];
     // A license spawns on its own machines only.
-    let own = server
-        .raw(
-            "POST",
-            "/v1/processes",
-            &headers,
-            spawn_body(&m, "7").to_string().into_bytes(),
-        )
-        .await?;
-    assert_eq!(own.status, 201, "{}", own.body);
-    let process = id(&own.body["data"]);
-    let foreign = server
-        .raw(
-            "POST",
-            "/v1/processes",
-            &headers,
-            spawn_body(&foreign_machine, "7").to_string().into_bytes(),
-        )
-        .await?;
-    assert_eq!(foreign.status, 403);
+    let app = sdk_as(&server, &auth).await?;
+    let own = app.spawn_process(&m, "7").await?;
+    assert_eq!(own.process().pid, "7");
+    let process = own.process().id.clone();
+    let (foreign, _, err) = refused(app.spawn_process(&foreign_machine, "7").await);
+    assert_eq!(foreign, 403, "{err}");
     let theirs = spawn(&server, &foreign_machine, "8").await?;
     let listed = server.raw("GET", "/v1/processes", &headers, vec![]).await?;
     assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(1));
@@ -407,35 +438,16 @@ async fn process_revive_window_and_roles() -> anyhow::Result<()> {
 
     // Dead for 2 minutes: still revivable by the license.
     server.clock.advance(Duration::seconds(60 + 120));
-    let revived = server
-        .raw(
-            "POST",
-            &format!("/v1/processes/{process}/actions/ping"),
-            &headers,
-            vec![],
-        )
-        .await?;
-    assert_eq!(revived.status, 200, "{}", revived.body);
-    assert_eq!(revived.body["data"]["attributes"]["status"], "RESURRECTED");
+    let revived = app.ping_process(&process).await?;
+    assert_eq!(revived.status.as_deref(), Some("RESURRECTED"));
     server.clock.advance(Duration::seconds(60 + 121));
-    let late = server
-        .raw(
-            "POST",
-            &format!("/v1/processes/{process}/actions/ping"),
-            &headers,
-            vec![],
-        )
+    let (_, late, err) = refused(app.ping_process(&process).await);
+    assert_eq!(late, Some(ErrorCode::ProcessHeartbeatDead), "{err}");
+    own.kill().await?;
+    let gone = server
+        .admin("GET", &format!("/v1/processes/{process}"), None)
         .await?;
-    assert_eq!(late.error_code(), Some("PROCESS_HEARTBEAT_DEAD"));
-    let killed = server
-        .raw(
-            "DELETE",
-            &format!("/v1/processes/{process}"),
-            &headers,
-            vec![],
-        )
-        .await?;
-    assert_eq!(killed.status, 204);
+    assert_eq!(gone.status, 404);
     Ok(())
 }
 
@@ -464,16 +476,10 @@ async fn per_user_leasing_counts_each_owner_separately_and_users_own_processes()
     let unowned = server.machine_for(&id(&license)).await?;
 
     // The owner spawns on their machine with their own token.
+    let app = sdk_as(&server, &token).await?;
+    let mut held = Vec::new();
     for pid in ["1", "2"] {
-        let reply = server
-            .call(
-                "POST",
-                "/v1/processes",
-                Some(&token),
-                Some(spawn_body(&owned, pid)),
-            )
-            .await?;
-        assert_eq!(reply.status, 201, "{}", reply.body);
+        held.push(app.spawn_process(&owned, pid).await?);
     }
     let over = spawn(&server, &owned, "3").await?;
     assert_eq!(over.error_code(), Some("MACHINE_PROCESS_LIMIT_EXCEEDED"));
@@ -501,14 +507,13 @@ async fn per_user_leasing_counts_each_owner_separately_and_users_own_processes()
         .call("GET", "/v1/processes", Some(&stranger), None)
         .await?;
     assert_eq!(theirs.body["data"].as_array().map(Vec::len), Some(0));
-    let refused = server
-        .call(
-            "POST",
-            "/v1/processes",
-            Some(&stranger),
-            Some(spawn_body(&owned, "9")),
-        )
-        .await?;
-    assert_eq!(refused.status, 403);
+    let (status, _, err) = refused(
+        sdk_as(&server, &stranger)
+            .await?
+            .spawn_process(&owned, "9")
+            .await,
+    );
+    assert_eq!(status, 403, "{err}");
+    assert_eq!(held.len(), 2);
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! Every validation code of spec §3.4, produced through real requests (license, machine,
 //! user, process and component endpoints) and the injected clock — the HTTP counterpart
-//! of core's one-case-per-code unit tests.
+//! of core's one-case-per-code unit tests. Validations are asked as an application
+//! asks them, through the SDK client's `validate_key` (typed `ValidationCode`); the
+//! scopes the SDK cannot send as written (empty lists) go raw.
 
+use latchkey_sdk::{Client, Scope, Validation, ValidationCode};
 use latchkey_testkit::TestServer;
 use serde_json::{Value, json};
 
@@ -10,13 +13,68 @@ const HOUR: time::Duration = time::Duration::hours(1);
 struct Case {
     server: TestServer,
     license: Value,
+    /// An application's SDK client (no credential: validate-key needs none).
+    client: Client,
+}
+
+/// The SDK scope for a JSON scope of these tests; panics on a scope the SDK would not
+/// send exactly as written (use [`Case::expect_raw`] for those).
+fn sdk_scope(scope: &Value) -> Scope {
+    let text = |name: &str| scope[name].as_str().map(str::to_owned);
+    let list = |name: &str| -> Vec<String> {
+        let items = scope[name]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        assert!(
+            scope.get(name).is_none() || !items.is_empty(),
+            "the SDK omits an empty {name} list: {scope}"
+        );
+        items
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    for name in scope.as_object().into_iter().flat_map(|o| o.keys()) {
+        assert!(
+            [
+                "fingerprint",
+                "components",
+                "entitlements",
+                "product",
+                "policy",
+                "user",
+                "machine",
+                "checksum",
+                "version",
+            ]
+            .contains(&name.as_str()),
+            "no SDK scope field for {name}"
+        );
+    }
+    Scope {
+        fingerprint: text("fingerprint"),
+        components: list("components"),
+        entitlements: list("entitlements"),
+        product: text("product"),
+        policy: text("policy"),
+        user: text("user"),
+        machine: text("machine"),
+        checksum: text("checksum"),
+        version: text("version"),
+    }
 }
 
 impl Case {
     async fn new(policy: Value) -> anyhow::Result<Self> {
         let server = TestServer::start().await?;
         let license = server.license_with_policy(policy).await?;
-        Ok(Self { server, license })
+        let client = server.sdk().await?;
+        Ok(Self {
+            server,
+            license,
+            client,
+        })
     }
 
     fn id(&self) -> &str {
@@ -35,8 +93,23 @@ impl Case {
             .unwrap_or_default()
     }
 
-    /// Validates with `scope` and checks `(valid, code)`; returns the meta.
-    async fn expect(&self, scope: Value, valid: bool, code: &str) -> anyhow::Result<Value> {
+    /// Validates with `scope` through the SDK and checks `(valid, code)`, and that the
+    /// server echoes the scope it checked; returns the verdict.
+    async fn expect(&self, scope: Value, valid: bool, code: &str) -> anyhow::Result<Validation> {
+        let verdict = self
+            .client
+            .validate_key(self.key(), &sdk_scope(&scope))
+            .await?;
+        assert_eq!(verdict.code.as_str(), code, "scope {scope}: {verdict:?}");
+        assert_eq!(verdict.valid, valid, "scope {scope}: {verdict:?}");
+        assert!(!verdict.detail.is_empty(), "scope {scope}: {verdict:?}");
+        assert_eq!(verdict.scope, scope, "the checked scope is echoed");
+        Ok(verdict)
+    }
+
+    /// Validates with `scope` sent exactly as written (raw JSON) and checks
+    /// `(valid, code)`; returns the meta.
+    async fn expect_raw(&self, scope: Value, valid: bool, code: &str) -> anyhow::Result<Value> {
         let body = self.server.validate_key(self.key(), scope.clone()).await?;
         let meta = body["meta"].clone();
         assert_eq!(meta["code"], code, "scope {scope}: {meta}");
@@ -88,9 +161,13 @@ impl Case {
 #[tokio::test]
 async fn not_found_and_valid() -> anyhow::Result<()> {
     let case = Case::new(json!({})).await?;
-    let body = case.server.validate_key("NO-SUCH-KEY", json!({})).await?;
-    assert_eq!(body["meta"]["code"], "NOT_FOUND");
-    assert_eq!(body["data"], Value::Null);
+    let verdict = case
+        .client
+        .validate_key("NO-SUCH-KEY", &Scope::default())
+        .await?;
+    assert_eq!(verdict.code, ValidationCode::NotFound);
+    assert!(!verdict.valid);
+    assert!(verdict.license.is_none(), "data is null");
     case.expect(json!({}), true, "VALID").await?;
     Ok(())
 }
@@ -118,6 +195,7 @@ async fn banned_suspended_expired_overdue() -> anyhow::Result<()> {
     let owned_case = Case {
         server: case.server,
         license: owned,
+        client: case.client,
     };
     owned_case.expect(json!({}), true, "VALID").await?;
     owned_case
@@ -221,7 +299,7 @@ async fn entitlement_scopes() -> anyhow::Result<()> {
             json!({"data": {"type": "entitlements", "attributes": {"name": "Pro", "code": "PRO"}}}),
         )
         .await?;
-    case.expect(
+    case.expect_raw(
         json!({"entitlements": []}),
         false,
         "ENTITLEMENTS_SCOPE_EMPTY",
@@ -270,7 +348,7 @@ async fn machine_and_fingerprint_scopes() -> anyhow::Result<()> {
         .await?;
     floating.activate("fp-1", json!({})).await?;
     floating
-        .expect(
+        .expect_raw(
             json!({"fingerprints": []}),
             false,
             "FINGERPRINT_SCOPE_EMPTY",
@@ -342,7 +420,7 @@ async fn component_scopes() -> anyhow::Result<()> {
         "FINGERPRINT_SCOPE_REQUIRED",
     )
     .await?;
-    case.expect(
+    case.expect_raw(
         json!({"fingerprint": "fp-1", "components": []}),
         false,
         "COMPONENTS_SCOPE_EMPTY",
