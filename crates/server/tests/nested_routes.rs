@@ -436,6 +436,13 @@ async fn group_owners_attach_list_and_detach() -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(bad.status, 400, "{}", bad.body);
+    for id in ["not-a-uuid", "a\u{0}b"] {
+        let body =
+            json!({"data": [{"type": "users", "id": c.other_user}, {"type": "users", "id": id}]});
+        let reply = server.admin("POST", &owners, Some(body)).await?;
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert_eq!(reply.body["errors"][0]["source"]["pointer"], "/data/1/id");
+    }
     let list = server.admin("GET", &owners, None).await?;
     assert_eq!(list.body["data"].as_array().map(Vec::len), Some(1));
     assert_eq!(list.body["data"][0]["id"], c.owner.as_str());

@@ -155,51 +155,17 @@ fn bad(pointer: &str, detail: &str) -> ApiError {
         .pointer(pointer)
 }
 
-/// The user ids of `data: [{type: "users", id}]` (1..100 items).
+/// The user ids of `data: [{type: "users", id}]` (1..100 items): the shared to-many
+/// linkage parser, then each id must be a UUID.
 fn user_ids(body: &Value) -> ApiResult<Vec<String>> {
-    let object = body.as_object().ok_or_else(|| bad("/data", "is missing"))?;
-    if let Some(other) = object
-        .keys()
-        .find(|k| !matches!(k.as_str(), "data" | "meta"))
-    {
-        return Err(bad(&format!("/{other}"), "unpermitted parameter"));
+    let ids = crate::jsonapi::linkage::to_many_ids(body, &["user", "users"])?;
+    if let Some(i) = ids.iter().position(|id| uuid::Uuid::parse_str(id).is_err()) {
+        return Err(bad(
+            &format!("/data/{i}/id"),
+            "type mismatch (expected UUID)",
+        ));
     }
-    let items = match object.get("data") {
-        Some(Value::Array(items)) => items,
-        None | Some(Value::Null) => return Err(bad("/data", "is missing")),
-        Some(_) => return Err(bad("/data", "type mismatch (expected array)")),
-    };
-    if items.is_empty() || items.len() > 100 {
-        return Err(bad("/data", "length must be between 1 and 100 (inclusive)"));
-    }
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let Some(item) = item.as_object() else {
-            return Err(bad(
-                &format!("/data/{i}"),
-                "type mismatch (expected object)",
-            ));
-        };
-        if let Some(other) = item.keys().find(|k| !matches!(k.as_str(), "type" | "id")) {
-            return Err(bad(&format!("/data/{i}/{other}"), "unpermitted parameter"));
-        }
-        match item.get("type").and_then(Value::as_str) {
-            Some("user" | "users") => {}
-            Some(_) => return Err(bad(&format!("/data/{i}/type"), "type mismatch")),
-            None => return Err(bad(&format!("/data/{i}/type"), "is missing")),
-        }
-        match item.get("id").and_then(Value::as_str) {
-            Some(id) if uuid::Uuid::parse_str(id).is_ok() => out.push(id.to_owned()),
-            Some(_) => {
-                return Err(bad(
-                    &format!("/data/{i}/id"),
-                    "type mismatch (expected UUID)",
-                ));
-            }
-            None => return Err(bad(&format!("/data/{i}/id"), "is missing")),
-        }
-    }
-    Ok(out)
+    Ok(ids)
 }
 
 /// The 422 for a refused attach or detach, pointing at the offending item.
