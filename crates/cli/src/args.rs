@@ -306,6 +306,20 @@ pub struct ServeArgs {
     /// Requests per minute per account, client IP and credential (0 = no limit)
     #[arg(long, env = "LATCHKEY_MAX_RPM")]
     pub max_rpm: Option<u32>,
+    /// Folder holding uploaded release artifacts
+    #[arg(long, env = "LATCHKEY_ARTIFACT_DIR")]
+    pub artifact_dir: Option<PathBuf>,
+    /// Largest accepted release artifact, in bytes
+    #[arg(long, env = "LATCHKEY_MAX_ARTIFACT_BYTES",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_artifact_bytes: Option<u64>,
+    /// Seconds a signed artifact upload or download URL stays valid
+    #[arg(long, env = "LATCHKEY_ARTIFACT_URL_TTL",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub artifact_url_ttl: Option<u64>,
+    /// Public base URL of this server for signed artifact URLs (default: the Host header)
+    #[arg(long, env = "LATCHKEY_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 impl DatabaseArgs {
@@ -331,6 +345,12 @@ impl ServeArgs {
         set(&mut settings.trusted_proxies, &self.trusted_proxies);
         set(&mut settings.max_rps, &self.max_rps);
         set(&mut settings.max_rpm, &self.max_rpm);
+        set(&mut settings.artifact_dir, &self.artifact_dir);
+        set(&mut settings.max_artifact_bytes, &self.max_artifact_bytes);
+        set(&mut settings.artifact_url_ttl, &self.artifact_url_ttl);
+        if self.public_url.is_some() {
+            settings.public_url.clone_from(&self.public_url);
+        }
         if self.tls_cert.is_some() {
             settings.tls_cert.clone_from(&self.tls_cert);
         }

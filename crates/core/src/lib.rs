@@ -24,6 +24,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod password;
 pub mod policy;
+pub mod releases;
 pub mod roles;
 pub mod secret;
 pub mod tokens;

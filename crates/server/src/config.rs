@@ -49,6 +49,21 @@ pub struct Config {
     pub max_rps: Option<NonZeroU32>,
     /// General limit per account + client IP + credential, per minute (off when `None`).
     pub max_rpm: Option<NonZeroU32>,
+    /// Where release artifacts live and how their signed URLs behave.
+    pub artifacts: ArtifactStorage,
+}
+
+/// Release artifact storage (local folder) and signed-URL settings.
+#[derive(Clone, Debug)]
+pub struct ArtifactStorage {
+    /// Folder of the artifact files (one per artifact id, under the account id).
+    pub dir: PathBuf,
+    /// Largest accepted artifact, in bytes.
+    pub max_bytes: u64,
+    /// How long a signed upload or download URL is valid.
+    pub url_ttl: Duration,
+    /// Public base URL for signed URLs (else from the Host header).
+    pub public_url: Option<String>,
 }
 
 /// Certificate chain and private key for HTTPS.
@@ -99,6 +114,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_rps", &self.max_rps)
             .field("max_rpm", &self.max_rpm)
+            .field("artifacts", &self.artifacts)
             .finish()
     }
 }

@@ -106,6 +106,11 @@ impl ApiError {
         .code(ErrorCode::NotFound)
     }
 
+    /// 404 with a free-form detail (e.g. Keygen's "upgrade not available").
+    pub fn not_found_detail(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Not found", detail).code(ErrorCode::NotFound)
+    }
+
     /// 404 for an unknown route.
     pub fn route_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "Not found", "The requested endpoint was not found (check your HTTP method, Accept header, and URL path)")

@@ -20,6 +20,7 @@ pub mod net;
 pub mod ratelimit;
 pub mod signing;
 pub mod state;
+pub mod storage;
 pub mod version;
 
 pub use config::Config;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
             net::body::layer,
         ))
         .layer(axum::middleware::from_fn(version::layer))
+        .merge(api::v1::routes::storage_routes())
         .with_state(state)
 }
 

@@ -26,6 +26,16 @@ impl Filter {
     pub fn eq(column: &str, value: impl Into<Arg>) -> Self {
         Self::new(format!("{column} = {{}}"), vec![value.into()])
     }
+
+    /// The clause (with `{}` placeholders) and its values.
+    pub fn into_parts(self) -> (String, Vec<Arg>) {
+        (self.clause, self.args)
+    }
+
+    /// Appends ` AND (clause)` to `q`, binding the filter's values.
+    pub(crate) fn push_into(self, q: Sql) -> Sql {
+        push_filters(q, vec![self])
+    }
 }
 
 fn push_filters(mut q: Sql, filters: Vec<Filter>) -> Sql {

@@ -4,6 +4,7 @@
 //! Timestamps are stored as unix milliseconds, ids as UUID text, JSON as text.
 
 pub mod accounts;
+pub mod artifacts;
 pub mod backup;
 pub mod checkouts;
 pub mod column;
@@ -23,12 +24,14 @@ pub mod licenses;
 mod machine_edits;
 pub mod machines;
 pub mod metadata;
+pub mod packages;
 pub mod page;
 pub mod policies;
 pub mod pool_keys;
 pub mod processes;
 pub mod products;
 pub mod relations;
+pub mod releases;
 mod sums;
 pub mod tokens;
 pub mod users;

@@ -22,6 +22,7 @@ pub mod entitlements;
 pub mod keys;
 pub mod licenses;
 pub mod policies;
+pub mod releases;
 
 /// Who is calling, reduced to what access rules look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -61,6 +61,16 @@ pub struct Settings {
     pub max_rps: u32,
     /// Requests per minute per account, client IP and credential (0 = no limit).
     pub max_rpm: u32,
+    // -- releases and artifacts --
+    /// Folder holding uploaded release artifacts (files 0600).
+    pub artifact_dir: PathBuf,
+    /// Largest accepted artifact, in bytes.
+    pub max_artifact_bytes: u64,
+    /// Seconds a signed artifact upload or download URL stays valid.
+    pub artifact_url_ttl: u64,
+    /// Public base URL of this server (`https://licensing.example.com`) for signed
+    /// artifact URLs; else taken from the request's Host header.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -86,6 +96,10 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             max_rps: 0,
             max_rpm: 0,
+            artifact_dir: PathBuf::from("latchkey-data/artifacts"),
+            max_artifact_bytes: 4 * 1024 * 1024 * 1024,
+            artifact_url_ttl: 300,
+            public_url: None,
         }
     }
 }
@@ -115,6 +129,8 @@ impl Settings {
             ("max_connections", self.max_connections),
             ("max_body_bytes", self.max_body_bytes),
             ("tls_reload_interval", self.tls_reload_interval),
+            ("max_artifact_bytes", self.max_artifact_bytes),
+            ("artifact_url_ttl", self.artifact_url_ttl),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(SettingError {
@@ -164,6 +180,12 @@ impl Settings {
             trusted_proxies: self.trusted_proxies.clone(),
             max_rps: NonZeroU32::new(self.max_rps),
             max_rpm: NonZeroU32::new(self.max_rpm),
+            artifacts: super::ArtifactStorage {
+                dir: self.artifact_dir.clone(),
+                max_bytes: self.max_artifact_bytes,
+                url_ttl: seconds(self.artifact_url_ttl),
+                public_url: self.public_url.clone(),
+            },
         }
     }
 
@@ -300,6 +322,27 @@ pub const DOCS: &[SettingDoc] = &[
         "Requests per minute per account, client IP and credential (0 = no limit).",
         "",
     ),
+    doc(
+        "artifact_dir",
+        "Folder holding uploaded release artifacts (files 0600).",
+        "",
+    ),
+    doc(
+        "max_artifact_bytes",
+        "Largest accepted release artifact, in bytes.",
+        "",
+    ),
+    doc(
+        "artifact_url_ttl",
+        "Seconds a signed artifact upload or download URL stays valid.",
+        "",
+    ),
+    doc(
+        "public_url",
+        "Public base URL of this server for signed artifact URLs; default: from the\n\
+         request's Host header.",
+        "\"https://licensing.example.com\"",
+    ),
 ];
 
 const fn doc(key: &'static str, about: &'static str, example: &'static str) -> SettingDoc {
@@ -334,6 +377,10 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_rps", &self.max_rps)
             .field("max_rpm", &self.max_rpm)
+            .field("artifact_dir", &self.artifact_dir)
+            .field("max_artifact_bytes", &self.max_artifact_bytes)
+            .field("artifact_url_ttl", &self.artifact_url_ttl)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

@@ -76,6 +76,16 @@ impl Document {
         }
     }
 
+    /// Any status with `Location` (Keygen's 303/307 artifact redirects, 200 under
+    /// `Prefer: no-redirect`).
+    pub fn located(status: StatusCode, body: Value, location: String) -> Self {
+        Self {
+            status,
+            body,
+            location: Some(location),
+        }
+    }
+
     /// 201 with `Location`.
     pub fn created(body: Value, location: String) -> Self {
         Self {

@@ -1,6 +1,7 @@
 //! API v1: one folder per Keygen resource; [`routes`] is the route table.
 
 pub mod accounts;
+pub mod artifacts;
 pub mod checkout;
 pub mod components;
 pub mod entitlements;
@@ -8,10 +9,12 @@ pub mod groups;
 pub mod keys;
 pub mod licenses;
 pub mod machines;
+pub mod packages;
 pub mod policies;
 pub mod processes;
 pub mod products;
 pub mod relationships;
+pub mod releases;
 pub mod routes;
 pub mod search;
 pub mod serialize;

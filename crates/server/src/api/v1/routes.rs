@@ -2,14 +2,14 @@
 //! `/v1/accounts/{account}/…` onto them before routing.
 
 use super::{
-    accounts, checkout, components, entitlements, groups, keys, licenses, machines, policies,
-    processes, products, relationships, search, tokens, users,
+    accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, machines,
+    packages, policies, processes, products, relationships, releases, search, tokens, users,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 /// `GET /v1/ping`: 200 with an empty body, unsigned (Keygen's `health#general_ping`).
 async fn ping() -> axum::http::StatusCode {
@@ -147,6 +147,49 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/groups/{id}/owners/{child}", get(relationships::groups::show_owner))
         .route("/v1/groups/{id}/users", get(relationships::groups::list_users))
         .route("/v1/groups/{id}/users/{child}", get(relationships::groups::show_user))
+        // releases & distribution
+        .route("/v1/releases", get(releases::index).post(releases::create))
+        .route("/v1/releases/actions/upgrade", get(releases::actions::upgrade_legacy))
+        .route("/v1/releases/{id}", get(releases::show).patch(releases::update).put(releases::update).delete(releases::destroy))
+        .route("/v1/releases/{id}/actions/publish", post(releases::actions::publish))
+        .route("/v1/releases/{id}/actions/upgrade", get(releases::actions::upgrade_release))
+        .route("/v1/releases/{id}/actions/yank", post(releases::actions::yank))
+        .route("/v1/releases/{id}/artifacts", get(artifacts::of_release))
+        .route("/v1/releases/{id}/artifacts/{child}", get(artifacts::of_release_show))
+        .route("/v1/releases/{id}/constraints", get(releases::constraints::list).post(releases::constraints::attach).delete(releases::constraints::detach))
+        .route("/v1/releases/{id}/constraints/{child}", get(releases::constraints::show))
+        .route("/v1/releases/{id}/entitlements", get(releases::constraints::entitlements))
+        .route("/v1/releases/{id}/package", get(releases::relations::package))
+        .route("/v1/releases/{id}/product", get(releases::relations::product))
+        .route("/v1/releases/{id}/upgrade", get(releases::actions::upgrade_release))
+        .route("/v1/artifacts", get(artifacts::index).post(artifacts::create))
+        .route("/v1/artifacts/{id}", get(artifacts::show).delete(artifacts::destroy))
+        .route("/v1/artifacts/{id}/{filename}", get(artifacts::show_named))
+        .route("/v1/packages", get(packages::index).post(packages::create))
+        .route("/v1/packages/{id}", get(packages::show).patch(packages::update).put(packages::update).delete(packages::destroy))
+        .route("/v1/channels", get(releases::terms::channels))
+        .route("/v1/channels/{id}", get(releases::terms::channel))
+        .route("/v1/platforms", get(releases::terms::platforms))
+        .route("/v1/platforms/{id}", get(releases::terms::platform))
+        .route("/v1/arches", get(releases::terms::arches))
+        .route("/v1/arches/{id}", get(releases::terms::arch))
+        .route("/v1/engines", get(releases::terms::engines))
+        .route("/v1/engines/{id}", get(releases::terms::engine))
+        .route("/v1/products/{id}/arches", get(releases::terms::product_arches))
+        .route("/v1/products/{id}/artifacts", get(releases::relations::product_artifacts))
+        .route("/v1/products/{id}/channels", get(releases::terms::product_channels))
+        .route("/v1/products/{id}/engines", get(releases::terms::product_engines))
+        .route("/v1/products/{id}/packages", get(releases::relations::product_packages))
+        .route("/v1/products/{id}/platforms", get(releases::terms::product_platforms))
+        .route("/v1/products/{id}/releases", get(releases::relations::product_releases))
         .route_layer(axum::middleware::from_fn(crate::encoding::reject_bad_path_params))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
+}
+
+/// The signed artifact URLs Latchkey serves for local storage. Merged outside the
+/// API's layers (no body buffering, no response signing) so bytes stream.
+#[rustfmt::skip]
+pub fn storage_routes() -> Router<AppState> {
+    Router::new()
+        .route("/storage/{account}/artifacts/{id}", put(artifacts::blob::upload).get(artifacts::blob::download))
 }

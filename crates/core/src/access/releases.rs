@@ -1,0 +1,66 @@
+//! Who may do what to releases, artifacts and packages (Keygen's `ReleasePolicy`,
+//! `ReleaseArtifactPolicy`, `ReleasePackagePolicy`). Which releases a bearer sees is
+//! the store's `releases::visible_to`; whether a license may download one is
+//! `crate::releases::license_denial`.
+
+use super::Actor;
+
+/// Create, update, delete, publish, yank, upload and constraint changes: admins,
+/// developers and the release's product.
+pub fn may_write(actor: &Actor<'_>, product_id: &str) -> bool {
+    actor.is_admin() || actor.product_id() == Some(product_id)
+}
+
+/// Reading a release's constraints and entitlements: admins, developers, read-only
+/// users and the release's product.
+pub fn may_read_constraints(actor: &Actor<'_>, product_id: &str) -> bool {
+    actor.is_admin()
+        || matches!(actor.role(), Some(crate::roles::Role::ReadOnly))
+        || actor.product_id() == Some(product_id)
+}
+
+/// Downloads without a license check: every staff role and the release's product.
+/// Users and licenses go through the license gate.
+pub fn downloads_freely(actor: &Actor<'_>, product_id: &str) -> bool {
+    actor.is_staff() || actor.product_id() == Some(product_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roles::Role;
+
+    #[test]
+    fn rules() {
+        let dev = Actor::User {
+            id: "d",
+            role: Role::Developer,
+        };
+        let sales = Actor::User {
+            id: "s",
+            role: Role::SalesAgent,
+        };
+        let read_only = Actor::User {
+            id: "r",
+            role: Role::ReadOnly,
+        };
+        let user = Actor::User {
+            id: "u",
+            role: Role::User,
+        };
+        let product = Actor::Product { id: "p1" };
+        let license = Actor::License {
+            id: "l",
+            product_id: "p1",
+            owner_id: None,
+        };
+        assert!(may_write(&dev, "p1") && may_write(&product, "p1"));
+        assert!(
+            !may_write(&product, "p2") && !may_write(&sales, "p1") && !may_write(&license, "p1")
+        );
+        assert!(may_read_constraints(&read_only, "p1") && !may_read_constraints(&sales, "p1"));
+        assert!(downloads_freely(&sales, "p1") && downloads_freely(&read_only, "p1"));
+        assert!(!downloads_freely(&user, "p1") && !downloads_freely(&license, "p1"));
+        assert!(!downloads_freely(&product, "p2"));
+    }
+}

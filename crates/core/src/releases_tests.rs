@@ -1,0 +1,171 @@
+use super::*;
+
+fn v(text: &str) -> Version {
+    parse_version(text).expect("semver")
+}
+
+#[test]
+fn channel_visibility_table() {
+    use Channel::*;
+    let table = [
+        (Stable, [true, false, false, false, false]),
+        (Rc, [true, true, false, false, false]),
+        (Beta, [true, true, true, false, false]),
+        (Alpha, [true, true, true, true, false]),
+        (Dev, [false, false, false, false, true]),
+    ];
+    for (follower, expected) in table {
+        for (release, want) in Channel::ALL.into_iter().zip(expected) {
+            assert_eq!(
+                follower.includes(release),
+                want,
+                "{follower:?} sees {release:?}"
+            );
+        }
+    }
+    assert_eq!("beta".parse::<Channel>(), Ok(Beta));
+    assert!("nightly".parse::<Channel>().is_err());
+}
+
+#[test]
+fn channel_and_version_agree() {
+    assert!(channel_mismatch(&v("1.0.0"), Channel::Stable).is_none());
+    assert!(channel_mismatch(&v("1.0.0-beta.1"), Channel::Stable).is_some());
+    assert!(channel_mismatch(&v("1.0.0-beta.1"), Channel::Beta).is_none());
+    assert!(channel_mismatch(&v("1.0.0-beta.1"), Channel::Rc).is_some());
+    assert!(channel_mismatch(&v("1.0.0"), Channel::Alpha).is_some());
+    assert!(channel_mismatch(&v("1.0.0-dev+42"), Channel::Dev).is_none());
+}
+
+#[test]
+fn semver_ordering_with_prereleases() {
+    let ordered = [
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha.beta",
+        "1.0.0-beta",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0-rc.1",
+        "1.0.0",
+        "1.0.1",
+        "1.1.0",
+        "2.0.0",
+    ];
+    for pair in ordered.windows(2) {
+        assert!(v(pair[0]) < v(pair[1]), "{} < {}", pair[0], pair[1]);
+    }
+    assert_eq!(v("v1.2.3"), v("1.2.3"));
+    assert!(parse_version("1.2").is_none() && parse_version("x").is_none());
+}
+
+fn candidates(list: &[(&'static str, &'static str, Channel)]) -> Vec<Candidate<'static>> {
+    list.iter()
+        .map(|(id, version, channel)| Candidate {
+            id,
+            version: v(version),
+            channel: *channel,
+        })
+        .collect()
+}
+
+#[test]
+fn upgrade_table() {
+    use Channel::*;
+    let all = candidates(&[
+        ("a", "1.0.0", Stable),
+        ("b", "1.0.1", Stable),
+        ("c", "1.1.0-rc.1", Rc),
+        ("d", "1.1.0-beta.3", Beta),
+        ("e", "2.0.0-alpha.1", Alpha),
+        ("f", "3.0.0-dev.1", Dev),
+        ("g", "1.2.0", Stable),
+    ]);
+    let k = |t: &str| Constraint::parse(t).expect("constraint");
+    let cases: [(&str, Channel, Option<Constraint>, Option<&str>); 10] = [
+        ("1.0.0", Stable, None, Some("g")),
+        ("1.2.0", Stable, None, None),
+        ("1.2.0", Rc, None, None),
+        ("1.2.0", Alpha, None, Some("e")),
+        ("1.2.0", Dev, None, Some("f")),
+        ("1.0.0", Stable, Some(k("1.0")), Some("g")),
+        ("1.0.0", Stable, Some(k("1.0.0")), Some("b")),
+        ("1.0.0-beta.1", Beta, Some(k("1.1")), Some("g")),
+        ("1.0.1", Beta, Some(k("1.1.0")), Some("c")),
+        ("2.0.0-alpha.1", Alpha, Some(k("2")), None),
+    ];
+    for (current, channel, constraint, want) in cases {
+        let got = upgrade(&v(current), channel, constraint.as_ref(), &all).map(|c| c.id);
+        assert_eq!(got, want, "{current} on {channel:?} with {constraint:?}");
+    }
+}
+
+#[test]
+fn constraint_parsing() {
+    assert!(Constraint::parse("~> 1.2").is_some());
+    assert!(Constraint::parse("v2").is_some());
+    assert!(Constraint::parse("1.x").is_none());
+    assert!(Constraint::parse("").is_none());
+    assert!(Constraint::parse("1.2.3.4").is_none());
+}
+
+#[test]
+fn download_gate() {
+    let now = 1_000_000;
+    let license = LicenseGate {
+        product_id: "p",
+        suspended: false,
+        banned: false,
+        expiry: Some(500_000),
+        revoke_access: false,
+        allow_access: false,
+    };
+    let release = ReleaseGate {
+        product_id: "p",
+        released_at: 400_000,
+        entitlements_satisfied: true,
+    };
+    assert_eq!(license_denial(&license, &release, now), None);
+    let later = ReleaseGate {
+        released_at: 600_000,
+        ..release
+    };
+    assert_eq!(
+        license_denial(&license, &later, now),
+        Some("release is outside license expiry window")
+    );
+    let allowed = LicenseGate {
+        allow_access: true,
+        ..license
+    };
+    assert_eq!(license_denial(&allowed, &later, now), None);
+    let revoked = LicenseGate {
+        revoke_access: true,
+        ..license
+    };
+    assert_eq!(
+        license_denial(&revoked, &release, now),
+        Some("license is expired")
+    );
+    let other = ReleaseGate {
+        product_id: "q",
+        ..release
+    };
+    assert!(license_denial(&license, &other, now).is_some());
+    let missing = ReleaseGate {
+        entitlements_satisfied: false,
+        ..release
+    };
+    assert_eq!(
+        license_denial(&license, &missing, now),
+        Some("license is missing entitlements")
+    );
+    let suspended = LicenseGate {
+        suspended: true,
+        ..license
+    };
+    assert_eq!(
+        license_denial(&suspended, &release, now),
+        Some("license is suspended")
+    );
+}

@@ -1,0 +1,329 @@
+//! Release artifacts (`/artifacts`): create answers `307` with a signed upload URL
+//! (the client `PUT`s the bytes there, see [`blob`]); show answers `303` to a signed
+//! download URL (`200` + `Location` under `Prefer: no-redirect`, no URL under
+//! `Prefer: no-download`) once the caller passes the release's download gate.
+
+pub mod blob;
+
+use crate::account::Account;
+use crate::api::v1::releases::{self as release_api, filters, gate};
+use crate::api::v1::serialize::single;
+use crate::api::v1::serializers::releases as serializer;
+use crate::auth::{Auth, Authed, Bearer, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::jsonapi::input::{Field, Input, invalid, missing};
+use crate::jsonapi::query::QueryParams;
+use crate::jsonapi::{Document, JsonBody, no_content};
+use crate::state::AppState;
+use crate::storage::{self, Checksum, Op};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use latchkey_core::access::releases as access;
+use latchkey_core::lifecycle::FirstEvent;
+use latchkey_proto::ErrorCode;
+use latchkey_store::artifacts::{self, ArtifactRow, FilenameTaken};
+use serde_json::json;
+
+/// Loads an artifact the caller sees, else 404.
+pub async fn load(
+    state: &AppState,
+    account: &Account,
+    principal: Option<&Principal>,
+    id: &str,
+) -> ApiResult<ArtifactRow> {
+    let actor = principal.map(Principal::actor);
+    let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
+    artifacts::find_visible(&state.db, account.id(), id, scope)
+        .await?
+        .ok_or_else(|| ApiError::not_found("artifact", id))
+}
+
+/// `http(s)://host` for signed URLs: the configured public URL, else the request's
+/// Host header.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.artifacts.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = if state.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{scheme}://{host}")
+}
+
+fn now_secs(state: &AppState) -> i64 {
+    state.now().unix_timestamp()
+}
+
+/// `GET /artifacts`
+pub async fn index(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    query: QueryParams,
+) -> ApiResult<Document> {
+    let (page, order) = query.pagination()?;
+    let filters = filters::artifacts(&query)?;
+    let actor = principal.as_ref().map(Principal::actor);
+    let (rows, count) = artifacts::list(
+        &state.db,
+        account.id(),
+        filters,
+        actor.as_ref(),
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|r| serializer::artifact(&account, r))
+        .collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `GET /releases/{id}/artifacts`
+pub async fn of_release(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Document> {
+    let release = release_api::load(&state, &account, principal.as_ref(), &id).await?;
+    let (page, order) = query.pagination()?;
+    let mut filters = filters::artifacts(&query)?;
+    filters.push(latchkey_store::crud::Filter::eq(
+        "release_id",
+        release.id.as_str(),
+    ));
+    let actor = principal.as_ref().map(Principal::actor);
+    let (rows, count) = artifacts::list(
+        &state.db,
+        account.id(),
+        filters,
+        actor.as_ref(),
+        &page,
+        order,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|r| serializer::artifact(&account, r))
+        .collect();
+    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
+    Ok(Document::ok(json!({ "data": data, "links": links })))
+}
+
+/// `POST /artifacts`: 307 to the signed upload URL.
+pub async fn create(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    let mut input = Input::parse(&body, "artifacts")?;
+    let filename = input.string("filename", 255)?;
+    let filetype = input.string("filetype", 64)?.value();
+    let filesize = input.integer("filesize")?.value();
+    let platform = input.string("platform", 64)?.value();
+    let arch = input.string("arch", 64)?.value();
+    let checksum = input.string("checksum", 1024)?.value();
+    let signature = input.string("signature", 4096)?.value();
+    let metadata = input.metadata()?.value().unwrap_or_else(|| "{}".into());
+    let release = input.relationship("release")?;
+    input.finish()?;
+    let Field::Value(filename) = filename else {
+        return Err(missing("filename"));
+    };
+    if filename.is_empty() || filename.contains('\0') {
+        return Err(missing("filename"));
+    }
+    if let Some(size) = filesize
+        && (size < 0 || u64::try_from(size).unwrap_or(u64::MAX) > state.config.artifacts.max_bytes)
+    {
+        return Err(invalid(
+            "filesize",
+            "must be between 0 and the server's artifact size limit",
+        ));
+    }
+    if let Some(checksum) = &checksum
+        && Checksum::parse(checksum).is_none()
+    {
+        return Err(invalid(
+            "checksum",
+            "must be a hex or base64 SHA-256 or SHA-512 digest",
+        ));
+    }
+    let Field::Value(release_id) = release else {
+        return Err(missing("release"));
+    };
+    let release = release_api::load(&state, &account, Some(&principal), &release_id)
+        .await
+        .map_err(|_| {
+            ApiError::unprocessable(ErrorCode::NotFound, "must exist")
+                .pointer("/data/relationships/release")
+        })?;
+    if !access::may_write(&principal.actor(), &release.product_id) {
+        return Err(ApiError::forbidden(
+            "not allowed to upload artifacts for this release",
+        ));
+    }
+    let now = state.now_ms();
+    let row = ArtifactRow {
+        id: latchkey_store::new_id(),
+        account_id: account.id().to_owned(),
+        product_id: release.product_id.clone(),
+        release_id: release.id.clone(),
+        filename,
+        filetype: filetype.map(|t| t.trim_start_matches('.').to_ascii_lowercase()),
+        filesize,
+        platform: platform.map(|p| p.to_ascii_lowercase()),
+        arch: arch.map(|a| a.to_ascii_lowercase()),
+        signature,
+        checksum,
+        status: "WAITING".into(),
+        metadata,
+        created_at: now,
+        updated_at: now,
+    };
+    artifacts::create(&state.db, &row)
+        .await?
+        .map_err(|FilenameTaken| {
+            ApiError::unprocessable(ErrorCode::Taken, "filename already exists")
+                .pointer("/data/attributes/filename")
+        })?;
+    let url = format!(
+        "{}{}",
+        base_url(&state, &headers),
+        storage::signed_path(&state, Op::Upload, account.id(), &row.id, now_secs(&state))
+    );
+    let mut data = serializer::artifact(&account, &row);
+    data["links"]["redirect"] = json!(url);
+    Ok(Document::located(
+        StatusCode::TEMPORARY_REDIRECT,
+        single(data),
+        url,
+    ))
+}
+
+/// The download answer for an artifact the caller sees (see module docs).
+async fn download(
+    state: &AppState,
+    account: &Account,
+    principal: Option<&Principal>,
+    headers: &HeaderMap,
+    artifact: ArtifactRow,
+) -> ApiResult<Document> {
+    let release = release_api::load(state, account, principal, &artifact.release_id).await?;
+    gate::check(state, principal, &release).await?;
+    let mut data = serializer::artifact(account, &artifact);
+    let prefer = headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    if prefer.contains("no-download") || artifact.status != "UPLOADED" {
+        return Ok(Document::ok(single(data)));
+    }
+    if let Some(Principal {
+        bearer: Bearer::License(license, policy),
+        ..
+    }) = principal
+    {
+        let mut license = (**license).clone();
+        crate::api::v1::licenses::lifecycle::start_expiry(
+            state,
+            &mut license,
+            policy,
+            FirstEvent::Download,
+        )
+        .await?;
+    }
+    let url = format!(
+        "{}{}",
+        base_url(state, headers),
+        storage::signed_path(
+            state,
+            Op::Download,
+            account.id(),
+            &artifact.id,
+            now_secs(state)
+        )
+    );
+    data["links"]["redirect"] = json!(url);
+    let status = if prefer.contains("no-redirect") {
+        StatusCode::OK
+    } else {
+        StatusCode::SEE_OTHER
+    };
+    Ok(Document::located(status, single(data), url))
+}
+
+/// `GET /artifacts/{id}`
+pub async fn show(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let artifact = load(&state, &account, principal.as_ref(), &id).await?;
+    download(&state, &account, principal.as_ref(), &headers, artifact).await
+}
+
+/// `GET /artifacts/{id}/{filename}` (the filename is decorative, as in Keygen).
+pub async fn show_named(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    headers: HeaderMap,
+    Path((id, _filename)): Path<(String, String)>,
+) -> ApiResult<Document> {
+    let artifact = load(&state, &account, principal.as_ref(), &id).await?;
+    download(&state, &account, principal.as_ref(), &headers, artifact).await
+}
+
+/// `GET /releases/{id}/artifacts/{artifact}` (artifact = id or filename): the
+/// SDKs' download route.
+pub async fn of_release_show(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    headers: HeaderMap,
+    Path((id, artifact)): Path<(String, String)>,
+) -> ApiResult<Document> {
+    let release = release_api::load(&state, &account, principal.as_ref(), &id).await?;
+    let actor = principal.as_ref().map(Principal::actor);
+    let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
+    let row = artifacts::find_in_release(&state.db, account.id(), &release.id, &artifact, scope)
+        .await?
+        .ok_or_else(|| ApiError::not_found("artifact", &artifact))?;
+    download(&state, &account, principal.as_ref(), &headers, row).await
+}
+
+/// `DELETE /artifacts/{id}` (the file too).
+pub async fn destroy(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let row = load(&state, &account, Some(&principal), &id).await?;
+    if !access::may_write(&principal.actor(), &row.product_id) {
+        return Err(ApiError::forbidden("not allowed to delete this artifact"));
+    }
+    artifacts::delete(&state.db, account.id(), &row.id).await?;
+    storage::remove(&state.config.artifacts, account.id(), &row.id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(no_content())
+}
