@@ -114,6 +114,20 @@ pub struct Scope {
     pub checksum: Option<String>,
     /// Release version.
     pub version: Option<String>,
+    /// Whether `checksum` and `version` name an artifact / release the license may
+    /// use: looked up by the caller (the releases are not part of the snapshot).
+    pub releases: ReleaseMatches,
+}
+
+/// The store's answer for the `checksum` and `version` scopes: an UPLOADED artifact
+/// of a PUBLISHED release of the license's product that the license sees has the
+/// checksum; a PUBLISHED release it sees has the version.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReleaseMatches {
+    /// The checksum matched.
+    pub checksum: bool,
+    /// The version matched.
+    pub version: bool,
 }
 
 /// The verdict.
@@ -457,27 +471,26 @@ fn check_scopes(
         ));
     }
 
-    // Releases are not stored yet, so no checksum or version can match.
-    if scope.checksum.is_some() {
+    if scope.checksum.is_some() && !scope.releases.checksum {
         return Some(verdict(
             false,
             Code::ChecksumScopeMismatch,
             "checksum scope is not valid (does not match any accessible artifacts)",
         ));
-    } else if policy.require_checksum_scope {
+    } else if scope.checksum.is_none() && policy.require_checksum_scope {
         return Some(verdict(
             false,
             Code::ChecksumScopeRequired,
             "checksum scope is required",
         ));
     }
-    if scope.version.is_some() {
+    if scope.version.is_some() && !scope.releases.version {
         return Some(verdict(
             false,
             Code::VersionScopeMismatch,
             "version scope is not valid (does not match any accessible releases)",
         ));
-    } else if policy.require_version_scope {
+    } else if scope.version.is_none() && policy.require_version_scope {
         return Some(verdict(
             false,
             Code::VersionScopeRequired,

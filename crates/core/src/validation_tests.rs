@@ -463,6 +463,18 @@ fn checksum_and_version_scopes() {
     s.policy.require_checksum_scope = false;
     s.policy.require_version_scope = true;
     assert_eq!(code(&s, scope()).1, Code::VersionScopeRequired);
+    // Found by the store: both pass, and satisfy the requirement.
+    s.policy.require_checksum_scope = true;
+    let found = Scope {
+        checksum: Some("abc".into()),
+        version: Some("1.0.0".into()),
+        releases: ReleaseMatches {
+            checksum: true,
+            version: true,
+        },
+        ..scope()
+    };
+    assert_eq!(code(&s, found).1, Code::Valid);
 }
 
 #[test]

@@ -340,3 +340,35 @@ async fn first_download_starts_expiry() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
+
+#[tokio::test]
+async fn checksum_and_version_scopes_check_real_releases() -> anyhow::Result<()> {
+    let (server, dir) = server().await?;
+    let (product, _, key) = licensed(&server, json!({})).await?;
+    let rel = release(&server, &product, "1.2.0", "stable").await?;
+    artifact(&server, &rel, "app.zip", b"zip").await?;
+    let checksum = hex::encode(Sha256::digest(b"zip"));
+    let scope = json!({"checksum": checksum, "version": "1.2.0"});
+    // A draft matches nothing.
+    let meta = server.validate_key(&key, scope.clone()).await?;
+    assert_eq!(meta["meta"]["code"], "CHECKSUM_SCOPE_MISMATCH");
+    publish(&server, &rel).await?;
+    let meta = server.validate_key(&key, scope.clone()).await?;
+    assert_eq!(meta["meta"]["code"], "VALID", "{meta}");
+    let meta = server
+        .validate_key(&key, json!({"version": "v1.2.0"}))
+        .await?;
+    assert_eq!(meta["meta"]["code"], "VALID", "a leading v is accepted");
+    let meta = server
+        .validate_key(&key, json!({"version": "1.3.0"}))
+        .await?;
+    assert_eq!(meta["meta"]["code"], "VERSION_SCOPE_MISMATCH");
+    let meta = server.validate_key(&key, json!({"checksum": "00"})).await?;
+    assert_eq!(meta["meta"]["code"], "CHECKSUM_SCOPE_MISMATCH");
+    // Another product's license does not match this product's artifacts.
+    let (_, _, other) = licensed(&server, json!({})).await?;
+    let meta = server.validate_key(&other, scope).await?;
+    assert_eq!(meta["meta"]["code"], "CHECKSUM_SCOPE_MISMATCH");
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}

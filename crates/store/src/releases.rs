@@ -344,3 +344,25 @@ pub async fn user_licenses_for_product(
         })
         .collect())
 }
+
+/// Whether a PUBLISHED release of `product_id` that `license` sees has `version`
+/// (the `version` validation scope).
+pub async fn version_match(
+    db: &Db,
+    product_id: &str,
+    license: &Actor<'_>,
+    version: &str,
+) -> Result<bool> {
+    let mut q = sql(format!(
+        "SELECT id FROM {TABLE} WHERE product_id = $1 AND version = $2 AND status = 'PUBLISHED'"
+    ))
+    .bind(product_id)
+    .bind(version);
+    if let Some(filter) = visible_to(Some(license)) {
+        q = filter.push_into(q);
+    }
+    Ok(db
+        .fetch_optional::<(String,)>(q.push(" LIMIT 1"))
+        .await?
+        .is_some())
+}

@@ -131,6 +131,7 @@ fn parse_meta(body: &Value, require_key: bool) -> ApiResult<(Request, Option<Str
                 entitlements: strings_in(&normalized, "entitlements")?,
                 checksum: string_in(&normalized, "checksum")?,
                 version: string_in(&normalized, "version")?,
+                releases: Default::default(),
             };
             Some((scope, Value::Object(raw.clone())))
         }
@@ -155,6 +156,44 @@ fn meta(state: &AppState, verdict: &Validation, request: &Request) -> Value {
     meta
 }
 
+/// The scope with the store's answer for its `checksum` and `version` (artifacts
+/// and releases the license sees; no query when neither is given).
+async fn with_release_matches(
+    state: &AppState,
+    license: &latchkey_store::licenses::LicenseRow,
+    scope: &Scope,
+) -> ApiResult<Scope> {
+    let mut scope = scope.clone();
+    let actor = latchkey_core::access::Actor::License {
+        id: &license.id,
+        product_id: &license.product_id,
+        owner_id: license.owner_id.as_deref(),
+    };
+    if let Some(checksum) = &scope.checksum {
+        scope.releases.checksum = latchkey_store::artifacts::checksum_match(
+            &state.db,
+            &license.product_id,
+            &actor,
+            checksum,
+        )
+        .await?
+        .is_some();
+    }
+    if let Some(version) = &scope.version {
+        let normalized = latchkey_core::releases::parse_version(version)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|| version.clone());
+        scope.releases.version = latchkey_store::releases::version_match(
+            &state.db,
+            &license.product_id,
+            &actor,
+            &normalized,
+        )
+        .await?;
+    }
+    Ok(scope)
+}
+
 async fn run(
     state: &AppState,
     account: &Account,
@@ -176,12 +215,16 @@ async fn run(
         snapshot,
     } = load(&state.db, head, needs).await?;
     let unscoped = Scope::default();
+    let scope = match scope {
+        Some(scope) if !quick => Some(with_release_matches(state, &license, scope).await?),
+        _ => None,
+    };
     let verdict = validate(
         &snapshot,
         if quick {
             None
         } else {
-            Some(scope.unwrap_or(&unscoped))
+            Some(scope.as_ref().unwrap_or(&unscoped))
         },
         state.now(),
     );
