@@ -448,3 +448,99 @@ async fn hostile_input_is_refused_cleanly() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
+
+#[tokio::test]
+async fn raw_and_tauri_engines() -> anyhow::Result<()> {
+    let (server, dir) = server().await?;
+    let (product, _, key) = licensed(&server, json!({})).await?;
+    let auth = format!("License {key}");
+    let body = json!({"data": {"type": "packages", "attributes": {"name": "Desktop", "key": "desktop", "engine": "tauri"},
+        "relationships": {"product": to_one("products", &product)}}});
+    let reply = send(
+        &server,
+        "POST",
+        "/v1/packages",
+        Some(&admin(&server)),
+        Some(body),
+        &[],
+    )
+    .await?;
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let package = id(&reply.body["data"]);
+    let mut ids = Vec::new();
+    for version in ["1.0.0", "1.1.0"] {
+        let body = json!({"data": {"type": "releases",
+            "attributes": {"version": version, "channel": "stable", "description": format!("notes {version}")},
+            "relationships": {"product": to_one("products", &product), "package": to_one("packages", &package)}}});
+        let reply = send(
+            &server,
+            "POST",
+            "/v1/releases",
+            Some(&admin(&server)),
+            Some(body),
+            &[],
+        )
+        .await?;
+        assert_eq!(reply.status, 201, "{}", reply.body);
+        let rel = id(&reply.body["data"]);
+        artifact(&server, &rel, "app.tar.gz", version.as_bytes()).await?;
+        publish(&server, &rel).await?;
+        ids.push(rel);
+    }
+    // raw: with the package, by version; without a package nothing matches.
+    let path = format!("/v1/engines/raw/{product}/@desktop/1.1.0/app.tar.gz");
+    let reply = send(&server, "GET", &path, Some(&auth), None, &[]).await?;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let bytes = client()
+        .get(reply.header("location"))
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    assert_eq!(bytes.as_ref(), b"1.1.0");
+    let path = format!("/v1/engines/raw/{product}/1.1.0/app.tar.gz");
+    assert_eq!(
+        send(&server, "GET", &path, Some(&auth), None, &[])
+            .await?
+            .status,
+        404
+    );
+    let path = format!("/v1/engines/raw/{product}/desktop/1.1.0/app.tar.gz");
+    assert_eq!(
+        send(&server, "GET", &path, Some(&auth), None, &[])
+            .await?
+            .status,
+        404
+    );
+    // tauri: the newest release above the running version, 204 when up to date.
+    let path = "/v1/engines/tauri/desktop?platform=linux&arch=amd64&version=1.0.0";
+    let reply = send(&server, "GET", path, Some(&auth), None, &[]).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["version"], "1.1.0");
+    assert_eq!(reply.body["notes"], "notes 1.1.0");
+    let url = reply.body["url"].as_str().unwrap_or_default().to_owned();
+    assert!(url.ends_with("/app.tar.gz"), "{url}");
+    let path = "/v1/engines/tauri/desktop?platform=linux&arch=amd64&version=1.1.0";
+    assert_eq!(
+        send(&server, "GET", path, Some(&auth), None, &[])
+            .await?
+            .status,
+        204
+    );
+    let path = "/v1/engines/tauri/desktop?platform=windows&arch=amd64&version=1.0.0";
+    assert_eq!(
+        send(&server, "GET", path, Some(&auth), None, &[])
+            .await?
+            .status,
+        204
+    );
+    let path = "/v1/engines/tauri/desktop?platform=linux&arch=amd64";
+    assert_eq!(
+        send(&server, "GET", path, Some(&auth), None, &[])
+            .await?
+            .status,
+        400
+    );
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}

@@ -215,7 +215,7 @@ pub async fn create(
 }
 
 /// The download answer for an artifact the caller sees (see module docs).
-async fn download(
+pub(crate) async fn download(
     state: &AppState,
     account: &Account,
     principal: Option<&Principal>,

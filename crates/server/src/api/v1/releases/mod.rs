@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod constraints;
+pub mod engines;
 pub mod filters;
 pub mod gate;
 pub mod relations;
