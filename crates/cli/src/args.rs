@@ -104,6 +104,18 @@ pub enum Command {
     /// Tokens: list, show, delete (revoke).
     #[command(after_help = "Example:\n  latchkey tokens list")]
     Tokens(ResourceArgs),
+    /// Releases: the resource commands, publish, yank.
+    #[command(
+        visible_alias = "releases",
+        after_help = "Example:\n  latchkey release create --attr version=1.2.0 --attr channel=stable --rel product=PRODUCT_ID"
+    )]
+    Release(ReleaseArgs),
+    /// Artifacts: upload a file to a release, and the resource commands.
+    #[command(
+        visible_alias = "artifacts",
+        after_help = "Example:\n  latchkey artifact upload dist/app.tar.gz --release 1.2.0 --platform linux --arch amd64"
+    )]
+    Artifact(ArtifactArgs),
     /// Print this machine's fingerprint (honours LATCHKEY_FINGERPRINT).
     #[command(after_help = "Example:\n  latchkey fingerprint --components")]
     Fingerprint(FingerprintCommand),
@@ -158,6 +170,28 @@ pub struct LicensesArgs {
     /// What to do.
     #[command(subcommand)]
     pub command: crate::remote::resources::LicenseCommand,
+}
+
+/// `latchkey release …`.
+#[derive(Args)]
+pub struct ReleaseArgs {
+    /// Server, account and credential.
+    #[command(flatten)]
+    pub connection: crate::remote::Connection,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: crate::remote::distribution::ReleaseCommand,
+}
+
+/// `latchkey artifact …`.
+#[derive(Args)]
+pub struct ArtifactArgs {
+    /// Server, account and credential.
+    #[command(flatten)]
+    pub connection: crate::remote::Connection,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: crate::remote::distribution::ArtifactCommand,
 }
 
 /// `latchkey machines …`.

@@ -115,6 +115,8 @@ async fn remote_command(command: Command) -> Result<Result<(), remote::exit::Fai
         Command::Tokens(a) => resources::run(&a.connection, "tokens", &a.command).await,
         Command::Licenses(a) => resources::licenses(&a.connection, &a.command).await,
         Command::Machines(a) => resources::machines(&a.connection, &a.command).await,
+        Command::Release(a) => remote::distribution::releases(&a.connection, &a.command).await,
+        Command::Artifact(a) => remote::distribution::artifacts(&a.connection, &a.command).await,
         Command::Fingerprint(a) => enduser::fingerprint_command(&a.args, a.json),
         Command::Activate(a) => enduser::activate(&a.connection, &a.args).await,
         Command::Deactivate(a) => enduser::deactivate(&a.connection, &a.args).await,

@@ -5,6 +5,7 @@
 //! the profile `latchkey login` writes (mode 0600).
 
 pub mod bulk;
+pub mod distribution;
 pub mod enduser;
 pub mod exit;
 pub mod login;

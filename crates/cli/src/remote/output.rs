@@ -22,6 +22,8 @@ pub fn columns(kind: &str) -> &'static [&'static str] {
         "tokens" => &["kind", "name", "expiry"],
         "processes" => &["pid", "status"],
         "components" => &["fingerprint", "name"],
+        "releases" => &["version", "channel", "status", "name"],
+        "artifacts" => &["filename", "platform", "arch", "filesize", "status"],
         _ => &["name"],
     }
 }

@@ -227,7 +227,7 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
 
 /// An id as a path segment. `.` and `..` (also percent-encoded) are dot segments that
 /// URL parsing resolves away, so they name no resource: refused.
-fn path_id(id: &str) -> Result<String, Failure> {
+pub(crate) fn path_id(id: &str) -> Result<String, Failure> {
     if id.is_empty() || id == "." || id == ".." {
         return Err(Failure::usage(
             format!("'{id}' is not an id"),
@@ -307,7 +307,12 @@ pub async fn run(
     Ok(())
 }
 
-async fn action(client: &Client, path: String, json: bool, kind: &str) -> Result<(), Failure> {
+pub(crate) async fn action(
+    client: &Client,
+    path: String,
+    json: bool,
+    kind: &str,
+) -> Result<(), Failure> {
     let response = client.send(Request::new(Method::POST, &path)).await?;
     output::print(&response.body, kind, json);
     Ok(())
