@@ -158,7 +158,8 @@ pub async fn store(
     let dir = storage.dir.join(account);
     tokio::fs::create_dir_all(&dir).await?;
     let final_path = dir.join(id);
-    let part_path = dir.join(format!("{id}.part"));
+    // One part file per upload: concurrent uploads of one artifact never interleave.
+    let part_path = dir.join(format!("{id}.{}.part", uuid::Uuid::new_v4().simple()));
     let mut options = tokio::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

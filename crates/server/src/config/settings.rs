@@ -424,6 +424,7 @@ mod tests {
             admin_password: Some("p".into()),
             tls_cert: Some("c".into()),
             tls_key: Some("k".into()),
+            public_url: Some("https://u".into()),
             ..Settings::default()
         };
         let keys: Vec<String> = toml::Table::try_from(everything)?.keys().cloned().collect();
