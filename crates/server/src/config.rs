@@ -49,6 +49,23 @@ pub struct Config {
     pub max_rps: Option<NonZeroU32>,
     /// General limit per account + client IP + credential, per minute (off when `None`).
     pub max_rpm: Option<NonZeroU32>,
+    /// Webhook delivery.
+    pub webhooks: WebhookConfig,
+}
+
+/// Webhook endpoint rules and the delivery worker's pace.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// `http://` URLs and loopback/private addresses allowed (local testing).
+    pub allow_insecure: bool,
+    /// Back-off base in seconds.
+    pub retry_base_seconds: i64,
+    /// Per-delivery timeout.
+    pub timeout: Duration,
+    /// Deliveries in flight at most.
+    pub concurrency: usize,
+    /// Poll interval (zero disables the worker).
+    pub poll_interval: Duration,
 }
 
 /// Certificate chain and private key for HTTPS.
@@ -99,6 +116,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_rps", &self.max_rps)
             .field("max_rpm", &self.max_rpm)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }

@@ -305,7 +305,17 @@ pub async fn update(
     now: i64,
 ) -> Result<Option<ComponentRow>> {
     let changes = changes.columns();
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "component.updated",
+    )
+    .await
 }
 
 /// Deletes a component; true when it existed.

@@ -206,7 +206,17 @@ pub async fn update(
     now: i64,
 ) -> crate::Result<Option<GroupRow>> {
     let changes = changes.columns();
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "group.updated",
+    )
+    .await
 }
 
 /// Deletes a group (its members stay, without a group); true when it existed.

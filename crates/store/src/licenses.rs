@@ -328,6 +328,7 @@ pub async fn create(
         Err(crate::StoreError::Conflict(_)) => return Ok(Err(CreateRefusal::KeyTaken)),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "license.created", &row, row.created_at).await?;
     tx.commit().await?;
     Ok(Ok(row))
 }
@@ -393,15 +394,26 @@ pub async fn update(
     let changes = changes.columns();
     let mut tx = db.begin().await?;
     crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
-    let updated = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    let updated: Option<LicenseRow> =
+        crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    if let Some(row) = &updated {
+        crate::outbox::emit(&mut tx, "license.updated", row, now).await?;
+    }
     tx.commit().await?;
     Ok(updated)
 }
 
-/// Deletes a license and its tokens in one transaction (machines, processes and
+/// Deletes (`revoked`: revokes) a license and its tokens in one transaction (machines, processes and
 /// attachments cascade).
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, account: &str, id: &str, revoked: bool, now: i64) -> Result<()> {
     let mut tx = db.begin().await?;
+    let event = if revoked {
+        "license.revoked"
+    } else {
+        "license.deleted"
+    };
+    crate::outbox::emit_current::<LicenseRow>(&mut tx, TABLE, COLUMNS, account, id, event, now)
+        .await?;
     crate::tokens::delete_for_bearer_tx(&mut tx, account, id).await?;
     crate::crud::delete(&mut tx, TABLE, account, id).await?;
     tx.commit().await
@@ -410,17 +422,29 @@ pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
 /// Suspends (or reinstates) only if the license is not (or is) suspended, so two
 /// racing suspends cannot both succeed; true when changed.
 pub async fn set_suspended(db: &Db, id: &str, suspended: bool, now: i64) -> Result<bool> {
-    let n = db
-        .execute(
-            sql("UPDATE licenses SET suspended = $1, updated_at = $2 \
-                 WHERE id = $3 AND suspended = $4")
+    let mut tx = db.begin().await?;
+    let row: Option<LicenseRow> = tx
+        .fetch_optional(
+            sql(format!(
+                "UPDATE licenses SET suspended = $1, updated_at = $2 \
+                 WHERE id = $3 AND suspended = $4 RETURNING {COLUMNS}"
+            ))
             .bind(suspended)
             .bind(now)
             .bind(id)
             .bind(!suspended),
         )
         .await?;
-    Ok(n > 0)
+    if let Some(row) = &row {
+        let name = if suspended {
+            "license.suspended"
+        } else {
+            "license.reinstated"
+        };
+        crate::outbox::emit(&mut tx, name, row, now).await?;
+    }
+    tx.commit().await?;
+    Ok(row.is_some())
 }
 
 /// Renews under the license row lock (two renewals add two durations): the new
@@ -447,6 +471,16 @@ pub async fn renew(
             .bind(expiry)
             .bind(now)
             .bind(id),
+    )
+    .await?;
+    crate::outbox::emit_current::<LicenseRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        "license.renewed",
+        now,
     )
     .await?;
     tx.commit().await?;

@@ -261,6 +261,7 @@ pub async fn activate_with_components(
         Err(StoreError::Conflict(_)) => return Err(ActivationError::FingerprintTaken),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "machine.created", row, row.created_at).await?;
     if let Some(component_rules) = component_rules {
         crate::components::insert_checked(&mut tx, components, component_rules)
             .await
@@ -300,6 +301,7 @@ pub async fn deactivate(
     account: &str,
     machine_id: &str,
     activation_token: Option<&str>,
+    now: i64,
 ) -> Result<bool> {
     let mut tx = db.begin().await?;
     if let Some(token_id) = activation_token {
@@ -309,6 +311,16 @@ pub async fn deactivate(
             Err(_) => return Ok(false),
         }
     }
+    crate::outbox::emit_current::<MachineRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        machine_id,
+        "machine.deleted",
+        now,
+    )
+    .await?;
     crate::crud::delete(&mut tx, TABLE, account, machine_id).await?;
     tx.commit().await?;
     Ok(true)

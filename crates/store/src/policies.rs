@@ -200,6 +200,7 @@ pub async fn find_many(db: &Db, account: &str, ids: &[&str]) -> Result<Vec<Polic
 pub async fn create(db: &Db, row: &PolicyRow) -> Result<()> {
     let mut tx = db.begin().await?;
     insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "policy.created", row, row.created_at).await?;
     tx.commit().await
 }
 

@@ -313,7 +313,17 @@ pub async fn update(
     now: i64,
 ) -> Result<Option<ProcessRow>> {
     let changes = changes.columns();
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "process.updated",
+    )
+    .await
 }
 
 /// Kills (deletes) a process; true when it existed.

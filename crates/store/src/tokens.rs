@@ -102,7 +102,17 @@ pub async fn regenerate(
     now: i64,
 ) -> Result<Option<TokenRow>> {
     let changes = vec![("digest", digest.into()), ("expiry", expiry.into())];
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "token.regenerated",
+    )
+    .await
 }
 
 /// Revokes (deletes) a token; true when it existed.

@@ -73,6 +73,7 @@ pub async fn create(db: &Db, row: &UserRow) -> Result<Admission> {
         }
     }
     insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "user.created", row, row.created_at).await?;
     tx.commit().await?;
     Ok(Admission::Room)
 }
@@ -309,7 +310,12 @@ pub async fn set_banned(
     now: i64,
 ) -> Result<Option<UserRow>> {
     let changes = vec![("banned_at", banned_at.into())];
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    let event = if banned_at.is_some() {
+        "user.banned"
+    } else {
+        "user.unbanned"
+    };
+    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now, event).await
 }
 
 /// Stores a new password digest and voids any pending reset; the user as written.
@@ -325,7 +331,17 @@ pub async fn set_password(
         ("password_reset_digest", None::<String>.into()),
         ("password_reset_expiry", None::<i64>.into()),
     ];
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "user.updated",
+    )
+    .await
 }
 
 /// Stores a password-reset token digest and its expiry.

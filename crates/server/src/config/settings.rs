@@ -61,6 +61,16 @@ pub struct Settings {
     pub max_rps: u32,
     /// Requests per minute per account, client IP and credential (0 = no limit).
     pub max_rpm: u32,
+    /// Accept `http://` webhook URLs and URLs resolving to loopback/private addresses.
+    pub allow_insecure_webhooks: bool,
+    /// Base of the webhook retry back-off, in seconds (delay = retry⁴ + base × 1..10).
+    pub webhook_retry_base_seconds: u64,
+    /// Seconds a webhook delivery may take (connect, send, answer).
+    pub webhook_timeout: u64,
+    /// Webhook deliveries in flight at most, per process.
+    pub webhook_concurrency: u64,
+    /// Milliseconds between webhook worker polls for due deliveries (0 disables the worker).
+    pub webhook_poll_interval_ms: u64,
 }
 
 impl Default for Settings {
@@ -86,6 +96,11 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             max_rps: 0,
             max_rpm: 0,
+            allow_insecure_webhooks: false,
+            webhook_retry_base_seconds: 600,
+            webhook_timeout: 15,
+            webhook_concurrency: 16,
+            webhook_poll_interval_ms: 500,
         }
     }
 }
@@ -115,6 +130,8 @@ impl Settings {
             ("max_connections", self.max_connections),
             ("max_body_bytes", self.max_body_bytes),
             ("tls_reload_interval", self.tls_reload_interval),
+            ("webhook_timeout", self.webhook_timeout),
+            ("webhook_concurrency", self.webhook_concurrency),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(SettingError {
@@ -164,6 +181,14 @@ impl Settings {
             trusted_proxies: self.trusted_proxies.clone(),
             max_rps: NonZeroU32::new(self.max_rps),
             max_rpm: NonZeroU32::new(self.max_rpm),
+            webhooks: super::WebhookConfig {
+                allow_insecure: self.allow_insecure_webhooks,
+                retry_base_seconds: i64::try_from(self.webhook_retry_base_seconds)
+                    .unwrap_or(i64::MAX),
+                timeout: seconds(self.webhook_timeout),
+                concurrency: usize::try_from(self.webhook_concurrency).unwrap_or(usize::MAX),
+                poll_interval: Duration::from_millis(self.webhook_poll_interval_ms),
+            },
         }
     }
 
@@ -300,6 +325,32 @@ pub const DOCS: &[SettingDoc] = &[
         "Requests per minute per account, client IP and credential (0 = no limit).",
         "",
     ),
+    doc(
+        "allow_insecure_webhooks",
+        "Accept http:// webhook URLs and URLs resolving to loopback or private\n\
+         addresses (local testing only: it opens the operator's network to SSRF).",
+        "",
+    ),
+    doc(
+        "webhook_retry_base_seconds",
+        "Webhook retry back-off base: retry n waits n⁴ seconds + base × rand(1..10).",
+        "",
+    ),
+    doc(
+        "webhook_timeout",
+        "Seconds a webhook delivery may take (connect, send, answer).",
+        "",
+    ),
+    doc(
+        "webhook_concurrency",
+        "Webhook deliveries in flight at most, per server process.",
+        "",
+    ),
+    doc(
+        "webhook_poll_interval_ms",
+        "Milliseconds between polls for due webhook deliveries (0 disables delivery).",
+        "",
+    ),
 ];
 
 const fn doc(key: &'static str, about: &'static str, example: &'static str) -> SettingDoc {
@@ -334,6 +385,14 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_rps", &self.max_rps)
             .field("max_rpm", &self.max_rpm)
+            .field("allow_insecure_webhooks", &self.allow_insecure_webhooks)
+            .field(
+                "webhook_retry_base_seconds",
+                &self.webhook_retry_base_seconds,
+            )
+            .field("webhook_timeout", &self.webhook_timeout)
+            .field("webhook_concurrency", &self.webhook_concurrency)
+            .field("webhook_poll_interval_ms", &self.webhook_poll_interval_ms)
             .finish()
     }
 }

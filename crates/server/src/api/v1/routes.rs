@@ -3,7 +3,7 @@
 
 use super::{
     accounts, checkout, components, entitlements, groups, keys, licenses, machines, policies,
-    processes, products, relationships, search, tokens, users,
+    processes, products, relationships, search, tokens, users, webhooks,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -147,6 +147,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/groups/{id}/owners/{child}", get(relationships::groups::show_owner))
         .route("/v1/groups/{id}/users", get(relationships::groups::list_users))
         .route("/v1/groups/{id}/users/{child}", get(relationships::groups::show_user))
+        // webhooks
+        .route("/v1/webhook-endpoints", get(webhooks::index).post(webhooks::create))
+        .route("/v1/webhook-endpoints/{id}", get(webhooks::show).patch(webhooks::update).put(webhooks::update).delete(webhooks::destroy))
+        .route("/v1/webhook-events", get(webhooks::events::index))
+        .route("/v1/webhook-events/{id}", get(webhooks::events::show).delete(webhooks::events::destroy))
+        .route("/v1/webhook-events/{id}/actions/retry", post(webhooks::events::retry))
         .route_layer(axum::middleware::from_fn(crate::encoding::reject_bad_path_params))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

@@ -14,3 +14,4 @@ pub mod processes;
 pub mod products;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
