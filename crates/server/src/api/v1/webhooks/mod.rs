@@ -90,13 +90,6 @@ async fn read(state: &AppState, account: &Account, input: &mut Input) -> ApiResu
         api_version: input.string("apiVersion", 16)?,
         product: input.relationship("product")?,
     };
-    if let Field::Value(url) = &attrs.url {
-        let allow = state.config.webhooks.allow_insecure;
-        let parsed = target::parse(url, allow).map_err(|why| invalid("url", why))?;
-        target::check_resolution(&parsed, allow)
-            .await
-            .map_err(|why| invalid("url", why))?;
-    }
     if let Field::Value(subs) = &attrs.subscriptions {
         if subs.is_empty() {
             return Err(ApiError::unprocessable(
@@ -128,6 +121,14 @@ async fn read(state: &AppState, account: &Account, input: &mut Input) -> ApiResu
             ApiError::unprocessable(ErrorCode::ProductNotFound, "must exist")
                 .pointer("/data/relationships/product"),
         );
+    }
+    // The URL last: resolving it is the slowest check.
+    if let Field::Value(url) = &attrs.url {
+        let allow = state.config.webhooks.allow_insecure;
+        let parsed = target::parse(url, allow).map_err(|why| invalid("url", why))?;
+        target::check_resolution(&parsed, allow)
+            .await
+            .map_err(|why| invalid("url", why))?;
     }
     Ok(attrs)
 }
