@@ -57,6 +57,7 @@ struct Shared {
     received: Mutex<Vec<Received>>,
     script: Mutex<VecDeque<u16>>,
     always: Mutex<Option<u16>>,
+    delay: Mutex<Option<Duration>>,
 }
 
 /// The receiver; it stops when dropped.
@@ -78,6 +79,10 @@ async fn hook(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     };
     if let Ok(mut all) = shared.received.lock() {
         all.push(received);
+    }
+    let delay = shared.delay.lock().ok().and_then(|d| *d);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
     }
     let scripted = shared.script.lock().ok().and_then(|mut s| s.pop_front());
     let always = shared.always.lock().ok().and_then(|a| *a);
@@ -111,6 +116,13 @@ impl Receiver {
     pub fn always(&self, code: u16) {
         if let Ok(mut always) = self.shared.always.lock() {
             *always = Some(code);
+        }
+    }
+
+    /// Answers each request only after `delay` (it is recorded on arrival).
+    pub fn delay(&self, delay: Duration) {
+        if let Ok(mut slot) = self.shared.delay.lock() {
+            *slot = Some(delay);
         }
     }
 
