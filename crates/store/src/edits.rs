@@ -56,6 +56,23 @@ pub(crate) async fn delete(db: &Db, table: &str, account: &str, id: &str) -> Res
     Ok(n > 0)
 }
 
+/// Deletes one row of an account, recording `event` with its last state in the same
+/// transaction; true when it existed.
+pub(crate) async fn delete_announced<R: Row + crate::outbox::Resource>(
+    db: &Db,
+    (table, columns): (&str, &str),
+    account: &str,
+    id: &str,
+    event: &str,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    crate::outbox::emit_current::<R>(&mut tx, table, columns, account, id, event, now).await?;
+    let n = crate::crud::delete(&mut tx, table, account, id).await?;
+    tx.commit().await?;
+    Ok(n > 0)
+}
+
 /// `{}, {}, …` for `n` bound values; callers never ask for zero (`IN ()` is not SQL).
 pub(crate) fn placeholders(n: usize) -> String {
     vec!["{}"; n].join(", ")

@@ -217,20 +217,30 @@ pub async fn set_expiry_once(db: &Db, id: &str, expiry: i64, now: i64) -> Result
 /// requests can never pass the limit (license override, else the policy's maxUses)
 /// nor go below zero. False when the change was refused.
 pub async fn add_uses(db: &Db, id: &str, delta: i64, now: i64) -> Result<bool> {
-    let n = db
-        .execute(
-            sql(
-                "UPDATE licenses SET uses = uses + $1, updated_at = $2 WHERE id = $3 \
+    let event = if delta < 0 {
+        "license.usage.decremented"
+    } else {
+        "license.usage.incremented"
+    };
+    let n = crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        sql(
+            "UPDATE licenses SET uses = uses + $1, updated_at = $2 WHERE id = $3 \
                  AND uses + $1 >= 0 AND ($1 <= 0 OR COALESCE(max_uses, \
                  (SELECT p.max_uses FROM policies p WHERE p.id = licenses.policy_id)) IS NULL \
                  OR uses + $1 <= COALESCE(max_uses, \
                  (SELECT p.max_uses FROM policies p WHERE p.id = licenses.policy_id)))",
-            )
-            .bind(delta)
-            .bind(now)
-            .bind(id),
         )
-        .await?;
+        .bind(delta)
+        .bind(now)
+        .bind(id),
+        TABLE,
+        COLUMNS,
+        id,
+        event,
+        now,
+    )
+    .await?;
     Ok(n > 0)
 }
 
@@ -489,10 +499,17 @@ pub async fn renew(
 
 /// Records a check-in at `now`.
 pub async fn check_in(db: &Db, id: &str, now: i64) -> Result<()> {
-    db.execute(
-        sql("UPDATE licenses SET last_check_in_at = $1, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id),
+    let q = sql("UPDATE licenses SET last_check_in_at = $1, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id);
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "license.checked-in",
+        now,
     )
     .await
     .map(|_| ())
@@ -500,10 +517,17 @@ pub async fn check_in(db: &Db, id: &str, now: i64) -> Result<()> {
 
 /// Records a check-out (license file) at `at`.
 pub async fn checked_out(db: &Db, id: &str, at: i64) -> Result<()> {
-    db.execute(
-        sql("UPDATE licenses SET last_check_out_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id),
+    let q = sql("UPDATE licenses SET last_check_out_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id);
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "license.checked-out",
+        at,
     )
     .await
     .map(|_| ())
@@ -511,10 +535,17 @@ pub async fn checked_out(db: &Db, id: &str, at: i64) -> Result<()> {
 
 /// Sets `uses` back to zero.
 pub async fn reset_uses(db: &Db, id: &str, now: i64) -> Result<()> {
-    db.execute(
-        sql("UPDATE licenses SET uses = 0, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id),
+    let q = sql("UPDATE licenses SET uses = 0, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id);
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "license.usage.reset",
+        now,
     )
     .await
     .map(|_| ())
@@ -528,16 +559,23 @@ pub async fn transfer(
     expiry: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    db.execute(
-        sql(
-            "UPDATE licenses SET policy_id = $1, product_id = $2, expiry = $3, updated_at = $4 \
-             WHERE id = $5",
-        )
-        .bind(&policy.id)
-        .bind(&policy.product_id)
-        .bind(expiry)
-        .bind(now)
-        .bind(id),
+    let q = sql(
+        "UPDATE licenses SET policy_id = $1, product_id = $2, expiry = $3, updated_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(&policy.id)
+    .bind(&policy.product_id)
+    .bind(expiry)
+    .bind(now)
+    .bind(id);
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "license.policy.updated",
+        now,
     )
     .await
     .map(|_| ())

@@ -337,15 +337,29 @@ pub async fn ping(db: &Db, machine_id: &str, now: i64, resurrected: bool) -> Res
     } else {
         sql("UPDATE machines SET last_heartbeat_at = $1, updated_at = $1 WHERE id = $2")
     };
-    db.execute(q.bind(now).bind(machine_id)).await
+    let event = if resurrected {
+        "machine.heartbeat.resurrected"
+    } else {
+        "machine.heartbeat.ping"
+    };
+    let q = q.bind(now).bind(machine_id);
+    crate::outbox::execute_announced::<MachineRow>(db, q, TABLE, COLUMNS, machine_id, event, now)
+        .await
 }
 
 /// Clears the heartbeat (back to NOT_STARTED, or DEAD if required and overdue).
 pub async fn reset_heartbeat(db: &Db, machine_id: &str, now: i64) -> Result<u64> {
-    db.execute(
-        sql("UPDATE machines SET last_heartbeat_at = NULL, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(machine_id),
+    let q = sql("UPDATE machines SET last_heartbeat_at = NULL, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(machine_id);
+    crate::outbox::execute_announced::<MachineRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        machine_id,
+        "machine.heartbeat.reset",
+        now,
     )
     .await
 }

@@ -249,3 +249,29 @@ pub async fn emit_current<R: crate::db::Row + Resource>(
     }
     Ok(())
 }
+
+/// Runs the single-row write `q` in a transaction and, when it changed a row,
+/// records `name` about the row `id` of `table` as written; rows affected.
+#[allow(clippy::too_many_arguments)]
+pub async fn execute_announced<R: crate::db::Row + Resource>(
+    db: &crate::Db,
+    q: crate::Sql,
+    table: &str,
+    columns: &str,
+    id: &str,
+    name: &str,
+    at: i64,
+) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let n = tx.execute(q).await?;
+    if n > 0 {
+        let row: Option<R> = tx
+            .fetch_optional(sql(format!("SELECT {columns} FROM {table} WHERE id = $1")).bind(id))
+            .await?;
+        if let Some(row) = row {
+            emit(&mut tx, name, &row, at).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(n)
+}

@@ -89,6 +89,7 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<TokenRow>> 
 pub async fn create(db: &Db, row: &TokenRow) -> Result<()> {
     let mut tx = db.begin().await?;
     insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "token.generated", row, row.created_at).await?;
     tx.commit().await
 }
 
@@ -116,8 +117,16 @@ pub async fn regenerate(
 }
 
 /// Revokes (deletes) a token; true when it existed.
-pub async fn revoke(db: &Db, account: &str, id: &str) -> Result<bool> {
-    crate::edits::delete(db, TABLE, account, id).await
+pub async fn revoke(db: &Db, account: &str, id: &str, now: i64) -> Result<bool> {
+    crate::edits::delete_announced::<TokenRow>(
+        db,
+        (TABLE, COLUMNS),
+        account,
+        id,
+        "token.revoked",
+        now,
+    )
+    .await
 }
 
 /// Which tokens a list shows.

@@ -290,11 +290,27 @@ pub async fn update(
 /// Deletes a user with its tokens in one transaction (licenses and machines it
 /// owned become ownerless, attachments go); with `keep_an_admin` (the user is an
 /// admin) refuses when it is the last admin.
-pub async fn delete(db: &Db, account: &str, id: &str, keep_an_admin: bool) -> Result<UserWrite> {
+pub async fn delete(
+    db: &Db,
+    account: &str,
+    id: &str,
+    keep_an_admin: bool,
+    now: i64,
+) -> Result<UserWrite> {
     let mut tx = db.begin().await?;
     if keep_an_admin && admin_count(&mut tx, account).await? <= 1 {
         return Ok(UserWrite::LastAdmin);
     }
+    crate::outbox::emit_current::<UserRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        "user.deleted",
+        now,
+    )
+    .await?;
     crate::tokens::delete_for_bearer_tx(&mut tx, account, id).await?;
     crate::crud::delete(&mut tx, TABLE, account, id).await?;
     tx.commit().await?;
