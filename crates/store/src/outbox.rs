@@ -162,17 +162,24 @@ pub async fn emit<R: Resource>(tx: &mut Tx, name: &str, row: &R, at: i64) -> Res
     record(tx, &Event::new(name, row, None, at)).await
 }
 
+async fn endpoints_of(tx: &mut Tx, account: &str) -> Result<Vec<WebhookEndpointRow>> {
+    tx.fetch_all(
+        sql(format!(
+            "SELECT {} FROM webhook_endpoints WHERE account_id = $1",
+            crate::webhooks::COLUMNS
+        ))
+        .bind(account),
+    )
+    .await
+}
+
 /// Records one event in `tx`: one `webhook_events` row per selected endpoint.
 pub async fn record(tx: &mut Tx, event: &Event) -> Result<()> {
-    let endpoints: Vec<WebhookEndpointRow> = tx
-        .fetch_all(
-            sql(format!(
-                "SELECT {} FROM webhook_endpoints WHERE account_id = $1",
-                crate::webhooks::COLUMNS
-            ))
-            .bind(&event.account_id),
-        )
-        .await?;
+    let endpoints = endpoints_of(tx, &event.account_id).await?;
+    record_for(tx, event, endpoints).await
+}
+
+async fn record_for(tx: &mut Tx, event: &Event, endpoints: Vec<WebhookEndpointRow>) -> Result<()> {
     let mut product: Option<Option<String>> = None;
     for endpoint in endpoints {
         if !latchkey_core::webhooks::subscribes(&endpoint.subscription_list(), &event.name) {
@@ -227,8 +234,18 @@ async fn product_of(tx: &mut Tx, scope: &OwnedScope) -> Result<Option<String>> {
 /// Records a batch of events in one transaction (the validation-event writer).
 pub async fn record_batch(db: &crate::Db, events: &[Event]) -> Result<()> {
     let mut tx = db.begin().await?;
+    let mut endpoints: std::collections::HashMap<String, Vec<WebhookEndpointRow>> =
+        std::collections::HashMap::new();
     for event in events {
-        record(&mut tx, event).await?;
+        if !endpoints.contains_key(&event.account_id) {
+            let found = endpoints_of(&mut tx, &event.account_id).await?;
+            endpoints.insert(event.account_id.clone(), found);
+        }
+        let of_account = endpoints
+            .get(&event.account_id)
+            .cloned()
+            .unwrap_or_default();
+        record_for(&mut tx, event, of_account).await?;
     }
     tx.commit().await
 }

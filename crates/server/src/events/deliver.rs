@@ -50,11 +50,12 @@ pub fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
         let mut ticks = tokio::time::interval(config.poll_interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
-            let free = slots.available_permits();
-            if free == 0 {
-                continue;
-            }
+            // Wait for a free slot, then claim as many events as there are free
+            // slots; poll again at once while there is work, else at the next tick.
+            let Ok(first) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            let free = slots.available_permits() + 1;
             let now = state.now_ms();
             let lease = i64::try_from(config.timeout.as_millis())
                 .unwrap_or(i64::MAX / 4)
@@ -71,12 +72,24 @@ pub fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
                 Ok(rows) => rows,
                 Err(error) => {
                     tracing::warn!(%error, "could not claim webhook events");
+                    drop(first);
+                    ticks.tick().await;
                     continue;
                 }
             };
+            if claimed.is_empty() {
+                drop(first);
+                ticks.tick().await;
+                continue;
+            }
+            let mut first = Some(first);
             for event in claimed {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    return;
+                let permit = match first.take() {
+                    Some(permit) => permit,
+                    None => match slots.clone().acquire_owned().await {
+                        Ok(permit) => permit,
+                        Err(_) => return,
+                    },
                 };
                 let state = state.clone();
                 let client = client.clone();
