@@ -354,6 +354,24 @@ pub struct ServeArgs {
     /// Public base URL of this server for signed artifact URLs (default: the Host header)
     #[arg(long, env = "LATCHKEY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Accept http:// webhook URLs and loopback/private addresses (1/true; local testing)
+    #[arg(long, env = "LATCHKEY_ALLOW_INSECURE_WEBHOOKS", value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_insecure_webhooks: Option<bool>,
+    /// Webhook retry back-off base in seconds (retry n waits n⁴ s + base × rand(1..10))
+    #[arg(long, env = "LATCHKEY_WEBHOOK_RETRY_BASE_SECONDS")]
+    pub webhook_retry_base_seconds: Option<u64>,
+    /// Seconds a webhook delivery may take
+    #[arg(long, env = "LATCHKEY_WEBHOOK_TIMEOUT",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_timeout: Option<u64>,
+    /// Webhook deliveries in flight at most, per process
+    #[arg(long, env = "LATCHKEY_WEBHOOK_CONCURRENCY",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_concurrency: Option<u64>,
+    /// Milliseconds between polls for due webhook deliveries (0 disables delivery)
+    #[arg(long, env = "LATCHKEY_WEBHOOK_POLL_INTERVAL_MS")]
+    pub webhook_poll_interval_ms: Option<u64>,
 }
 
 impl DatabaseArgs {
@@ -385,6 +403,20 @@ impl ServeArgs {
         if self.public_url.is_some() {
             settings.public_url.clone_from(&self.public_url);
         }
+        set(
+            &mut settings.allow_insecure_webhooks,
+            &self.allow_insecure_webhooks,
+        );
+        set(
+            &mut settings.webhook_retry_base_seconds,
+            &self.webhook_retry_base_seconds,
+        );
+        set(&mut settings.webhook_timeout, &self.webhook_timeout);
+        set(&mut settings.webhook_concurrency, &self.webhook_concurrency);
+        set(
+            &mut settings.webhook_poll_interval_ms,
+            &self.webhook_poll_interval_ms,
+        );
         if self.tls_cert.is_some() {
             settings.tls_cert.clone_from(&self.tls_cert);
         }

@@ -29,5 +29,6 @@ pub mod roles;
 pub mod secret;
 pub mod tokens;
 pub mod validation;
+pub mod webhooks;
 
 pub use time::OffsetDateTime;

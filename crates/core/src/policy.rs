@@ -57,6 +57,14 @@ macro_rules! keygen_enum {
             }
         }
 
+        /// Read from Keygen's spelling (an outbox snapshot of a row).
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+                text.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+
         /// Compares with Keygen's spelling (`strategy == "KEEP_DEAD"`).
         impl PartialEq<&str> for $name {
             fn eq(&self, other: &&str) -> bool {

@@ -195,6 +195,11 @@ error_codes! {
     SchemeNotAllowed = "SCHEME_NOT_ALLOWED",
     TransferStrategyNotAllowed = "TRANSFER_STRATEGY_NOT_ALLOWED",
     UrlTooLong = "URL_TOO_LONG",
+    UrlInvalid = "URL_INVALID",
+    UrlMissing = "URL_MISSING",
+    SubscriptionsInvalid = "SUBSCRIPTIONS_INVALID",
+    SignatureAlgorithmNotAllowed = "SIGNATURE_ALGORITHM_NOT_ALLOWED",
+    ApiVersionInvalid = "API_VERSION_INVALID",
 }
 
 /// A code that is not an [`ErrorCode`].

@@ -51,6 +51,8 @@ pub struct Config {
     pub max_rpm: Option<NonZeroU32>,
     /// Where release artifacts live and how their signed URLs behave.
     pub artifacts: ArtifactStorage,
+    /// Webhook delivery.
+    pub webhooks: WebhookConfig,
 }
 
 /// Release artifact storage (local folder) and signed-URL settings.
@@ -64,6 +66,21 @@ pub struct ArtifactStorage {
     pub url_ttl: Duration,
     /// Public base URL for signed URLs (else from the Host header).
     pub public_url: Option<String>,
+}
+
+/// Webhook endpoint rules and the delivery worker's pace.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// `http://` URLs and loopback/private addresses allowed (local testing).
+    pub allow_insecure: bool,
+    /// Back-off base in seconds.
+    pub retry_base_seconds: i64,
+    /// Per-delivery timeout.
+    pub timeout: Duration,
+    /// Deliveries in flight at most.
+    pub concurrency: usize,
+    /// Poll interval (zero disables the worker).
+    pub poll_interval: Duration,
 }
 
 /// Certificate chain and private key for HTTPS.
@@ -115,6 +132,7 @@ impl std::fmt::Debug for Config {
             .field("max_rps", &self.max_rps)
             .field("max_rpm", &self.max_rpm)
             .field("artifacts", &self.artifacts)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }

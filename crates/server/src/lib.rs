@@ -13,6 +13,7 @@ pub mod client_ip;
 pub mod config;
 pub mod encoding;
 pub mod error;
+pub mod events;
 pub mod jobs;
 pub mod jsonapi;
 pub mod middleware;
@@ -81,10 +82,16 @@ pub async fn serve(
         state.clock.clone(),
         state.config.cull_interval,
     );
+    let deliverer = events::deliver::spawn(state.clone());
     let config = state.config.clone();
+    let validation_events = state.validation_events.clone();
     let result = net::run(listener, app(state), &config, shutdown).await;
+    validation_events.flush().await;
     if let Some(culler) = culler {
         culler.abort();
+    }
+    if let Some(deliverer) = deliverer {
+        deliverer.abort();
     }
     result
 }

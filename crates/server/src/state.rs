@@ -31,6 +31,8 @@ pub struct Inner {
     pub default_account: OnceLock<Arc<AccountRow>>,
     /// Batches `lastValidated` writes off the request path.
     pub toucher: Toucher,
+    /// Batches validation webhook events off the request path.
+    pub validation_events: crate::events::validations::ValidationEvents,
     /// Unsealed response signers by account id.
     pub signers: RwLock<HashMap<String, Arc<latchkey_core::crypto::Signer>>>,
 }
@@ -46,6 +48,7 @@ impl AppState {
     /// Builds the state.
     pub fn new(db: Db, clock: SharedClock, secret: SecretKey, config: Config) -> Self {
         let toucher = Toucher::spawn(db.clone());
+        let validation_events = crate::events::validations::ValidationEvents::spawn(db.clone());
         Self(Arc::new(Inner {
             db,
             clock,
@@ -54,6 +57,7 @@ impl AppState {
             accounts: RwLock::new(HashMap::new()),
             default_account: OnceLock::new(),
             toucher,
+            validation_events,
             signers: RwLock::new(HashMap::new()),
         }))
     }

@@ -4,10 +4,17 @@ use crate::{Db, Result, sql};
 
 /// Records a machine-file check-out at `at`.
 pub async fn machine_checked_out(db: &Db, machine_id: &str, at: i64) -> Result<()> {
-    db.execute(
-        sql("UPDATE machines SET last_check_out_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(machine_id),
+    let q = sql("UPDATE machines SET last_check_out_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(machine_id);
+    crate::outbox::execute_announced::<crate::machines::MachineRow>(
+        db,
+        q,
+        crate::machines::TABLE,
+        crate::machines::COLUMNS,
+        machine_id,
+        "machine.checked-out",
+        at,
     )
     .await
     .map(|_| ())

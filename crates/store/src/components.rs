@@ -111,6 +111,7 @@ pub async fn insert_checked(
             Err(StoreError::Conflict(_)) => return Err(ComponentError::Taken(index)),
             other => other?,
         }
+        crate::outbox::emit(tx, "component.created", row, row.created_at).await?;
     }
     Ok(())
 }
@@ -305,10 +306,28 @@ pub async fn update(
     now: i64,
 ) -> Result<Option<ComponentRow>> {
     let changes = changes.columns();
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "component.updated",
+    )
+    .await
 }
 
 /// Deletes a component; true when it existed.
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
-    crate::edits::delete(db, TABLE, account, id).await
+pub async fn delete(db: &Db, account: &str, id: &str, now: i64) -> Result<bool> {
+    crate::edits::delete_announced::<ComponentRow>(
+        db,
+        (TABLE, COLUMNS),
+        account,
+        id,
+        "component.deleted",
+        now,
+    )
+    .await
 }

@@ -199,7 +199,7 @@ pub async fn delete(tx: &mut Tx, table: &str, account: &str, id: &str) -> Result
 macro_rules! table {
     ($(#[$meta:meta])* $row:ident, $table:literal { $first:ident : $first_ty:ty $(, $field:ident : $ty:ty)* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq)]
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #[allow(missing_docs)]
         pub struct $row {
             pub $first: $first_ty,

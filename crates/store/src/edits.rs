@@ -27,7 +27,8 @@ impl Columns {
 
 /// `UPDATE … SET changes` then the row as written, in one transaction; `None` when
 /// the row is gone. An empty change list still touches `updated_at`.
-pub(crate) async fn update_returning<R: Row>(
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn update_returning<R: Row + crate::outbox::Resource>(
     db: &Db,
     table: &str,
     columns: &str,
@@ -35,10 +36,14 @@ pub(crate) async fn update_returning<R: Row>(
     id: &str,
     changes: Vec<(&str, Arg)>,
     now: i64,
+    event: &str,
 ) -> Result<Option<R>> {
     let mut tx = db.begin().await?;
     crate::crud::update(&mut tx, table, account, id, changes, now).await?;
-    let row = crate::crud::find_tx(&mut tx, table, columns, account, id).await?;
+    let row: Option<R> = crate::crud::find_tx(&mut tx, table, columns, account, id).await?;
+    if let Some(row) = &row {
+        crate::outbox::emit(&mut tx, event, row, now).await?;
+    }
     tx.commit().await?;
     Ok(row)
 }
@@ -46,6 +51,23 @@ pub(crate) async fn update_returning<R: Row>(
 /// Deletes one row of an account; true when it existed.
 pub(crate) async fn delete(db: &Db, table: &str, account: &str, id: &str) -> Result<bool> {
     let mut tx = db.begin().await?;
+    let n = crate::crud::delete(&mut tx, table, account, id).await?;
+    tx.commit().await?;
+    Ok(n > 0)
+}
+
+/// Deletes one row of an account, recording `event` with its last state in the same
+/// transaction; true when it existed.
+pub(crate) async fn delete_announced<R: Row + crate::outbox::Resource>(
+    db: &Db,
+    (table, columns): (&str, &str),
+    account: &str,
+    id: &str,
+    event: &str,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    crate::outbox::emit_current::<R>(&mut tx, table, columns, account, id, event, now).await?;
     let n = crate::crud::delete(&mut tx, table, account, id).await?;
     tx.commit().await?;
     Ok(n > 0)

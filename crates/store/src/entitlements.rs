@@ -127,6 +127,7 @@ pub async fn create(db: &Db, row: &EntitlementRow) -> Result<std::result::Result
         Err(StoreError::Conflict(_)) => return Ok(Err(CodeTaken)),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "entitlement.created", row, row.created_at).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -166,14 +167,28 @@ pub async fn update(
         Err(StoreError::Conflict(_)) => return Ok(Err(CodeTaken)),
         other => other?,
     };
-    let updated = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    let updated: Option<EntitlementRow> =
+        crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    if let Some(row) = &updated {
+        crate::outbox::emit(&mut tx, "entitlement.updated", row, now).await?;
+    }
     tx.commit().await?;
     Ok(Ok(updated))
 }
 
 /// Deletes an entitlement (detached from every policy and license by cascade).
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, account: &str, id: &str, now: i64) -> Result<()> {
     let mut tx = db.begin().await?;
+    crate::outbox::emit_current::<EntitlementRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        "entitlement.deleted",
+        now,
+    )
+    .await?;
     crate::crud::delete(&mut tx, TABLE, account, id).await?;
     tx.commit().await
 }

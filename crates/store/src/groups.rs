@@ -166,6 +166,7 @@ pub async fn list(
 pub async fn create(db: &crate::Db, row: &GroupRow) -> crate::Result<()> {
     let mut tx = db.begin().await?;
     insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "group.created", row, row.created_at).await?;
     tx.commit().await
 }
 
@@ -206,10 +207,28 @@ pub async fn update(
     now: i64,
 ) -> crate::Result<Option<GroupRow>> {
     let changes = changes.columns();
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "group.updated",
+    )
+    .await
 }
 
 /// Deletes a group (its members stay, without a group); true when it existed.
-pub async fn delete(db: &crate::Db, account: &str, id: &str) -> crate::Result<bool> {
-    crate::edits::delete(db, TABLE, account, id).await
+pub async fn delete(db: &crate::Db, account: &str, id: &str, now: i64) -> crate::Result<bool> {
+    crate::edits::delete_announced::<GroupRow>(
+        db,
+        (TABLE, COLUMNS),
+        account,
+        id,
+        "group.deleted",
+        now,
+    )
+    .await
 }

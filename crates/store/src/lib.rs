@@ -24,6 +24,7 @@ pub mod licenses;
 mod machine_edits;
 pub mod machines;
 pub mod metadata;
+pub mod outbox;
 pub mod packages;
 pub mod page;
 pub mod policies;
@@ -36,6 +37,8 @@ mod sums;
 pub mod tokens;
 pub mod users;
 pub mod validation;
+pub mod webhook_events;
+pub mod webhooks;
 
 pub use db::{Arg, Backend, Db, Sql, Tx, sql};
 /// sqlx error variants, for callers that tell outages from bugs.

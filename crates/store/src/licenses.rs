@@ -217,20 +217,30 @@ pub async fn set_expiry_once(db: &Db, id: &str, expiry: i64, now: i64) -> Result
 /// requests can never pass the limit (license override, else the policy's maxUses)
 /// nor go below zero. False when the change was refused.
 pub async fn add_uses(db: &Db, id: &str, delta: i64, now: i64) -> Result<bool> {
-    let n = db
-        .execute(
-            sql(
-                "UPDATE licenses SET uses = uses + $1, updated_at = $2 WHERE id = $3 \
+    let event = if delta < 0 {
+        "license.usage.decremented"
+    } else {
+        "license.usage.incremented"
+    };
+    let n = crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        sql(
+            "UPDATE licenses SET uses = uses + $1, updated_at = $2 WHERE id = $3 \
                  AND uses + $1 >= 0 AND ($1 <= 0 OR COALESCE(max_uses, \
                  (SELECT p.max_uses FROM policies p WHERE p.id = licenses.policy_id)) IS NULL \
                  OR uses + $1 <= COALESCE(max_uses, \
                  (SELECT p.max_uses FROM policies p WHERE p.id = licenses.policy_id)))",
-            )
-            .bind(delta)
-            .bind(now)
-            .bind(id),
         )
-        .await?;
+        .bind(delta)
+        .bind(now)
+        .bind(id),
+        TABLE,
+        COLUMNS,
+        id,
+        event,
+        now,
+    )
+    .await?;
     Ok(n > 0)
 }
 
@@ -328,6 +338,7 @@ pub async fn create(
         Err(crate::StoreError::Conflict(_)) => return Ok(Err(CreateRefusal::KeyTaken)),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "license.created", &row, row.created_at).await?;
     tx.commit().await?;
     Ok(Ok(row))
 }
@@ -393,15 +404,26 @@ pub async fn update(
     let changes = changes.columns();
     let mut tx = db.begin().await?;
     crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
-    let updated = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    let updated: Option<LicenseRow> =
+        crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    if let Some(row) = &updated {
+        crate::outbox::emit(&mut tx, "license.updated", row, now).await?;
+    }
     tx.commit().await?;
     Ok(updated)
 }
 
-/// Deletes a license and its tokens in one transaction (machines, processes and
+/// Deletes (`revoked`: revokes) a license and its tokens in one transaction (machines, processes and
 /// attachments cascade).
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, account: &str, id: &str, revoked: bool, now: i64) -> Result<()> {
     let mut tx = db.begin().await?;
+    let event = if revoked {
+        "license.revoked"
+    } else {
+        "license.deleted"
+    };
+    crate::outbox::emit_current::<LicenseRow>(&mut tx, TABLE, COLUMNS, account, id, event, now)
+        .await?;
     crate::tokens::delete_for_bearer_tx(&mut tx, account, id).await?;
     crate::crud::delete(&mut tx, TABLE, account, id).await?;
     tx.commit().await
@@ -410,17 +432,29 @@ pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
 /// Suspends (or reinstates) only if the license is not (or is) suspended, so two
 /// racing suspends cannot both succeed; true when changed.
 pub async fn set_suspended(db: &Db, id: &str, suspended: bool, now: i64) -> Result<bool> {
-    let n = db
-        .execute(
-            sql("UPDATE licenses SET suspended = $1, updated_at = $2 \
-                 WHERE id = $3 AND suspended = $4")
+    let mut tx = db.begin().await?;
+    let row: Option<LicenseRow> = tx
+        .fetch_optional(
+            sql(format!(
+                "UPDATE licenses SET suspended = $1, updated_at = $2 \
+                 WHERE id = $3 AND suspended = $4 RETURNING {COLUMNS}"
+            ))
             .bind(suspended)
             .bind(now)
             .bind(id)
             .bind(!suspended),
         )
         .await?;
-    Ok(n > 0)
+    if let Some(row) = &row {
+        let name = if suspended {
+            "license.suspended"
+        } else {
+            "license.reinstated"
+        };
+        crate::outbox::emit(&mut tx, name, row, now).await?;
+    }
+    tx.commit().await?;
+    Ok(row.is_some())
 }
 
 /// Renews under the license row lock (two renewals add two durations): the new
@@ -449,16 +483,33 @@ pub async fn renew(
             .bind(id),
     )
     .await?;
+    crate::outbox::emit_current::<LicenseRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        "license.renewed",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
 
 /// Records a check-in at `now`.
 pub async fn check_in(db: &Db, id: &str, now: i64) -> Result<()> {
-    db.execute(
-        sql("UPDATE licenses SET last_check_in_at = $1, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id),
+    let q = sql("UPDATE licenses SET last_check_in_at = $1, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id);
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "license.checked-in",
+        now,
     )
     .await
     .map(|_| ())
@@ -466,10 +517,17 @@ pub async fn check_in(db: &Db, id: &str, now: i64) -> Result<()> {
 
 /// Records a check-out (license file) at `at`.
 pub async fn checked_out(db: &Db, id: &str, at: i64) -> Result<()> {
-    db.execute(
-        sql("UPDATE licenses SET last_check_out_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id),
+    let q = sql("UPDATE licenses SET last_check_out_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id);
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "license.checked-out",
+        at,
     )
     .await
     .map(|_| ())
@@ -477,10 +535,17 @@ pub async fn checked_out(db: &Db, id: &str, at: i64) -> Result<()> {
 
 /// Sets `uses` back to zero.
 pub async fn reset_uses(db: &Db, id: &str, now: i64) -> Result<()> {
-    db.execute(
-        sql("UPDATE licenses SET uses = 0, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id),
+    let q = sql("UPDATE licenses SET uses = 0, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id);
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "license.usage.reset",
+        now,
     )
     .await
     .map(|_| ())
@@ -494,16 +559,23 @@ pub async fn transfer(
     expiry: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    db.execute(
-        sql(
-            "UPDATE licenses SET policy_id = $1, product_id = $2, expiry = $3, updated_at = $4 \
-             WHERE id = $5",
-        )
-        .bind(&policy.id)
-        .bind(&policy.product_id)
-        .bind(expiry)
-        .bind(now)
-        .bind(id),
+    let q = sql(
+        "UPDATE licenses SET policy_id = $1, product_id = $2, expiry = $3, updated_at = $4 \
+         WHERE id = $5",
+    )
+    .bind(&policy.id)
+    .bind(&policy.product_id)
+    .bind(expiry)
+    .bind(now)
+    .bind(id);
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "license.policy.updated",
+        now,
     )
     .await
     .map(|_| ())

@@ -93,7 +93,7 @@ pub async fn update(
             return Ok(MachineWrite::Limit(limit));
         }
     }
-    finish_update(tx, machine, changes.columns(), now).await
+    finish_update(tx, machine, changes.columns(), now, "machine.updated").await
 }
 
 async fn finish_update(
@@ -101,6 +101,7 @@ async fn finish_update(
     machine: &MachineRow,
     changes: Vec<(&'static str, crate::Arg)>,
     now: i64,
+    event: &str,
 ) -> Result<MachineWrite> {
     crate::crud::update(
         &mut tx,
@@ -113,6 +114,9 @@ async fn finish_update(
     .await?;
     let updated: Option<MachineRow> =
         crate::crud::find_tx(&mut tx, TABLE, COLUMNS, &machine.account_id, &machine.id).await?;
+    if let Some(row) = &updated {
+        crate::outbox::emit(&mut tx, event, row, now).await?;
+    }
     tx.commit().await?;
     Ok(updated.map_or(MachineWrite::Gone, |m| MachineWrite::Done(Box::new(m))))
 }
@@ -142,7 +146,8 @@ pub async fn change_owner(
             return Ok(MachineWrite::Limit(limit));
         }
     }
-    finish_update(tx, machine, vec![("owner_id", owner.into())], now).await
+    let changes = vec![("owner_id", owner.into())];
+    finish_update(tx, machine, changes, now, "machine.owner.updated").await
 }
 
 #[cfg(test)]

@@ -261,6 +261,7 @@ pub async fn activate_with_components(
         Err(StoreError::Conflict(_)) => return Err(ActivationError::FingerprintTaken),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "machine.created", row, row.created_at).await?;
     if let Some(component_rules) = component_rules {
         crate::components::insert_checked(&mut tx, components, component_rules)
             .await
@@ -300,6 +301,7 @@ pub async fn deactivate(
     account: &str,
     machine_id: &str,
     activation_token: Option<&str>,
+    now: i64,
 ) -> Result<bool> {
     let mut tx = db.begin().await?;
     if let Some(token_id) = activation_token {
@@ -309,6 +311,16 @@ pub async fn deactivate(
             Err(_) => return Ok(false),
         }
     }
+    crate::outbox::emit_current::<MachineRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        machine_id,
+        "machine.deleted",
+        now,
+    )
+    .await?;
     crate::crud::delete(&mut tx, TABLE, account, machine_id).await?;
     tx.commit().await?;
     Ok(true)
@@ -325,15 +337,29 @@ pub async fn ping(db: &Db, machine_id: &str, now: i64, resurrected: bool) -> Res
     } else {
         sql("UPDATE machines SET last_heartbeat_at = $1, updated_at = $1 WHERE id = $2")
     };
-    db.execute(q.bind(now).bind(machine_id)).await
+    let event = if resurrected {
+        "machine.heartbeat.resurrected"
+    } else {
+        "machine.heartbeat.ping"
+    };
+    let q = q.bind(now).bind(machine_id);
+    crate::outbox::execute_announced::<MachineRow>(db, q, TABLE, COLUMNS, machine_id, event, now)
+        .await
 }
 
 /// Clears the heartbeat (back to NOT_STARTED, or DEAD if required and overdue).
 pub async fn reset_heartbeat(db: &Db, machine_id: &str, now: i64) -> Result<u64> {
-    db.execute(
-        sql("UPDATE machines SET last_heartbeat_at = NULL, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(machine_id),
+    let q = sql("UPDATE machines SET last_heartbeat_at = NULL, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(machine_id);
+    crate::outbox::execute_announced::<MachineRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        machine_id,
+        "machine.heartbeat.reset",
+        now,
     )
     .await
 }

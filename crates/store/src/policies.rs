@@ -200,6 +200,7 @@ pub async fn find_many(db: &Db, account: &str, ids: &[&str]) -> Result<Vec<Polic
 pub async fn create(db: &Db, row: &PolicyRow) -> Result<()> {
     let mut tx = db.begin().await?;
     insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "policy.created", row, row.created_at).await?;
     tx.commit().await
 }
 
@@ -281,14 +282,28 @@ pub async fn update(db: &Db, policy: &PolicyRow, now: i64) -> Result<Option<Poli
     let (account, id) = (&policy.account_id, &policy.id);
     let mut tx = db.begin().await?;
     crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
-    let updated = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    let updated: Option<PolicyRow> =
+        crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    if let Some(row) = &updated {
+        crate::outbox::emit(&mut tx, "policy.updated", row, now).await?;
+    }
     tx.commit().await?;
     Ok(updated)
 }
 
 /// Deletes a policy (its licenses, their machines and its pool keys cascade).
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, account: &str, id: &str, now: i64) -> Result<()> {
     let mut tx = db.begin().await?;
+    crate::outbox::emit_current::<PolicyRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        "policy.deleted",
+        now,
+    )
+    .await?;
     crate::crud::delete(&mut tx, TABLE, account, id).await?;
     tx.commit().await
 }

@@ -111,6 +111,7 @@ pub async fn create(db: &crate::Db, row: &PoolKeyRow) -> Result<std::result::Res
         Err(crate::StoreError::Conflict(_)) => return Ok(Err(KeyTaken)),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "key.created", row, row.created_at).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
@@ -141,8 +142,18 @@ pub async fn update_key(
 }
 
 /// Deletes a key.
-pub async fn delete(db: &crate::Db, account: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &crate::Db, account: &str, id: &str, now: i64) -> Result<()> {
     let mut tx = db.begin().await?;
+    crate::outbox::emit_current::<PoolKeyRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        "key.deleted",
+        now,
+    )
+    .await?;
     crate::crud::delete(&mut tx, TABLE, account, id).await?;
     tx.commit().await
 }

@@ -114,16 +114,24 @@ pub async fn spawn(
         Err(StoreError::Conflict(_)) => return Err(SpawnError::PidTaken),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "process.created", row, row.created_at).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Records a heartbeat (also a resurrection: the death marker is cleared).
 pub async fn ping(db: &Db, id: &str, now: i64) -> Result<u64> {
-    db.execute(
-        sql("UPDATE processes SET last_heartbeat_at = $1, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id),
+    let q = sql("UPDATE processes SET last_heartbeat_at = $1, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id);
+    crate::outbox::execute_announced::<ProcessRow>(
+        db,
+        q,
+        TABLE,
+        COLUMNS,
+        id,
+        "process.heartbeat.ping",
+        now,
     )
     .await
 }
@@ -313,12 +321,30 @@ pub async fn update(
     now: i64,
 ) -> Result<Option<ProcessRow>> {
     let changes = changes.columns();
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "process.updated",
+    )
+    .await
 }
 
 /// Kills (deletes) a process; true when it existed.
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
-    crate::edits::delete(db, TABLE, account, id).await
+pub async fn delete(db: &Db, account: &str, id: &str, now: i64) -> Result<bool> {
+    crate::edits::delete_announced::<ProcessRow>(
+        db,
+        (TABLE, COLUMNS),
+        account,
+        id,
+        "process.deleted",
+        now,
+    )
+    .await
 }
 
 #[cfg(test)]

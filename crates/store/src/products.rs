@@ -44,6 +44,7 @@ pub async fn list(
 pub async fn create(db: &Db, row: &ProductRow) -> Result<()> {
     let mut tx = db.begin().await?;
     insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "product.created", row, row.created_at).await?;
     tx.commit().await
 }
 
@@ -88,13 +89,33 @@ pub async fn update(
     now: i64,
 ) -> Result<Option<ProductRow>> {
     let changes = changes.columns();
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "product.updated",
+    )
+    .await
 }
 
 /// Deletes a product with its tokens in one transaction (policies, licenses and
 /// machines cascade).
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<()> {
+pub async fn delete(db: &Db, account: &str, id: &str, now: i64) -> Result<()> {
     let mut tx = db.begin().await?;
+    crate::outbox::emit_current::<ProductRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        "product.deleted",
+        now,
+    )
+    .await?;
     crate::tokens::delete_for_bearer_tx(&mut tx, account, id).await?;
     crate::crud::delete(&mut tx, TABLE, account, id).await?;
     tx.commit().await

@@ -326,5 +326,6 @@ pub fn search_filter(terms: &[(&str, bool, &str)], any: bool) -> Option<Filter> 
 pub async fn create_token(db: &Db, row: &TokenRow) -> Result<()> {
     let mut tx = db.begin().await?;
     crate::tokens::insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "token.generated", row, row.created_at).await?;
     tx.commit().await
 }

@@ -89,6 +89,7 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<TokenRow>> 
 pub async fn create(db: &Db, row: &TokenRow) -> Result<()> {
     let mut tx = db.begin().await?;
     insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "token.generated", row, row.created_at).await?;
     tx.commit().await
 }
 
@@ -102,12 +103,30 @@ pub async fn regenerate(
     now: i64,
 ) -> Result<Option<TokenRow>> {
     let changes = vec![("digest", digest.into()), ("expiry", expiry.into())];
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "token.regenerated",
+    )
+    .await
 }
 
 /// Revokes (deletes) a token; true when it existed.
-pub async fn revoke(db: &Db, account: &str, id: &str) -> Result<bool> {
-    crate::edits::delete(db, TABLE, account, id).await
+pub async fn revoke(db: &Db, account: &str, id: &str, now: i64) -> Result<bool> {
+    crate::edits::delete_announced::<TokenRow>(
+        db,
+        (TABLE, COLUMNS),
+        account,
+        id,
+        "token.revoked",
+        now,
+    )
+    .await
 }
 
 /// Which tokens a list shows.

@@ -73,6 +73,7 @@ pub async fn create(db: &Db, row: &UserRow) -> Result<Admission> {
         }
     }
     insert(&mut tx, row).await?;
+    crate::outbox::emit(&mut tx, "user.created", row, row.created_at).await?;
     tx.commit().await?;
     Ok(Admission::Room)
 }
@@ -289,11 +290,27 @@ pub async fn update(
 /// Deletes a user with its tokens in one transaction (licenses and machines it
 /// owned become ownerless, attachments go); with `keep_an_admin` (the user is an
 /// admin) refuses when it is the last admin.
-pub async fn delete(db: &Db, account: &str, id: &str, keep_an_admin: bool) -> Result<UserWrite> {
+pub async fn delete(
+    db: &Db,
+    account: &str,
+    id: &str,
+    keep_an_admin: bool,
+    now: i64,
+) -> Result<UserWrite> {
     let mut tx = db.begin().await?;
     if keep_an_admin && admin_count(&mut tx, account).await? <= 1 {
         return Ok(UserWrite::LastAdmin);
     }
+    crate::outbox::emit_current::<UserRow>(
+        &mut tx,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        "user.deleted",
+        now,
+    )
+    .await?;
     crate::tokens::delete_for_bearer_tx(&mut tx, account, id).await?;
     crate::crud::delete(&mut tx, TABLE, account, id).await?;
     tx.commit().await?;
@@ -309,7 +326,12 @@ pub async fn set_banned(
     now: i64,
 ) -> Result<Option<UserRow>> {
     let changes = vec![("banned_at", banned_at.into())];
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    let event = if banned_at.is_some() {
+        "user.banned"
+    } else {
+        "user.unbanned"
+    };
+    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now, event).await
 }
 
 /// Stores a new password digest and voids any pending reset; the user as written.
@@ -325,7 +347,17 @@ pub async fn set_password(
         ("password_reset_digest", None::<String>.into()),
         ("password_reset_expiry", None::<i64>.into()),
     ];
-    crate::edits::update_returning(db, TABLE, COLUMNS, account, id, changes, now).await
+    crate::edits::update_returning(
+        db,
+        TABLE,
+        COLUMNS,
+        account,
+        id,
+        changes,
+        now,
+        "user.updated",
+    )
+    .await
 }
 
 /// Stores a password-reset token digest and its expiry.

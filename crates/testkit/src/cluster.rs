@@ -62,6 +62,10 @@ pub struct Cluster {
     pub database_url: String,
     server_url: String,
     database: String,
+    binary: String,
+    bootstrap: Bootstrap,
+    secret: String,
+    env: Vec<(String, String)>,
 }
 
 fn server_url() -> String {
@@ -149,14 +153,37 @@ impl Cluster {
         nodes: usize,
         bootstrap: Bootstrap,
     ) -> anyhow::Result<Self> {
+        Self::start_with_env(binary, nodes, bootstrap, &[]).await
+    }
+
+    /// Like [`Cluster::start_with`], with extra variables for every process. On
+    /// SQLite (the `LATCHKEY_TEST_DATABASE` default) the processes share a fresh
+    /// database file instead: run one at a time there ([`Cluster::kill`], then
+    /// [`Cluster::add_node`]), as SQLite serves a single process.
+    pub async fn start_with_env(
+        binary: &str,
+        nodes: usize,
+        bootstrap: Bootstrap,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
         let server_url = server_url();
-        let database = format!("lk_cluster_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&server_url).await?;
-        sqlx::query(&format!("CREATE DATABASE \"{database}\""))
-            .execute(&mut admin)
-            .await?;
-        admin.close().await?;
-        let database_url = with_database(&server_url, &database)?;
+        let (database, database_url) = if backend_name() == "postgres" {
+            let database = format!("lk_cluster_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = sqlx::PgConnection::connect(&server_url).await?;
+            sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+                .execute(&mut admin)
+                .await?;
+            admin.close().await?;
+            let url = with_database(&server_url, &database)?;
+            (database, url)
+        } else {
+            let dir = std::env::temp_dir().join(format!(
+                "latchkey-cluster-{}",
+                uuid::Uuid::new_v4().simple()
+            ));
+            let url = format!("sqlite://{}/latchkey.db", dir.display());
+            (String::new(), url)
+        };
         let mut cluster = Cluster {
             nodes: Vec::new(),
             admin_token: String::new(),
@@ -164,49 +191,16 @@ impl Cluster {
             database_url,
             server_url,
             database,
+            binary: binary.to_owned(),
+            bootstrap,
+            secret: SecretKey::generate().to_hex(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
-        let secret = SecretKey::generate().to_hex();
         for _ in 0..nodes {
-            let mut command = Command::new(binary);
-            command
-                .arg("serve")
-                .env("LATCHKEY_DATABASE_URL", &cluster.database_url)
-                .env("LATCHKEY_BIND", "127.0.0.1:0")
-                .env("LATCHKEY_SECRET_KEY", &secret)
-                .env("LATCHKEY_LOG", "info")
-                .env("NO_COLOR", "1")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            match bootstrap {
-                Bootstrap::Account => {
-                    command
-                        .env("LATCHKEY_ACCOUNT", "acme")
-                        .env("LATCHKEY_ADMIN_EMAIL", ADMIN_EMAIL)
-                        .env("LATCHKEY_ADMIN_PASSWORD", ADMIN_PASSWORD);
-                }
-                Bootstrap::FirstStart => {
-                    command
-                        .env_remove("LATCHKEY_ACCOUNT")
-                        .env_remove("LATCHKEY_ADMIN_EMAIL")
-                        .env_remove("LATCHKEY_ADMIN_PASSWORD");
-                }
-            }
-            let mut child = command
-                .spawn()
-                .with_context(|| format!("starting {binary}"))?;
-            let output = Arc::new(Mutex::new(Vec::new()));
-            if let Some(stdout) = child.stdout.take() {
-                collect(stdout, output.clone());
-            }
-            if let Some(stderr) = child.stderr.take() {
-                collect(stderr, output.clone());
-            }
-            cluster.nodes.push(Node {
-                base: String::new(),
-                output,
-                child,
-            });
+            cluster.spawn_node()?;
         }
         for index in 0..nodes {
             cluster.await_node(index).await?;
@@ -227,7 +221,67 @@ impl Cluster {
         Ok(cluster)
     }
 
-    /// Waits until node `index` logs its address and answers `/v1/ping`.
+    fn spawn_node(&mut self) -> anyhow::Result<()> {
+        let mut command = Command::new(&self.binary);
+        command
+            .arg("serve")
+            .env("LATCHKEY_DATABASE_URL", &self.database_url)
+            .env("LATCHKEY_BIND", "127.0.0.1:0")
+            .env("LATCHKEY_SECRET_KEY", &self.secret)
+            .env("LATCHKEY_LOG", "info")
+            .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match self.bootstrap {
+            Bootstrap::Account => {
+                command
+                    .env("LATCHKEY_ACCOUNT", "acme")
+                    .env("LATCHKEY_ADMIN_EMAIL", ADMIN_EMAIL)
+                    .env("LATCHKEY_ADMIN_PASSWORD", ADMIN_PASSWORD);
+            }
+            Bootstrap::FirstStart => {
+                command
+                    .env_remove("LATCHKEY_ACCOUNT")
+                    .env_remove("LATCHKEY_ADMIN_EMAIL")
+                    .env_remove("LATCHKEY_ADMIN_PASSWORD");
+            }
+        }
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("starting {}", self.binary))?;
+        let output = Arc::new(Mutex::new(Vec::new()));
+        if let Some(stdout) = child.stdout.take() {
+            collect(stdout, output.clone());
+        }
+        if let Some(stderr) = child.stderr.take() {
+            collect(stderr, output.clone());
+        }
+        self.nodes.push(Node {
+            base: String::new(),
+            output,
+            child,
+        });
+        Ok(())
+    }
+
+    /// Starts one more process on the same database; its index.
+    pub async fn add_node(&mut self) -> anyhow::Result<usize> {
+        self.spawn_node()?;
+        let index = self.nodes.len() - 1;
+        self.await_node(index).await?;
+        Ok(index)
+    }
+
+    /// SIGKILLs node `index` (no graceful shutdown) and reaps it.
+    pub fn kill(&mut self, index: usize) -> anyhow::Result<()> {
+        let node = &mut self.nodes[index];
+        node.child.kill()?;
+        node.child.wait()?;
+        Ok(())
+    }
+
     async fn await_node(&mut self, index: usize) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
@@ -333,6 +387,12 @@ impl Drop for Cluster {
         for node in &mut self.nodes {
             let _ = node.child.kill();
             let _ = node.child.wait();
+        }
+        if let Some(path) = self.database_url.strip_prefix("sqlite://")
+            && let Some(dir) = std::path::Path::new(path).parent()
+        {
+            let _ = std::fs::remove_dir_all(dir);
+            return;
         }
         let (server_url, database) = (self.server_url.clone(), self.database.clone());
         // Drop may run inside the test's runtime: use a thread with its own.

@@ -11,6 +11,7 @@
 pub mod cast;
 pub mod cluster;
 pub mod fixtures;
+pub mod receiver;
 pub mod sdk;
 
 pub use fixtures::{

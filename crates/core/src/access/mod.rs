@@ -15,6 +15,7 @@ pub mod processes;
 pub mod products;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use crate::roles::Role;
 

@@ -71,6 +71,16 @@ pub struct Settings {
     /// Public base URL of this server (`https://licensing.example.com`) for signed
     /// artifact URLs; else taken from the request's Host header.
     pub public_url: Option<String>,
+    /// Accept `http://` webhook URLs and URLs resolving to loopback/private addresses.
+    pub allow_insecure_webhooks: bool,
+    /// Base of the webhook retry back-off, in seconds (delay = retry⁴ + base × 1..10).
+    pub webhook_retry_base_seconds: u64,
+    /// Seconds a webhook delivery may take (connect, send, answer).
+    pub webhook_timeout: u64,
+    /// Webhook deliveries in flight at most, per process.
+    pub webhook_concurrency: u64,
+    /// Milliseconds between webhook worker polls for due deliveries (0 disables the worker).
+    pub webhook_poll_interval_ms: u64,
 }
 
 impl Default for Settings {
@@ -100,6 +110,11 @@ impl Default for Settings {
             max_artifact_bytes: 4 * 1024 * 1024 * 1024,
             artifact_url_ttl: 300,
             public_url: None,
+            allow_insecure_webhooks: false,
+            webhook_retry_base_seconds: 600,
+            webhook_timeout: 15,
+            webhook_concurrency: 16,
+            webhook_poll_interval_ms: 500,
         }
     }
 }
@@ -131,6 +146,8 @@ impl Settings {
             ("tls_reload_interval", self.tls_reload_interval),
             ("max_artifact_bytes", self.max_artifact_bytes),
             ("artifact_url_ttl", self.artifact_url_ttl),
+            ("webhook_timeout", self.webhook_timeout),
+            ("webhook_concurrency", self.webhook_concurrency),
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err(SettingError {
@@ -185,6 +202,14 @@ impl Settings {
                 max_bytes: self.max_artifact_bytes,
                 url_ttl: seconds(self.artifact_url_ttl),
                 public_url: self.public_url.clone(),
+            },
+            webhooks: super::WebhookConfig {
+                allow_insecure: self.allow_insecure_webhooks,
+                retry_base_seconds: i64::try_from(self.webhook_retry_base_seconds)
+                    .unwrap_or(i64::MAX),
+                timeout: seconds(self.webhook_timeout),
+                concurrency: usize::try_from(self.webhook_concurrency).unwrap_or(usize::MAX),
+                poll_interval: Duration::from_millis(self.webhook_poll_interval_ms),
             },
         }
     }
@@ -343,6 +368,32 @@ pub const DOCS: &[SettingDoc] = &[
          request's Host header.",
         "\"https://licensing.example.com\"",
     ),
+    doc(
+        "allow_insecure_webhooks",
+        "Accept http:// webhook URLs and URLs resolving to loopback or private\n\
+         addresses (local testing only: it opens the operator's network to SSRF).",
+        "",
+    ),
+    doc(
+        "webhook_retry_base_seconds",
+        "Webhook retry back-off base: retry n waits n⁴ seconds + base × rand(1..10).",
+        "",
+    ),
+    doc(
+        "webhook_timeout",
+        "Seconds a webhook delivery may take (connect, send, answer).",
+        "",
+    ),
+    doc(
+        "webhook_concurrency",
+        "Webhook deliveries in flight at most, per server process.",
+        "",
+    ),
+    doc(
+        "webhook_poll_interval_ms",
+        "Milliseconds between polls for due webhook deliveries (0 disables delivery).",
+        "",
+    ),
 ];
 
 const fn doc(key: &'static str, about: &'static str, example: &'static str) -> SettingDoc {
@@ -381,6 +432,14 @@ impl std::fmt::Debug for Settings {
             .field("max_artifact_bytes", &self.max_artifact_bytes)
             .field("artifact_url_ttl", &self.artifact_url_ttl)
             .field("public_url", &self.public_url)
+            .field("allow_insecure_webhooks", &self.allow_insecure_webhooks)
+            .field(
+                "webhook_retry_base_seconds",
+                &self.webhook_retry_base_seconds,
+            )
+            .field("webhook_timeout", &self.webhook_timeout)
+            .field("webhook_concurrency", &self.webhook_concurrency)
+            .field("webhook_poll_interval_ms", &self.webhook_poll_interval_ms)
             .finish()
     }
 }

@@ -21,3 +21,4 @@ pub mod serialize;
 pub mod serializers;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;

@@ -4,6 +4,7 @@
 use super::{
     accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, machines,
     packages, policies, processes, products, relationships, releases, search, tokens, users,
+    webhooks,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -185,6 +186,12 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/products/{id}/packages", get(releases::relations::product_packages))
         .route("/v1/products/{id}/platforms", get(releases::terms::product_platforms))
         .route("/v1/products/{id}/releases", get(releases::relations::product_releases))
+        // webhooks
+        .route("/v1/webhook-endpoints", get(webhooks::index).post(webhooks::create))
+        .route("/v1/webhook-endpoints/{id}", get(webhooks::show).patch(webhooks::update).put(webhooks::update).delete(webhooks::destroy))
+        .route("/v1/webhook-events", get(webhooks::events::index))
+        .route("/v1/webhook-events/{id}", get(webhooks::events::show).delete(webhooks::events::destroy))
+        .route("/v1/webhook-events/{id}/actions/retry", post(webhooks::events::retry))
         .route_layer(axum::middleware::from_fn(crate::encoding::reject_bad_path_params))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

@@ -229,6 +229,6 @@ pub async fn destroy(
     if !access::may_manage(&principal.actor(), m.machine.owner_id.as_deref(), &facts) {
         return Err(ApiError::forbidden("not allowed to delete this component"));
     }
-    components::delete(&state.db, account.id(), &l.component.id).await?;
+    components::delete(&state.db, account.id(), &l.component.id, state.now_ms()).await?;
     Ok(no_content())
 }

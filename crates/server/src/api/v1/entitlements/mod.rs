@@ -214,6 +214,6 @@ pub async fn destroy(
     if !access::may_write(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to delete entitlements"));
     }
-    entitlements::delete(&state.db, account.id(), &row.id).await?;
+    entitlements::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     Ok(no_content())
 }

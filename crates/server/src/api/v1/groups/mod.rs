@@ -230,6 +230,6 @@ pub async fn destroy(
     if !may_write(&principal) {
         return Err(ApiError::forbidden("not allowed to delete groups"));
     }
-    groups::delete(&state.db, account.id(), &row.id).await?;
+    groups::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     Ok(no_content())
 }

@@ -202,6 +202,6 @@ pub async fn destroy(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let row = load(&state, &account, &principal, &id, true).await?;
-    pool_keys::delete(&state.db, account.id(), &row.id).await?;
+    pool_keys::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     Ok(no_content())
 }

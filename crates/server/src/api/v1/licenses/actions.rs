@@ -229,6 +229,22 @@ async fn run(
         state.now(),
     );
     state.toucher.touch(&license.id, state.now_ms());
+    if state.validation_events.wanted(account.id()) {
+        let name = if verdict.valid {
+            "license.validation.succeeded"
+        } else {
+            "license.validation.failed"
+        };
+        let meta = meta(state, &verdict, request);
+        state
+            .validation_events
+            .record(latchkey_store::outbox::Event::new(
+                name,
+                &license,
+                Some(meta),
+                state.now_ms(),
+            ));
+    }
     // FROM_FIRST_VALIDATION: one conditional write, only while there is no expiry.
     latchkey_store::licenses::start_expiry(
         &state.db,

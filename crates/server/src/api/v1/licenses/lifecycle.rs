@@ -114,7 +114,7 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let (license, _) = authorize(&state, &account, &principal, &id, Act::Renew).await?;
-    licenses::delete(&state.db, account.id(), &license.id).await?;
+    licenses::delete(&state.db, account.id(), &license.id, true, state.now_ms()).await?;
     Ok(no_content())
 }
 

@@ -368,6 +368,6 @@ pub async fn destroy(
     if !access::may_delete(&principal.actor(), &facts) {
         return Err(ApiError::forbidden("not allowed to delete this license"));
     }
-    licenses::delete(&state.db, account.id(), &license.id).await?;
+    licenses::delete(&state.db, account.id(), &license.id, false, state.now_ms()).await?;
     Ok(no_content())
 }

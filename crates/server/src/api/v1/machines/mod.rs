@@ -213,7 +213,15 @@ pub async fn destroy(
         ));
     }
     let token = activate::activation_token(&principal);
-    if !machines::deactivate(&state.db, account.id(), &l.machine.id, token.as_deref()).await? {
+    if !machines::deactivate(
+        &state.db,
+        account.id(),
+        &l.machine.id,
+        token.as_deref(),
+        state.now_ms(),
+    )
+    .await?
+    {
         return Err(ApiError::unprocessable(
             ErrorCode::DeactivationsLimitExceeded,
             "exceeds maximum allowed by activation token",

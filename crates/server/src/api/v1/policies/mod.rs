@@ -223,6 +223,6 @@ pub async fn destroy(
     if !access::may_delete(&principal.actor(), &row.product_id) {
         return Err(ApiError::forbidden("not allowed to delete this policy"));
     }
-    policies::delete(&state.db, account.id(), &row.id).await?;
+    policies::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     Ok(no_content())
 }

@@ -330,7 +330,7 @@ pub async fn destroy(
     if !may_write(&principal, &l.machine, &l.license, &l.policy) {
         return Err(ApiError::forbidden("not allowed to kill this process"));
     }
-    processes::delete(&state.db, account.id(), &l.process.id).await?;
+    processes::delete(&state.db, account.id(), &l.process.id, state.now_ms()).await?;
     Ok(no_content())
 }
 

@@ -210,6 +210,6 @@ pub async fn destroy(
     if !access::may_delete(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to delete products"));
     }
-    products::delete(&state.db, account.id(), &row.id).await?;
+    products::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     Ok(no_content())
 }

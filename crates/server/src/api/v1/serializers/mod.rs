@@ -15,3 +15,4 @@ pub mod products;
 pub mod releases;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;

@@ -319,7 +319,7 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let token = load(&state, &account, &principal, &id).await?;
-    tokens::revoke(&state.db, account.id(), &token.id).await?;
+    tokens::revoke(&state.db, account.id(), &token.id, state.now_ms()).await?;
     Ok(no_content())
 }
 

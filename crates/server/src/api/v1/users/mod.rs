@@ -313,7 +313,9 @@ pub async fn destroy(
         return Err(ApiError::forbidden("not allowed to delete this user"));
     }
     let is_admin = row.role == Role::Admin.as_str();
-    if let UserWrite::LastAdmin = users::delete(&state.db, account.id(), &row.id, is_admin).await? {
+    if let UserWrite::LastAdmin =
+        users::delete(&state.db, account.id(), &row.id, is_admin, state.now_ms()).await?
+    {
         return Err(admins_required());
     }
     Ok(no_content())

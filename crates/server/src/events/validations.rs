@@ -1,0 +1,133 @@
+//! Validation events (`license.validation.succeeded` / `.failed`), one per
+//! validation, without a synchronous write on validate-key: the handler checks an
+//! in-memory set of the accounts with an endpoint subscribed to them (refreshed
+//! every two seconds and right after this process writes an endpoint), and queues
+//! the event; a writer task records queued events in batches (a quarter second or
+//! 500 events per transaction, through the outbox). Graceful shutdown flushes the
+//! queue; a SIGKILL loses at most the events of the open batch window. A full
+//! queue drops events (and logs it) rather than slow validation down.
+
+use latchkey_store::Db;
+use latchkey_store::outbox::Event;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::{Notify, mpsc, oneshot};
+
+enum Message {
+    Event(Box<Event>),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Handle on the validation-event writer.
+#[derive(Clone, Debug)]
+pub struct ValidationEvents {
+    sender: mpsc::Sender<Message>,
+    subscribed: Arc<RwLock<HashSet<String>>>,
+    refresh: Arc<Notify>,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("validation event message")
+    }
+}
+
+impl ValidationEvents {
+    /// Starts the writer and the subscription refresher.
+    pub fn spawn(db: Db) -> Self {
+        let (sender, receiver) = mpsc::channel::<Message>(65_536);
+        let subscribed = Arc::new(RwLock::new(HashSet::new()));
+        let refresh = Arc::new(Notify::new());
+        tokio::spawn(write(db.clone(), receiver));
+        tokio::spawn(watch(db, subscribed.clone(), refresh.clone()));
+        Self {
+            sender,
+            subscribed,
+            refresh,
+        }
+    }
+
+    /// Whether some endpoint of `account` subscribes to validation events.
+    pub fn wanted(&self, account: &str) -> bool {
+        self.subscribed
+            .read()
+            .map(|set| set.contains(account))
+            .unwrap_or(false)
+    }
+
+    /// Queues an event; never blocks.
+    pub fn record(&self, event: Event) {
+        if self
+            .sender
+            .try_send(Message::Event(Box::new(event)))
+            .is_err()
+        {
+            tracing::warn!("validation event queue full: event dropped");
+        }
+    }
+
+    /// Asks the refresher to reload the subscribed accounts now.
+    pub fn refresh_soon(&self) {
+        self.refresh.notify_one();
+    }
+
+    /// Writes every queued event (graceful shutdown).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.sender.send(Message::Flush(done)).await.is_ok() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), wait).await;
+        }
+    }
+}
+
+async fn watch(db: Db, subscribed: Arc<RwLock<HashSet<String>>>, refresh: Arc<Notify>) {
+    loop {
+        match latchkey_store::webhooks::accounts_subscribed(
+            &db,
+            latchkey_core::webhooks::VALIDATION_EVENTS,
+        )
+        .await
+        {
+            Ok(accounts) => {
+                if let Ok(mut set) = subscribed.write() {
+                    *set = accounts.into_iter().collect();
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not read webhook subscriptions"),
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(2), refresh.notified()).await;
+    }
+}
+
+async fn write(db: Db, mut receiver: mpsc::Receiver<Message>) {
+    let mut pending: Vec<Event> = Vec::new();
+    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
+    while let Some(first) = receiver.recv().await {
+        let mut take = |message: Message, pending: &mut Vec<Event>| match message {
+            Message::Event(event) => pending.push(*event),
+            Message::Flush(done) => waiting.push(done),
+        };
+        take(first, &mut pending);
+        let deadline = tokio::time::sleep(Duration::from_millis(250));
+        tokio::pin!(deadline);
+        while pending.len() < 500 {
+            tokio::select! {
+                _ = &mut deadline => break,
+                next = receiver.recv() => match next {
+                    Some(message) => take(message, &mut pending),
+                    None => break,
+                },
+            }
+        }
+        if !pending.is_empty()
+            && let Err(error) = latchkey_store::outbox::record_batch(&db, &pending).await
+        {
+            tracing::warn!(%error, count = pending.len(), "could not record validation events");
+        }
+        pending.clear();
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! Webhook delivery across processes (`latchkey serve` binaries on one database):
+//!
+//! - a process SIGKILLed with undelivered events pending: another process on the
+//!   same database delivers every event; the only repeats are attempts that were
+//!   in flight at the kill (at most the worker's concurrency), and a repeat always
+//!   carries the same event id (SQLite and PostgreSQL);
+//! - two processes on one PostgreSQL database deliver each event exactly once.
+
+#![allow(clippy::expect_used)]
+
+use latchkey_store::sql;
+use latchkey_testkit::cluster::{Bootstrap, Cluster};
+use latchkey_testkit::receiver::Receiver;
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_latchkey");
+const CONCURRENCY: usize = 2;
+
+async fn cluster(nodes: usize) -> anyhow::Result<Cluster> {
+    let concurrency = CONCURRENCY.to_string();
+    Cluster::start_with_env(
+        BINARY,
+        nodes,
+        Bootstrap::Account,
+        &[
+            ("LATCHKEY_ALLOW_INSECURE_WEBHOOKS", "1"),
+            ("LATCHKEY_WEBHOOK_RETRY_BASE_SECONDS", "0"),
+            ("LATCHKEY_WEBHOOK_TIMEOUT", "2"),
+            ("LATCHKEY_WEBHOOK_CONCURRENCY", &concurrency),
+            ("LATCHKEY_WEBHOOK_POLL_INTERVAL_MS", "50"),
+        ],
+    )
+    .await
+}
+
+async fn subscribe(cluster: &Cluster, node: usize, url: &str) -> anyhow::Result<()> {
+    let reply = cluster
+        .admin(
+            node,
+            "POST",
+            "/v1/webhook-endpoints",
+            Some(json!({"data": {"type": "webhook-endpoints",
+                "attributes": {"url": url, "subscriptions": ["product.created"]}}})),
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 201, "{}", reply.body);
+    Ok(())
+}
+
+async fn product(cluster: &Cluster, node: usize, name: &str) -> anyhow::Result<()> {
+    let reply = cluster
+        .admin(
+            node,
+            "POST",
+            "/v1/products",
+            Some(json!({"data": {"type": "products", "attributes": {"name": name}}})),
+        )
+        .await?;
+    anyhow::ensure!(reply.status == 201, "{}", reply.body);
+    Ok(())
+}
+
+async fn undelivered(cluster: &Cluster) -> anyhow::Result<i64> {
+    let db = cluster.db().await?;
+    let row: Option<(i64,)> = db
+        .fetch_optional(sql(
+            "SELECT COUNT(*) FROM webhook_events WHERE status <> 'DELIVERED'",
+        ))
+        .await?;
+    db.close().await;
+    Ok(row.map_or(0, |r| r.0))
+}
+
+/// Waits until `count` distinct event ids arrived and none is left undelivered.
+async fn wait_all(cluster: &Cluster, receiver: &Receiver, count: usize) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let ids: HashSet<String> = receiver
+            .received()
+            .iter()
+            .map(|h| h.id().to_owned())
+            .collect();
+        if ids.len() >= count && undelivered(cluster).await? == 0 {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{} of {count} events delivered",
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_killed_process_leaves_nothing_undelivered() -> anyhow::Result<()> {
+    const EVENTS: usize = 12;
+    let receiver = Receiver::start().await?;
+    receiver.delay(Duration::from_millis(400));
+    let mut cluster = cluster(1).await?;
+    subscribe(&cluster, 0, &receiver.url).await?;
+    for n in 0..EVENTS {
+        product(&cluster, 0, &format!("P{n}")).await?;
+    }
+    // Let the first attempts start, then kill the process mid-delivery.
+    receiver.wait_for(1, Duration::from_secs(10)).await;
+    cluster.kill(0)?;
+    let at_kill = receiver.received().len();
+    assert!(at_kill < EVENTS, "events were still pending at the kill");
+    cluster.add_node().await?;
+    wait_all(&cluster, &receiver, EVENTS).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let hooks = receiver.received();
+    let mut per_id: HashMap<String, usize> = HashMap::new();
+    let mut per_name: HashMap<String, HashSet<String>> = HashMap::new();
+    for hook in &hooks {
+        *per_id.entry(hook.id().to_owned()).or_default() += 1;
+        let name = hook.payload()["data"]["attributes"]["name"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        per_name
+            .entry(name)
+            .or_default()
+            .insert(hook.id().to_owned());
+    }
+    assert_eq!(per_id.len(), EVENTS, "every event delivered");
+    assert!(
+        per_name.values().all(|ids| ids.len() == 1),
+        "a repeat carries the same event id"
+    );
+    let repeats: usize = per_id.values().map(|n| n - 1).sum();
+    assert!(
+        repeats <= CONCURRENCY,
+        "only attempts in flight at the kill repeat ({repeats})"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_processes_deliver_each_event_once() -> anyhow::Result<()> {
+    if Cluster::unavailable("two_processes_deliver_each_event_once") {
+        return Ok(());
+    }
+    const EVENTS: usize = 30;
+    let receiver = Receiver::start().await?;
+    receiver.delay(Duration::from_millis(20));
+    let cluster = cluster(2).await?;
+    subscribe(&cluster, 0, &receiver.url).await?;
+    for n in 0..EVENTS {
+        product(&cluster, n % 2, &format!("P{n}")).await?;
+    }
+    wait_all(&cluster, &receiver, EVENTS).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let hooks = receiver.received();
+    let ids: HashSet<&str> = hooks.iter().map(|h| h.id()).collect();
+    assert_eq!(ids.len(), EVENTS);
+    assert_eq!(hooks.len(), EVENTS, "no event delivered twice");
+    Ok(())
+}
