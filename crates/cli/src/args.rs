@@ -306,6 +306,9 @@ pub struct ServeArgs {
     /// Requests per minute per account, client IP and credential (0 = no limit)
     #[arg(long, env = "LATCHKEY_MAX_RPM")]
     pub max_rpm: Option<u32>,
+    /// Licenses whose validation snapshot is kept in memory (0 disables the cache)
+    #[arg(long, env = "LATCHKEY_VALIDATION_CACHE_SIZE")]
+    pub validation_cache_size: Option<u64>,
 }
 
 impl DatabaseArgs {
@@ -331,6 +334,10 @@ impl ServeArgs {
         set(&mut settings.trusted_proxies, &self.trusted_proxies);
         set(&mut settings.max_rps, &self.max_rps);
         set(&mut settings.max_rpm, &self.max_rpm);
+        set(
+            &mut settings.validation_cache_size,
+            &self.validation_cache_size,
+        );
         if self.tls_cert.is_some() {
             settings.tls_cert.clone_from(&self.tls_cert);
         }

@@ -49,6 +49,8 @@ pub struct Config {
     pub max_rps: Option<NonZeroU32>,
     /// General limit per account + client IP + credential, per minute (off when `None`).
     pub max_rpm: Option<NonZeroU32>,
+    /// Validation snapshots kept in memory (LRU; 0 disables the cache).
+    pub validation_cache_size: usize,
 }
 
 /// Certificate chain and private key for HTTPS.
@@ -99,6 +101,7 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_rps", &self.max_rps)
             .field("max_rpm", &self.max_rpm)
+            .field("validation_cache_size", &self.validation_cache_size)
             .finish()
     }
 }

@@ -46,6 +46,8 @@ impl AppState {
     /// Builds the state.
     pub fn new(db: Db, clock: SharedClock, secret: SecretKey, config: Config) -> Self {
         let toucher = Toucher::spawn(db.clone());
+        db.snapshot_cache()
+            .set_capacity(config.validation_cache_size);
         Self(Arc::new(Inner {
             db,
             clock,

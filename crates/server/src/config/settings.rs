@@ -61,6 +61,8 @@ pub struct Settings {
     pub max_rps: u32,
     /// Requests per minute per account, client IP and credential (0 = no limit).
     pub max_rpm: u32,
+    /// Licenses whose validation snapshot is kept in memory (0 disables the cache).
+    pub validation_cache_size: u64,
 }
 
 impl Default for Settings {
@@ -86,6 +88,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             max_rps: 0,
             max_rpm: 0,
+            validation_cache_size: latchkey_store::snapshot_cache::DEFAULT_CAPACITY as u64,
         }
     }
 }
@@ -164,6 +167,8 @@ impl Settings {
             trusted_proxies: self.trusted_proxies.clone(),
             max_rps: NonZeroU32::new(self.max_rps),
             max_rpm: NonZeroU32::new(self.max_rpm),
+            validation_cache_size: usize::try_from(self.validation_cache_size)
+                .unwrap_or(usize::MAX),
         }
     }
 
@@ -300,6 +305,11 @@ pub const DOCS: &[SettingDoc] = &[
         "Requests per minute per account, client IP and credential (0 = no limit).",
         "",
     ),
+    doc(
+        "validation_cache_size",
+        "Licenses whose validation snapshot is kept in memory, least recently used out (0 disables).",
+        "",
+    ),
 ];
 
 const fn doc(key: &'static str, about: &'static str, example: &'static str) -> SettingDoc {
@@ -334,6 +344,7 @@ impl std::fmt::Debug for Settings {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("max_rps", &self.max_rps)
             .field("max_rpm", &self.max_rpm)
+            .field("validation_cache_size", &self.validation_cache_size)
             .finish()
     }
 }
