@@ -372,6 +372,9 @@ pub struct ServeArgs {
     /// Milliseconds between polls for due webhook deliveries (0 disables delivery)
     #[arg(long, env = "LATCHKEY_WEBHOOK_POLL_INTERVAL_MS")]
     pub webhook_poll_interval_ms: Option<u64>,
+    /// Licenses whose validation snapshot is kept in memory (0 disables the cache)
+    #[arg(long, env = "LATCHKEY_VALIDATION_CACHE_SIZE")]
+    pub validation_cache_size: Option<u64>,
 }
 
 impl DatabaseArgs {
@@ -416,6 +419,10 @@ impl ServeArgs {
         set(
             &mut settings.webhook_poll_interval_ms,
             &self.webhook_poll_interval_ms,
+        );
+        set(
+            &mut settings.validation_cache_size,
+            &self.validation_cache_size,
         );
         if self.tls_cert.is_some() {
             settings.tls_cert.clone_from(&self.tls_cert);

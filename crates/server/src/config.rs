@@ -53,6 +53,8 @@ pub struct Config {
     pub artifacts: ArtifactStorage,
     /// Webhook delivery.
     pub webhooks: WebhookConfig,
+    /// Validation snapshots kept in memory (LRU; 0 disables the cache).
+    pub validation_cache_size: usize,
 }
 
 /// Release artifact storage (local folder) and signed-URL settings.
@@ -133,6 +135,7 @@ impl std::fmt::Debug for Config {
             .field("max_rpm", &self.max_rpm)
             .field("artifacts", &self.artifacts)
             .field("webhooks", &self.webhooks)
+            .field("validation_cache_size", &self.validation_cache_size)
             .finish()
     }
 }

@@ -19,6 +19,7 @@ pub mod jsonapi;
 pub mod middleware;
 pub mod net;
 pub mod ratelimit;
+pub mod request_id;
 pub mod signing;
 pub mod state;
 pub mod storage;
@@ -57,7 +58,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The whole application: client address and account resolution in front of
+/// The whole application: the request id, client address and account resolution in front of
 /// [`router`] (account resolution rewrites the path, so it runs before routing).
 pub fn app(state: AppState) -> net::App {
     use tower::Layer;
@@ -66,7 +67,8 @@ pub fn app(state: AppState) -> net::App {
         axum::middleware::from_fn_with_state(state.clone(), account::resolve).layer(routed);
     let with_client =
         axum::middleware::from_fn_with_state(state, client_ip::layer).layer(with_account);
-    net::App::new(with_client)
+    let with_id = axum::middleware::from_fn(request_id::layer).layer(with_client);
+    net::App::new(with_id)
 }
 
 /// Serves until `shutdown` resolves, with the connection limits, timeouts, TLS and

@@ -49,6 +49,8 @@ impl AppState {
     pub fn new(db: Db, clock: SharedClock, secret: SecretKey, config: Config) -> Self {
         let toucher = Toucher::spawn(db.clone());
         let validation_events = crate::events::validations::ValidationEvents::spawn(db.clone());
+        db.snapshot_cache()
+            .set_capacity(config.validation_cache_size);
         Self(Arc::new(Inner {
             db,
             clock,

@@ -4,12 +4,16 @@
 //! so rows decode identically.
 
 use crate::StoreError;
+use crate::snapshot_cache::{Change, DEFAULT_CAPACITY, SnapshotCache};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
 
 /// A bound argument, typed so a NULL still has the right SQL type on PostgreSQL.
@@ -164,9 +168,16 @@ pub enum Db {
         writer: SqlitePool,
         /// Read connections (rusqlite: a tenth of sqlx's per-query cost on the hot path).
         reader: std::sync::Arc<crate::fast::Reader>,
+        /// The validation cache, shared by every handle on the same file.
+        cache: Arc<SnapshotCache>,
     },
     /// PostgreSQL.
-    Postgres(PgPool),
+    Postgres {
+        /// The pool.
+        pool: PgPool,
+        /// The validation cache, kept exact by [`crate::listen`].
+        cache: Arc<SnapshotCache>,
+    },
 }
 
 /// Which engine a [`Db`] talks to.
@@ -210,7 +221,9 @@ impl Db {
                 .connect_with(options)
                 .await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-            Db::Postgres(pool)
+            let cache = Arc::new(SnapshotCache::new(DEFAULT_CAPACITY, false));
+            crate::listen::spawn(pool.clone(), &cache);
+            Db::Postgres { pool, cache }
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -228,7 +241,12 @@ impl Db {
                 .await?;
             sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
             let reader = std::sync::Arc::new(crate::fast::Reader::new(options.get_filename()));
-            Db::Sqlite { writer, reader }
+            let cache = sqlite_cache(options.get_filename());
+            Db::Sqlite {
+                writer,
+                reader,
+                cache,
+            }
         } else {
             return Err(StoreError::Config(format!(
                 "unsupported database URL '{url}': use sqlite://PATH or postgres://…"
@@ -237,22 +255,32 @@ impl Db {
         Ok(db)
     }
 
+    /// The validation snapshot cache.
+    pub fn snapshot_cache(&self) -> &Arc<SnapshotCache> {
+        match self {
+            Db::Sqlite { cache, .. } | Db::Postgres { cache, .. } => cache,
+        }
+    }
+
     /// The engine.
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres { .. } => Backend::Postgres,
         }
     }
 
     /// Closes every connection.
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, reader } => {
+            Db::Sqlite { writer, reader, .. } => {
                 reader.close();
                 writer.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres { pool, cache } => {
+                cache.close();
+                pool.close().await;
+            }
         }
     }
 
@@ -260,7 +288,7 @@ impl Db {
     pub async fn fetch_optional<R: Row>(&self, q: Sql) -> Result<Option<R>, StoreError> {
         Ok(match self {
             Db::Sqlite { reader, .. } => reader.fetch_all::<R>(&q.text, &q.args, Some(1))?.pop(),
-            Db::Postgres(pool) => {
+            Db::Postgres { pool, .. } => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_optional(pool)
                     .await?
@@ -272,7 +300,7 @@ impl Db {
     pub async fn fetch_all<R: Row>(&self, q: Sql) -> Result<Vec<R>, StoreError> {
         Ok(match self {
             Db::Sqlite { reader, .. } => reader.fetch_all::<R>(&q.text, &q.args, None)?,
-            Db::Postgres(pool) => {
+            Db::Postgres { pool, .. } => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_all(pool)
                     .await?
@@ -283,14 +311,28 @@ impl Db {
     /// Runs a statement outside a transaction (write pool); returns rows affected.
     pub async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => bind_all!(sqlx::query::<Sqlite>(&q.text), q.args)
-                .execute(writer)
-                .await?
-                .rows_affected(),
-            Db::Postgres(pool) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
-                .execute(pool)
-                .await?
-                .rows_affected(),
+            Db::Sqlite { writer, cache, .. } => {
+                // One connection held from the statement to the applied invalidation,
+                // so no other write can drain this statement's changes first.
+                let mut conn = writer.acquire().await?;
+                let n = bind_all!(sqlx::query::<Sqlite>(&q.text), q.args)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                let changes = drain_changes(&mut conn).await?;
+                cache.apply(&changes);
+                n
+            }
+            Db::Postgres { pool, cache } => {
+                let mut conn = pool.acquire().await?;
+                let n = bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                let changes = take_changes(&mut conn).await?;
+                cache.apply(&changes);
+                n
+            }
         })
     }
 
@@ -298,30 +340,30 @@ impl Db {
     /// transactions, so counts read inside one cannot change before it commits.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Sqlite { writer, cache, .. } => Tx::Sqlite(writer.begin().await?, cache.clone()),
+            Db::Postgres { pool, cache } => Tx::Postgres(pool.begin().await?, cache.clone()),
         })
     }
 }
 
 /// An open write transaction.
 pub enum Tx {
-    /// SQLite.
-    Sqlite(Transaction<'static, Sqlite>),
-    /// PostgreSQL.
-    Postgres(Transaction<'static, Postgres>),
+    /// SQLite, with the cache its committed changes invalidate.
+    Sqlite(Transaction<'static, Sqlite>, Arc<SnapshotCache>),
+    /// PostgreSQL, with the cache its committed changes invalidate on this node.
+    Postgres(Transaction<'static, Postgres>, Arc<SnapshotCache>),
 }
 
 impl Tx {
     /// First row, if any.
     pub async fn fetch_optional<R: Row>(&mut self, q: Sql) -> Result<Option<R>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => {
+            Tx::Sqlite(tx, _) => {
                 bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
                     .fetch_optional(&mut **tx)
                     .await?
             }
-            Tx::Postgres(tx) => {
+            Tx::Postgres(tx, _) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_optional(&mut **tx)
                     .await?
@@ -332,12 +374,12 @@ impl Tx {
     /// All rows.
     pub async fn fetch_all<R: Row>(&mut self, q: Sql) -> Result<Vec<R>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => {
+            Tx::Sqlite(tx, _) => {
                 bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
                     .fetch_all(&mut **tx)
                     .await?
             }
-            Tx::Postgres(tx) => {
+            Tx::Postgres(tx, _) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_all(&mut **tx)
                     .await?
@@ -348,11 +390,11 @@ impl Tx {
     /// Runs a statement; returns rows affected.
     pub async fn execute(&mut self, q: Sql) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => bind_all!(sqlx::query::<Sqlite>(&q.text), q.args)
+            Tx::Sqlite(tx, _) => bind_all!(sqlx::query::<Sqlite>(&q.text), q.args)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            Tx::Postgres(tx) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
+            Tx::Postgres(tx, _) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
@@ -363,11 +405,11 @@ impl Tx {
     /// already holds the only writer connection, which is the stronger lock.
     pub async fn lock_row(&mut self, table: &'static str, id: &str) -> Result<bool, StoreError> {
         match self {
-            Tx::Sqlite(_) => {
+            Tx::Sqlite(..) => {
                 let q = sql(format!("SELECT id FROM {table} WHERE id = $1")).bind(id);
                 Ok(self.fetch_optional::<(String,)>(q).await?.is_some())
             }
-            Tx::Postgres(_) => {
+            Tx::Postgres(..) => {
                 let q = sql(format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE")).bind(id);
                 Ok(self.fetch_optional::<(String,)>(q).await?.is_some())
             }
@@ -383,19 +425,29 @@ impl Tx {
     /// A transaction taking several keys must take them in sorted order.
     pub async fn lock_key(&mut self, key: &str) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(_) => Ok(()),
-            Tx::Postgres(_) => {
+            Tx::Sqlite(..) => Ok(()),
+            Tx::Postgres(..) => {
                 let q = sql("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key);
                 self.execute(q).await.map(|_| ())
             }
         }
     }
 
-    /// Commits.
+    /// Commits. The changes the cache triggers recorded are taken in the same
+    /// transaction and applied to this process's cache once it committed (other
+    /// PostgreSQL nodes hear them through `NOTIFY`).
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(mut tx, cache) => {
+                let changes = drain_changes(&mut tx).await?;
+                tx.commit().await?;
+                cache.apply(&changes);
+            }
+            Tx::Postgres(mut tx, cache) => {
+                let changes = take_changes(&mut tx).await?;
+                tx.commit().await?;
+                cache.apply(&changes);
+            }
         }
         Ok(())
     }
@@ -404,9 +456,43 @@ impl Tx {
     /// is next used, holding its locks until then).
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx) => tx.rollback().await?,
-            Tx::Postgres(tx) => tx.rollback().await?,
+            Tx::Sqlite(tx, _) => tx.rollback().await?,
+            Tx::Postgres(tx, _) => tx.rollback().await?,
         }
         Ok(())
     }
+}
+
+/// Takes the keys the cache triggers recorded in this transaction (SQLite).
+async fn drain_changes(conn: &mut sqlx::SqliteConnection) -> Result<Vec<Change>, StoreError> {
+    let keys: Vec<(String,)> = sqlx::query_as("DELETE FROM cache_changes RETURNING key")
+        .fetch_all(conn)
+        .await?;
+    Ok(keys.iter().map(|(key,)| Change::parse(key)).collect())
+}
+
+/// Takes the keys the cache triggers gathered in this session (PostgreSQL).
+async fn take_changes(conn: &mut sqlx::PgConnection) -> Result<Vec<Change>, StoreError> {
+    let (keys,): (String,) = sqlx::query_as("SELECT latchkey_cache_take()")
+        .fetch_one(conn)
+        .await?;
+    Ok(keys.split_whitespace().map(Change::parse).collect())
+}
+
+/// Every handle on one SQLite file in this process shares one cache, so a write
+/// through any of them invalidates what the others serve.
+fn sqlite_cache(file: &Path) -> Arc<SnapshotCache> {
+    static CACHES: LazyLock<Mutex<HashMap<PathBuf, Weak<SnapshotCache>>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    let path = std::fs::canonicalize(file).unwrap_or_else(|_| file.to_path_buf());
+    let mut caches = CACHES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    caches.retain(|_, cache| cache.strong_count() > 0);
+    if let Some(cache) = caches.get(&path).and_then(Weak::upgrade) {
+        return cache;
+    }
+    let cache = Arc::new(SnapshotCache::new(DEFAULT_CAPACITY, true));
+    caches.insert(path, Arc::downgrade(&cache));
+    cache
 }

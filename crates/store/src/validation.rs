@@ -4,10 +4,12 @@
 use crate::licenses::LicenseRow;
 use crate::machines::MachineRow;
 use crate::policies::PolicyRow;
+use crate::snapshot_cache::Change;
 use crate::{Db, Result};
 use latchkey_core::check_in::next_check_in;
 use latchkey_core::validation::{LicenseFacts, MachineFacts, Snapshot, UserRef};
 use latchkey_proto::time_format::from_millis;
+use std::sync::Arc;
 
 /// The rows behind a validation, kept for rendering the response.
 #[derive(Debug, Clone)]
@@ -36,29 +38,140 @@ pub struct Needs {
     pub components: bool,
 }
 
-/// Builds the snapshot from a license head: one more query for the machines, and
-/// only when the scope or policy needs them, for attached users and entitlements.
+/// The rows behind a validation as cached: the head, the machines and, once a
+/// request needed them, attached users, entitlement codes and component fingerprints.
+/// Process counts are never cached (they depend on the time of the request).
+#[derive(Debug, Clone)]
+pub struct Parts {
+    /// License, policy, owner.
+    pub head: Head,
+    /// The license's machines.
+    pub machines: Vec<MachineRow>,
+    /// Attached users (id, email), when loaded.
+    pub users: Option<Vec<(String, String)>>,
+    /// Entitlement codes, when loaded.
+    pub entitlements: Option<Vec<String>>,
+    /// (machine id, component fingerprint), when loaded.
+    pub components: Option<Vec<(String, String)>>,
+}
+
+impl Parts {
+    /// Whether a committed `change` could alter these rows.
+    pub fn depends_on(&self, change: &Change) -> bool {
+        match change {
+            Change::License(id) => self.head.license.id == *id,
+            Change::Policy(id) => self.head.policy.id == *id,
+            Change::User(id) => {
+                self.head.license.owner_id.as_deref() == Some(id.as_str())
+                    || self.users.iter().flatten().any(|(user, _)| user == id)
+            }
+            Change::All => true,
+        }
+    }
+
+    fn wants_users(&self, needs: Needs) -> bool {
+        needs.users
+            || self
+                .head
+                .policy
+                .effective_limits(&self.head.license)
+                .max_users
+                .is_some()
+    }
+
+    /// Whether `needs` asks for a part not loaded yet.
+    fn lacks(&self, needs: Needs) -> bool {
+        (self.wants_users(needs) && self.users.is_none())
+            || (needs.entitlements && self.entitlements.is_none())
+            || (needs.components && self.components.is_none())
+    }
+
+    /// Loads the parts `needs` asks for that are missing.
+    async fn complete(&mut self, db: &Db, needs: Needs) -> Result<()> {
+        let id = self.head.license.id.clone();
+        if self.wants_users(needs) && self.users.is_none() {
+            self.users = Some(crate::licenses::attached_users(db, &id).await?);
+        }
+        if needs.entitlements && self.entitlements.is_none() {
+            let policy = self.head.policy.id.clone();
+            self.entitlements =
+                Some(crate::entitlements::codes_for_license(db, &id, &policy).await?);
+        }
+        if needs.components && self.components.is_none() {
+            self.components = Some(crate::components::fingerprints_for_license(db, &id).await?);
+        }
+        Ok(())
+    }
+
+    async fn read(db: &Db, head: Head, needs: Needs) -> Result<Self> {
+        let machines = crate::machines::for_license(db, &head.license.id).await?;
+        let mut parts = Parts {
+            head,
+            machines,
+            users: None,
+            entitlements: None,
+            components: None,
+        };
+        parts.complete(db, needs).await?;
+        Ok(parts)
+    }
+}
+
+/// Builds the snapshot from a license head, reading the database (no cache): one
+/// more query for the machines, and only when the scope or policy needs them, for
+/// attached users and entitlements.
 pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
+    let parts = Parts::read(db, head, needs).await?;
+    assemble(db, &parts, needs).await
+}
+
+/// The snapshot of the license with this key, from the cache when it holds it (and
+/// then without touching the database unless a process limit applies), else read
+/// and remembered.
+pub async fn load_by_key(
+    db: &Db,
+    account: &str,
+    key: &str,
+    needs: Needs,
+) -> Result<Option<Loaded>> {
+    let cache = db.snapshot_cache();
+    let (cached, ticket) = cache.get(account, key);
+    let parts = match cached {
+        Some(parts) if !parts.lacks(needs) => parts,
+        Some(parts) => {
+            let mut parts = (*parts).clone();
+            parts.complete(db, needs).await?;
+            let parts = Arc::new(parts);
+            cache.put(ticket, account, key, parts.clone());
+            parts
+        }
+        None => {
+            let Some(head) = head_by_key(db, account, key).await? else {
+                return Ok(None);
+            };
+            let parts = Arc::new(Parts::read(db, head, needs).await?);
+            cache.put(ticket, account, key, parts.clone());
+            parts
+        }
+    };
+    assemble(db, &parts, needs).await.map(Some)
+}
+
+/// The pure snapshot (and rows for rendering) from `parts`; reads the live process
+/// counts when a process limit applies.
+async fn assemble(db: &Db, parts: &Parts, needs: Needs) -> Result<Loaded> {
     let Head {
         license,
         policy,
         owner_email,
         owner_banned_at,
-    } = head;
-    let machines = crate::machines::for_license(db, &license.id).await?;
+    } = &parts.head;
+    let machines = &parts.machines;
     let rules = policy.rules();
-    let limits = policy.effective_limits(&license);
-    let users = if needs.users || limits.max_users.is_some() {
-        crate::licenses::attached_users(db, &license.id).await?
-    } else {
-        Vec::new()
-    };
-    let entitlements = if needs.entitlements {
-        crate::entitlements::codes_for_license(db, &license.id, &policy.id).await?
-    } else {
-        Vec::new()
-    };
-    // Only when a process limit applies, so the hot path stays at two queries.
+    let limits = policy.effective_limits(license);
+    let users = parts.users.clone().unwrap_or_default();
+    let entitlements = parts.entitlements.clone().unwrap_or_default();
+    // Only when a process limit applies, so the hot path stays free of queries.
     let processes: std::collections::HashMap<String, i64> =
         if limits.max_processes.is_some() || machines.iter().any(|m| m.max_processes.is_some()) {
             let cutoff = needs.now_ms - rules.heartbeat_duration * 1000;
@@ -69,11 +182,7 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
         } else {
             std::collections::HashMap::new()
         };
-    let mut components = if needs.components {
-        crate::components::fingerprints_for_license(db, &license.id).await?
-    } else {
-        Vec::new()
-    };
+    let mut components = parts.components.clone().unwrap_or_default();
     let at = |ms: i64| from_millis(ms).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let facts = LicenseFacts {
         id: license.id.clone(),
@@ -81,7 +190,7 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
         policy_id: license.policy_id.clone(),
         owner: license.owner_id.clone().map(|id| UserRef {
             id,
-            email: owner_email.unwrap_or_default(),
+            email: owner_email.clone().unwrap_or_default(),
         }),
         owner_banned: owner_banned_at.is_some(),
         users: users
@@ -119,9 +228,9 @@ pub async fn load(db: &Db, head: Head, needs: Needs) -> Result<Loaded> {
         })
         .collect();
     Ok(Loaded {
-        license,
-        policy,
-        machines,
+        license: license.clone(),
+        policy: policy.clone(),
+        machines: machines.clone(),
         snapshot: Snapshot {
             license: facts,
             policy: rules,

@@ -81,6 +81,8 @@ pub struct Settings {
     pub webhook_concurrency: u64,
     /// Milliseconds between webhook worker polls for due deliveries (0 disables the worker).
     pub webhook_poll_interval_ms: u64,
+    /// Licenses whose validation snapshot is kept in memory (0 disables the cache).
+    pub validation_cache_size: u64,
 }
 
 impl Default for Settings {
@@ -115,6 +117,7 @@ impl Default for Settings {
             webhook_timeout: 15,
             webhook_concurrency: 16,
             webhook_poll_interval_ms: 500,
+            validation_cache_size: latchkey_store::snapshot_cache::DEFAULT_CAPACITY as u64,
         }
     }
 }
@@ -211,6 +214,8 @@ impl Settings {
                 concurrency: usize::try_from(self.webhook_concurrency).unwrap_or(usize::MAX),
                 poll_interval: Duration::from_millis(self.webhook_poll_interval_ms),
             },
+            validation_cache_size: usize::try_from(self.validation_cache_size)
+                .unwrap_or(usize::MAX),
         }
     }
 
@@ -394,6 +399,11 @@ pub const DOCS: &[SettingDoc] = &[
         "Milliseconds between polls for due webhook deliveries (0 disables delivery).",
         "",
     ),
+    doc(
+        "validation_cache_size",
+        "Licenses whose validation snapshot is kept in memory, least recently used out (0 disables).",
+        "",
+    ),
 ];
 
 const fn doc(key: &'static str, about: &'static str, example: &'static str) -> SettingDoc {
@@ -440,6 +450,7 @@ impl std::fmt::Debug for Settings {
             .field("webhook_timeout", &self.webhook_timeout)
             .field("webhook_concurrency", &self.webhook_concurrency)
             .field("webhook_poll_interval_ms", &self.webhook_poll_interval_ms)
+            .field("validation_cache_size", &self.validation_cache_size)
             .finish()
     }
 }

@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use latchkey_core::validation::{NOT_FOUND, Scope, Validation, validate};
 use latchkey_proto::ErrorCode;
 use latchkey_store::licenses::{LicenseCounts, LicenseRow};
-use latchkey_store::validation::{Head, Loaded, Needs, head_by_id, head_by_key, load};
+use latchkey_store::validation::{Head, Loaded, Needs, head_by_id, load, load_by_key};
 use serde_json::{Map, Value, json};
 
 fn bad(pointer: &str, detail: &str) -> ApiError {
@@ -194,26 +194,31 @@ async fn with_release_matches(
     Ok(scope)
 }
 
-async fn run(
-    state: &AppState,
-    account: &Account,
-    head: Head,
-    request: &Request,
-    quick: bool,
-) -> ApiResult<Document> {
+/// What the request's scope needs loaded beyond license, policy and machines.
+fn needs(state: &AppState, request: &Request) -> Needs {
     let scope = request.scope.as_ref().map(|(s, _)| s);
-    let needs = Needs {
+    Needs {
         users: scope.is_some_and(|s| s.user.is_some()),
         entitlements: scope.is_some_and(|s| s.entitlements.is_some()),
         now_ms: state.now_ms(),
         components: scope.is_some_and(|s| s.components.is_some()),
-    };
+    }
+}
+
+async fn run(
+    state: &AppState,
+    account: &Account,
+    loaded: Loaded,
+    request: &Request,
+    quick: bool,
+) -> ApiResult<Document> {
+    let scope = request.scope.as_ref().map(|(s, _)| s);
     let Loaded {
         mut license,
         policy,
         machines,
         snapshot,
-    } = load(&state.db, head, needs).await?;
+    } = loaded;
     let unscoped = Scope::default();
     let scope = match scope {
         Some(scope) if !quick => Some(with_release_matches(state, &license, scope).await?),
@@ -229,6 +234,8 @@ async fn run(
         state.now(),
     );
     state.toucher.touch(&license.id, state.now_ms());
+    // What the toucher is about to store (the cached row may predate it).
+    license.last_validated_at = Some(state.now_ms());
     if state.validation_events.wanted(account.id()) {
         let name = if verdict.valid {
             "license.validation.succeeded"
@@ -310,15 +317,16 @@ pub async fn validate_key(
 ) -> ApiResult<Document> {
     let (request, key) = parse_meta(&body, true)?;
     let key = key.unwrap_or_default();
-    let Some(head) = head_by_key(&state.db, account.id(), &key).await? else {
+    let needs = needs(&state, &request);
+    let Some(loaded) = load_by_key(&state.db, account.id(), &key, needs).await? else {
         return Ok(Document::ok(
             json!({ "data": Value::Null, "meta": meta(&state, &NOT_FOUND, &request) }),
         ));
     };
     if let Some(principal) = &principal {
-        authorize(&state, principal, &head.license).await?;
+        authorize(&state, principal, &loaded.license).await?;
     }
-    run(&state, &account, head, &request, false).await
+    run(&state, &account, loaded, &request, false).await
 }
 
 /// `POST /licenses/{id}/actions/validate`
@@ -332,7 +340,8 @@ pub async fn validate_by_id(
     let (request, _) = parse_meta(&body, false)?;
     let head = head_for(&state, &account, &principal, &id).await?;
     authorize(&state, &principal, &head.license).await?;
-    run(&state, &account, head, &request, false).await
+    let loaded = load(&state.db, head, needs(&state, &request)).await?;
+    run(&state, &account, loaded, &request, false).await
 }
 
 /// `GET /licenses/{id}/actions/validate` (quick: no scope checks)
@@ -348,5 +357,6 @@ pub async fn quick_validate(
         scope: None,
         nonce: None,
     };
-    run(&state, &account, head, &request, true).await
+    let loaded = load(&state.db, head, needs(&state, &request)).await?;
+    run(&state, &account, loaded, &request, true).await
 }

@@ -1,0 +1,290 @@
+//! The validation snapshot cache: the rows behind a validation ([`Parts`]), kept in a
+//! bounded LRU keyed by (account, license key), and dropped by every committed write
+//! that could change them.
+//!
+//! Invalidation is not written into the store's write functions: database triggers
+//! (migration 0006) name what a write touched as a compact key — `license:<id>`,
+//! `policy:<id>`, `user:<id>` or `all` (see [`Change`]). On PostgreSQL the trigger
+//! calls `pg_notify` inside the writing transaction, so every node's listener
+//! ([`crate::listen`]) hears it exactly when it commits; on SQLite (one process) the
+//! triggers append to `cache_changes`, which the writing transaction drains just
+//! before it commits and applies right after ([`crate::db`]).
+//!
+//! Exactness under races: every invalidation bumps an epoch under the cache lock;
+//! a miss remembers the epoch before it reads the database and stores what it read
+//! only if no invalidation happened meanwhile. While the PostgreSQL listener is
+//! disconnected the cache is bypassed and, once it listens again, emptied.
+
+use crate::validation::Parts;
+use hashlink::LruCache;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The PostgreSQL notification channel the triggers send on.
+pub const CHANNEL: &str = "latchkey_cache";
+
+/// Entries kept when no size is configured.
+pub const DEFAULT_CAPACITY: usize = 20_000;
+
+/// What a committed write touched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A license, or a row belonging to one (machine, component, process, licensee,
+    /// entitlement link).
+    License(String),
+    /// A policy or its entitlement links.
+    Policy(String),
+    /// A user (owner or licensee: email, ban).
+    User(String),
+    /// Something many licenses read (an entitlement, product, group, account, keys),
+    /// or an unknown key: everything goes.
+    All,
+}
+
+impl Change {
+    /// Parses a trigger's key; anything unrecognised is [`Change::All`].
+    pub fn parse(key: &str) -> Self {
+        match key.split_once(':') {
+            Some(("license", id)) => Change::License(id.to_owned()),
+            Some(("policy", id)) => Change::Policy(id.to_owned()),
+            Some(("user", id)) => Change::User(id.to_owned()),
+            _ => Change::All,
+        }
+    }
+}
+
+type Key = (String, String);
+
+struct Inner {
+    entries: LruCache<Key, Arc<Parts>>,
+    by_license: HashMap<String, Key>,
+    epoch: u64,
+}
+
+/// Counters for `/metrics`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CacheStats {
+    /// Lookups answered from memory.
+    pub hits: u64,
+    /// Lookups that went to the database.
+    pub misses: u64,
+    /// Entries pushed out by the size bound.
+    pub evictions: u64,
+    /// Entries dropped by writes.
+    pub invalidations: u64,
+    /// Entries held now.
+    pub entries: u64,
+}
+
+/// The cache (one per database, shared by every [`crate::Db`] handle on it).
+pub struct SnapshotCache {
+    inner: Mutex<Inner>,
+    online: AtomicBool,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evictions: AtomicU64,
+    invalidations: AtomicU64,
+    closed: tokio::sync::watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for SnapshotCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnapshotCache")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// A lookup's ticket: the epoch a miss must still see when it stores its rows.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(Option<u64>);
+
+impl SnapshotCache {
+    /// An empty cache of `capacity` entries (0 disables it); `online` is false for a
+    /// cache that must wait for its invalidation channel.
+    pub fn new(capacity: usize, online: bool) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                entries: LruCache::new(capacity),
+                by_license: HashMap::new(),
+                epoch: 0,
+            }),
+            online: AtomicBool::new(online),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+            invalidations: AtomicU64::new(0),
+            closed: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    /// Fires when the database handle is closed (or the cache dropped): ends the
+    /// invalidation listener.
+    pub fn closed(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closed.subscribe()
+    }
+
+    /// Marks the cache closed.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+        self.suspend();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind: keep using it.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Changes the bound (0 disables caching); drops the least recently used.
+    pub fn set_capacity(&self, capacity: usize) {
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        while inner.entries.len() > capacity {
+            if let Some((_, parts)) = inner.entries.remove_lru() {
+                inner.by_license.remove(&parts.head.license.id);
+            }
+        }
+        inner.entries.set_capacity(capacity);
+    }
+
+    /// The cached rows for this key, if held, and the ticket under which rows read
+    /// now (or parts added to these) may be stored.
+    pub fn get(&self, account: &str, key: &str) -> (Option<Arc<Parts>>, Ticket) {
+        if !self.online.load(Ordering::Acquire) {
+            self.misses.fetch_add(1, Ordering::Relaxed);
+            return (None, Ticket(None));
+        }
+        let mut inner = self.lock();
+        if inner.entries.capacity() == 0 {
+            return (None, Ticket(None));
+        }
+        let ticket = Ticket(Some(inner.epoch));
+        let found = inner
+            .entries
+            .get(&(account.to_owned(), key.to_owned()))
+            .cloned();
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        (found, ticket)
+    }
+
+    /// Stores rows read under `ticket`, unless a write was applied since.
+    pub fn put(&self, ticket: Ticket, account: &str, key: &str, parts: Arc<Parts>) {
+        let Ticket(Some(epoch)) = ticket else { return };
+        let mut inner = self.lock();
+        if inner.epoch != epoch
+            || inner.entries.capacity() == 0
+            || !self.online.load(Ordering::Acquire)
+        {
+            return;
+        }
+        let entry = (account.to_owned(), key.to_owned());
+        // A license whose key changed is found under its new key only.
+        if let Some(old) = inner.by_license.get(&parts.head.license.id).cloned()
+            && old != entry
+        {
+            inner.entries.remove(&old);
+        }
+        if inner.entries.len() >= inner.entries.capacity()
+            && !inner.entries.contains_key(&entry)
+            && let Some((_, evicted)) = inner.entries.remove_lru()
+        {
+            inner.by_license.remove(&evicted.head.license.id);
+            self.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+        inner
+            .by_license
+            .insert(parts.head.license.id.clone(), entry.clone());
+        inner.entries.insert(entry, parts);
+    }
+
+    /// Applies committed changes.
+    pub fn apply(&self, changes: &[Change]) {
+        if changes.is_empty() {
+            return;
+        }
+        let mut inner = self.lock();
+        inner.epoch += 1;
+        let mut dropped = 0u64;
+        for change in changes {
+            match change {
+                Change::License(id) => {
+                    if let Some(key) = inner.by_license.remove(id) {
+                        inner.entries.remove(&key);
+                        dropped += 1;
+                    }
+                }
+                Change::Policy(_) | Change::User(_) => {
+                    let doomed: Vec<(Key, String)> = inner
+                        .entries
+                        .iter()
+                        .filter(|(_, parts)| parts.depends_on(change))
+                        .map(|(key, parts)| (key.clone(), parts.head.license.id.clone()))
+                        .collect();
+                    for (key, license) in doomed {
+                        inner.entries.remove(&key);
+                        inner.by_license.remove(&license);
+                        dropped += 1;
+                    }
+                }
+                Change::All => {
+                    dropped += inner.entries.len() as u64;
+                    inner.entries.clear();
+                    inner.by_license.clear();
+                }
+            }
+        }
+        self.invalidations.fetch_add(dropped, Ordering::Relaxed);
+    }
+
+    /// Empties the cache and stops serving from it until [`Self::resume`] (the
+    /// invalidation channel was lost).
+    pub fn suspend(&self) {
+        self.online.store(false, Ordering::Release);
+        self.apply(&[Change::All]);
+    }
+
+    /// Empties the cache and serves from it again (the channel listens again).
+    pub fn resume(&self) {
+        self.apply(&[Change::All]);
+        self.online.store(true, Ordering::Release);
+    }
+
+    /// Whether the cache serves lookups.
+    pub fn is_online(&self) -> bool {
+        self.online.load(Ordering::Acquire)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            evictions: self.evictions.load(Ordering::Relaxed),
+            invalidations: self.invalidations.load(Ordering::Relaxed),
+            entries: self.lock().entries.len() as u64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Change;
+
+    #[test]
+    fn keys_parse_and_unknown_keys_clear_everything() {
+        assert_eq!(Change::parse("license:a"), Change::License("a".into()));
+        assert_eq!(Change::parse("policy:b"), Change::Policy("b".into()));
+        assert_eq!(Change::parse("user:c"), Change::User("c".into()));
+        assert_eq!(Change::parse("all"), Change::All);
+        assert_eq!(Change::parse("group:x"), Change::All);
+        assert_eq!(Change::parse(""), Change::All);
+    }
+}
