@@ -49,6 +49,10 @@ pub enum Command {
         after_help = "Example:\n  latchkey print-default-config > /etc/latchkey/latchkey.toml"
     )]
     PrintDefaultConfig,
+    /// Print the API contract, an OpenAPI 3.1 document (also served at
+    /// `GET /v1/openapi.json`).
+    #[command(after_help = "Example:\n  latchkey openapi > openapi.json")]
+    Openapi,
     /// Write a consistent copy of the SQLite database while the server runs
     /// (PostgreSQL: prints the pg_dump command to use instead).
     #[command(after_help = "Example:\n  latchkey backup /var/backups/latchkey-$(date +%F).db")]

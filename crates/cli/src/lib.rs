@@ -96,6 +96,15 @@ pub async fn main() -> std::process::ExitCode {
     }
 }
 
+/// `latchkey openapi`: the API contract on stdout.
+fn openapi() -> Result<(), remote::exit::Failure> {
+    let text = latchkey_server::openapi::document()
+        .and_then(|document| serde_json::to_string_pretty(&document))
+        .map_err(|e| remote::exit::Failure::new(remote::exit::FAILURE, e.to_string(), None))?;
+    println!("{text}");
+    Ok(())
+}
+
 /// Runs a client-side command; hands server commands back.
 async fn remote_command(command: Command) -> Result<Result<(), remote::exit::Failure>, Command> {
     use remote::{enduser, login, resources};
@@ -107,6 +116,7 @@ async fn remote_command(command: Command) -> Result<Result<(), remote::exit::Fai
             clap_complete::generate(shell, &mut command, "latchkey", &mut std::io::stdout());
             Ok(())
         }
+        Command::Openapi => openapi(),
         Command::Products(a) => resources::run(&a.connection, "products", &a.command).await,
         Command::Policies(a) => resources::run(&a.connection, "policies", &a.command).await,
         Command::Users(a) => resources::run(&a.connection, "users", &a.command).await,

@@ -49,6 +49,48 @@ pub enum ValidationCode {
 }
 
 impl ValidationCode {
+    /// Every code, in declaration order (the OpenAPI enum).
+    pub const ALL: &'static [ValidationCode] = &[
+        ValidationCode::Valid,
+        ValidationCode::NotFound,
+        ValidationCode::Banned,
+        ValidationCode::Suspended,
+        ValidationCode::Expired,
+        ValidationCode::Overdue,
+        ValidationCode::EnvironmentScopeMismatch,
+        ValidationCode::EnvironmentScopeRequired,
+        ValidationCode::ProductScopeMismatch,
+        ValidationCode::ProductScopeRequired,
+        ValidationCode::PolicyScopeMismatch,
+        ValidationCode::PolicyScopeRequired,
+        ValidationCode::UserScopeMismatch,
+        ValidationCode::UserScopeRequired,
+        ValidationCode::EntitlementsMissing,
+        ValidationCode::EntitlementsScopeEmpty,
+        ValidationCode::NoMachine,
+        ValidationCode::NoMachines,
+        ValidationCode::MachineScopeMismatch,
+        ValidationCode::MachineScopeRequired,
+        ValidationCode::HeartbeatNotStarted,
+        ValidationCode::HeartbeatDead,
+        ValidationCode::FingerprintScopeEmpty,
+        ValidationCode::FingerprintScopeMismatch,
+        ValidationCode::FingerprintScopeRequired,
+        ValidationCode::ComponentsScopeEmpty,
+        ValidationCode::ComponentsScopeMismatch,
+        ValidationCode::ComponentsScopeRequired,
+        ValidationCode::ChecksumScopeMismatch,
+        ValidationCode::ChecksumScopeRequired,
+        ValidationCode::VersionScopeMismatch,
+        ValidationCode::VersionScopeRequired,
+        ValidationCode::TooManyUsers,
+        ValidationCode::TooManyMachines,
+        ValidationCode::TooManyCores,
+        ValidationCode::TooMuchMemory,
+        ValidationCode::TooMuchDisk,
+        ValidationCode::TooManyProcesses,
+    ];
+
     /// The SCREAMING_SNAKE name, as sent on the wire.
     pub fn as_str(self) -> &'static str {
         use ValidationCode::*;
@@ -98,5 +140,68 @@ impl ValidationCode {
 impl std::fmt::Display for ValidationCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ValidationCode;
+
+    /// Fails to compile when a variant is added without a match arm here, and fails
+    /// when a variant is missing from `ALL` or listed twice.
+    #[test]
+    fn all_lists_every_validation_code_once() {
+        let rank = |code: ValidationCode| -> usize {
+            use ValidationCode::*;
+            match code {
+                Valid => 0,
+                NotFound => 1,
+                Banned => 2,
+                Suspended => 3,
+                Expired => 4,
+                Overdue => 5,
+                EnvironmentScopeMismatch => 6,
+                EnvironmentScopeRequired => 7,
+                ProductScopeMismatch => 8,
+                ProductScopeRequired => 9,
+                PolicyScopeMismatch => 10,
+                PolicyScopeRequired => 11,
+                UserScopeMismatch => 12,
+                UserScopeRequired => 13,
+                EntitlementsMissing => 14,
+                EntitlementsScopeEmpty => 15,
+                NoMachine => 16,
+                NoMachines => 17,
+                MachineScopeMismatch => 18,
+                MachineScopeRequired => 19,
+                HeartbeatNotStarted => 20,
+                HeartbeatDead => 21,
+                FingerprintScopeEmpty => 22,
+                FingerprintScopeMismatch => 23,
+                FingerprintScopeRequired => 24,
+                ComponentsScopeEmpty => 25,
+                ComponentsScopeMismatch => 26,
+                ComponentsScopeRequired => 27,
+                ChecksumScopeMismatch => 28,
+                ChecksumScopeRequired => 29,
+                VersionScopeMismatch => 30,
+                VersionScopeRequired => 31,
+                TooManyUsers => 32,
+                TooManyMachines => 33,
+                TooManyCores => 34,
+                TooMuchMemory => 35,
+                TooMuchDisk => 36,
+                TooManyProcesses => 37,
+            }
+        };
+        let mut seen = vec![false; ValidationCode::ALL.len()];
+        for code in ValidationCode::ALL {
+            assert!(
+                !std::mem::replace(&mut seen[rank(*code)], true),
+                "{code:?} twice"
+            );
+        }
+        assert_eq!(ValidationCode::ALL.len(), 38);
+        assert!(seen.iter().all(|s| *s));
     }
 }

@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod jsonapi;
 pub mod middleware;
 pub mod net;
+pub mod openapi;
 pub mod ratelimit;
 pub mod request_id;
 pub mod signing;

@@ -15,6 +15,7 @@ pub mod processes;
 pub mod products;
 pub mod relationships;
 pub mod releases;
+pub mod route_table;
 pub mod routes;
 pub mod search;
 pub mod serialize;

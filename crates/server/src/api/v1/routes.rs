@@ -1,6 +1,7 @@
 //! THE route table. Paths are account-less: `crate::account::resolve` maps
 //! `/v1/accounts/{account}/…` onto them before routing.
 
+use super::route_table::{Route, Table, delete, get, post};
 use super::{
     accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, machines,
     packages, policies, processes, products, relationships, releases, search, tokens, users,
@@ -10,19 +11,46 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post, put};
+use axum::routing::put;
 
 /// `GET /v1/ping`: 200 with an empty body, unsigned (Keygen's `health#general_ping`).
 async fn ping() -> axum::http::StatusCode {
     axum::http::StatusCode::OK
 }
 
+/// `GET /v1/openapi.json`: the API contract (see `crate::openapi`).
+async fn openapi() -> axum::response::Response {
+    match crate::openapi::document() {
+        Ok(document) => axum::Json(document).into_response(),
+        Err(error) => ApiError::internal(format!("OpenAPI document: {error}")).into_response(),
+    }
+}
+
+/// Every API route with its layers: the table below, a path-parameter check, and
+/// 405 for a known path with another method.
+pub fn routes() -> Router<AppState> {
+    let (router, _) = table().finish();
+    router
+        .route_layer(axum::middleware::from_fn(
+            crate::encoding::reject_bad_path_params,
+        ))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
+}
+
+/// Every `(method, path)` the API routes (account-less form).
+pub fn route_list() -> Vec<Route> {
+    let (_, mut list) = table().finish();
+    list.sort();
+    list
+}
+
 /// Every API route, one line per path, grouped by resource.
 #[rustfmt::skip]
-pub fn routes() -> Router<AppState> {
-    Router::new()
+fn table() -> Table {
+    Table::new()
         // ping
         .route("/v1/ping", get(ping))
+        .route("/v1/openapi.json", get(openapi))
         // account
         .route("/v1/account", get(accounts::show))
         // tokens
@@ -192,8 +220,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/webhook-events", get(webhooks::events::index))
         .route("/v1/webhook-events/{id}", get(webhooks::events::show).delete(webhooks::events::destroy))
         .route("/v1/webhook-events/{id}/actions/retry", post(webhooks::events::retry))
-        .route_layer(axum::middleware::from_fn(crate::encoding::reject_bad_path_params))
-        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }
 
 /// The signed artifact URLs Latchkey serves for local storage. Merged outside the
