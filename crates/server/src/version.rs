@@ -48,6 +48,11 @@ impl ApiVersion {
         (minor <= CURRENT.0).then_some(Self(minor))
     }
 
+    /// Every supported version, `1.0` to the current one (the OpenAPI enum).
+    pub fn all() -> Vec<String> {
+        (0..=CURRENT.0).map(|minor| Self(minor).as_str()).collect()
+    }
+
     /// `1.x`.
     pub fn as_str(self) -> String {
         format!("1.{}", self.0)

@@ -108,7 +108,14 @@ fn parameters(op: &Op, under_account: bool) -> Vec<Value> {
         }
     }
     if let Shape::Many(_) = op.shape {
-        for name in ["page-number", "page-size", "limit", "include"] {
+        for name in [
+            "page-number",
+            "page-size",
+            "page-cursor",
+            "limit",
+            "order",
+            "include",
+        ] {
             list.push(json!({ "$ref": format!("#/components/parameters/{name}") }));
         }
     }

@@ -201,11 +201,21 @@ fn parameters() -> Value {
         },
         "page-number": {
             "name": "page[number]", "in": "query", "required": false,
-            "schema": { "type": "integer", "minimum": 1 },
+            "description": "Offset paging (with `page[size]`)",
+            "schema": { "type": "integer", "minimum": 1, "maximum": 100 },
         },
         "page-size": {
             "name": "page[size]", "in": "query", "required": false,
             "schema": { "type": "integer", "minimum": 1, "maximum": 100 },
+        },
+        "page-cursor": {
+            "name": "page[cursor]", "in": "query", "required": false,
+            "description": "Cursor paging: the id after which to continue (empty for the first page)",
+            "schema": { "type": "string" },
+        },
+        "order": {
+            "name": "order", "in": "query", "required": false,
+            "schema": { "type": "string", "enum": ["asc", "desc", "ASC", "DESC"] },
         },
         "limit": {
             "name": "limit", "in": "query", "required": false,
@@ -218,8 +228,8 @@ fn parameters() -> Value {
         },
         "Keygen-Version": {
             "name": "Keygen-Version", "in": "header", "required": false,
-            "description": "API version to answer in (`1.0` … `1.7`)",
-            "schema": { "type": "string" },
+            "description": "API version to answer in (`v1.x` is also accepted)",
+            "schema": { "type": "string", "enum": crate::version::ApiVersion::all() },
         },
     })
 }
