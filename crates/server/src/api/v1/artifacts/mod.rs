@@ -15,7 +15,7 @@ use crate::jsonapi::input::{Field, Input, invalid, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use crate::storage::{self, Checksum, Op};
+use crate::storage::{self, Checksum, Stored};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -33,10 +33,35 @@ pub async fn load(
     id: &str,
 ) -> ApiResult<ArtifactRow> {
     let actor = principal.map(Principal::actor);
-    let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
-    artifacts::find_visible(&state.db, account.id(), id, scope)
-        .await?
-        .ok_or_else(|| ApiError::not_found("artifact", id))
+    let scope = || artifacts::visible_to(actor.as_ref()).into_iter().collect();
+    if let Some(row) = artifacts::find_visible(&state.db, account.id(), id, scope()).await? {
+        return Ok(row);
+    }
+    let unscoped = artifacts::find_visible(&state.db, account.id(), id, vec![]);
+    let settled = settle_hidden(state, unscoped).await?;
+    let row = match settled {
+        true => artifacts::find_visible(&state.db, account.id(), id, scope()).await?,
+        false => None,
+    };
+    row.ok_or_else(|| ApiError::not_found("artifact", id))
+}
+
+/// Licensees see UPLOADED artifacts only: with S3 storage, a WAITING artifact they
+/// look for is settled first (see [`settle`]). True when one was settled.
+async fn settle_hidden(
+    state: &AppState,
+    unscoped: impl std::future::Future<Output = latchkey_store::Result<Option<ArtifactRow>>>,
+) -> ApiResult<bool> {
+    if state.config.artifacts.s3.is_none() {
+        return Ok(false);
+    }
+    match unscoped.await? {
+        Some(row) if row.status == "WAITING" => {
+            settle(state, row).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// `http(s)://host` for signed URLs: the configured public URL, else the request's
@@ -200,11 +225,15 @@ pub async fn create(
             ApiError::unprocessable(ErrorCode::Taken, "filename already exists")
                 .pointer("/data/attributes/filename")
         })?;
-    let url = format!(
-        "{}{}",
-        base_url(&state, &headers),
-        storage::signed_path(&state, Op::Upload, account.id(), &row.id, now_secs(&state))
-    );
+    let url = storage::upload_url(
+        &state,
+        &base_url(&state, &headers),
+        account.id(),
+        &row.id,
+        now_secs(&state),
+    )
+    .await
+    .map_err(ApiError::unavailable)?;
     let mut data = serializer::artifact(&account, &row);
     data["links"]["redirect"] = json!(url);
     Ok(Document::located(
@@ -212,6 +241,48 @@ pub async fn create(
         single(data),
         url,
     ))
+}
+
+/// With S3 storage, a WAITING artifact whose object has arrived in the bucket is
+/// verified now and becomes UPLOADED or FAILED (local uploads are verified as they
+/// stream, see `blob`).
+async fn settle(state: &AppState, mut artifact: ArtifactRow) -> ApiResult<ArtifactRow> {
+    let Some(bucket) = &state.config.artifacts.s3 else {
+        return Ok(artifact);
+    };
+    if artifact.status != "WAITING" {
+        return Ok(artifact);
+    }
+    let checksum = artifact.checksum.as_deref().and_then(Checksum::parse);
+    let filesize = artifact.filesize.and_then(|s| u64::try_from(s).ok());
+    let verdict = bucket
+        .inspect(
+            state.config.artifacts.max_bytes,
+            &artifact.account_id,
+            &artifact.id,
+            filesize,
+            checksum.as_ref(),
+        )
+        .await
+        .map_err(ApiError::unavailable)?;
+    let (status, size) = match verdict {
+        None => return Ok(artifact),
+        Some(Stored::Verified(size)) => ("UPLOADED", i64::try_from(size).ok()),
+        Some(Stored::Mismatch | Stored::TooLarge) => ("FAILED", None),
+    };
+    let now = state.now_ms();
+    if artifacts::transition(&state.db, &artifact.id, "WAITING", status, size, now).await? {
+        artifact.status = status.to_owned();
+        if size.is_some() {
+            artifact.filesize = size;
+        }
+        artifact.updated_at = now;
+        return Ok(artifact);
+    }
+    // Settled concurrently: read what the other request decided.
+    artifacts::find_visible(&state.db, &artifact.account_id, &artifact.id, vec![])
+        .await?
+        .ok_or_else(|| ApiError::not_found("artifact", &artifact.id))
 }
 
 /// The download answer for an artifact the caller sees (see module docs).
@@ -224,6 +295,7 @@ pub(crate) async fn download(
 ) -> ApiResult<Document> {
     let release = release_api::load(state, account, principal, &artifact.release_id).await?;
     gate::check(state, principal, &release).await?;
+    let artifact = settle(state, artifact).await?;
     let mut data = serializer::artifact(account, &artifact);
     let prefer = headers
         .get_all("prefer")
@@ -248,17 +320,15 @@ pub(crate) async fn download(
         )
         .await?;
     }
-    let url = format!(
-        "{}{}",
-        base_url(state, headers),
-        storage::signed_path(
-            state,
-            Op::Download,
-            account.id(),
-            &artifact.id,
-            now_secs(state)
-        )
-    );
+    let url = storage::download_url(
+        state,
+        &base_url(state, headers),
+        account.id(),
+        &artifact.id,
+        now_secs(state),
+    )
+    .await
+    .map_err(ApiError::unavailable)?;
     data["links"]["redirect"] = json!(url);
     let status = if prefer.contains("no-redirect") {
         StatusCode::OK
@@ -303,10 +373,14 @@ pub async fn of_release_show(
 ) -> ApiResult<Document> {
     let release = release_api::load(&state, &account, principal.as_ref(), &id).await?;
     let actor = principal.as_ref().map(Principal::actor);
-    let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
-    let row = artifacts::find_in_release(&state.db, account.id(), &release.id, &artifact, scope)
-        .await?
-        .ok_or_else(|| ApiError::not_found("artifact", &artifact))?;
+    let scope = || artifacts::visible_to(actor.as_ref()).into_iter().collect();
+    let find =
+        |scope| artifacts::find_in_release(&state.db, account.id(), &release.id, &artifact, scope);
+    let mut row = find(scope()).await?;
+    if row.is_none() && settle_hidden(&state, find(vec![])).await? {
+        row = find(scope()).await?;
+    }
+    let row = row.ok_or_else(|| ApiError::not_found("artifact", &artifact))?;
     download(&state, &account, principal.as_ref(), &headers, row).await
 }
 
