@@ -166,6 +166,27 @@ pub async fn transition(
     Ok(n > 0)
 }
 
+/// Saves an artifact's editable attributes (`PATCH /artifacts/{id}`): filesize,
+/// checksum, signature, metadata. False when it is gone.
+pub async fn save(db: &Db, row: &ArtifactRow) -> Result<bool> {
+    let n = db
+        .execute(
+            sql(format!(
+                "UPDATE {TABLE} SET filesize = $1, checksum = $2, signature = $3, metadata = $4, \
+                 updated_at = $5 WHERE account_id = $6 AND id = $7"
+            ))
+            .bind(row.filesize)
+            .bind(row.checksum.as_deref())
+            .bind(row.signature.as_deref())
+            .bind(row.metadata.as_str())
+            .bind(row.updated_at)
+            .bind(row.account_id.as_str())
+            .bind(row.id.as_str()),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 /// Deletes an artifact row.
 pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
     crate::edits::delete(db, TABLE, account, id).await

@@ -278,8 +278,29 @@ pub async fn artifacts(connection: &Connection, command: &ArtifactCommand) -> Re
             None,
         ));
     }
-    let mut artifact = document;
-    artifact["data"]["attributes"]["status"] = json!("UPLOADED");
+    // Read it back: the server's verdict (with S3 storage, this is when the bytes in
+    // the bucket are verified).
+    let id = document["data"]["id"].as_str().unwrap_or_default();
+    let shown = http
+        .get(format!("{prefix}/artifacts/{}", path_id(id)?))
+        .bearer_auth(&token)
+        .header("Accept", "application/vnd.api+json")
+        .header("Prefer", "no-download")
+        .send()
+        .await
+        .map_err(|e| Failure::new(FAILURE, format!("reading the artifact back: {e}"), None))?;
+    let artifact: Value = shown.json().await.unwrap_or(Value::Null);
+    let status = artifact["data"]["attributes"]["status"].as_str();
+    if status != Some("UPLOADED") {
+        return Err(Failure::new(
+            FAILURE,
+            format!(
+                "the server did not accept the bytes: artifact status {}",
+                status.unwrap_or("unknown")
+            ),
+            None,
+        ));
+    }
     output::print(&artifact, "artifacts", connection.json);
     Ok(())
 }

@@ -164,7 +164,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/releases/{id}/product", get(releases::relations::product))
         .route("/v1/releases/{id}/upgrade", get(releases::actions::upgrade_release))
         .route("/v1/artifacts", get(artifacts::index).post(artifacts::create))
-        .route("/v1/artifacts/{id}", get(artifacts::show).delete(artifacts::destroy))
+        .route("/v1/artifacts/{id}", get(artifacts::show).patch(artifacts::update).delete(artifacts::destroy))
         .route("/v1/artifacts/{id}/{filename}", get(artifacts::show_named))
         .route("/v1/packages", get(packages::index).post(packages::create))
         .route("/v1/packages/{id}", get(packages::show).patch(packages::update).put(packages::update).delete(packages::destroy))

@@ -384,6 +384,80 @@ pub async fn of_release_show(
     download(&state, &account, principal.as_ref(), &headers, row).await
 }
 
+/// `PATCH /artifacts/{id}`: `signature` and `metadata` at any time; `filesize` and
+/// `checksum` only until the bytes are verified (they are what the upload is checked
+/// against).
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    let mut row = load(&state, &account, Some(&principal), &id).await?;
+    if !access::may_write(&principal.actor(), &row.product_id) {
+        return Err(ApiError::forbidden("not allowed to update this artifact"));
+    }
+    let mut input = Input::parse(&body, "artifacts")?;
+    let filesize = input.integer("filesize")?;
+    let checksum = input.string("checksum", 1024)?;
+    let signature = input.string("signature", 4096)?;
+    let metadata = input.metadata()?;
+    input.finish()?;
+    let verified = row.status == "UPLOADED";
+    for (name, field_absent) in [
+        ("filesize", matches!(filesize, Field::Absent)),
+        ("checksum", matches!(checksum, Field::Absent)),
+    ] {
+        if verified && !field_absent {
+            return Err(invalid(name, "cannot change once the artifact is uploaded"));
+        }
+    }
+    match filesize {
+        Field::Absent => {}
+        Field::Null => row.filesize = None,
+        Field::Value(size) => {
+            if size < 0
+                || u64::try_from(size).unwrap_or(u64::MAX) > state.config.artifacts.max_bytes
+            {
+                return Err(invalid(
+                    "filesize",
+                    "must be between 0 and the server's artifact size limit",
+                ));
+            }
+            row.filesize = Some(size);
+        }
+    }
+    match checksum {
+        Field::Absent => {}
+        Field::Null => row.checksum = None,
+        Field::Value(text) => {
+            if Checksum::parse(&text).is_none() {
+                return Err(invalid(
+                    "checksum",
+                    "must be a hex or base64 SHA-256 or SHA-512 digest",
+                ));
+            }
+            row.checksum = Some(text);
+        }
+    }
+    match signature {
+        Field::Absent => {}
+        Field::Null => row.signature = None,
+        Field::Value(text) => row.signature = Some(text),
+    }
+    match metadata {
+        Field::Absent => {}
+        Field::Null => row.metadata = "{}".into(),
+        Field::Value(text) => row.metadata = text,
+    }
+    row.updated_at = state.now_ms();
+    if !artifacts::save(&state.db, &row).await? {
+        return Err(ApiError::not_found("artifact", &id));
+    }
+    Ok(Document::ok(single(serializer::artifact(&account, &row))))
+}
+
 /// `DELETE /artifacts/{id}` (the file too).
 pub async fn destroy(
     State(state): State<AppState>,
