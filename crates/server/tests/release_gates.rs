@@ -503,3 +503,27 @@ async fn artifacts_are_patched_by_their_product_s_writers_only() -> anyhow::Resu
     assert_eq!(put.status(), 200);
     Ok(())
 }
+
+#[tokio::test]
+async fn deleting_a_release_or_product_deletes_its_artifact_files() -> anyhow::Result<()> {
+    let (server, dir) = server().await?;
+    let (product, _license, _key) = licensed(&server, json!({})).await?;
+    let v1 = release(&server, &product, "1.0.0", "stable").await?;
+    let v2 = release(&server, &product, "2.0.0", "stable").await?;
+    let first = artifact(&server, &v1, "a.bin", b"one").await?;
+    let second = artifact(&server, &v2, "b.bin", b"two").await?;
+    let file = |artifact: &str| dir.join(&server.account_id).join(artifact);
+    assert!(file(&first).exists() && file(&second).exists());
+
+    let path = format!("/v1/releases/{v1}");
+    let reply = send(&server, "DELETE", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert!(!file(&first).exists());
+    assert!(file(&second).exists());
+
+    let path = format!("/v1/products/{product}");
+    let reply = send(&server, "DELETE", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert!(!file(&second).exists());
+    Ok(())
+}

@@ -216,7 +216,15 @@ pub async fn checksum_match(
     Ok(db.fetch_optional::<(String,)>(q).await?.map(|r| r.0))
 }
 
-/// The ids of a release's artifacts (to remove their files after the release).
+/// The ids of a product's artifacts (their files are removed with it).
+pub async fn ids_of_product(db: &Db, product_id: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = db
+        .fetch_all(sql(format!("SELECT id FROM {TABLE} WHERE product_id = $1")).bind(product_id))
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The ids of a release's artifacts (their files are removed with it).
 pub async fn ids_of_release(db: &Db, release_id: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = db
         .fetch_all(sql(format!("SELECT id FROM {TABLE} WHERE release_id = $1")).bind(release_id))
