@@ -527,3 +527,26 @@ async fn deleting_a_release_or_product_deletes_its_artifact_files() -> anyhow::R
     assert!(!file(&second).exists());
     Ok(())
 }
+
+#[tokio::test]
+async fn api_1_0_downloads_a_release_s_artifact() -> anyhow::Result<()> {
+    let (server, _dir) = server().await?;
+    let (product, _license, key) = licensed(&server, json!({})).await?;
+    let auth = format!("License {key}");
+    let v1 = release(&server, &product, "1.0.0", "stable").await?;
+    let path = format!("/v1/releases/{v1}/artifact");
+    let reply = send(&server, "GET", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    let art = artifact(&server, &v1, "a.bin", b"one").await?;
+    // A draft stays hidden from the licensee.
+    let reply = send(&server, "GET", &path, Some(&auth), None, &[]).await?;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    publish(&server, &v1).await?;
+    let headers = [("Keygen-Version", "1.0")];
+    let reply = send(&server, "GET", &path, Some(&auth), None, &headers).await?;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(id(&reply.body["data"]), art);
+    let fetched = client().get(reply.header("location")).send().await?;
+    assert_eq!(fetched.bytes().await?.as_ref(), b"one");
+    Ok(())
+}

@@ -156,6 +156,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/releases/{id}/actions/upgrade", get(releases::actions::upgrade_release))
         .route("/v1/releases/{id}/actions/yank", post(releases::actions::yank))
         .route("/v1/releases/{id}/artifacts", get(artifacts::of_release))
+        .route("/v1/releases/{id}/artifact", get(artifacts::of_release_single))
         .route("/v1/releases/{id}/artifacts/{child}", get(artifacts::of_release_show))
         .route("/v1/releases/{id}/constraints", get(releases::constraints::list).post(releases::constraints::attach).delete(releases::constraints::detach))
         .route("/v1/releases/{id}/constraints/{child}", get(releases::constraints::show))

@@ -384,6 +384,38 @@ pub async fn of_release_show(
     download(&state, &account, principal.as_ref(), &headers, row).await
 }
 
+/// `GET /releases/{id}/artifact` (API 1.0, when a release had one artifact): the
+/// download of the release's first artifact the caller sees.
+pub async fn of_release_single(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let release = release_api::load(&state, &account, principal.as_ref(), &id).await?;
+    let actor = principal.as_ref().map(Principal::actor);
+    let filters = vec![latchkey_store::crud::Filter::eq(
+        "release_id",
+        release.id.as_str(),
+    )];
+    let page = latchkey_store::page::Page::Limit(1);
+    let (rows, _) = artifacts::list(
+        &state.db,
+        account.id(),
+        filters,
+        actor.as_ref(),
+        &page,
+        latchkey_store::page::Order::Asc,
+    )
+    .await?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("artifact", &id))?;
+    download(&state, &account, principal.as_ref(), &headers, row).await
+}
+
 /// `PATCH /artifacts/{id}`: `signature` and `metadata` at any time; `filesize` and
 /// `checksum` only until the bytes are verified (they are what the upload is checked
 /// against).
