@@ -92,7 +92,8 @@ async fn release_create_upload_publish_list_yank() -> anyhow::Result<()> {
         .unwrap_or_default()
         .to_owned();
 
-    // The server verified the bytes; the signature verifies as Ed25519ph over them.
+    // The server verified the bytes; the signature verifies as Ed25519ph over them,
+    // with the product id as context (as Keygen's SDKs verify it).
     let shown = server
         .admin("GET", &format!("/v1/artifacts/{artifact}?x=1"), None)
         .await?;
@@ -111,7 +112,7 @@ async fn release_create_upload_publish_list_yank() -> anyhow::Result<()> {
     prehash.update(&payload);
     signing
         .verifying_key()
-        .verify_prehashed(prehash, None, &signature)?;
+        .verify_prehashed(prehash, Some(product.as_bytes()), &signature)?;
 
     let out = run(&["release", "publish", "1.2.0"])?;
     assert!(out.status.success(), "{}", text(&out.stderr));

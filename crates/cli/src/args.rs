@@ -358,6 +358,35 @@ pub struct ServeArgs {
     /// Public base URL of this server for signed artifact URLs (default: the Host header)
     #[arg(long, env = "LATCHKEY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Artifact storage: local (files under --artifact-dir) or s3
+    #[arg(long, env = "LATCHKEY_STORAGE", value_parser = ["local", "s3"])]
+    pub storage: Option<String>,
+    /// S3 bucket name
+    #[arg(long, env = "LATCHKEY_STORAGE_BUCKET")]
+    pub storage_bucket: Option<String>,
+    /// S3 endpoint of a non-AWS service (http://127.0.0.1:9000); unset for AWS
+    #[arg(long, env = "LATCHKEY_STORAGE_ENDPOINT")]
+    pub storage_endpoint: Option<String>,
+    /// S3 region
+    #[arg(long, env = "LATCHKEY_STORAGE_REGION")]
+    pub storage_region: Option<String>,
+    /// S3 access key id (default: AWS_ACCESS_KEY_ID or the instance's role)
+    #[arg(long, env = "LATCHKEY_STORAGE_ACCESS_KEY_ID")]
+    pub storage_access_key_id: Option<String>,
+    /// S3 secret access key (prefer the variable to the flag, which `ps` shows)
+    #[arg(
+        long,
+        env = "LATCHKEY_STORAGE_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub storage_secret_access_key: Option<String>,
+    /// Path-style S3 URLs (endpoint/bucket/key), as MinIO and moto need (1/true)
+    #[arg(long, env = "LATCHKEY_STORAGE_PATH_STYLE", value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub storage_path_style: Option<bool>,
+    /// Key prefix of the artifact objects in the bucket
+    #[arg(long, env = "LATCHKEY_STORAGE_PREFIX")]
+    pub storage_prefix: Option<String>,
     /// Accept http:// webhook URLs and loopback/private addresses (1/true; local testing)
     #[arg(long, env = "LATCHKEY_ALLOW_INSECURE_WEBHOOKS", value_name = "BOOL",
           value_parser = clap::builder::BoolishValueParser::new())]
@@ -409,6 +438,26 @@ impl ServeArgs {
         set(&mut settings.artifact_url_ttl, &self.artifact_url_ttl);
         if self.public_url.is_some() {
             settings.public_url.clone_from(&self.public_url);
+        }
+        set(&mut settings.storage, &self.storage);
+        set(&mut settings.storage_region, &self.storage_region);
+        set(&mut settings.storage_path_style, &self.storage_path_style);
+        set(&mut settings.storage_prefix, &self.storage_prefix);
+        for (setting, flag) in [
+            (&mut settings.storage_bucket, &self.storage_bucket),
+            (&mut settings.storage_endpoint, &self.storage_endpoint),
+            (
+                &mut settings.storage_access_key_id,
+                &self.storage_access_key_id,
+            ),
+            (
+                &mut settings.storage_secret_access_key,
+                &self.storage_secret_access_key,
+            ),
+        ] {
+            if flag.is_some() {
+                setting.clone_from(flag);
+            }
         }
         set(
             &mut settings.allow_insecure_webhooks,

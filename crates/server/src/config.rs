@@ -57,7 +57,7 @@ pub struct Config {
     pub validation_cache_size: usize,
 }
 
-/// Release artifact storage (local folder) and signed-URL settings.
+/// Release artifact storage (local folder or S3-compatible bucket) and signed-URL settings.
 #[derive(Clone, Debug)]
 pub struct ArtifactStorage {
     /// Folder of the artifact files (one per artifact id, under the account id).
@@ -68,6 +68,8 @@ pub struct ArtifactStorage {
     pub url_ttl: Duration,
     /// Public base URL for signed URLs (else from the Host header).
     pub public_url: Option<String>,
+    /// Store artifacts in this bucket instead of `dir`.
+    pub s3: Option<crate::storage::s3::S3Options>,
 }
 
 /// Webhook endpoint rules and the delivery worker's pace.

@@ -1,6 +1,6 @@
 //! Download gates over HTTP (issue 14): signed URLs bound to artifact, operation
 //! and expiry; size/checksum verification; every license gate with Keygen's answers;
-//! FROM_FIRST_DOWNLOAD.
+//! FROM_FIRST_DOWNLOAD; PATCH /artifacts/{id}.
 #![allow(clippy::expect_used)]
 
 use latchkey_testkit::fixtures::{Fixtures, id, to_one};
@@ -370,5 +370,183 @@ async fn checksum_and_version_scopes_check_real_releases() -> anyhow::Result<()>
     let meta = server.validate_key(&other, scope).await?;
     assert_eq!(meta["meta"]["code"], "CHECKSUM_SCOPE_MISMATCH");
     let _ = std::fs::remove_dir_all(dir);
+    Ok(())
+}
+
+#[tokio::test]
+async fn artifacts_are_patched_by_their_product_s_writers_only() -> anyhow::Result<()> {
+    let (server, _dir) = server().await?;
+    let (product, _license, key) = licensed(&server, json!({})).await?;
+    let v1 = release(&server, &product, "1.0.0", "stable").await?;
+    publish(&server, &v1).await?;
+    let art = artifact(&server, &v1, "a.bin", b"hello").await?;
+    let path = format!("/v1/artifacts/{art}");
+    let patch = |attributes: serde_json::Value| json!({"data": {"type": "artifacts", "attributes": attributes}});
+
+    let sig = json!({"signature": "c2ln", "metadata": {"build": 7}});
+    let reply = send(
+        &server,
+        "PATCH",
+        &path,
+        Some(&admin(&server)),
+        Some(patch(sig)),
+        &[],
+    )
+    .await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.body["data"]["attributes"]["signature"], "c2ln");
+    assert_eq!(reply.body["data"]["attributes"]["metadata"]["build"], 7);
+    let shown = send(
+        &server,
+        "GET",
+        &path,
+        Some(&admin(&server)),
+        None,
+        &[("Prefer", "no-download")],
+    )
+    .await?;
+    assert_eq!(shown.body["data"]["attributes"]["signature"], "c2ln");
+
+    // What the upload was verified against cannot change afterwards.
+    let size = patch(json!({"filesize": 6}));
+    let reply = send(
+        &server,
+        "PATCH",
+        &path,
+        Some(&admin(&server)),
+        Some(size),
+        &[],
+    )
+    .await?;
+    assert_eq!(reply.status, 422, "{}", reply.body);
+    assert_eq!(
+        reply.body["errors"][0]["source"]["pointer"],
+        "/data/attributes/filesize"
+    );
+
+    // The licensee may download it, not change it; bad input is refused cleanly.
+    let license = format!("License {key}");
+    let reply = send(
+        &server,
+        "PATCH",
+        &path,
+        Some(&license),
+        Some(patch(json!({"signature": "x"}))),
+        &[],
+    )
+    .await?;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    for body in [
+        patch(json!({"status": "UPLOADED"})),
+        patch(json!({"signature": 5})),
+        patch(json!({"metadata": "no"})),
+        json!({"data": {"type": "licenses", "attributes": {}}}),
+    ] {
+        let reply = send(
+            &server,
+            "PATCH",
+            &path,
+            Some(&admin(&server)),
+            Some(body.clone()),
+            &[],
+        )
+        .await?;
+        assert!(
+            [400, 409, 422].contains(&reply.status),
+            "{body} → {} {}",
+            reply.status,
+            reply.body
+        );
+    }
+    let missing = send(
+        &server,
+        "PATCH",
+        "/v1/artifacts/nope",
+        Some(&admin(&server)),
+        Some(patch(json!({}))),
+        &[],
+    )
+    .await?;
+    assert_eq!(missing.status, 404);
+
+    // A WAITING artifact's checksum may still be corrected before the upload.
+    let body = json!({"data": {"type": "artifacts",
+        "attributes": {"filename": "b.bin", "checksum": hex::encode([0u8; 32])},
+        "relationships": {"release": to_one("releases", &v1)}}});
+    let created = send(
+        &server,
+        "POST",
+        "/v1/artifacts",
+        Some(&admin(&server)),
+        Some(body),
+        &[],
+    )
+    .await?;
+    assert_eq!(created.status, 307);
+    let waiting = id(&created.body["data"]);
+    let sum = hex::encode(Sha256::digest(b"fixed"));
+    let reply = send(
+        &server,
+        "PATCH",
+        &format!("/v1/artifacts/{waiting}"),
+        Some(&admin(&server)),
+        Some(patch(json!({"checksum": sum, "filesize": 5}))),
+        &[],
+    )
+    .await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let put = client()
+        .put(created.header("location"))
+        .body(&b"fixed"[..])
+        .send()
+        .await?;
+    assert_eq!(put.status(), 200);
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleting_a_release_or_product_deletes_its_artifact_files() -> anyhow::Result<()> {
+    let (server, dir) = server().await?;
+    let (product, _license, _key) = licensed(&server, json!({})).await?;
+    let v1 = release(&server, &product, "1.0.0", "stable").await?;
+    let v2 = release(&server, &product, "2.0.0", "stable").await?;
+    let first = artifact(&server, &v1, "a.bin", b"one").await?;
+    let second = artifact(&server, &v2, "b.bin", b"two").await?;
+    let file = |artifact: &str| dir.join(&server.account_id).join(artifact);
+    assert!(file(&first).exists() && file(&second).exists());
+
+    let path = format!("/v1/releases/{v1}");
+    let reply = send(&server, "DELETE", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert!(!file(&first).exists());
+    assert!(file(&second).exists());
+
+    let path = format!("/v1/products/{product}");
+    let reply = send(&server, "DELETE", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.status, 204, "{}", reply.body);
+    assert!(!file(&second).exists());
+    Ok(())
+}
+
+#[tokio::test]
+async fn api_1_0_downloads_a_release_s_artifact() -> anyhow::Result<()> {
+    let (server, _dir) = server().await?;
+    let (product, _license, key) = licensed(&server, json!({})).await?;
+    let auth = format!("License {key}");
+    let v1 = release(&server, &product, "1.0.0", "stable").await?;
+    let path = format!("/v1/releases/{v1}/artifact");
+    let reply = send(&server, "GET", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    let art = artifact(&server, &v1, "a.bin", b"one").await?;
+    // A draft stays hidden from the licensee.
+    let reply = send(&server, "GET", &path, Some(&auth), None, &[]).await?;
+    assert_eq!(reply.status, 404, "{}", reply.body);
+    publish(&server, &v1).await?;
+    let headers = [("Keygen-Version", "1.0")];
+    let reply = send(&server, "GET", &path, Some(&auth), None, &headers).await?;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    assert_eq!(id(&reply.body["data"]), art);
+    let fetched = client().get(reply.header("location")).send().await?;
+    assert_eq!(fetched.bytes().await?.as_ref(), b"one");
     Ok(())
 }

@@ -166,6 +166,27 @@ pub async fn transition(
     Ok(n > 0)
 }
 
+/// Saves an artifact's editable attributes (`PATCH /artifacts/{id}`): filesize,
+/// checksum, signature, metadata. False when it is gone.
+pub async fn save(db: &Db, row: &ArtifactRow) -> Result<bool> {
+    let n = db
+        .execute(
+            sql(format!(
+                "UPDATE {TABLE} SET filesize = $1, checksum = $2, signature = $3, metadata = $4, \
+                 updated_at = $5 WHERE account_id = $6 AND id = $7"
+            ))
+            .bind(row.filesize)
+            .bind(row.checksum.as_deref())
+            .bind(row.signature.as_deref())
+            .bind(row.metadata.as_str())
+            .bind(row.updated_at)
+            .bind(row.account_id.as_str())
+            .bind(row.id.as_str()),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
 /// Deletes an artifact row.
 pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
     crate::edits::delete(db, TABLE, account, id).await
@@ -195,7 +216,15 @@ pub async fn checksum_match(
     Ok(db.fetch_optional::<(String,)>(q).await?.map(|r| r.0))
 }
 
-/// The ids of a release's artifacts (to remove their files after the release).
+/// The ids of a product's artifacts (their files are removed with it).
+pub async fn ids_of_product(db: &Db, product_id: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = db
+        .fetch_all(sql(format!("SELECT id FROM {TABLE} WHERE product_id = $1")).bind(product_id))
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// The ids of a release's artifacts (their files are removed with it).
 pub async fn ids_of_release(db: &Db, release_id: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = db
         .fetch_all(sql(format!("SELECT id FROM {TABLE} WHERE release_id = $1")).bind(release_id))

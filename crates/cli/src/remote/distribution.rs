@@ -88,11 +88,44 @@ pub async fn releases(connection: &Connection, command: &ReleaseCommand) -> Resu
     }
 }
 
-/// SHA-256 (hex) and, with a key, the base64 Ed25519ph signature of a file, read
-/// in chunks.
+/// The id of the release's product: the context of the artifact's Ed25519ph
+/// signature, as Keygen's SDKs verify it.
+async fn release_product(
+    http: &reqwest::Client,
+    prefix: &str,
+    token: &str,
+    release: &str,
+) -> Result<String, Failure> {
+    let reply = http
+        .get(format!("{prefix}/releases/{}", path_id(release)?))
+        .bearer_auth(token)
+        .header("Accept", "application/vnd.api+json")
+        .send()
+        .await
+        .map_err(|e| Failure::new(FAILURE, format!("reading the release: {e}"), None))?;
+    let status = reply.status();
+    let document: Value = reply.json().await.unwrap_or(Value::Null);
+    match document["data"]["relationships"]["product"]["data"]["id"].as_str() {
+        Some(product) if status.is_success() => Ok(product.to_owned()),
+        _ => Err(Failure::new(
+            FAILURE,
+            format!(
+                "reading the release: HTTP {status}: {}",
+                document["errors"][0]["detail"]
+                    .as_str()
+                    .unwrap_or("unexpected answer")
+            ),
+            None,
+        )),
+    }
+}
+
+/// SHA-256 (hex) and, with a key, the base64 Ed25519ph signature of a file (context:
+/// the product id, as Keygen's SDKs verify it), read in chunks.
 fn digest_file(
     path: &Path,
     key: Option<&ed25519_dalek::SigningKey>,
+    product: &str,
 ) -> Result<(String, Option<String>), Failure> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
@@ -112,7 +145,7 @@ fn digest_file(
     let signature = match key {
         Some(key) => {
             let signature = key
-                .sign_prehashed(sha512, None)
+                .sign_prehashed(sha512, Some(product.as_bytes()))
                 .map_err(|e| Failure::new(FAILURE, format!("signing failed: {e}"), None))?;
             use base64::Engine;
             Some(base64::engine::general_purpose::STANDARD.encode(signature.to_bytes()))
@@ -153,7 +186,6 @@ pub async fn artifacts(connection: &Connection, command: &ArtifactCommand) -> Re
     };
     let key = key_file.as_deref().map(signing_key).transpose()?;
     let size = std::fs::metadata(file)?.len();
-    let (checksum, signature) = digest_file(file, key.as_ref())?;
     let name = filename
         .clone()
         .or_else(|| file.file_name().map(|n| n.to_string_lossy().into_owned()));
@@ -163,10 +195,6 @@ pub async fn artifacts(connection: &Connection, command: &ArtifactCommand) -> Re
     let filetype = filetype
         .clone()
         .or_else(|| file.extension().map(|e| e.to_string_lossy().into_owned()));
-    let body = json!({"data": {"type": "artifacts",
-        "attributes": {"filename": name, "filesize": size, "checksum": checksum,
-            "signature": signature, "platform": platform, "arch": arch, "filetype": filetype},
-        "relationships": {"release": {"data": {"type": "releases", "id": release}}}}});
     let resolved = connection.resolve()?;
     let (base, token) = match (&resolved.url, &resolved.token) {
         (Some(url), Some(token)) => (url.trim_end_matches('/').to_owned(), token.clone()),
@@ -185,6 +213,17 @@ pub async fn artifacts(connection: &Connection, command: &ArtifactCommand) -> Re
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| Failure::new(FAILURE, e.to_string(), None))?;
+    let (checksum, signature) = match &key {
+        None => digest_file(file, None, "")?,
+        Some(key) => {
+            let product = release_product(&http, &prefix, &token, release).await?;
+            digest_file(file, Some(key), &product)?
+        }
+    };
+    let body = json!({"data": {"type": "artifacts",
+        "attributes": {"filename": name, "filesize": size, "checksum": checksum,
+            "signature": signature, "platform": platform, "arch": arch, "filetype": filetype},
+        "relationships": {"release": {"data": {"type": "releases", "id": release}}}}});
     let created = http
         .request(Method::POST, format!("{prefix}/artifacts"))
         .bearer_auth(&token)
@@ -239,8 +278,29 @@ pub async fn artifacts(connection: &Connection, command: &ArtifactCommand) -> Re
             None,
         ));
     }
-    let mut artifact = document;
-    artifact["data"]["attributes"]["status"] = json!("UPLOADED");
+    // Read it back: the server's verdict (with S3 storage, this is when the bytes in
+    // the bucket are verified).
+    let id = document["data"]["id"].as_str().unwrap_or_default();
+    let shown = http
+        .get(format!("{prefix}/artifacts/{}", path_id(id)?))
+        .bearer_auth(&token)
+        .header("Accept", "application/vnd.api+json")
+        .header("Prefer", "no-download")
+        .send()
+        .await
+        .map_err(|e| Failure::new(FAILURE, format!("reading the artifact back: {e}"), None))?;
+    let artifact: Value = shown.json().await.unwrap_or(Value::Null);
+    let status = artifact["data"]["attributes"]["status"].as_str();
+    if status != Some("UPLOADED") {
+        return Err(Failure::new(
+            FAILURE,
+            format!(
+                "the server did not accept the bytes: artifact status {}",
+                status.unwrap_or("unknown")
+            ),
+            None,
+        ));
+    }
     output::print(&artifact, "artifacts", connection.json);
     Ok(())
 }

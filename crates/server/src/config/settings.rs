@@ -71,6 +71,22 @@ pub struct Settings {
     /// Public base URL of this server (`https://licensing.example.com`) for signed
     /// artifact URLs; else taken from the request's Host header.
     pub public_url: Option<String>,
+    /// `local` (files under `artifact_dir`) or `s3` (an S3-compatible bucket).
+    pub storage: String,
+    /// S3 bucket name.
+    pub storage_bucket: Option<String>,
+    /// S3 endpoint of a non-AWS service (`http://127.0.0.1:9000`); unset for AWS.
+    pub storage_endpoint: Option<String>,
+    /// S3 region.
+    pub storage_region: String,
+    /// S3 access key id (else `AWS_ACCESS_KEY_ID` or the instance's role).
+    pub storage_access_key_id: Option<String>,
+    /// S3 secret access key (else `AWS_SECRET_ACCESS_KEY` or the instance's role).
+    pub storage_secret_access_key: Option<String>,
+    /// Path-style S3 URLs (`endpoint/bucket/key`), as MinIO and moto need.
+    pub storage_path_style: bool,
+    /// Key prefix of the artifact objects in the bucket.
+    pub storage_prefix: String,
     /// Accept `http://` webhook URLs and URLs resolving to loopback/private addresses.
     pub allow_insecure_webhooks: bool,
     /// Base of the webhook retry back-off, in seconds (delay = retry⁴ + base × 1..10).
@@ -112,6 +128,14 @@ impl Default for Settings {
             max_artifact_bytes: 4 * 1024 * 1024 * 1024,
             artifact_url_ttl: 300,
             public_url: None,
+            storage: "local".to_owned(),
+            storage_bucket: None,
+            storage_endpoint: None,
+            storage_region: "us-east-1".to_owned(),
+            storage_access_key_id: None,
+            storage_secret_access_key: None,
+            storage_path_style: false,
+            storage_prefix: String::new(),
             allow_insecure_webhooks: false,
             webhook_retry_base_seconds: 600,
             webhook_timeout: 15,
@@ -159,16 +183,59 @@ impl Settings {
             });
         }
         match (&self.tls_cert, &self.tls_key) {
-            (Some(_), None) => Err(SettingError {
-                key: "tls_key",
-                problem: "is required with tls_cert".into(),
-            }),
-            (None, Some(_)) => Err(SettingError {
-                key: "tls_cert",
-                problem: "is required with tls_key".into(),
-            }),
-            _ => Ok(()),
+            (Some(_), None) => {
+                return Err(SettingError {
+                    key: "tls_key",
+                    problem: "is required with tls_cert".into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(SettingError {
+                    key: "tls_cert",
+                    problem: "is required with tls_key".into(),
+                });
+            }
+            _ => {}
         }
+        self.validate_storage()
+    }
+
+    fn validate_storage(&self) -> Result<(), SettingError> {
+        match self.storage.as_str() {
+            "local" => Ok(()),
+            "s3" => match self.s3_options() {
+                None => Err(SettingError {
+                    key: "storage_bucket",
+                    problem: "is required with storage = \"s3\"".into(),
+                }),
+                Some(options) => options.check().map_err(|problem| SettingError {
+                    key: "storage_endpoint",
+                    problem,
+                }),
+            },
+            _ => Err(SettingError {
+                key: "storage",
+                problem: "must be \"local\" or \"s3\"".into(),
+            }),
+        }
+    }
+
+    fn s3_options(&self) -> Option<crate::storage::s3::S3Options> {
+        if self.storage != "s3" {
+            return None;
+        }
+        let bucket = self.storage_bucket.as_ref().filter(|b| !b.is_empty())?;
+        let mut options = crate::storage::s3::S3Options::new(bucket, &self.storage_region);
+        options.endpoint.clone_from(&self.storage_endpoint);
+        options
+            .access_key_id
+            .clone_from(&self.storage_access_key_id);
+        options
+            .secret_access_key
+            .clone_from(&self.storage_secret_access_key);
+        options.path_style = self.storage_path_style;
+        options.prefix.clone_from(&self.storage_prefix);
+        Some(options)
     }
 
     /// The server's configuration (call [`Settings::validate`] first: a zero timeout
@@ -205,6 +272,7 @@ impl Settings {
                 max_bytes: self.max_artifact_bytes,
                 url_ttl: seconds(self.artifact_url_ttl),
                 public_url: self.public_url.clone(),
+                s3: self.s3_options(),
             },
             webhooks: super::WebhookConfig {
                 allow_insecure: self.allow_insecure_webhooks,
@@ -374,6 +442,43 @@ pub const DOCS: &[SettingDoc] = &[
         "\"https://licensing.example.com\"",
     ),
     doc(
+        "storage",
+        "Where artifacts are stored: \"local\" (files under artifact_dir) or \"s3\"\n\
+         (an S3-compatible bucket: AWS S3, MinIO, R2, …; the storage_* keys below).",
+        "",
+    ),
+    doc("storage_bucket", "S3 bucket name.", "\"releases\""),
+    doc(
+        "storage_endpoint",
+        "S3 endpoint of a non-AWS service; leave out for AWS.",
+        "\"http://127.0.0.1:9000\"",
+    ),
+    doc(
+        "storage_region",
+        "S3 region (\"auto\" for Cloudflare R2).",
+        "",
+    ),
+    doc(
+        "storage_access_key_id",
+        "S3 access key id; default: AWS_ACCESS_KEY_ID or the instance's role.",
+        "\"AKIA…\"",
+    ),
+    doc(
+        "storage_secret_access_key",
+        "S3 secret access key; default: AWS_SECRET_ACCESS_KEY or the instance's role.",
+        "\"…\"",
+    ),
+    doc(
+        "storage_path_style",
+        "Path-style S3 URLs (endpoint/bucket/key), as MinIO and moto need.",
+        "",
+    ),
+    doc(
+        "storage_prefix",
+        "Key prefix of the artifact objects in the bucket.",
+        "",
+    ),
+    doc(
         "allow_insecure_webhooks",
         "Accept http:// webhook URLs and URLs resolving to loopback or private\n\
          addresses (local testing only: it opens the operator's network to SSRF).",
@@ -442,6 +547,17 @@ impl std::fmt::Debug for Settings {
             .field("max_artifact_bytes", &self.max_artifact_bytes)
             .field("artifact_url_ttl", &self.artifact_url_ttl)
             .field("public_url", &self.public_url)
+            .field("storage", &self.storage)
+            .field("storage_bucket", &self.storage_bucket)
+            .field("storage_endpoint", &self.storage_endpoint)
+            .field("storage_region", &self.storage_region)
+            .field("storage_access_key_id", &self.storage_access_key_id)
+            .field(
+                "storage_secret_access_key",
+                &redacted(&self.storage_secret_access_key),
+            )
+            .field("storage_path_style", &self.storage_path_style)
+            .field("storage_prefix", &self.storage_prefix)
             .field("allow_insecure_webhooks", &self.allow_insecure_webhooks)
             .field(
                 "webhook_retry_base_seconds",
@@ -473,86 +589,4 @@ mod proxies {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_default_document_reads_back_as_the_defaults() -> Result<(), toml::de::Error> {
-        assert_eq!(
-            Settings::from_toml(&Settings::default_toml())?,
-            Settings::default()
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn every_setting_is_documented_once_in_field_order() -> Result<(), toml::ser::Error> {
-        let everything = Settings {
-            secret_key: Some("k".into()),
-            account: Some("a".into()),
-            admin_email: Some("e".into()),
-            admin_password: Some("p".into()),
-            tls_cert: Some("c".into()),
-            tls_key: Some("k".into()),
-            public_url: Some("https://u".into()),
-            ..Settings::default()
-        };
-        let keys: Vec<String> = toml::Table::try_from(everything)?.keys().cloned().collect();
-        let mut documented: Vec<String> = DOCS.iter().map(|d| d.key.to_owned()).collect();
-        documented.sort();
-        let mut sorted = keys.clone();
-        sorted.sort();
-        assert_eq!(sorted, documented);
-        Ok(())
-    }
-
-    #[test]
-    fn unknown_keys_are_named() {
-        let error = Settings::from_toml("bind = \"127.0.0.1:1\"\nbnid = 3\n")
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        assert!(error.contains("bnid"), "{error}");
-    }
-
-    #[test]
-    fn a_file_sets_only_its_keys() -> Result<(), toml::de::Error> {
-        let settings = Settings::from_toml(
-            "max_rps = 7\ntrusted_proxies = [\"10.0.0.2\", \"10.0.1.0/24\"]\n",
-        )?;
-        assert_eq!(settings.max_rps, 7);
-        assert_eq!(settings.trusted_proxies.len(), 2);
-        assert_eq!(settings.bind, Settings::default().bind);
-        assert!(Settings::from_toml("trusted_proxies = [\"nope\"]").is_err());
-        Ok(())
-    }
-
-    #[test]
-    fn zero_timeouts_and_half_tls_are_refused() {
-        let zero = Settings {
-            body_timeout: 0,
-            ..Settings::default()
-        };
-        assert_eq!(zero.validate().err().map(|e| e.key), Some("body_timeout"));
-        let half = Settings {
-            tls_cert: Some("cert.pem".into()),
-            ..Settings::default()
-        };
-        assert_eq!(half.validate().err().map(|e| e.key), Some("tls_key"));
-        assert!(Settings::default().validate().is_ok());
-    }
-
-    #[test]
-    fn secrets_stay_out_of_debug() {
-        let settings = Settings {
-            database_url: "postgres://latchkey:pw-123@db/latchkey".into(),
-            secret_key: Some("sk-456".into()),
-            admin_password: Some("ap-789".into()),
-            ..Settings::default()
-        };
-        let text = format!("{settings:?} {:?}", settings.config());
-        for secret in ["pw-123", "sk-456", "ap-789"] {
-            assert!(!text.contains(secret), "{secret} in {text}");
-        }
-    }
-}
+mod tests;

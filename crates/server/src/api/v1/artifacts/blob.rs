@@ -26,6 +26,10 @@ async fn authorize(
     id: &str,
     query: Option<String>,
 ) -> ApiResult<ArtifactRow> {
+    if state.config.artifacts.s3.is_some() {
+        // Artifacts live in the bucket: these URLs are never handed out.
+        return Err(ApiError::not_found("artifact", id));
+    }
     let signed: Signed = serde_urlencoded::from_str(query.as_deref().unwrap_or_default())
         .map_err(|_| ApiError::forbidden("signature is missing"))?;
     match storage::verify(

@@ -15,7 +15,7 @@ use crate::jsonapi::input::{Field, Input, invalid, missing};
 use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
-use crate::storage::{self, Checksum, Op};
+use crate::storage::{self, Checksum, Stored};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
@@ -33,10 +33,35 @@ pub async fn load(
     id: &str,
 ) -> ApiResult<ArtifactRow> {
     let actor = principal.map(Principal::actor);
-    let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
-    artifacts::find_visible(&state.db, account.id(), id, scope)
-        .await?
-        .ok_or_else(|| ApiError::not_found("artifact", id))
+    let scope = || artifacts::visible_to(actor.as_ref()).into_iter().collect();
+    if let Some(row) = artifacts::find_visible(&state.db, account.id(), id, scope()).await? {
+        return Ok(row);
+    }
+    let unscoped = artifacts::find_visible(&state.db, account.id(), id, vec![]);
+    let settled = settle_hidden(state, unscoped).await?;
+    let row = match settled {
+        true => artifacts::find_visible(&state.db, account.id(), id, scope()).await?,
+        false => None,
+    };
+    row.ok_or_else(|| ApiError::not_found("artifact", id))
+}
+
+/// Licensees see UPLOADED artifacts only: with S3 storage, a WAITING artifact they
+/// look for is settled first (see [`settle`]). True when one was settled.
+async fn settle_hidden(
+    state: &AppState,
+    unscoped: impl std::future::Future<Output = latchkey_store::Result<Option<ArtifactRow>>>,
+) -> ApiResult<bool> {
+    if state.config.artifacts.s3.is_none() {
+        return Ok(false);
+    }
+    match unscoped.await? {
+        Some(row) if row.status == "WAITING" => {
+            settle(state, row).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// `http(s)://host` for signed URLs: the configured public URL, else the request's
@@ -200,11 +225,15 @@ pub async fn create(
             ApiError::unprocessable(ErrorCode::Taken, "filename already exists")
                 .pointer("/data/attributes/filename")
         })?;
-    let url = format!(
-        "{}{}",
-        base_url(&state, &headers),
-        storage::signed_path(&state, Op::Upload, account.id(), &row.id, now_secs(&state))
-    );
+    let url = storage::upload_url(
+        &state,
+        &base_url(&state, &headers),
+        account.id(),
+        &row.id,
+        now_secs(&state),
+    )
+    .await
+    .map_err(ApiError::unavailable)?;
     let mut data = serializer::artifact(&account, &row);
     data["links"]["redirect"] = json!(url);
     Ok(Document::located(
@@ -212,6 +241,48 @@ pub async fn create(
         single(data),
         url,
     ))
+}
+
+/// With S3 storage, a WAITING artifact whose object has arrived in the bucket is
+/// verified now and becomes UPLOADED or FAILED (local uploads are verified as they
+/// stream, see `blob`).
+async fn settle(state: &AppState, mut artifact: ArtifactRow) -> ApiResult<ArtifactRow> {
+    let Some(bucket) = &state.config.artifacts.s3 else {
+        return Ok(artifact);
+    };
+    if artifact.status != "WAITING" {
+        return Ok(artifact);
+    }
+    let checksum = artifact.checksum.as_deref().and_then(Checksum::parse);
+    let filesize = artifact.filesize.and_then(|s| u64::try_from(s).ok());
+    let verdict = bucket
+        .inspect(
+            state.config.artifacts.max_bytes,
+            &artifact.account_id,
+            &artifact.id,
+            filesize,
+            checksum.as_ref(),
+        )
+        .await
+        .map_err(ApiError::unavailable)?;
+    let (status, size) = match verdict {
+        None => return Ok(artifact),
+        Some(Stored::Verified(size)) => ("UPLOADED", i64::try_from(size).ok()),
+        Some(Stored::Mismatch | Stored::TooLarge) => ("FAILED", None),
+    };
+    let now = state.now_ms();
+    if artifacts::transition(&state.db, &artifact.id, "WAITING", status, size, now).await? {
+        artifact.status = status.to_owned();
+        if size.is_some() {
+            artifact.filesize = size;
+        }
+        artifact.updated_at = now;
+        return Ok(artifact);
+    }
+    // Settled concurrently: read what the other request decided.
+    artifacts::find_visible(&state.db, &artifact.account_id, &artifact.id, vec![])
+        .await?
+        .ok_or_else(|| ApiError::not_found("artifact", &artifact.id))
 }
 
 /// The download answer for an artifact the caller sees (see module docs).
@@ -224,6 +295,7 @@ pub(crate) async fn download(
 ) -> ApiResult<Document> {
     let release = release_api::load(state, account, principal, &artifact.release_id).await?;
     gate::check(state, principal, &release).await?;
+    let artifact = settle(state, artifact).await?;
     let mut data = serializer::artifact(account, &artifact);
     let prefer = headers
         .get_all("prefer")
@@ -248,17 +320,15 @@ pub(crate) async fn download(
         )
         .await?;
     }
-    let url = format!(
-        "{}{}",
-        base_url(state, headers),
-        storage::signed_path(
-            state,
-            Op::Download,
-            account.id(),
-            &artifact.id,
-            now_secs(state)
-        )
-    );
+    let url = storage::download_url(
+        state,
+        &base_url(state, headers),
+        account.id(),
+        &artifact.id,
+        now_secs(state),
+    )
+    .await
+    .map_err(ApiError::unavailable)?;
     data["links"]["redirect"] = json!(url);
     let status = if prefer.contains("no-redirect") {
         StatusCode::OK
@@ -303,11 +373,121 @@ pub async fn of_release_show(
 ) -> ApiResult<Document> {
     let release = release_api::load(&state, &account, principal.as_ref(), &id).await?;
     let actor = principal.as_ref().map(Principal::actor);
-    let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
-    let row = artifacts::find_in_release(&state.db, account.id(), &release.id, &artifact, scope)
-        .await?
-        .ok_or_else(|| ApiError::not_found("artifact", &artifact))?;
+    let scope = || artifacts::visible_to(actor.as_ref()).into_iter().collect();
+    let find =
+        |scope| artifacts::find_in_release(&state.db, account.id(), &release.id, &artifact, scope);
+    let mut row = find(scope()).await?;
+    if row.is_none() && settle_hidden(&state, find(vec![])).await? {
+        row = find(scope()).await?;
+    }
+    let row = row.ok_or_else(|| ApiError::not_found("artifact", &artifact))?;
     download(&state, &account, principal.as_ref(), &headers, row).await
+}
+
+/// `GET /releases/{id}/artifact` (API 1.0, when a release had one artifact): the
+/// download of the release's first artifact the caller sees.
+pub async fn of_release_single(
+    State(state): State<AppState>,
+    account: Account,
+    Auth(principal): Auth,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Document> {
+    let release = release_api::load(&state, &account, principal.as_ref(), &id).await?;
+    let actor = principal.as_ref().map(Principal::actor);
+    let filters = vec![latchkey_store::crud::Filter::eq(
+        "release_id",
+        release.id.as_str(),
+    )];
+    let page = latchkey_store::page::Page::Limit(1);
+    let (rows, _) = artifacts::list(
+        &state.db,
+        account.id(),
+        filters,
+        actor.as_ref(),
+        &page,
+        latchkey_store::page::Order::Asc,
+    )
+    .await?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found("artifact", &id))?;
+    download(&state, &account, principal.as_ref(), &headers, row).await
+}
+
+/// `PATCH /artifacts/{id}`: `signature` and `metadata` at any time; `filesize` and
+/// `checksum` only until the bytes are verified (they are what the upload is checked
+/// against).
+pub async fn update(
+    State(state): State<AppState>,
+    account: Account,
+    Authed(principal): Authed,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Document> {
+    let mut row = load(&state, &account, Some(&principal), &id).await?;
+    if !access::may_write(&principal.actor(), &row.product_id) {
+        return Err(ApiError::forbidden("not allowed to update this artifact"));
+    }
+    let mut input = Input::parse(&body, "artifacts")?;
+    let filesize = input.integer("filesize")?;
+    let checksum = input.string("checksum", 1024)?;
+    let signature = input.string("signature", 4096)?;
+    let metadata = input.metadata()?;
+    input.finish()?;
+    let verified = row.status == "UPLOADED";
+    for (name, field_absent) in [
+        ("filesize", matches!(filesize, Field::Absent)),
+        ("checksum", matches!(checksum, Field::Absent)),
+    ] {
+        if verified && !field_absent {
+            return Err(invalid(name, "cannot change once the artifact is uploaded"));
+        }
+    }
+    match filesize {
+        Field::Absent => {}
+        Field::Null => row.filesize = None,
+        Field::Value(size) => {
+            if size < 0
+                || u64::try_from(size).unwrap_or(u64::MAX) > state.config.artifacts.max_bytes
+            {
+                return Err(invalid(
+                    "filesize",
+                    "must be between 0 and the server's artifact size limit",
+                ));
+            }
+            row.filesize = Some(size);
+        }
+    }
+    match checksum {
+        Field::Absent => {}
+        Field::Null => row.checksum = None,
+        Field::Value(text) => {
+            if Checksum::parse(&text).is_none() {
+                return Err(invalid(
+                    "checksum",
+                    "must be a hex or base64 SHA-256 or SHA-512 digest",
+                ));
+            }
+            row.checksum = Some(text);
+        }
+    }
+    match signature {
+        Field::Absent => {}
+        Field::Null => row.signature = None,
+        Field::Value(text) => row.signature = Some(text),
+    }
+    match metadata {
+        Field::Absent => {}
+        Field::Null => row.metadata = "{}".into(),
+        Field::Value(text) => row.metadata = text,
+    }
+    row.updated_at = state.now_ms();
+    if !artifacts::save(&state.db, &row).await? {
+        return Err(ApiError::not_found("artifact", &id));
+    }
+    Ok(Document::ok(single(serializer::artifact(&account, &row))))
 }
 
 /// `DELETE /artifacts/{id}` (the file too).

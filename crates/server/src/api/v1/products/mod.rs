@@ -210,6 +210,15 @@ pub async fn destroy(
     if !access::may_delete(&principal.actor()) {
         return Err(ApiError::forbidden("not allowed to delete products"));
     }
+    let files = latchkey_store::artifacts::ids_of_product(&state.db, &row.id).await?;
     products::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
+    // The rows went with the product (ON DELETE CASCADE); the bytes go now.
+    for artifact in files {
+        if let Err(e) =
+            crate::storage::remove(&state.config.artifacts, account.id(), &artifact).await
+        {
+            tracing::warn!(%artifact, error = %e, "removing a deleted product's artifact file");
+        }
+    }
     Ok(no_content())
 }

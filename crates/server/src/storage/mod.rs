@@ -1,5 +1,5 @@
-//! Release artifact storage on local disk: signed, short-lived URLs served by
-//! Latchkey itself (`/storage/{account}/artifacts/{id}`), a streamed upload that
+//! Release artifact storage. On local disk (the default): signed, short-lived URLs
+//! served by Latchkey itself (`/storage/{account}/artifacts/{id}`), a streamed upload that
 //! verifies size and checksum as the bytes pass, and a streamed download. Files are
 //! `<artifact_dir>/<account>/<artifact id>`, mode 0600; nothing is held in memory
 //! beyond one chunk.
@@ -7,6 +7,12 @@
 //! A URL's signature is the server secret's HMAC-SHA256 over the operation, account,
 //! artifact id and expiry, so it cannot be reused for another artifact, another
 //! operation or after it expires.
+//!
+//! In an S3-compatible bucket ([`s3`]): presigned `PUT`/`GET` URLs of the bucket
+//! itself, and the bytes are verified after the client's upload (see [`s3::inspect`]).
+//! [`upload_url`], [`download_url`] and [`remove`] pick the backend.
+
+pub mod s3;
 
 use crate::config::ArtifactStorage;
 use crate::state::AppState;
@@ -115,6 +121,14 @@ enum Hasher {
 }
 
 impl Hasher {
+    fn for_checksum(checksum: Option<&Checksum>) -> Self {
+        match checksum {
+            None => Self::None,
+            Some(Checksum::Sha256(_)) => Self::Sha256(Sha256::new()),
+            Some(Checksum::Sha512(_)) => Self::Sha512(Box::new(Sha512::new())),
+        }
+    }
+
     fn update(&mut self, bytes: &[u8]) {
         match self {
             Self::None => {}
@@ -166,11 +180,7 @@ pub async fn store(
     options.mode(0o600);
     let mut file = options.open(&part_path).await?;
     let limit = filesize.map_or(storage.max_bytes, |size| size.min(storage.max_bytes));
-    let mut hasher = match checksum {
-        None => Hasher::None,
-        Some(Checksum::Sha256(_)) => Hasher::Sha256(Sha256::new()),
-        Some(Checksum::Sha512(_)) => Hasher::Sha512(Box::new(Sha512::new())),
-    };
+    let mut hasher = Hasher::for_checksum(checksum);
     let mut written: u64 = 0;
     let mut stream = body.into_data_stream();
     let outcome = loop {
@@ -228,8 +238,57 @@ pub async fn open(
     Ok(Some((Body::from_stream(stream), len)))
 }
 
-/// Removes the artifact's file (absent is fine).
+/// The URL the client `PUT`s the artifact's bytes to: Latchkey's own signed URL
+/// under `base` (local storage) or the bucket's presigned URL.
+pub async fn upload_url(
+    state: &AppState,
+    base: &str,
+    account: &str,
+    id: &str,
+    now_secs: i64,
+) -> Result<String, s3::Failure> {
+    match &state.config.artifacts.s3 {
+        Some(bucket) => {
+            bucket
+                .presign(Op::Upload, account, id, state.config.artifacts.url_ttl)
+                .await
+        }
+        None => Ok(format!(
+            "{base}{}",
+            signed_path(state, Op::Upload, account, id, now_secs)
+        )),
+    }
+}
+
+/// The short-lived URL the artifact's bytes are downloaded from (see [`upload_url`]).
+pub async fn download_url(
+    state: &AppState,
+    base: &str,
+    account: &str,
+    id: &str,
+    now_secs: i64,
+) -> Result<String, s3::Failure> {
+    match &state.config.artifacts.s3 {
+        Some(bucket) => {
+            bucket
+                .presign(Op::Download, account, id, state.config.artifacts.url_ttl)
+                .await
+        }
+        None => Ok(format!(
+            "{base}{}",
+            signed_path(state, Op::Download, account, id, now_secs)
+        )),
+    }
+}
+
+/// Removes the artifact's bytes, from the bucket or the folder (absent is fine).
 pub async fn remove(storage: &ArtifactStorage, account: &str, id: &str) -> std::io::Result<()> {
+    if let Some(bucket) = &storage.s3 {
+        return bucket
+            .remove(account, id)
+            .await
+            .map_err(std::io::Error::other);
+    }
     match tokio::fs::remove_file(file_path(storage, account, id)).await {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
