@@ -248,6 +248,7 @@ pub(crate) async fn download(
         )
         .await?;
     }
+    artifacts::announce_download(&state.db, &artifact, state.now_ms()).await?;
     let url = format!(
         "{}{}",
         base_url(state, headers),
@@ -321,7 +322,7 @@ pub async fn destroy(
     if !access::may_write(&principal.actor(), &row.product_id) {
         return Err(ApiError::forbidden("not allowed to delete this artifact"));
     }
-    artifacts::delete(&state.db, account.id(), &row.id).await?;
+    artifacts::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     storage::remove(&state.config.artifacts, account.id(), &row.id)
         .await
         .map_err(ApiError::internal)?;
