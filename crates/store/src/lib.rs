@@ -15,6 +15,7 @@ pub mod db;
 mod edits;
 pub mod entitlement_links;
 pub mod entitlements;
+pub mod event_logs;
 pub mod fast;
 pub mod files;
 pub mod groups;

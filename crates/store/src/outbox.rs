@@ -193,8 +193,10 @@ async fn endpoints_of(tx: &mut Tx, account: &str) -> Result<Vec<WebhookEndpointR
     .await
 }
 
-/// Records one event in `tx`: one `webhook_events` row per selected endpoint.
+/// Records one event in `tx`: its event log, and one `webhook_events` row per
+/// selected endpoint.
 pub async fn record(tx: &mut Tx, event: &Event) -> Result<()> {
+    crate::event_logs::record(tx, event).await?;
     let endpoints = endpoints_of(tx, &event.account_id).await?;
     record_for(tx, event, endpoints).await
 }

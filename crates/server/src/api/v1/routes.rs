@@ -2,9 +2,9 @@
 //! `/v1/accounts/{account}/…` onto them before routing.
 
 use super::{
-    accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, machines,
-    packages, policies, processes, products, relationships, releases, search, tokens, users,
-    webhooks,
+    accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, logs,
+    machines, packages, policies, processes, products, relationships, releases, search, tokens,
+    users, webhooks,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -192,6 +192,9 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/webhook-events", get(webhooks::events::index))
         .route("/v1/webhook-events/{id}", get(webhooks::events::show).delete(webhooks::events::destroy))
         .route("/v1/webhook-events/{id}/actions/retry", post(webhooks::events::retry))
+        // logs
+        .route("/v1/event-logs", get(logs::index))
+        .route("/v1/event-logs/{id}", get(logs::show))
         .route_layer(axum::middleware::from_fn(crate::encoding::reject_bad_path_params))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }
