@@ -20,6 +20,7 @@ pub mod middleware;
 pub mod net;
 pub mod ratelimit;
 pub mod request_id;
+pub mod request_logs;
 pub mod signing;
 pub mod state;
 pub mod storage;
@@ -54,6 +55,10 @@ pub fn router(state: AppState) -> Router {
             net::body::layer,
         ))
         .layer(axum::middleware::from_fn(version::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_logs::layer,
+        ))
         .merge(api::v1::routes::storage_routes())
         .with_state(state)
 }
@@ -87,8 +92,12 @@ pub async fn serve(
     let deliverer = events::deliver::spawn(state.clone());
     let config = state.config.clone();
     let validation_events = state.validation_events.clone();
+    let request_logs = state.request_logs.clone();
     let result = net::run(listener, app(state), &config, shutdown).await;
     validation_events.flush().await;
+    if let Some(request_logs) = &request_logs {
+        request_logs.flush().await;
+    }
     if let Some(culler) = culler {
         culler.abort();
     }

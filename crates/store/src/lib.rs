@@ -35,6 +35,7 @@ pub mod processes;
 pub mod products;
 pub mod relations;
 pub mod releases;
+pub mod request_logs;
 pub mod snapshot_cache;
 mod sums;
 pub mod tokens;

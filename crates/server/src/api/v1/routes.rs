@@ -195,6 +195,8 @@ pub fn routes() -> Router<AppState> {
         // logs
         .route("/v1/event-logs", get(logs::index))
         .route("/v1/event-logs/{id}", get(logs::show))
+        .route("/v1/request-logs", get(logs::requests::index))
+        .route("/v1/request-logs/{id}", get(logs::requests::show))
         .route_layer(axum::middleware::from_fn(crate::encoding::reject_bad_path_params))
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
 }

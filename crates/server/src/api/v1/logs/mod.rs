@@ -1,9 +1,12 @@
-//! Event logs (`/event-logs`, Keygen §2.14): list with filters and show. Read by
+//! Event logs (`/event-logs`, Keygen §2.14): list with filters and show
+//! (request logs in [`requests`]). Read by
 //! admins, developers, read-only and support staff (`core::access::logs`).
 //!
 //! Filters: `event` / `events[]`, `resource[type]` (+ `resource[id]`),
 //! `whodunnit[type]` (+ `whodunnit[id]`), `request` (a request id),
 //! `date[start]` / `date[end]` (ISO-8601 or unix seconds).
+
+pub mod requests;
 
 use crate::account::Account;
 use crate::api::v1::serialize::single;
@@ -20,7 +23,7 @@ use latchkey_proto::ErrorCode;
 use latchkey_store::event_logs::{self, EventLogQuery};
 use serde_json::json;
 
-fn invalid(parameter: &str, detail: &str) -> ApiError {
+pub(crate) fn invalid(parameter: &str, detail: &str) -> ApiError {
     ApiError::bad_request(detail)
         .code(ErrorCode::ParameterInvalid)
         .parameter(parameter)
@@ -39,7 +42,10 @@ pub(crate) fn instant(query: &QueryParams, name: &str) -> ApiResult<Option<i64>>
 }
 
 /// A `name[type]` / `name[id]` pair; the id alone is refused.
-fn typed(query: &QueryParams, name: &str) -> ApiResult<Option<(String, Option<String>)>> {
+pub(crate) fn typed(
+    query: &QueryParams,
+    name: &str,
+) -> ApiResult<Option<(String, Option<String>)>> {
     let kind = query.get(&format!("{name}[type]"));
     let id = query.get(&format!("{name}[id]"));
     match (kind, id) {

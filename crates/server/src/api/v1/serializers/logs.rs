@@ -35,3 +35,31 @@ pub fn event_log(account: &Account, row: &EventLogRow) -> Value {
         }),
     )
 }
+
+/// The request log resource object (Keygen's `request-logs`; bodies are not kept).
+pub fn request_log(account: &Account, row: &latchkey_store::request_logs::RequestLogRow) -> Value {
+    resource(
+        account,
+        "request-logs",
+        &row.id,
+        json!({
+            "url": row.url,
+            "method": row.method,
+            "status": row.status.to_string(),
+            "ip": row.ip,
+            "userAgent": row.user_agent,
+            "requestId": row.request_id,
+            "requestBody": null,
+            "responseBody": null,
+            "responseSignature": null,
+            "runTime": row.duration_ms,
+            "created": ts1(row.created_at),
+            "updated": ts1(row.updated_at),
+        }),
+        json!({
+            "account": account_rel(account),
+            "requestor": linkage(row.requestor_type.as_deref(), row.requestor_id.as_deref()),
+            "resource": linkage(row.resource_type.as_deref(), row.resource_id.as_deref()),
+        }),
+    )
+}
