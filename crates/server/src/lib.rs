@@ -90,6 +90,11 @@ pub async fn serve(
         state.config.cull_interval,
     );
     let deliverer = events::deliver::spawn(state.clone());
+    let pruner = jobs::prune::spawn(
+        state.db.clone(),
+        state.clock.clone(),
+        state.config.logs.clone(),
+    );
     let config = state.config.clone();
     let validation_events = state.validation_events.clone();
     let request_logs = state.request_logs.clone();
@@ -103,6 +108,9 @@ pub async fn serve(
     }
     if let Some(deliverer) = deliverer {
         deliverer.abort();
+    }
+    if let Some(pruner) = pruner {
+        pruner.abort();
     }
     result
 }

@@ -182,3 +182,27 @@ async fn only_admin_developer_read_only_and_support_read_event_logs() -> anyhow:
     assert_eq!(anonymous.status, 401);
     Ok(())
 }
+
+#[tokio::test]
+async fn logs_past_retention_are_pruned() -> anyhow::Result<()> {
+    use latchkey_core::clock::Clock;
+    let server = TestServer::start().await?;
+    server.product("Old").await?;
+    server.clock.advance(time::Duration::days(31));
+    server.product("New").await?;
+    let now = latchkey_proto::time_format::to_millis(server.clock.now());
+    let thirty_days = 30 * 86_400_000;
+    let report =
+        latchkey_store::retention::prune(&server.db, now, Some(thirty_days), Some(thirty_days))
+            .await?;
+    // The admin token and the first product are older than 30 days.
+    assert_eq!(report.event_logs, 1, "{report:?}");
+    let left = logs(&server, "").await?;
+    assert_eq!(events(&left), ["product.created"]);
+    // A second pass (another node) finds nothing.
+    let again =
+        latchkey_store::retention::prune(&server.db, now, Some(thirty_days), Some(thirty_days))
+            .await?;
+    assert_eq!(again.event_logs, 0);
+    Ok(())
+}

@@ -36,6 +36,7 @@ pub mod products;
 pub mod relations;
 pub mod releases;
 pub mod request_logs;
+pub mod retention;
 pub mod snapshot_cache;
 mod sums;
 pub mod tokens;
