@@ -408,6 +408,19 @@ pub struct ServeArgs {
     /// Licenses whose validation snapshot is kept in memory (0 disables the cache)
     #[arg(long, env = "LATCHKEY_VALIDATION_CACHE_SIZE")]
     pub validation_cache_size: Option<u64>,
+    /// Record every API request in the request logs (1/true, 0/false)
+    #[arg(long, env = "LATCHKEY_REQUEST_LOGS", value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub request_logs: Option<bool>,
+    /// Days event logs and request logs are kept (0 keeps them forever)
+    #[arg(long, env = "LATCHKEY_LOG_RETENTION_DAYS")]
+    pub log_retention_days: Option<u64>,
+    /// Days delivered and failed webhook events are kept (0 keeps them forever)
+    #[arg(long, env = "LATCHKEY_WEBHOOK_EVENT_RETENTION_DAYS")]
+    pub webhook_event_retention_days: Option<u64>,
+    /// Seconds between runs of the scheduled jobs (0 disables them)
+    #[arg(long, env = "LATCHKEY_JOBS_INTERVAL")]
+    pub jobs_interval: Option<u64>,
 }
 
 impl DatabaseArgs {
@@ -477,6 +490,13 @@ impl ServeArgs {
             &mut settings.validation_cache_size,
             &self.validation_cache_size,
         );
+        set(&mut settings.request_logs, &self.request_logs);
+        set(&mut settings.log_retention_days, &self.log_retention_days);
+        set(
+            &mut settings.webhook_event_retention_days,
+            &self.webhook_event_retention_days,
+        );
+        set(&mut settings.jobs_interval, &self.jobs_interval);
         if self.tls_cert.is_some() {
             settings.tls_cert.clone_from(&self.tls_cert);
         }

@@ -251,6 +251,8 @@ impl FromRequestParts<AppState> for Auth {
                 ));
             }
         };
+        let (kind, id) = principal.whodunnit();
+        latchkey_store::event_logs::set_whodunnit(kind, id);
         Ok(Auth(Some(principal)))
     }
 }
@@ -274,6 +276,15 @@ impl FromRequestParts<AppState> for Authed {
 }
 
 impl Principal {
+    /// The bearer as event logs name it: `(type, id)`.
+    pub fn whodunnit(&self) -> (&'static str, &str) {
+        match &self.bearer {
+            Bearer::User(u, _) => ("users", &u.id),
+            Bearer::Product(p) => ("products", &p.id),
+            Bearer::License(l, _) => ("licenses", &l.id),
+        }
+    }
+
     /// The caller as the pure access rules of `latchkey_core::access` see it.
     pub fn actor(&self) -> latchkey_core::access::Actor<'_> {
         use latchkey_core::access::Actor;

@@ -55,6 +55,21 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Validation snapshots kept in memory (LRU; 0 disables the cache).
     pub validation_cache_size: usize,
+    /// Request logs, retention and the scheduled jobs.
+    pub logs: LogConfig,
+}
+
+/// Request logging, log and webhook-event retention, and the jobs' pace.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Record every API request.
+    pub request_logs: bool,
+    /// How long event and request logs are kept (zero: forever).
+    pub retention: Duration,
+    /// How long delivered and failed webhook events are kept (zero: forever).
+    pub webhook_retention: Duration,
+    /// Time between scheduled job runs (zero disables them).
+    pub jobs_interval: Duration,
 }
 
 /// Release artifact storage (local folder or S3-compatible bucket) and signed-URL settings.
@@ -138,6 +153,7 @@ impl std::fmt::Debug for Config {
             .field("artifacts", &self.artifacts)
             .field("webhooks", &self.webhooks)
             .field("validation_cache_size", &self.validation_cache_size)
+            .field("logs", &self.logs)
             .finish()
     }
 }

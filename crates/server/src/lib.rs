@@ -21,6 +21,7 @@ pub mod net;
 pub mod openapi;
 pub mod ratelimit;
 pub mod request_id;
+pub mod request_logs;
 pub mod signing;
 pub mod state;
 pub mod storage;
@@ -55,6 +56,10 @@ pub fn router(state: AppState) -> Router {
             net::body::layer,
         ))
         .layer(axum::middleware::from_fn(version::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_logs::layer,
+        ))
         .merge(api::v1::routes::storage_routes())
         .with_state(state)
 }
@@ -86,15 +91,27 @@ pub async fn serve(
         state.config.cull_interval,
     );
     let deliverer = events::deliver::spawn(state.clone());
+    let pruner = jobs::prune::spawn(
+        state.db.clone(),
+        state.clock.clone(),
+        state.config.logs.clone(),
+    );
     let config = state.config.clone();
     let validation_events = state.validation_events.clone();
+    let request_logs = state.request_logs.clone();
     let result = net::run(listener, app(state), &config, shutdown).await;
     validation_events.flush().await;
+    if let Some(request_logs) = &request_logs {
+        request_logs.flush().await;
+    }
     if let Some(culler) = culler {
         culler.abort();
     }
     if let Some(deliverer) = deliverer {
         deliverer.abort();
+    }
+    if let Some(pruner) = pruner {
+        pruner.abort();
     }
     result
 }

@@ -32,7 +32,10 @@ pub async fn layer(mut request: Request, next: Next) -> Response {
     let value = HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("invalid"));
     request.headers_mut().insert(HEADER, value.clone());
     let span = tracing::info_span!("request", request_id = %id);
-    let mut response = next.run(request).instrument(span).await;
+    // The event logs of the request's writes carry its id (and, once authenticated,
+    // its bearer).
+    let run = next.run(request).instrument(span);
+    let mut response = latchkey_store::event_logs::scope(id, run).await;
     response.headers_mut().insert(HEADER, value);
     response
 }

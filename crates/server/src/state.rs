@@ -33,6 +33,8 @@ pub struct Inner {
     pub toucher: Toucher,
     /// Batches validation webhook events off the request path.
     pub validation_events: crate::events::validations::ValidationEvents,
+    /// Batches request logs off the request path (`None`: request logs off).
+    pub request_logs: Option<crate::request_logs::RequestLogs>,
     /// Unsealed response signers by account id.
     pub signers: RwLock<HashMap<String, Arc<latchkey_core::crypto::Signer>>>,
 }
@@ -49,6 +51,10 @@ impl AppState {
     pub fn new(db: Db, clock: SharedClock, secret: SecretKey, config: Config) -> Self {
         let toucher = Toucher::spawn(db.clone());
         let validation_events = crate::events::validations::ValidationEvents::spawn(db.clone());
+        let request_logs = config
+            .logs
+            .request_logs
+            .then(|| crate::request_logs::RequestLogs::spawn(db.clone()));
         db.snapshot_cache()
             .set_capacity(config.validation_cache_size);
         Self(Arc::new(Inner {
@@ -60,6 +66,7 @@ impl AppState {
             default_account: OnceLock::new(),
             toucher,
             validation_events,
+            request_logs,
             signers: RwLock::new(HashMap::new()),
         }))
     }

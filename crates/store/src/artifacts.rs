@@ -136,12 +136,14 @@ pub async fn create(db: &Db, row: &ArtifactRow) -> Result<std::result::Result<()
         Err(StoreError::Conflict(_)) => return Ok(Err(FilenameTaken)),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "artifact.created", row, row.created_at).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
 
 /// Moves an artifact from `from` to `to` status (and records the stored size);
-/// false when it was not in `from` (a concurrent upload finished first).
+/// false when it was not in `from` (a concurrent upload finished first). Records
+/// Keygen's `artifact.upload.succeeded` (UPLOADED) or `artifact.upload.failed`.
 pub async fn transition(
     db: &Db,
     id: &str,
@@ -150,26 +152,31 @@ pub async fn transition(
     filesize: Option<i64>,
     now: i64,
 ) -> Result<bool> {
-    let n = db
-        .execute(
-            sql(format!(
-                "UPDATE {TABLE} SET status = $1, filesize = COALESCE($2, filesize), updated_at = $3 \
-                 WHERE id = $4 AND status = $5"
-            ))
-            .bind(to)
-            .bind(filesize)
-            .bind(now)
-            .bind(id)
-            .bind(from),
-        )
+    let q = sql(format!(
+        "UPDATE {TABLE} SET status = $1, filesize = COALESCE($2, filesize), updated_at = $3 \
+         WHERE id = $4 AND status = $5"
+    ))
+    .bind(to)
+    .bind(filesize)
+    .bind(now)
+    .bind(id)
+    .bind(from);
+    let event = if to == "UPLOADED" {
+        "artifact.upload.succeeded"
+    } else {
+        "artifact.upload.failed"
+    };
+    let n = crate::outbox::execute_announced::<ArtifactRow>(db, q, TABLE, COLUMNS, id, event, now)
         .await?;
     Ok(n > 0)
 }
 
 /// Saves an artifact's editable attributes (`PATCH /artifacts/{id}`): filesize,
-/// checksum, signature, metadata. False when it is gone.
+/// checksum, signature, metadata, recording `artifact.updated` in the same
+/// transaction. False when it is gone.
 pub async fn save(db: &Db, row: &ArtifactRow) -> Result<bool> {
-    let n = db
+    let mut tx = db.begin().await?;
+    let n = tx
         .execute(
             sql(format!(
                 "UPDATE {TABLE} SET filesize = $1, checksum = $2, signature = $3, metadata = $4, \
@@ -184,12 +191,25 @@ pub async fn save(db: &Db, row: &ArtifactRow) -> Result<bool> {
             .bind(row.id.as_str()),
         )
         .await?;
+    if n > 0 {
+        crate::outbox::emit(&mut tx, "artifact.updated", row, row.updated_at).await?;
+    }
+    tx.commit().await?;
     Ok(n > 0)
 }
 
+/// Records `artifact.downloaded` (a download link was handed out).
+pub async fn announce_download(db: &Db, row: &ArtifactRow, now: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    crate::outbox::emit(&mut tx, "artifact.downloaded", row, now).await?;
+    tx.commit().await
+}
+
 /// Deletes an artifact row.
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
-    crate::edits::delete(db, TABLE, account, id).await
+pub async fn delete(db: &Db, account: &str, id: &str, now: i64) -> Result<bool> {
+    let table = (TABLE, COLUMNS);
+    crate::edits::delete_announced::<ArtifactRow>(db, table, account, id, "artifact.deleted", now)
+        .await
 }
 
 /// Whether an UPLOADED artifact of a PUBLISHED release of `product_id` visible to

@@ -12,6 +12,8 @@
 //! The heartbeat rules (default duration, revive windows, strategy spellings) come
 //! from `latchkey_core`; the SQL only restates them as expressions.
 
+use crate::machines::MachineRow;
+use crate::processes::ProcessRow;
 use crate::{Backend, Db, Result, sql};
 use latchkey_core::heartbeat::revive_window;
 use latchkey_core::policy::{
@@ -90,20 +92,24 @@ fn statements(lock: &str) -> Statements {
     Statements {
         delete_machines: format!(
             "DELETE FROM machines WHERE id IN (SELECT m.id {MACHINES_OF_POLICY} \
-             WHERE {cullable} AND {machine_dead} AND {machine_window_passed}{lock}) RETURNING id"
+             WHERE {cullable} AND {machine_dead} AND {machine_window_passed}{lock}) RETURNING {}",
+            crate::machines::COLUMNS
         ),
         delete_processes: format!(
             "DELETE FROM processes WHERE id IN (SELECT m.id {PROCESSES_OF_POLICY} \
              WHERE {cullable} AND {process_dead} \
-             AND m.last_heartbeat_at + {duration} + {window} < $1{lock}) RETURNING id"
+             AND m.last_heartbeat_at + {duration} + {window} < $1{lock}) RETURNING {}",
+            crate::processes::COLUMNS
         ),
         mark_machines: format!(
             "UPDATE machines SET last_death_event_at = $1 WHERE last_death_event_at IS NULL \
-             AND id IN (SELECT m.id {MACHINES_OF_POLICY} WHERE {machine_dead}{lock}) RETURNING id"
+             AND id IN (SELECT m.id {MACHINES_OF_POLICY} WHERE {machine_dead}{lock}) RETURNING {}",
+            crate::machines::COLUMNS
         ),
         mark_processes: format!(
             "UPDATE processes SET last_death_event_at = $1 WHERE last_death_event_at IS NULL \
-             AND id IN (SELECT m.id {PROCESSES_OF_POLICY} WHERE {process_dead}{lock}) RETURNING id"
+             AND id IN (SELECT m.id {PROCESSES_OF_POLICY} WHERE {process_dead}{lock}) RETURNING {}",
+            crate::processes::COLUMNS
         ),
     }
 }
@@ -115,11 +121,46 @@ static POSTGRES: LazyLock<Statements> =
     LazyLock::new(|| statements(" FOR UPDATE OF m SKIP LOCKED"));
 static SQLITE: LazyLock<Statements> = LazyLock::new(|| statements(""));
 
-async fn returning_ids(db: &Db, text: &str, now: i64) -> Result<Vec<String>> {
+/// A culled or newly dead row: its id, whether its death was already announced,
+/// and the event that announces it.
+trait Dead: crate::db::Row + crate::outbox::Resource {
+    const EVENT: &'static str;
+    fn id(&self) -> &str;
+    fn announced_before(&self, now: i64) -> bool;
+}
+
+impl Dead for crate::machines::MachineRow {
+    const EVENT: &'static str = "machine.heartbeat.dead";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn announced_before(&self, now: i64) -> bool {
+        self.last_death_event_at.is_some_and(|at| at != now)
+    }
+}
+
+impl Dead for crate::processes::ProcessRow {
+    const EVENT: &'static str = "process.heartbeat.dead";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn announced_before(&self, now: i64) -> bool {
+        self.last_death_event_at.is_some_and(|at| at != now)
+    }
+}
+
+/// Runs one statement and records the heartbeat-dead event of each returned row
+/// not announced before (once per lifecycle, Keygen §4.3), in the same transaction.
+async fn returning_ids<R: Dead>(db: &Db, text: &str, now: i64) -> Result<Vec<String>> {
     let mut tx = db.begin().await?;
-    let rows: Vec<(String,)> = tx.fetch_all(sql(text).bind(now)).await?;
+    let rows: Vec<R> = tx.fetch_all(sql(text).bind(now)).await?;
+    for row in &rows {
+        if !row.announced_before(now) {
+            crate::outbox::emit(&mut tx, R::EVENT, row, now).await?;
+        }
+    }
     tx.commit().await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    Ok(rows.iter().map(|r| Dead::id(r).to_owned()).collect())
 }
 
 /// One culling pass at `now_ms` (unix milliseconds).
@@ -129,10 +170,10 @@ pub async fn cull_once(db: &Db, now_ms: i64) -> Result<CullReport> {
         Backend::Sqlite => &SQLITE,
     };
     Ok(CullReport {
-        machines: returning_ids(db, &s.delete_machines, now_ms).await?,
-        processes: returning_ids(db, &s.delete_processes, now_ms).await?,
-        machines_marked_dead: returning_ids(db, &s.mark_machines, now_ms).await?,
-        processes_marked_dead: returning_ids(db, &s.mark_processes, now_ms).await?,
+        machines: returning_ids::<MachineRow>(db, &s.delete_machines, now_ms).await?,
+        processes: returning_ids::<ProcessRow>(db, &s.delete_processes, now_ms).await?,
+        machines_marked_dead: returning_ids::<MachineRow>(db, &s.mark_machines, now_ms).await?,
+        processes_marked_dead: returning_ids::<ProcessRow>(db, &s.mark_processes, now_ms).await?,
     })
 }
 

@@ -26,6 +26,25 @@ impl Holder<'_> {
             Holder::License(id) | Holder::Policy(id) => id,
         }
     }
+
+    /// Records `license.entitlements.{verb}` or `policy.entitlements.{verb}` about
+    /// the holder as it is now, in `tx`.
+    async fn announce(&self, tx: &mut crate::Tx, verb: &str, now: i64) -> Result<()> {
+        match self {
+            Holder::License(id) => {
+                let table = (crate::licenses::TABLE, crate::licenses::COLUMNS);
+                let name = format!("license.entitlements.{verb}");
+                crate::outbox::emit_row::<crate::licenses::LicenseRow>(tx, table, id, &name, now)
+                    .await
+            }
+            Holder::Policy(id) => {
+                let table = (crate::policies::TABLE, crate::policies::COLUMNS);
+                let name = format!("policy.entitlements.{verb}");
+                crate::outbox::emit_row::<crate::policies::PolicyRow>(tx, table, id, &name, now)
+                    .await
+            }
+        }
+    }
 }
 
 /// The entitlements attached directly to `holder`, oldest first.
@@ -82,6 +101,7 @@ pub async fn attach(
             other => other?,
         };
     }
+    holder.announce(&mut tx, "attached", now).await?;
     tx.commit().await?;
     Ok(None)
 }
@@ -93,6 +113,7 @@ pub async fn detach(
     db: &Db,
     holder: Holder<'_>,
     entitlements: &[Option<String>],
+    now: i64,
 ) -> Result<Option<usize>> {
     let (table, column) = holder.table_column();
     let mut tx = db.begin().await?;
@@ -113,6 +134,7 @@ pub async fn detach(
             return Ok(Some(i));
         }
     }
+    holder.announce(&mut tx, "detached", now).await?;
     tx.commit().await?;
     Ok(None)
 }

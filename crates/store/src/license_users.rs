@@ -89,8 +89,15 @@ pub async fn attach(
         )
         .await?;
     }
+    announce(&mut tx, license_id, "license.users.attached", now).await?;
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+/// Records `name` about the license as it is now, in `tx`.
+async fn announce(tx: &mut crate::Tx, license_id: &str, name: &str, now: i64) -> Result<()> {
+    let table = (crate::licenses::TABLE, crate::licenses::COLUMNS);
+    crate::outbox::emit_row::<crate::licenses::LicenseRow>(tx, table, license_id, name, now).await
 }
 
 fn detach_query(license_id: &str, user: &str) -> crate::Sql {
@@ -101,13 +108,19 @@ fn detach_query(license_id: &str, user: &str) -> crate::Sql {
 
 /// Detaches `users` in one transaction; `Some(i)` (nothing detached) when user `i`
 /// is not attached.
-pub async fn detach(db: &Db, license_id: &str, users: &[String]) -> Result<Option<usize>> {
+pub async fn detach(
+    db: &Db,
+    license_id: &str,
+    users: &[String],
+    now: i64,
+) -> Result<Option<usize>> {
     let mut tx = db.begin().await?;
     for (i, user) in users.iter().enumerate() {
         if tx.execute(detach_query(license_id, user)).await? == 0 {
             return Ok(Some(i));
         }
     }
+    announce(&mut tx, license_id, "license.users.detached", now).await?;
     tx.commit().await?;
     Ok(None)
 }
@@ -152,6 +165,7 @@ pub async fn set_owner(
             .bind(license_id),
     )
     .await?;
+    announce(&mut tx, license_id, "license.owner.updated", now).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

@@ -77,6 +77,15 @@ resource!(crate::pool_keys::PoolKeyRow, "keys", |r| Scope::Product(
     &r.product_id
 ));
 resource!(crate::users::UserRow, "users", |_r| Scope::Account);
+resource!(crate::releases::ReleaseRow, "releases", |r| Scope::Product(
+    &r.product_id
+));
+resource!(crate::artifacts::ArtifactRow, "artifacts", |r| {
+    Scope::Product(&r.product_id)
+});
+resource!(crate::packages::PackageRow, "packages", |r| Scope::Product(
+    &r.product_id
+));
 resource!(crate::groups::GroupRow, "groups", |_r| Scope::Account);
 resource!(crate::entitlements::EntitlementRow, "entitlements", |_r| {
     Scope::Account
@@ -162,6 +171,17 @@ pub async fn emit<R: Resource>(tx: &mut Tx, name: &str, row: &R, at: i64) -> Res
     record(tx, &Event::new(name, row, None, at)).await
 }
 
+/// [`emit`] with document `meta`.
+pub async fn emit_meta<R: Resource>(
+    tx: &mut Tx,
+    name: &str,
+    row: &R,
+    meta: Value,
+    at: i64,
+) -> Result<()> {
+    record(tx, &Event::new(name, row, Some(meta), at)).await
+}
+
 async fn endpoints_of(tx: &mut Tx, account: &str) -> Result<Vec<WebhookEndpointRow>> {
     tx.fetch_all(
         sql(format!(
@@ -173,8 +193,10 @@ async fn endpoints_of(tx: &mut Tx, account: &str) -> Result<Vec<WebhookEndpointR
     .await
 }
 
-/// Records one event in `tx`: one `webhook_events` row per selected endpoint.
+/// Records one event in `tx`: its event log, and one `webhook_events` row per
+/// selected endpoint.
 pub async fn record(tx: &mut Tx, event: &Event) -> Result<()> {
+    crate::event_logs::record(tx, event).await?;
     let endpoints = endpoints_of(tx, &event.account_id).await?;
     record_for(tx, event, endpoints).await
 }
@@ -291,4 +313,22 @@ pub async fn execute_announced<R: crate::db::Row + Resource>(
     }
     tx.commit().await?;
     Ok(n)
+}
+
+/// Records `name` about the row `id` of `table` as it is now, in `tx` (the
+/// attach/detach and relationship events, which carry the holder's document).
+pub async fn emit_row<R: crate::db::Row + Resource>(
+    tx: &mut Tx,
+    (table, columns): (&str, &str),
+    id: &str,
+    name: &str,
+    at: i64,
+) -> Result<()> {
+    let row: Option<R> = tx
+        .fetch_optional(sql(format!("SELECT {columns} FROM {table} WHERE id = $1")).bind(id))
+        .await?;
+    if let Some(row) = row {
+        emit(tx, name, &row, at).await?;
+    }
+    Ok(())
 }

@@ -114,11 +114,19 @@ pub async fn save(
         Err(StoreError::Conflict(_)) => return Ok(Err(KeyTaken)),
         other => other?,
     }
+    let event = if new {
+        "package.created"
+    } else {
+        "package.updated"
+    };
+    crate::outbox::emit(&mut tx, event, row, row.updated_at).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
 
 /// Deletes a package (its releases keep existing without one).
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
-    crate::edits::delete(db, TABLE, account, id).await
+pub async fn delete(db: &Db, account: &str, id: &str, now: i64) -> Result<bool> {
+    let table = (TABLE, COLUMNS);
+    crate::edits::delete_announced::<PackageRow>(db, table, account, id, "package.deleted", now)
+        .await
 }

@@ -136,7 +136,11 @@ pub async fn update_key(
             other => other?,
         };
     }
-    let row = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    let row: Option<PoolKeyRow> =
+        crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    if let Some(row) = &row {
+        crate::outbox::emit(&mut tx, "key.updated", row, now).await?;
+    }
     tx.commit().await?;
     Ok(Ok(row))
 }
@@ -159,10 +163,17 @@ pub async fn delete(db: &crate::Db, account: &str, id: &str, now: i64) -> Result
 }
 
 /// [`pop`] in its own transaction (`DELETE /policies/{id}/pool`).
-pub async fn pop_one(db: &crate::Db, account: &str, policy_id: &str) -> Result<Option<PoolKeyRow>> {
+/// Records `policy.pool.popped` (carrying the key) in the same transaction.
+pub async fn pop_one(
+    db: &crate::Db,
+    account: &str,
+    policy_id: &str,
+    now: i64,
+) -> Result<Option<PoolKeyRow>> {
     let mut tx = db.begin().await?;
     let row = pop(&mut tx, account, policy_id).await?;
-    if row.is_some() {
+    if let Some(row) = &row {
+        crate::outbox::emit(&mut tx, "policy.pool.popped", row, now).await?;
         tx.commit().await?;
     }
     Ok(row)

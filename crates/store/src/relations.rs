@@ -182,6 +182,7 @@ pub async fn attach_owners(
         insert(&mut tx, &row).await?;
         rows.push(row);
     }
+    announce_group(&mut tx, group_id, "group.owners.attached", now).await?;
     tx.commit().await?;
     Ok(Ok(rows))
 }
@@ -191,6 +192,7 @@ pub async fn detach_owners(
     db: &Db,
     group_id: &str,
     user_ids: &[String],
+    now: i64,
 ) -> Result<std::result::Result<(), OwnersRefusal>> {
     let mut tx = db.begin().await?;
     for (i, user) in user_ids.iter().enumerate() {
@@ -205,8 +207,14 @@ pub async fn detach_owners(
             return Ok(Err(OwnersRefusal::NotOwner(i)));
         }
     }
+    announce_group(&mut tx, group_id, "group.owners.detached", now).await?;
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+async fn announce_group(tx: &mut crate::Tx, group_id: &str, name: &str, now: i64) -> Result<()> {
+    let table = (crate::groups::TABLE, crate::groups::COLUMNS);
+    crate::outbox::emit_row::<crate::groups::GroupRow>(tx, table, group_id, name, now).await
 }
 
 /// Ids of the groups `user_id` owns.

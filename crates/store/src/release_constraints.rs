@@ -93,8 +93,14 @@ pub async fn attach(
         insert(&mut tx, &row).await?;
         rows.push(row);
     }
+    announce(&mut tx, release_id, "release.constraints.attached", now).await?;
     tx.commit().await?;
     Ok(Ok(rows))
+}
+
+async fn announce(tx: &mut crate::Tx, release_id: &str, name: &str, now: i64) -> Result<()> {
+    let table = (crate::releases::TABLE, crate::releases::COLUMNS);
+    crate::outbox::emit_row::<crate::releases::ReleaseRow>(tx, table, release_id, name, now).await
 }
 
 /// Detaches the constraints on `entitlement_ids`; `Err(id)` (and nothing removed)
@@ -103,6 +109,7 @@ pub async fn detach(
     db: &Db,
     release_id: &str,
     entitlement_ids: &[String],
+    now: i64,
 ) -> Result<std::result::Result<(), String>> {
     let mut tx = db.begin().await?;
     for entitlement_id in entitlement_ids {
@@ -120,6 +127,7 @@ pub async fn detach(
             return Ok(Err(entitlement_id.clone()));
         }
     }
+    announce(&mut tx, release_id, "release.constraints.detached", now).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }

@@ -212,13 +212,19 @@ pub async fn create(db: &Db, row: &ReleaseRow) -> Result<std::result::Result<(),
         Err(StoreError::Conflict(_)) => return Ok(Err(Taken::Tag)),
         other => other?,
     }
+    crate::outbox::emit(&mut tx, "release.created", row, row.created_at).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
 
 /// Writes every column of `row` but its ids and creation time (the handler merged
 /// the changes into the loaded row and checked them); re-checks version and tag.
-pub async fn save(db: &Db, row: &ReleaseRow) -> Result<std::result::Result<(), Taken>> {
+/// Records `event` (`release.updated`, `.published`, `.yanked`) with the row.
+pub async fn save(
+    db: &Db,
+    row: &ReleaseRow,
+    event: &str,
+) -> Result<std::result::Result<(), Taken>> {
     let mut tx = db.begin().await?;
     tx.lock_key(&format!("releases:{}", row.account_id)).await?;
     if let Some(taken) = taken(&mut tx, row).await? {
@@ -257,13 +263,16 @@ pub async fn save(db: &Db, row: &ReleaseRow) -> Result<std::result::Result<(), T
         Err(StoreError::Conflict(_)) => return Ok(Err(Taken::Tag)),
         other => other?,
     };
+    crate::outbox::emit(&mut tx, event, row, row.updated_at).await?;
     tx.commit().await?;
     Ok(Ok(()))
 }
 
 /// Deletes a release (its constraints and artifacts cascade).
-pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
-    crate::edits::delete(db, TABLE, account, id).await
+pub async fn delete(db: &Db, account: &str, id: &str, now: i64) -> Result<bool> {
+    let table = (TABLE, COLUMNS);
+    crate::edits::delete_announced::<ReleaseRow>(db, table, account, id, "release.deleted", now)
+        .await
 }
 
 /// Published releases of `product_id` and `package_id` (none: releases without a

@@ -360,13 +360,15 @@ pub async fn set_password(
     .await
 }
 
-/// Stores a password-reset token digest and its expiry.
+/// Stores a password-reset token digest and its expiry, recording
+/// `user.password-reset` with `meta` (Keygen's `{passwordResetToken}`, so a vendor
+/// can send its own mail).
 pub async fn set_password_reset(
     db: &Db,
     account: &str,
     id: &str,
-    digest: &str,
-    expiry: i64,
+    (digest, expiry): (&str, i64),
+    meta: serde_json::Value,
     now: i64,
 ) -> Result<()> {
     let changes = vec![
@@ -375,6 +377,10 @@ pub async fn set_password_reset(
     ];
     let mut tx = db.begin().await?;
     crate::crud::update(&mut tx, TABLE, account, id, changes, now).await?;
+    let row: Option<UserRow> = crate::crud::find_tx(&mut tx, TABLE, COLUMNS, account, id).await?;
+    if let Some(row) = &row {
+        crate::outbox::emit_meta(&mut tx, "user.password-reset", row, meta, now).await?;
+    }
     tx.commit().await
 }
 

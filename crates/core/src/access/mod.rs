@@ -22,6 +22,7 @@ use crate::roles::Role;
 pub mod entitlements;
 pub mod keys;
 pub mod licenses;
+pub mod logs;
 pub mod policies;
 pub mod releases;
 

@@ -99,6 +99,14 @@ pub struct Settings {
     pub webhook_poll_interval_ms: u64,
     /// Licenses whose validation snapshot is kept in memory (0 disables the cache).
     pub validation_cache_size: u64,
+    /// Record every API request in the request logs.
+    pub request_logs: bool,
+    /// Days event logs and request logs are kept (0 keeps them forever).
+    pub log_retention_days: u64,
+    /// Days delivered and failed webhook events are kept (0 keeps them forever).
+    pub webhook_event_retention_days: u64,
+    /// Seconds between runs of the scheduled jobs (pruning; 0 disables them).
+    pub jobs_interval: u64,
 }
 
 impl Default for Settings {
@@ -142,6 +150,10 @@ impl Default for Settings {
             webhook_concurrency: 16,
             webhook_poll_interval_ms: 500,
             validation_cache_size: latchkey_store::snapshot_cache::DEFAULT_CAPACITY as u64,
+            request_logs: true,
+            log_retention_days: 30,
+            webhook_event_retention_days: 30,
+            jobs_interval: 600,
         }
     }
 }
@@ -242,6 +254,7 @@ impl Settings {
     /// here is taken as given).
     pub fn config(&self) -> Config {
         let seconds = Duration::from_secs;
+        let days = |d: u64| Duration::from_secs(d.saturating_mul(86_400));
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.clone(),
@@ -284,6 +297,12 @@ impl Settings {
             },
             validation_cache_size: usize::try_from(self.validation_cache_size)
                 .unwrap_or(usize::MAX),
+            logs: super::LogConfig {
+                request_logs: self.request_logs,
+                retention: days(self.log_retention_days),
+                webhook_retention: days(self.webhook_event_retention_days),
+                jobs_interval: seconds(self.jobs_interval),
+            },
         }
     }
 
@@ -509,6 +528,26 @@ pub const DOCS: &[SettingDoc] = &[
         "Licenses whose validation snapshot is kept in memory, least recently used out (0 disables).",
         "",
     ),
+    doc(
+        "request_logs",
+        "Record every API request in the request logs (/v1/request-logs).",
+        "",
+    ),
+    doc(
+        "log_retention_days",
+        "Days event logs and request logs are kept (0 keeps them forever).",
+        "",
+    ),
+    doc(
+        "webhook_event_retention_days",
+        "Days delivered and failed webhook events are kept (0 keeps them forever).",
+        "",
+    ),
+    doc(
+        "jobs_interval",
+        "Seconds between runs of the scheduled jobs (retention pruning; 0 disables them).",
+        "",
+    ),
 ];
 
 const fn doc(key: &'static str, about: &'static str, example: &'static str) -> SettingDoc {
@@ -567,6 +606,13 @@ impl std::fmt::Debug for Settings {
             .field("webhook_concurrency", &self.webhook_concurrency)
             .field("webhook_poll_interval_ms", &self.webhook_poll_interval_ms)
             .field("validation_cache_size", &self.validation_cache_size)
+            .field("request_logs", &self.request_logs)
+            .field("log_retention_days", &self.log_retention_days)
+            .field(
+                "webhook_event_retention_days",
+                &self.webhook_event_retention_days,
+            )
+            .field("jobs_interval", &self.jobs_interval)
             .finish()
     }
 }

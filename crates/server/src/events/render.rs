@@ -46,6 +46,9 @@ async fn resource(
         "groups" => row(snapshot).map(|r| s::groups::group(account, &r)),
         "entitlements" => row(snapshot).map(|r| s::entitlements::entitlement(account, &r)),
         "keys" => row(snapshot).map(|r| s::keys::key(account, &r)),
+        "releases" => row(snapshot).map(|r| s::releases::release(account, &r)),
+        "artifacts" => row(snapshot).map(|r| s::releases::artifact(account, &r)),
+        "packages" => row(snapshot).map(|r| s::releases::package(account, &r)),
         // Webhooks never carry a token's secret.
         "tokens" => row(snapshot).map(|r| s::tokens::token(account, &r, None)),
         "licenses" => {

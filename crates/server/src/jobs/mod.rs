@@ -1,4 +1,5 @@
 //! Background work that must not sit on the request path.
 
 pub mod cull;
+pub mod prune;
 pub mod touch;

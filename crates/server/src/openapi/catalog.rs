@@ -219,6 +219,7 @@ pub const OPERATIONS: &[Op] = &[
     op("POST", "/v1/releases/{id}/actions/publish", Shape::Action("releases")),
     op("GET", "/v1/releases/{id}/actions/upgrade", Shape::One("releases")),
     op("POST", "/v1/releases/{id}/actions/yank", Shape::Action("releases")),
+    op("GET", "/v1/releases/{id}/artifact", Shape::Redirect),
     op("GET", "/v1/releases/{id}/artifacts", Shape::Many("artifacts")),
     op("GET", "/v1/releases/{id}/artifacts/{child}", Shape::Redirect),
     op("GET", "/v1/releases/{id}/constraints", Shape::Many("constraints")),
@@ -232,6 +233,7 @@ pub const OPERATIONS: &[Op] = &[
     op("GET", "/v1/artifacts", Shape::Many("artifacts")),
     op("POST", "/v1/artifacts", Shape::Create("artifacts")),
     op("GET", "/v1/artifacts/{id}", Shape::Redirect),
+    op("PATCH", "/v1/artifacts/{id}", Shape::Update("artifacts")),
     op("DELETE", "/v1/artifacts/{id}", Shape::Gone),
     op("GET", "/v1/artifacts/{id}/{filename}", Shape::Redirect),
     op("GET", "/v1/packages", Shape::Many("packages")),
@@ -268,4 +270,9 @@ pub const OPERATIONS: &[Op] = &[
     op("GET", "/v1/webhook-events/{id}", Shape::One("webhook-events")),
     op("DELETE", "/v1/webhook-events/{id}", Shape::Gone),
     op("POST", "/v1/webhook-events/{id}/actions/retry", Shape::Action("webhook-events")),
+    // logs
+    op("GET", "/v1/event-logs", Shape::Many("event-logs")),
+    op("GET", "/v1/event-logs/{id}", Shape::One("event-logs")),
+    op("GET", "/v1/request-logs", Shape::Many("request-logs")),
+    op("GET", "/v1/request-logs/{id}", Shape::One("request-logs")),
 ];

@@ -8,6 +8,7 @@ pub mod entitlements;
 pub mod groups;
 pub mod keys;
 pub mod licenses;
+pub mod logs;
 pub mod machines;
 pub mod packages;
 pub mod policies;

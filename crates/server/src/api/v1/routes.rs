@@ -3,9 +3,9 @@
 
 use super::route_table::{Route, Table, delete, get, post};
 use super::{
-    accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, machines,
-    packages, policies, processes, products, relationships, releases, search, tokens, users,
-    webhooks,
+    accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, logs,
+    machines, packages, policies, processes, products, relationships, releases, search, tokens,
+    users, webhooks,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -221,6 +221,11 @@ fn table() -> Table {
         .route("/v1/webhook-events", get(webhooks::events::index))
         .route("/v1/webhook-events/{id}", get(webhooks::events::show).delete(webhooks::events::destroy))
         .route("/v1/webhook-events/{id}/actions/retry", post(webhooks::events::retry))
+        // logs
+        .route("/v1/event-logs", get(logs::index))
+        .route("/v1/event-logs/{id}", get(logs::show))
+        .route("/v1/request-logs", get(logs::requests::index))
+        .route("/v1/request-logs/{id}", get(logs::requests::show))
 }
 
 /// The signed artifact URLs Latchkey serves for local storage. Merged outside the

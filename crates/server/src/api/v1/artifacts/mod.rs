@@ -320,6 +320,7 @@ pub(crate) async fn download(
         )
         .await?;
     }
+    artifacts::announce_download(&state.db, &artifact, state.now_ms()).await?;
     let url = storage::download_url(
         state,
         &base_url(state, headers),
@@ -501,7 +502,7 @@ pub async fn destroy(
     if !access::may_write(&principal.actor(), &row.product_id) {
         return Err(ApiError::forbidden("not allowed to delete this artifact"));
     }
-    artifacts::delete(&state.db, account.id(), &row.id).await?;
+    artifacts::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     storage::remove(&state.config.artifacts, account.id(), &row.id)
         .await
         .map_err(ApiError::internal)?;

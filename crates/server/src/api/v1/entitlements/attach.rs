@@ -87,7 +87,8 @@ pub async fn detach(
     for id in &wanted {
         resolved.push(super::find(state, account, id).await.ok().map(|row| row.id));
     }
-    if let Some(i) = entitlement_links::detach(&state.db, holder, &resolved).await? {
+    if let Some(i) = entitlement_links::detach(&state.db, holder, &resolved, state.now_ms()).await?
+    {
         return Err(ApiError::unprocessable(
             ErrorCode::EntitlementNotFound,
             format!(

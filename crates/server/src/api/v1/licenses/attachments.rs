@@ -134,7 +134,7 @@ pub(crate) async fn detach_users(
         ))
         .pointer(format!("/data/{i}")));
     }
-    if let Some(i) = license_users::detach(&state.db, &license.id, &wanted).await? {
+    if let Some(i) = license_users::detach(&state.db, &license.id, &wanted, state.now_ms()).await? {
         return Err(ApiError::unprocessable(
             ErrorCode::UserNotFound,
             format!("cannot detach user '{}' (user is not attached)", wanted[i]),

@@ -197,6 +197,6 @@ pub async fn destroy(
     if !access::may_write(&principal.actor(), &row.product_id) {
         return Err(ApiError::forbidden("not allowed to delete this package"));
     }
-    packages::delete(&state.db, account.id(), &row.id).await?;
+    packages::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     Ok(no_content())
 }

@@ -60,7 +60,8 @@ pub(crate) async fn pop(
             "policy does not use a pool",
         ));
     }
-    let Some(row) = pool_keys::pop_one(&state.db, account.id(), &policy.id).await? else {
+    let Some(row) = pool_keys::pop_one(&state.db, account.id(), &policy.id, state.now_ms()).await?
+    else {
         return Err(ApiError::unprocessable(
             ErrorCode::PolicyPoolEmpty,
             "pool is empty",

@@ -143,7 +143,7 @@ pub async fn detach_owners(
     if !groups::may_write(&cx.principal) {
         return Err(ApiError::forbidden("not allowed to detach group owners"));
     }
-    relations::detach_owners(&cx.state.db, &group.id, &user_ids)
+    relations::detach_owners(&cx.state.db, &group.id, &user_ids, cx.state.now_ms())
         .await?
         .map_err(refused)?;
     Ok(no_content())

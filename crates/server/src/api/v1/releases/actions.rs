@@ -21,15 +21,15 @@ async fn change_status(
     id: &str,
     status: Status,
 ) -> ApiResult<Document> {
-    let verb = match status {
-        Status::Yanked => "yank",
-        _ => "publish",
+    let (verb, event) = match status {
+        Status::Yanked => ("yank", "release.yanked"),
+        _ => ("publish", "release.published"),
     };
     let mut row = load_for_write(state, account, principal, id, verb).await?;
     let now = state.now_ms();
     set_status(&mut row, status.as_str(), now);
     row.updated_at = now;
-    releases::save(&state.db, &row)
+    releases::save(&state.db, &row, event)
         .await?
         .map_err(|_| ApiError::conflict("the release changed; try again"))?;
     Ok(Document::ok(single(serializer::release(account, &row))))

@@ -164,7 +164,7 @@ pub async fn detach(
             })?;
         entitlements.push(found.entitlement_id.clone());
     }
-    constraints::detach(&state.db, &release.id, &entitlements)
+    constraints::detach(&state.db, &release.id, &entitlements, state.now_ms())
         .await?
         .map_err(|_| ApiError::unprocessable(ErrorCode::NotFound, "must exist").pointer("/data"))?;
     Ok(no_content())

@@ -309,7 +309,9 @@ pub async fn update(
     input.finish()?;
     apply(&state, &account, &mut row, attrs).await?;
     row.updated_at = state.now_ms();
-    releases::save(&state.db, &row).await?.map_err(taken)?;
+    releases::save(&state.db, &row, "release.updated")
+        .await?
+        .map_err(taken)?;
     Ok(Document::ok(single(serializer::release(&account, &row))))
 }
 
@@ -322,7 +324,7 @@ pub async fn destroy(
 ) -> ApiResult<Response> {
     let row = load_for_write(&state, &account, &principal, &id, "delete").await?;
     let files = latchkey_store::artifacts::ids_of_release(&state.db, &row.id).await?;
-    releases::delete(&state.db, account.id(), &row.id).await?;
+    releases::delete(&state.db, account.id(), &row.id, state.now_ms()).await?;
     for artifact in files {
         if let Err(e) =
             crate::storage::remove(&state.config.artifacts, account.id(), &artifact).await

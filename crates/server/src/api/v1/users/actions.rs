@@ -187,8 +187,8 @@ pub async fn request_reset(
         &state.db,
         account.id(),
         &user.id,
-        &digest,
-        now + RESET_TTL_MS,
+        (&digest, now + RESET_TTL_MS),
+        json!({ "passwordResetToken": raw }),
         now,
     )
     .await?;

@@ -1,0 +1,108 @@
+//! Request logs (`/request-logs`): API requests are recorded off the request path
+//! (batched), with method, URL, status, IP, user agent, bearer, resource, request
+//! id and time taken; filters; staff-only access; a setting turns them off.
+
+#![allow(clippy::expect_used)]
+
+use latchkey_server::Config;
+use latchkey_testkit::cast::{Cast, Who};
+use latchkey_testkit::{Fixtures, TestServer, id};
+use serde_json::Value;
+use std::time::Duration;
+
+async fn request_logs(server: &TestServer, query: &str) -> anyhow::Result<Vec<Value>> {
+    let path = format!("/v1/request-logs?page[number]=1&page[size]=100{query}");
+    let reply = server.admin("GET", &path, None).await?;
+    anyhow::ensure!(reply.status == 200, "{query}: {}", reply.body);
+    Ok(reply.body["data"].as_array().cloned().unwrap_or_default())
+}
+
+/// Waits for the batched writer to record a log matching `query`.
+async fn wait_for(server: &TestServer, query: &str) -> anyhow::Result<Vec<Value>> {
+    for _ in 0..100 {
+        let found = request_logs(server, query).await?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("no request log for {query}")
+}
+
+#[tokio::test]
+async fn requests_are_logged_with_bearer_resource_and_timing() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let product = server.product("App").await?;
+    let reply = server
+        .raw(
+            "GET",
+            &format!("/v1/products/{product}?x=1"),
+            &[
+                ("Authorization", &format!("Bearer {}", server.admin_token)),
+                ("User-Agent", "probe/1.0"),
+                ("X-Request-Id", "req-probe-1"),
+            ],
+            Vec::new(),
+        )
+        .await?;
+    assert_eq!(reply.status, 200);
+    let found = wait_for(&server, "&request=req-probe-1").await?;
+    assert_eq!(found.len(), 1);
+    let log = &found[0];
+    let attributes = &log["attributes"];
+    assert_eq!(attributes["method"], "GET");
+    assert_eq!(attributes["status"], "200");
+    assert_eq!(attributes["userAgent"], "probe/1.0");
+    assert_eq!(attributes["ip"], "127.0.0.1");
+    assert!(
+        attributes["url"]
+            .as_str()
+            .is_some_and(|u| u.ends_with(&format!("/products/{product}?x=1")))
+    );
+    assert!(attributes["runTime"].as_i64().is_some());
+    assert_eq!(log["relationships"]["resource"]["data"]["type"], "products");
+    assert_eq!(log["relationships"]["resource"]["data"]["id"], product);
+    assert_eq!(log["relationships"]["requestor"]["data"]["type"], "users");
+    // Unauthenticated and failing requests are logged too.
+    let reply = server.call("GET", "/v1/licenses/nope", None, None).await?;
+    assert_eq!(reply.status, 401);
+    let failed = wait_for(&server, "&status=401").await?;
+    assert!(failed[0]["relationships"]["requestor"]["data"].is_null());
+    assert!(
+        !request_logs(&server, "&method=get&ip=127.0.0.1")
+            .await?
+            .is_empty()
+    );
+    let show = server
+        .admin("GET", &format!("/v1/request-logs/{}", id(log)), None)
+        .await?;
+    assert_eq!(show.status, 200);
+    for query in ["&status=abc", "&requestor[id]=x", "&date[start]=later"] {
+        let path = format!("/v1/request-logs?{query}");
+        let reply = server.admin("GET", &path, None).await?;
+        assert_eq!(reply.status, 400, "{query}: {}", reply.body);
+        assert_eq!(reply.error_code(), Some("PARAMETER_INVALID"));
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_staff_read_request_logs_and_the_setting_turns_them_off() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let cast = Cast::new(&server).await?;
+    let allowed = cast
+        .allowed(&server, "GET", "/v1/request-logs", None)
+        .await?;
+    assert_eq!(
+        allowed,
+        [Who::Admin, Who::Developer, Who::Support, Who::ReadOnly]
+    );
+
+    let mut config = Config::default();
+    config.logs.request_logs = false;
+    let quiet = TestServer::start_with(config).await?;
+    quiet.product("App").await?;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(request_logs(&quiet, "").await?.is_empty());
+    Ok(())
+}

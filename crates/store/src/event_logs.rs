@@ -1,0 +1,163 @@
+//! `event_logs` (Keygen's event logs, spec §2.14): every event the outbox records,
+//! with who did it — the whodunnit bearer and the request id — written in the
+//! transaction of the change. Validation events are not logged (they go through the
+//! batched writer only while an endpoint subscribes; logging each one would put a
+//! write on validate-key).
+//!
+//! Who is acting is carried by a task-local [`Context`]: the server opens it for
+//! each request ([`scope`]) with the request id and fills in the bearer once it has
+//! authenticated ([`set_whodunnit`]), so no store write needs an extra parameter.
+//! Writes outside a request (jobs) log no whodunnit.
+
+use crate::crud::Filter;
+use crate::page::{Order, Page};
+use crate::{Db, Result, Tx, sql};
+use std::sync::{Arc, Mutex};
+
+crate::table!(
+    /// One logged event.
+    EventLogRow, "event_logs" {
+        id: String,
+        account_id: String,
+        event: String,
+        resource_type: String,
+        resource_id: String,
+        whodunnit_type: Option<String>,
+        whodunnit_id: Option<String>,
+        request_id: Option<String>,
+        created_at: i64,
+        updated_at: i64,
+    }
+);
+
+/// Who is acting in the current request.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// The request id (`X-Request-Id`).
+    pub request_id: Option<String>,
+    /// The bearer: `(type, id)`, e.g. `("users", id)`.
+    pub whodunnit: Option<(String, String)>,
+}
+
+tokio::task_local! {
+    static CONTEXT: Arc<Mutex<Context>>;
+}
+
+/// Runs `future` (one request) with a context holding `request_id`.
+pub async fn scope<F: Future>(request_id: String, future: F) -> F::Output {
+    let context = Context {
+        request_id: Some(request_id),
+        whodunnit: None,
+    };
+    CONTEXT.scope(Arc::new(Mutex::new(context)), future).await
+}
+
+/// Records the authenticated bearer of the current request (no-op outside one).
+pub fn set_whodunnit(kind: &str, id: &str) {
+    let _ = CONTEXT.try_with(|cell| {
+        if let Ok(mut context) = cell.lock() {
+            context.whodunnit = Some((kind.to_owned(), id.to_owned()));
+        }
+    });
+}
+
+/// The current context (empty outside a request).
+pub fn current() -> Context {
+    CONTEXT
+        .try_with(|cell| cell.lock().map(|c| c.clone()).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// Logs `event` in `tx` with the current context.
+pub(crate) async fn record(tx: &mut Tx, event: &crate::outbox::Event) -> Result<()> {
+    if latchkey_core::webhooks::VALIDATION_EVENTS.contains(&event.name.as_str()) {
+        return Ok(());
+    }
+    let context = current();
+    let (whodunnit_type, whodunnit_id) = context.whodunnit.unzip();
+    let row = EventLogRow {
+        id: crate::new_id(),
+        account_id: event.account_id.clone(),
+        event: event.name.clone(),
+        resource_type: event.resource_type.clone(),
+        resource_id: event.resource_id.clone(),
+        whodunnit_type,
+        whodunnit_id,
+        request_id: context.request_id,
+        created_at: event.at,
+        updated_at: event.at,
+    };
+    insert(tx, &row).await
+}
+
+/// `GET /event-logs` filters.
+#[derive(Debug, Clone, Default)]
+pub struct EventLogQuery {
+    /// Only these event types (empty: all).
+    pub events: Vec<String>,
+    /// Only about this resource: `(type, id)`; the id may be absent.
+    pub resource: Option<(String, Option<String>)>,
+    /// Only by this bearer: `(type, id)`; the id may be absent.
+    pub whodunnit: Option<(String, Option<String>)>,
+    /// Only of this request id.
+    pub request: Option<String>,
+    /// Only at or after (unix ms).
+    pub start: Option<i64>,
+    /// Only at or before (unix ms).
+    pub end: Option<i64>,
+}
+
+fn pair(filters: &mut Vec<Filter>, (kind, id): &(String, Option<String>), columns: [&str; 2]) {
+    filters.push(Filter::eq(columns[0], kind.as_str()));
+    if let Some(id) = id {
+        filters.push(Filter::eq(columns[1], id.as_str()));
+    }
+}
+
+/// One page of an account's event logs.
+pub async fn list(
+    db: &Db,
+    account: &str,
+    query: &EventLogQuery,
+    page: &Page,
+    order: Order,
+) -> Result<(Vec<EventLogRow>, Option<i64>)> {
+    let mut filters = Vec::new();
+    if !query.events.is_empty() {
+        let clause = format!(
+            "event IN ({})",
+            crate::edits::placeholders(query.events.len())
+        );
+        filters.push(Filter::new(
+            clause,
+            query.events.iter().map(crate::Arg::from).collect(),
+        ));
+    }
+    if let Some(resource) = &query.resource {
+        pair(&mut filters, resource, ["resource_type", "resource_id"]);
+    }
+    if let Some(whodunnit) = &query.whodunnit {
+        pair(&mut filters, whodunnit, ["whodunnit_type", "whodunnit_id"]);
+    }
+    if let Some(request) = &query.request {
+        filters.push(Filter::eq("request_id", request.as_str()));
+    }
+    if let Some(start) = query.start {
+        filters.push(Filter::new("created_at >= {}", vec![start.into()]));
+    }
+    if let Some(end) = query.end {
+        filters.push(Filter::new("created_at <= {}", vec![end.into()]));
+    }
+    crate::crud::list(db, TABLE, COLUMNS, account, filters, page, order).await
+}
+
+/// An event log of an account by id.
+pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<EventLogRow>> {
+    crate::crud::find(db, TABLE, COLUMNS, account, id).await
+}
+
+/// Deletes event logs created before `before` (unix ms); how many.
+pub async fn prune(db: &Db, before: i64) -> Result<u64> {
+    db.execute(sql(format!("DELETE FROM {TABLE} WHERE created_at < $1")).bind(before))
+        .await
+}

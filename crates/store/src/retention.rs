@@ -1,0 +1,62 @@
+//! Retention pruning (Keygen's PruneWebhookEventsWorker, PruneExpiredTokensWorker
+//! and log retention): each prune is one `DELETE … WHERE <older than>`, so passes on
+//! several nodes at once are harmless — a row is deleted by exactly one of them and
+//! the others find nothing.
+
+use crate::{Db, Result, sql};
+
+/// Keygen deletes tokens 90 days past their expiry.
+pub const EXPIRED_TOKEN_GRACE_MS: i64 = 90 * 86_400_000;
+
+/// What one pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// DELIVERED or FAILED webhook events.
+    pub webhook_events: u64,
+    /// Event logs.
+    pub event_logs: u64,
+    /// Request logs.
+    pub request_logs: u64,
+    /// Tokens expired more than 90 days ago.
+    pub tokens: u64,
+}
+
+/// Deletes DELIVERED and FAILED webhook events created before `before` (unix ms).
+pub async fn prune_webhook_events(db: &Db, before: i64) -> Result<u64> {
+    db.execute(
+        sql("DELETE FROM webhook_events WHERE created_at < $1 \
+             AND status IN ('DELIVERED', 'FAILED')")
+        .bind(before),
+    )
+    .await
+}
+
+/// Deletes tokens whose expiry passed before `now - 90 days`.
+pub async fn prune_expired_tokens(db: &Db, now: i64) -> Result<u64> {
+    db.execute(
+        sql("DELETE FROM tokens WHERE expiry IS NOT NULL AND expiry < $1")
+            .bind(now - EXPIRED_TOKEN_GRACE_MS),
+    )
+    .await
+}
+
+/// One pass at `now`: logs older than `log_retention_ms` and finished webhook
+/// events older than `webhook_retention_ms` (either `None`: kept forever), expired
+/// tokens.
+pub async fn prune(
+    db: &Db,
+    now: i64,
+    log_retention_ms: Option<i64>,
+    webhook_retention_ms: Option<i64>,
+) -> Result<PruneReport> {
+    let mut report = PruneReport::default();
+    if let Some(keep) = webhook_retention_ms {
+        report.webhook_events = prune_webhook_events(db, now - keep).await?;
+    }
+    if let Some(keep) = log_retention_ms {
+        report.event_logs = crate::event_logs::prune(db, now - keep).await?;
+        report.request_logs = crate::request_logs::prune(db, now - keep).await?;
+    }
+    report.tokens = prune_expired_tokens(db, now).await?;
+    Ok(report)
+}
