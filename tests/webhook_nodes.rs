@@ -4,14 +4,17 @@
 //!   same database delivers every event; the only repeats are attempts that were
 //!   in flight at the kill (at most the worker's concurrency), and a repeat always
 //!   carries the same event id (SQLite and PostgreSQL);
-//! - two processes on one PostgreSQL database deliver each event exactly once.
+//! - two processes on one PostgreSQL database deliver each event exactly once;
+//! - two processes on one PostgreSQL database running the scheduled license notices
+//!   every second send each notice once.
 
 #![allow(clippy::expect_used)]
 
+use latchkey_core::clock::{Clock, SystemClock};
 use latchkey_store::sql;
 use latchkey_testkit::cluster::{Bootstrap, Cluster};
 use latchkey_testkit::receiver::Receiver;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -19,34 +22,53 @@ const BINARY: &str = env!("CARGO_BIN_EXE_latchkey");
 const CONCURRENCY: usize = 2;
 
 async fn cluster(nodes: usize) -> anyhow::Result<Cluster> {
+    cluster_with(nodes, &[]).await
+}
+
+async fn cluster_with(nodes: usize, extra: &[(&str, &str)]) -> anyhow::Result<Cluster> {
     let concurrency = CONCURRENCY.to_string();
-    Cluster::start_with_env(
-        BINARY,
-        nodes,
-        Bootstrap::Account,
-        &[
-            ("LATCHKEY_ALLOW_INSECURE_WEBHOOKS", "1"),
-            ("LATCHKEY_WEBHOOK_RETRY_BASE_SECONDS", "0"),
-            ("LATCHKEY_WEBHOOK_TIMEOUT", "2"),
-            ("LATCHKEY_WEBHOOK_CONCURRENCY", &concurrency),
-            ("LATCHKEY_WEBHOOK_POLL_INTERVAL_MS", "50"),
-        ],
-    )
-    .await
+    let mut env = vec![
+        ("LATCHKEY_ALLOW_INSECURE_WEBHOOKS", "1"),
+        ("LATCHKEY_WEBHOOK_RETRY_BASE_SECONDS", "0"),
+        ("LATCHKEY_WEBHOOK_TIMEOUT", "2"),
+        ("LATCHKEY_WEBHOOK_CONCURRENCY", concurrency.as_str()),
+        ("LATCHKEY_WEBHOOK_POLL_INTERVAL_MS", "50"),
+    ];
+    env.extend_from_slice(extra);
+    Cluster::start_with_env(BINARY, nodes, Bootstrap::Account, &env).await
 }
 
 async fn subscribe(cluster: &Cluster, node: usize, url: &str) -> anyhow::Result<()> {
+    subscribe_to(cluster, node, url, &["product.created"]).await
+}
+
+async fn subscribe_to(
+    cluster: &Cluster,
+    node: usize,
+    url: &str,
+    events: &[&str],
+) -> anyhow::Result<()> {
     let reply = cluster
         .admin(
             node,
             "POST",
             "/v1/webhook-endpoints",
             Some(json!({"data": {"type": "webhook-endpoints",
-                "attributes": {"url": url, "subscriptions": ["product.created"]}}})),
+                "attributes": {"url": url, "subscriptions": events}}})),
         )
         .await?;
     anyhow::ensure!(reply.status == 201, "{}", reply.body);
     Ok(())
+}
+
+/// `POST path` as admin on `node`; the created resource's id.
+async fn create(cluster: &Cluster, node: usize, path: &str, body: Value) -> anyhow::Result<String> {
+    let reply = cluster.admin(node, "POST", path, Some(body)).await?;
+    anyhow::ensure!(reply.status == 201, "{}", reply.body);
+    Ok(reply.body["data"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
 }
 
 async fn product(cluster: &Cluster, node: usize, name: &str) -> anyhow::Result<()> {
@@ -158,5 +180,72 @@ async fn two_processes_deliver_each_event_once() -> anyhow::Result<()> {
     let ids: HashSet<&str> = hooks.iter().map(|h| h.id()).collect();
     assert_eq!(ids.len(), EVENTS);
     assert_eq!(hooks.len(), EVENTS, "no event delivered twice");
+    Ok(())
+}
+
+#[tokio::test]
+async fn two_processes_send_each_license_notice_once() -> anyhow::Result<()> {
+    if Cluster::unavailable("two_processes_send_each_license_notice_once") {
+        return Ok(());
+    }
+    const LICENSES: usize = 20;
+    let receiver = Receiver::start().await?;
+    // Both nodes run the scheduled jobs every second.
+    let cluster = cluster_with(2, &[("LATCHKEY_JOBS_INTERVAL", "1")]).await?;
+    subscribe_to(
+        &cluster,
+        0,
+        &receiver.url,
+        &["license.expiring-soon", "license.check-in-required-soon"],
+    )
+    .await?;
+    let product = create(
+        &cluster,
+        0,
+        "/v1/products",
+        json!({"data": {"type": "products", "attributes": {"name": "App"}}}),
+    )
+    .await?;
+    let policy = create(
+        &cluster,
+        1,
+        "/v1/policies",
+        json!({"data": {"type": "policies",
+            "attributes": {"name": "Daily", "requireCheckIn": true,
+                "checkInInterval": "day", "checkInIntervalCount": 1},
+            "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
+    )
+    .await?;
+    let expiry = latchkey_proto::time_format::format(SystemClock.now() + time::Duration::days(1));
+    for n in 0..LICENSES {
+        create(
+            &cluster,
+            n % 2,
+            "/v1/licenses",
+            json!({"data": {"type": "licenses", "attributes": {"expiry": expiry},
+                "relationships": {"policy": {"data": {"type": "policies", "id": policy}}}}}),
+        )
+        .await?;
+    }
+    // Each license is due both notices: 2 × LICENSES deliveries, then several more
+    // passes on each node must add none.
+    wait_all(&cluster, &receiver, 2 * LICENSES).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let hooks = receiver.received();
+    let mut per_notice: HashMap<(String, String), usize> = HashMap::new();
+    for hook in &hooks {
+        let license = hook.payload()["data"]["id"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        *per_notice
+            .entry((hook.event().to_owned(), license))
+            .or_default() += 1;
+    }
+    assert_eq!(per_notice.len(), 2 * LICENSES, "{per_notice:?}");
+    assert!(
+        per_notice.values().all(|&n| n == 1),
+        "a notice was sent twice: {per_notice:?}"
+    );
     Ok(())
 }

@@ -28,6 +28,19 @@ fn add_months(at: OffsetDateTime, months: i64) -> OffsetDateTime {
     at.replace_date(date)
 }
 
+/// The shortest and longest length of one `unit` in milliseconds (a month is 28 to
+/// 31 days, a year 365 or 366), for SQL that pre-selects candidates before the
+/// exact calendar arithmetic of [`add_interval`].
+pub fn unit_length_bounds_ms(unit: CheckInInterval) -> (i64, i64) {
+    const DAY: i64 = 86_400_000;
+    match unit {
+        CheckInInterval::Day => (DAY, DAY),
+        CheckInInterval::Week => (7 * DAY, 7 * DAY),
+        CheckInInterval::Month => (28 * DAY, 31 * DAY),
+        CheckInInterval::Year => (365 * DAY, 366 * DAY),
+    }
+}
+
 /// When the next check-in is due, if check-ins are configured.
 pub fn next_check_in(
     last_check_in: Option<OffsetDateTime>,
@@ -57,5 +70,32 @@ mod tests {
             add_interval(at, CheckInInterval::Week, 2),
             datetime!(2024-02-14 12:00 UTC)
         );
+    }
+
+    #[test]
+    fn unit_bounds_hold_the_calendar() {
+        let starts = [
+            datetime!(2024-01-31 00:00 UTC),
+            datetime!(2024-02-29 00:00 UTC),
+            datetime!(2023-12-15 00:00 UTC),
+            datetime!(2025-06-30 00:00 UTC),
+        ];
+        for unit in [
+            CheckInInterval::Day,
+            CheckInInterval::Week,
+            CheckInInterval::Month,
+            CheckInInterval::Year,
+        ] {
+            let (min, max) = unit_length_bounds_ms(unit);
+            for at in starts {
+                for count in [1, 2, 11, 365] {
+                    let ms = (add_interval(at, unit, count) - at).whole_milliseconds() as i64;
+                    assert!(
+                        ms >= min * count && ms <= max * count,
+                        "{unit:?} {at} {count}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -22,6 +22,7 @@ pub mod keys;
 pub mod licensing;
 pub mod lifecycle;
 pub mod limits;
+pub mod notices;
 pub mod password;
 pub mod policy;
 pub mod releases;

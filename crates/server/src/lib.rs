@@ -91,7 +91,7 @@ pub async fn serve(
         state.config.cull_interval,
     );
     let deliverer = events::deliver::spawn(state.clone());
-    let pruner = jobs::prune::spawn(
+    let pruner = jobs::scheduled::spawn(
         state.db.clone(),
         state.clock.clone(),
         state.config.logs.clone(),

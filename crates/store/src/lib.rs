@@ -26,6 +26,7 @@ pub mod listen;
 mod machine_edits;
 pub mod machines;
 pub mod metadata;
+pub mod notices;
 pub mod outbox;
 pub mod packages;
 pub mod page;

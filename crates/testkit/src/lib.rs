@@ -405,6 +405,14 @@ impl TestServer {
         Ok(latchkey_server::jobs::cull::cull_once(&self.db, self.clock.now()).await?)
     }
 
+    /// Runs one license notices pass at the server's (manual) clock time; the
+    /// `(event, license id)` pairs it sent.
+    pub async fn notices(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
+        let clock: latchkey_core::clock::SharedClock = std::sync::Arc::new(self.clock.clone());
+        let report = latchkey_server::jobs::notices::notices_once(&self.db, &clock).await?;
+        Ok(report.sent)
+    }
+
     /// Activates a machine as admin.
     pub async fn activate(&self, license_id: &str, fingerprint: &str) -> anyhow::Result<Reply> {
         let body = machine_body(license_id, fingerprint, Value::Null, Value::Null);

@@ -213,7 +213,7 @@ pub const DOCS: &[SettingDoc] = &[
     ),
     doc(
         "jobs_interval",
-        "Seconds between runs of the scheduled jobs (retention pruning; 0 disables them).",
+        "Seconds between runs of the scheduled jobs (license expiry and check-in notices, retention pruning; 0 disables them).",
         "",
     ),
 ];
