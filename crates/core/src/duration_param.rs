@@ -48,13 +48,18 @@ pub fn parse_duration_seconds(text: &str) -> Option<i64> {
     Some(total.round() as i64)
 }
 
-/// An instant given as RFC 3339 or unix seconds.
+/// An instant given as RFC 3339, a calendar date (`2025-01-31`, its midnight UTC,
+/// as Rails reads one) or unix seconds.
 pub fn parse_instant(text: &str) -> Option<OffsetDateTime> {
     let text = text.trim();
-    match text.parse::<i64>() {
-        Ok(seconds) => OffsetDateTime::from_unix_timestamp(seconds).ok(),
-        Err(_) => latchkey_proto::time_format::parse(text),
+    if let Ok(seconds) = text.parse::<i64>() {
+        return OffsetDateTime::from_unix_timestamp(seconds).ok();
     }
+    let date_only = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(date) = time::Date::parse(text, &date_only) {
+        return Some(date.midnight().assume_utc());
+    }
+    latchkey_proto::time_format::parse(text)
 }
 
 /// Start and end (exclusive) of the UTC day containing `at`, as unix ms.
@@ -86,6 +91,20 @@ mod tests {
         let at = parse_instant("2026-01-02T15:04:05Z").unwrap();
         assert_eq!(parse_instant("1767366245"), Some(at));
         assert_eq!(parse_instant("yesterday"), None);
+        let day = parse_instant("2026-01-02").unwrap();
+        assert_eq!(
+            latchkey_proto::time_format::to_millis(day),
+            1_767_312_000_000
+        );
+        for bad in [
+            "2026-13-01",
+            "2026-02-30",
+            "2026-1-2",
+            "20260102x",
+            "2026-01-02T",
+        ] {
+            assert_eq!(parse_instant(bad), None, "{bad}");
+        }
         let (start, end) = utc_day_ms(at);
         assert_eq!(start, 1_767_312_000_000);
         assert_eq!(end - start, 86_400_000);

@@ -93,10 +93,7 @@ async fn only_staff_read_request_logs_and_the_setting_turns_them_off() -> anyhow
     let allowed = cast
         .allowed(&server, "GET", "/v1/request-logs", None)
         .await?;
-    assert_eq!(
-        allowed,
-        [Who::Admin, Who::Developer, Who::Support, Who::ReadOnly]
-    );
+    assert_eq!(allowed, [Who::Admin, Who::Developer, Who::ReadOnly]);
 
     let mut config = Config::default();
     config.logs.request_logs = false;

@@ -4,7 +4,7 @@
 //!
 //! Filters: `event` / `events[]`, `resource[type]` (+ `resource[id]`),
 //! `whodunnit[type]` (+ `whodunnit[id]`), `request` (a request id),
-//! `date[start]` / `date[end]` (ISO-8601 or unix seconds).
+//! `date[start]` / `date[end]` (UTC days, as Keygen: a date or any time in it).
 
 pub mod requests;
 
@@ -18,7 +18,7 @@ use crate::jsonapi::query::QueryParams;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_core::access::logs as access;
-use latchkey_core::duration_param::parse_instant;
+use latchkey_core::duration_param::{parse_instant, utc_day_ms};
 use latchkey_proto::ErrorCode;
 use latchkey_store::event_logs::{self, EventLogQuery};
 use serde_json::json;
@@ -29,16 +29,23 @@ pub(crate) fn invalid(parameter: &str, detail: &str) -> ApiError {
         .parameter(parameter)
 }
 
-/// `name[start]`-style instant parameter, in unix ms.
-pub(crate) fn instant(query: &QueryParams, name: &str) -> ApiResult<Option<i64>> {
-    query
-        .get(name)
-        .map(|value| {
-            parse_instant(value)
-                .map(latchkey_proto::time_format::to_millis)
-                .ok_or_else(|| invalid(name, "must be a time (ISO-8601 or unix seconds)"))
-        })
-        .transpose()
+/// `date[start]` / `date[end]` as Keygen reads them: each names a UTC day (a date,
+/// or any time within it), the range running from the first millisecond of the
+/// start day through the last of the end day. Returns inclusive unix ms bounds.
+pub(crate) fn day_range(query: &QueryParams) -> ApiResult<(Option<i64>, Option<i64>)> {
+    let day = |name: &str| {
+        query
+            .get(name)
+            .map(|value| {
+                parse_instant(value).map(utc_day_ms).ok_or_else(|| {
+                    invalid(name, "must be a date or time (ISO-8601 or unix seconds)")
+                })
+            })
+            .transpose()
+    };
+    let start = day("date[start]")?.map(|(first, _)| first);
+    let end = day("date[end]")?.map(|(_, after)| after - 1);
+    Ok((start, end))
 }
 
 /// A `name[type]` / `name[id]` pair; the id alone is refused.
@@ -78,6 +85,7 @@ pub async fn index(
         return Err(ApiError::forbidden("not allowed to list event logs"));
     }
     let (page, order) = query.pagination()?;
+    let (start, end) = day_range(&query)?;
     let filter = EventLogQuery {
         events: query
             .all("events[]")
@@ -89,8 +97,8 @@ pub async fn index(
         resource: typed(&query, "resource")?,
         whodunnit: typed(&query, "whodunnit")?,
         request: query.get("request").map(str::to_owned),
-        start: instant(&query, "date[start]")?,
-        end: instant(&query, "date[end]")?,
+        start,
+        end,
     };
     let (rows, count) = event_logs::list(&state.db, account.id(), &filter, &page, order).await?;
     let data: Vec<_> = rows

@@ -2,7 +2,7 @@
 //! as event logs. Filters: `requestor[type]` (+ `[id]`), `resource[type]` (+ `[id]`),
 //! `ip`, `method`, `status`, `request` (a request id), `date[start]` / `date[end]`.
 
-use super::{instant, invalid, typed};
+use super::{day_range, invalid, typed};
 use crate::account::Account;
 use crate::api::v1::serialize::single;
 use crate::api::v1::serializers::logs as serializer;
@@ -34,6 +34,7 @@ pub async fn index(
                 .map_err(|_| invalid("status", "must be an HTTP status code"))
         })
         .transpose()?;
+    let (start, end) = day_range(&query)?;
     let filter = RequestLogQuery {
         requestor: typed(&query, "requestor")?,
         resource: typed(&query, "resource")?,
@@ -41,8 +42,8 @@ pub async fn index(
         method: query.get("method").map(str::to_ascii_uppercase),
         status,
         request: query.get("request").map(str::to_owned),
-        start: instant(&query, "date[start]")?,
-        end: instant(&query, "date[end]")?,
+        start,
+        end,
     };
     let (rows, count) = request_logs::list(&state.db, account.id(), &filter, &page, order).await?;
     let data: Vec<_> = rows
