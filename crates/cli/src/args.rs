@@ -412,6 +412,10 @@ pub struct ServeArgs {
     #[arg(long, env = "LATCHKEY_REQUEST_LOGS", value_name = "BOOL",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub request_logs: Option<bool>,
+    /// Also keep JSON request and response bodies in the request logs, secrets filtered (1/true, 0/false)
+    #[arg(long, env = "LATCHKEY_REQUEST_LOG_BODIES", value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub request_log_bodies: Option<bool>,
     /// Days event logs and request logs are kept (0 keeps them forever)
     #[arg(long, env = "LATCHKEY_LOG_RETENTION_DAYS")]
     pub log_retention_days: Option<u64>,
@@ -491,6 +495,7 @@ impl ServeArgs {
             &self.validation_cache_size,
         );
         set(&mut settings.request_logs, &self.request_logs);
+        set(&mut settings.request_log_bodies, &self.request_log_bodies);
         set(&mut settings.log_retention_days, &self.log_retention_days);
         set(
             &mut settings.webhook_event_retention_days,

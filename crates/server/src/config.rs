@@ -64,6 +64,8 @@ pub struct Config {
 pub struct LogConfig {
     /// Record every API request.
     pub request_logs: bool,
+    /// Also record JSON request and response bodies (secrets filtered).
+    pub request_log_bodies: bool,
     /// How long event and request logs are kept (zero: forever).
     pub retention: Duration,
     /// How long delivered and failed webhook events are kept (zero: forever).

@@ -23,6 +23,8 @@ crate::table!(
         duration_ms: i64,
         created_at: i64,
         updated_at: i64,
+        request_body: Option<String>,
+        response_body: Option<String>,
     }
 );
 

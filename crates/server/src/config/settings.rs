@@ -101,6 +101,8 @@ pub struct Settings {
     pub validation_cache_size: u64,
     /// Record every API request in the request logs.
     pub request_logs: bool,
+    /// Also record JSON request and response bodies in the request logs (secrets filtered).
+    pub request_log_bodies: bool,
     /// Days event logs and request logs are kept (0 keeps them forever).
     pub log_retention_days: u64,
     /// Days delivered and failed webhook events are kept (0 keeps them forever).
@@ -151,6 +153,7 @@ impl Default for Settings {
             webhook_poll_interval_ms: 500,
             validation_cache_size: latchkey_store::snapshot_cache::DEFAULT_CAPACITY as u64,
             request_logs: true,
+            request_log_bodies: false,
             log_retention_days: 30,
             webhook_event_retention_days: 30,
             jobs_interval: 600,
@@ -299,6 +302,7 @@ impl Settings {
                 .unwrap_or(usize::MAX),
             logs: super::LogConfig {
                 request_logs: self.request_logs,
+                request_log_bodies: self.request_log_bodies,
                 retention: days(self.log_retention_days),
                 webhook_retention: days(self.webhook_event_retention_days),
                 jobs_interval: seconds(self.jobs_interval),
@@ -381,6 +385,7 @@ impl std::fmt::Debug for Settings {
             .field("webhook_poll_interval_ms", &self.webhook_poll_interval_ms)
             .field("validation_cache_size", &self.validation_cache_size)
             .field("request_logs", &self.request_logs)
+            .field("request_log_bodies", &self.request_log_bodies)
             .field("log_retention_days", &self.log_retention_days)
             .field(
                 "webhook_event_retention_days",

@@ -4,9 +4,10 @@
 //! quarter second per transaction), so logging adds no write to the request path.
 //! A full queue drops rows and counts them ([`RequestLogs::dropped`]) rather than
 //! slow requests down; graceful shutdown flushes the queue; a SIGKILL loses at most
-//! the open batch window. Request and response bodies are not recorded (so no
-//! secret — password, token, private key — ever lands in a log).
+//! the open batch window. Request and response bodies are recorded only with the
+//! setting `request_log_bodies`, JSON only and with secrets filtered ([`bodies`]).
 
+pub mod bodies;
 mod writer;
 
 use crate::account::{Account, OriginalPath};
@@ -69,7 +70,19 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         .get(axum::http::header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|v| clip(v, 512));
+    let keep_bodies = state.config.logs.request_log_bodies;
+    let (request, captured) = if keep_bodies {
+        let (request, captured) = bodies::capture_request(request);
+        (request, Some(captured))
+    } else {
+        (request, None)
+    };
     let response = next.run(request).await;
+    let (response, response_body) = if keep_bodies {
+        bodies::capture_response(response).await
+    } else {
+        (response, None)
+    };
     let context = latchkey_store::event_logs::current();
     let (requestor_type, requestor_id) = context.whodunnit.unzip();
     let now = state.now_ms();
@@ -89,6 +102,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
         created_at: now,
         updated_at: now,
+        request_body: captured.and_then(|c| c.render()),
+        response_body,
     });
     response
 }

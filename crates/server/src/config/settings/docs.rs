@@ -202,6 +202,11 @@ pub const DOCS: &[SettingDoc] = &[
         "",
     ),
     doc(
+        "request_log_bodies",
+        "Also keep JSON request and response bodies in the request logs, up to 16 KiB each, with every member whose name contains passw, digest, priv, key, token, secret, crypt, salt, certificate, otp, redirect, cvv, cvc, ssn or auth replaced by [FILTERED] (Keygen's filter).",
+        "",
+    ),
+    doc(
         "log_retention_days",
         "Days event logs and request logs are kept (0 keeps them forever).",
         "",

@@ -36,7 +36,8 @@ pub fn event_log(account: &Account, row: &EventLogRow) -> Value {
     )
 }
 
-/// The request log resource object (Keygen's `request-logs`; bodies are not kept).
+/// The request log resource object (Keygen's `request-logs`; bodies only with the
+/// setting `request_log_bodies`, filtered; no response signature).
 pub fn request_log(account: &Account, row: &latchkey_store::request_logs::RequestLogRow) -> Value {
     resource(
         account,
@@ -49,8 +50,8 @@ pub fn request_log(account: &Account, row: &latchkey_store::request_logs::Reques
             "ip": row.ip,
             "userAgent": row.user_agent,
             "requestId": row.request_id,
-            "requestBody": null,
-            "responseBody": null,
+            "requestBody": row.request_body,
+            "responseBody": row.response_body,
             "responseSignature": null,
             "runTime": row.duration_ms,
             "created": ts1(row.created_at),

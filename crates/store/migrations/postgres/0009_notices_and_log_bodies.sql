@@ -8,3 +8,8 @@ ALTER TABLE licenses ADD COLUMN last_check_in_event_sent_at BIGINT;
 ALTER TABLE licenses ADD COLUMN last_check_in_soon_event_sent_at BIGINT;
 -- The expiration job reads licenses by expiry window.
 CREATE INDEX licenses_expiry ON licenses (expiry) WHERE expiry IS NOT NULL;
+
+-- Request log bodies (setting request_log_bodies, off by default): the JSON request
+-- and response bodies with secret members filtered.
+ALTER TABLE request_logs ADD COLUMN request_body TEXT;
+ALTER TABLE request_logs ADD COLUMN response_body TEXT;
