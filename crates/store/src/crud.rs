@@ -257,5 +257,28 @@ macro_rules! table {
             tx.execute(q.push(")")).await?;
             Ok(())
         }
+
+        /// Inserts rows, many per statement (a batch writer's path: one statement
+        /// per row costs a round trip each, which dominates on SQLite).
+        pub async fn insert_many(tx: &mut $crate::Tx, rows: &[$row]) -> $crate::Result<()> {
+            const COLUMN_COUNT: usize = [stringify!($first) $(, stringify!($field))*].len();
+            // Under SQLite's historic 999-variable limit.
+            const PER_STATEMENT: usize = if COLUMN_COUNT >= 900 { 1 } else { 900 / COLUMN_COUNT };
+            let tuple = format!("({})", vec!["{}"; COLUMN_COUNT].join(", "));
+            for chunk in rows.chunks(PER_STATEMENT) {
+                let mut q = $crate::sql(concat!("INSERT INTO ", $table, " (", stringify!($first) $(, ", ", stringify!($field))*, ") VALUES "));
+                for (n, row) in chunk.iter().enumerate() {
+                    if n > 0 {
+                        q = q.push(", ");
+                    }
+                    q = q.push_clause(&tuple, vec![
+                        $crate::Arg::from(row.$first.clone()),
+                        $( $crate::Arg::from(row.$field.clone()), )*
+                    ]);
+                }
+                tx.execute(q).await?;
+            }
+            Ok(())
+        }
     };
 }

@@ -198,10 +198,18 @@ async fn endpoints_of(tx: &mut Tx, account: &str) -> Result<Vec<WebhookEndpointR
 pub async fn record(tx: &mut Tx, event: &Event) -> Result<()> {
     crate::event_logs::record(tx, event).await?;
     let endpoints = endpoints_of(tx, &event.account_id).await?;
-    record_for(tx, event, endpoints).await
+    let mut rows = Vec::new();
+    rows_for(tx, event, endpoints, &mut rows).await?;
+    crate::webhook_events::insert_many(tx, &rows).await
 }
 
-async fn record_for(tx: &mut Tx, event: &Event, endpoints: Vec<WebhookEndpointRow>) -> Result<()> {
+/// Appends to `rows` one webhook event per endpoint of `endpoints` that receives `event`.
+async fn rows_for(
+    tx: &mut Tx,
+    event: &Event,
+    endpoints: Vec<WebhookEndpointRow>,
+    rows: &mut Vec<WebhookEventRow>,
+) -> Result<()> {
     let mut product: Option<Option<String>> = None;
     for endpoint in endpoints {
         if !latchkey_core::webhooks::subscribes(&endpoint.subscription_list(), &event.name) {
@@ -215,7 +223,7 @@ async fn record_for(tx: &mut Tx, event: &Event, endpoints: Vec<WebhookEndpointRo
                 continue;
             }
         }
-        let row = WebhookEventRow {
+        rows.push(WebhookEventRow {
             id: crate::new_id(),
             account_id: event.account_id.clone(),
             endpoint_id: Some(endpoint.id.clone()),
@@ -234,8 +242,7 @@ async fn record_for(tx: &mut Tx, event: &Event, endpoints: Vec<WebhookEndpointRo
             last_response_body: None,
             created_at: event.at,
             updated_at: event.at,
-        };
-        crate::webhook_events::insert(tx, &row).await?;
+        });
     }
     Ok(())
 }
@@ -256,6 +263,7 @@ async fn product_of(tx: &mut Tx, scope: &OwnedScope) -> Result<Option<String>> {
 /// Records a batch of events in one transaction (the validation-event writer).
 pub async fn record_batch(db: &crate::Db, events: &[Event]) -> Result<()> {
     let mut tx = db.begin().await?;
+    let mut rows = Vec::new();
     let mut endpoints: std::collections::HashMap<String, Vec<WebhookEndpointRow>> =
         std::collections::HashMap::new();
     for event in events {
@@ -267,8 +275,9 @@ pub async fn record_batch(db: &crate::Db, events: &[Event]) -> Result<()> {
             .get(&event.account_id)
             .cloned()
             .unwrap_or_default();
-        record_for(&mut tx, event, of_account).await?;
+        rows_for(&mut tx, event, of_account, &mut rows).await?;
     }
+    crate::webhook_events::insert_many(&mut tx, &rows).await?;
     tx.commit().await
 }
 

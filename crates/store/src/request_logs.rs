@@ -31,9 +31,7 @@ crate::table!(
 /// Inserts a batch in one transaction.
 pub async fn insert_batch(db: &Db, rows: &[RequestLogRow]) -> Result<()> {
     let mut tx = db.begin().await?;
-    for row in rows {
-        insert(&mut tx, row).await?;
-    }
+    insert_many(&mut tx, rows).await?;
     tx.commit().await
 }
 

@@ -237,3 +237,42 @@ fn migration_folders_cannot_drift() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn insert_many_spans_statements_and_keeps_every_value() -> anyhow::Result<()> {
+    use latchkey_store::request_logs::{RequestLogRow, insert_batch};
+    let db = latchkey_testkit::fresh_db().await?;
+    let acme = account(&db, "acme").await?;
+    // More rows than one statement holds, so the batch spans several statements;
+    // NULLs, NUL-free Unicode and i64 limits survive.
+    let rows: Vec<RequestLogRow> = (0..250_i64)
+        .map(|n| RequestLogRow {
+            id: format!("00000000-0000-4000-8000-{n:012}"),
+            account_id: acme.clone(),
+            request_id: format!("req-{n}"),
+            method: "GET".into(),
+            url: format!("/v1/ping?n={n}&é=✓"),
+            status: 200,
+            ip: (n % 2 == 0).then(|| "127.0.0.1".to_owned()),
+            user_agent: None,
+            requestor_type: None,
+            requestor_id: None,
+            resource_type: None,
+            resource_id: None,
+            duration_ms: if n == 0 { i64::MAX } else { n },
+            created_at: n,
+            updated_at: i64::MIN + n,
+            request_body: None,
+            response_body: Some(format!("{{\"n\":{n}}}")),
+        })
+        .collect();
+    insert_batch(&db, &rows).await?;
+    let stored: Vec<RequestLogRow> = db
+        .fetch_all(latchkey_store::sql(format!(
+            "SELECT {} FROM request_logs ORDER BY id",
+            latchkey_store::request_logs::COLUMNS
+        )))
+        .await?;
+    assert_eq!(stored, rows);
+    Ok(())
+}
