@@ -14,6 +14,19 @@ use axum::extract::{Path, State};
 use latchkey_store::releases::{self, terms};
 use serde_json::json;
 
+/// The caller's visibility filter for `kind`: engines are the packages' keys, the
+/// other kinds the releases' (and their artifacts').
+fn visible(
+    kind: &str,
+    actor: Option<&latchkey_core::access::Actor<'_>>,
+) -> Option<latchkey_store::crud::Filter> {
+    if kind == "engine" {
+        latchkey_store::packages::visible_to(actor)
+    } else {
+        releases::visible_to(actor)
+    }
+}
+
 async fn list(
     state: &AppState,
     account: &Account,
@@ -24,7 +37,7 @@ async fn list(
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let actor = principal.map(Principal::actor);
-    let scope = releases::visible_to(actor.as_ref());
+    let scope = visible(kind, actor.as_ref());
     let product = product.or(query.get("product"));
     let (rows, count) =
         terms::list(&state.db, account.id(), kind, scope, product, &page, order).await?;
@@ -41,7 +54,7 @@ async fn show(
     id: &str,
 ) -> ApiResult<Document> {
     let actor = principal.map(Principal::actor);
-    let scope = releases::visible_to(actor.as_ref());
+    let scope = visible(kind, actor.as_ref());
     let row = terms::find(&state.db, account.id(), kind, id, scope)
         .await?
         .ok_or_else(|| ApiError::not_found(kind, id))?;
