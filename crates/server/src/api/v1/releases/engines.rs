@@ -67,6 +67,9 @@ async fn raw(
         release,
     )
     .await?;
+    let in_release = Filter::eq("release_id", release.id.as_str());
+    crate::api::v1::artifacts::settle_listed(state, account.id(), principal, vec![in_release])
+        .await?;
     let actor = principal.map(Principal::actor);
     let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
     let row = artifacts::find_in_release(&state.db, account.id(), &release.id, artifact, scope)
@@ -174,10 +177,15 @@ pub async fn tauri(
         let Some(release) = rows.iter().find(|r| r.id == best_id) else {
             break;
         };
+        let wanted = vec![
+            Filter::eq("release_id", release.id.as_str()),
+            Filter::eq("platform", platform.to_ascii_lowercase()),
+            Filter::eq("arch", arch.to_ascii_lowercase()),
+        ];
+        crate::api::v1::artifacts::settle_listed(&state, account.id(), principal, wanted.clone())
+            .await?;
         let mut filters = scope.clone();
-        filters.push(Filter::eq("release_id", release.id.as_str()));
-        filters.push(Filter::eq("platform", platform.to_ascii_lowercase()));
-        filters.push(Filter::eq("arch", arch.to_ascii_lowercase()));
+        filters.extend(wanted);
         filters.push(Filter::new("status = 'UPLOADED'", vec![]));
         let page = latchkey_store::page::Page::Limit(1);
         let order = latchkey_store::page::Order::Desc;

@@ -87,6 +87,13 @@ pub async fn product_artifacts(
     let (page, order) = query.pagination()?;
     let mut filters = super::filters::artifacts(&query)?;
     filters.push(Filter::eq("product_id", product.as_str()));
+    crate::api::v1::artifacts::settle_listed(
+        &state,
+        account.id(),
+        principal.as_ref(),
+        filters.clone(),
+    )
+    .await?;
     let actor = principal.as_ref().map(Principal::actor);
     let (rows, count) = latchkey_store::artifacts::list(
         &state.db,
