@@ -4,15 +4,18 @@
 //! `Prefer: no-download`) once the caller passes the release's download gate.
 
 pub mod blob;
+pub mod engines;
+mod lists;
+
+pub use lists::{index, of_release, product_artifacts};
 
 use crate::account::Account;
-use crate::api::v1::releases::{self as release_api, filters, gate};
+use crate::api::v1::releases::{self as release_api, gate};
 use crate::api::v1::serialize::single;
 use crate::api::v1::serializers::releases as serializer;
 use crate::auth::{Auth, Authed, Bearer, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid, missing};
-use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
 use crate::storage::{self, Checksum, Stored};
@@ -121,68 +124,6 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 
 fn now_secs(state: &AppState) -> i64 {
     state.now().unix_timestamp()
-}
-
-/// `GET /artifacts`
-pub async fn index(
-    State(state): State<AppState>,
-    account: Account,
-    Auth(principal): Auth,
-    query: QueryParams,
-) -> ApiResult<Document> {
-    let (page, order) = query.pagination()?;
-    let filters = filters::artifacts(&query)?;
-    settle_listed(&state, account.id(), principal.as_ref(), filters.clone()).await?;
-    let actor = principal.as_ref().map(Principal::actor);
-    let (rows, count) = artifacts::list(
-        &state.db,
-        account.id(),
-        filters,
-        actor.as_ref(),
-        &page,
-        order,
-    )
-    .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::artifact(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
-}
-
-/// `GET /releases/{id}/artifacts`
-pub async fn of_release(
-    State(state): State<AppState>,
-    account: Account,
-    Auth(principal): Auth,
-    Path(id): Path<String>,
-    query: QueryParams,
-) -> ApiResult<Document> {
-    let release = release_api::load(&state, &account, principal.as_ref(), &id).await?;
-    let (page, order) = query.pagination()?;
-    let mut filters = filters::artifacts(&query)?;
-    filters.push(latchkey_store::crud::Filter::eq(
-        "release_id",
-        release.id.as_str(),
-    ));
-    settle_listed(&state, account.id(), principal.as_ref(), filters.clone()).await?;
-    let actor = principal.as_ref().map(Principal::actor);
-    let (rows, count) = artifacts::list(
-        &state.db,
-        account.id(),
-        filters,
-        actor.as_ref(),
-        &page,
-        order,
-    )
-    .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::artifact(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `POST /artifacts`: 307 to the signed upload URL.

@@ -5,7 +5,6 @@
 
 pub mod actions;
 pub mod constraints;
-pub mod engines;
 pub mod filters;
 pub mod gate;
 pub mod relations;
@@ -26,7 +25,6 @@ use latchkey_core::access::releases as access;
 use latchkey_core::releases::{Channel, Status, channel_mismatch, parse_version};
 use latchkey_proto::ErrorCode;
 use latchkey_store::releases::{self, ReleaseRow, Taken};
-use serde_json::json;
 
 /// Loads a release the caller sees by id, version or tag, else 404.
 pub async fn load(
@@ -79,12 +77,12 @@ pub async fn index(
         order,
     )
     .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::release(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+    Ok(query.page_document(
+        &page,
+        (rows, count),
+        |r| serializer::release(&account, r),
+        |r| r.id.as_str(),
+    ))
 }
 
 /// `GET /releases/{id}`: licensees must also pass the download gate (Keygen's

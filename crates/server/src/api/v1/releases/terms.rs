@@ -12,7 +12,6 @@ use crate::jsonapi::query::QueryParams;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_store::releases::{self, terms};
-use serde_json::json;
 
 /// The caller's visibility filter for `kind`: engines are the packages' keys, the
 /// other kinds the releases' (and their artifacts').
@@ -39,11 +38,13 @@ async fn list(
     let actor = principal.map(Principal::actor);
     let scope = visible(kind, actor.as_ref());
     let product = product.or(query.get("product"));
-    let (rows, count) =
-        terms::list(&state.db, account.id(), kind, scope, product, &page, order).await?;
-    let data: Vec<_> = rows.iter().map(|r| serializer::term(account, r)).collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+    let listed = terms::list(&state.db, account.id(), kind, scope, product, &page, order).await?;
+    Ok(query.page_document(
+        &page,
+        listed,
+        |r| serializer::term(account, r),
+        |r| r.id.as_str(),
+    ))
 }
 
 async fn show(

@@ -2,8 +2,8 @@
 //! product, package, release and artifact) and the Tauri updater feed
 //! (`/engines/tauri/{package}`), which desktop apps poll for updates.
 
-use super::gate;
 use crate::account::Account;
+use crate::api::v1::releases::gate;
 use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
@@ -68,14 +68,13 @@ async fn raw(
     )
     .await?;
     let in_release = Filter::eq("release_id", release.id.as_str());
-    crate::api::v1::artifacts::settle_listed(state, account.id(), principal, vec![in_release])
-        .await?;
+    super::settle_listed(state, account.id(), principal, vec![in_release]).await?;
     let actor = principal.map(Principal::actor);
     let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
     let row = artifacts::find_in_release(&state.db, account.id(), &release.id, artifact, scope)
         .await?
         .ok_or_else(|| ApiError::not_found("artifact", artifact))?;
-    crate::api::v1::artifacts::download(state, account, principal, headers, row).await
+    super::download(state, account, principal, headers, row).await
 }
 
 /// `GET /engines/raw/{product}/{release}/{artifact}`
@@ -182,8 +181,7 @@ pub async fn tauri(
             Filter::eq("platform", platform.to_ascii_lowercase()),
             Filter::eq("arch", arch.to_ascii_lowercase()),
         ];
-        crate::api::v1::artifacts::settle_listed(&state, account.id(), principal, wanted.clone())
-            .await?;
+        super::settle_listed(&state, account.id(), principal, wanted.clone()).await?;
         let mut filters = scope.clone();
         filters.extend(wanted);
         filters.push(Filter::new("status = 'UPLOADED'", vec![]));
