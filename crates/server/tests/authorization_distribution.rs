@@ -261,6 +261,27 @@ async fn release_routes_matrix() -> anyhow::Result<()> {
             outsiders: LICENSEE_OUTSIDERS,
         },
         Row {
+            method: "GET",
+            path: format!("/v1/products/{}/releases", cast.product),
+            body: None,
+            cast: licensees(),
+            outsiders: LICENSEE_OUTSIDERS,
+        },
+        Row {
+            method: "GET",
+            path: format!("/v1/products/{}/artifacts", cast.product),
+            body: None,
+            cast: licensees(),
+            outsiders: LICENSEE_OUTSIDERS,
+        },
+        Row {
+            method: "GET",
+            path: format!("/v1/products/{}/channels", cast.product),
+            body: None,
+            cast: licensees(),
+            outsiders: LICENSEE_OUTSIDERS,
+        },
+        Row {
             method: "POST",
             path: "/v1/releases".into(),
             body: Some(create),
@@ -312,6 +333,26 @@ async fn release_routes_matrix() -> anyhow::Result<()> {
         }
     }
     assert_eq!(deleted, WRITERS.to_vec(), "DELETE /v1/releases/{{id}}");
+
+    // An OPEN product's lists are public; a license of another product still gets 404.
+    let open = server
+        .create(
+            "/v1/products",
+            json!({"data": {"type": "products",
+                "attributes": {"name": "Open", "distributionStrategy": "OPEN"}}}),
+        )
+        .await?;
+    let path = format!("/v1/products/{}/releases", id(&open));
+    assert_eq!(
+        send(&server, "GET", &path, None, None, &[]).await?.status,
+        200
+    );
+    let other = cast
+        .send(&server, Who::OtherUser, "GET", &path, None)
+        .await?;
+    assert_eq!(other.status, 200, "{}", other.body);
+    let license = cast.send(&server, Who::License, "GET", &path, None).await?;
+    assert_eq!(license.status, 404, "{}", license.body);
     let doomed = release(&server, &cast.product, "6.0.0", "stable").await?;
     let path = format!("/v1/releases/{doomed}");
     assert_eq!(
@@ -477,6 +518,21 @@ async fn package_and_engine_routes_matrix() -> anyhow::Result<()> {
             body: None,
             cast: EVERYONE.to_vec(),
             outsiders: EVERY_OUTSIDER,
+        },
+        // A product's lists: 404 unless the caller reaches the product.
+        Row {
+            method: "GET",
+            path: format!("/v1/products/{}/packages", cast.product),
+            body: None,
+            cast: licensees(),
+            outsiders: LICENSEE_OUTSIDERS,
+        },
+        Row {
+            method: "GET",
+            path: format!("/v1/products/{}/engines", cast.product),
+            body: None,
+            cast: licensees(),
+            outsiders: LICENSEE_OUTSIDERS,
         },
         Row {
             method: "GET",

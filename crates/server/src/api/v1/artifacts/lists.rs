@@ -76,6 +76,8 @@ pub async fn product_artifacts(
     Path(product): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
-    let parent = Filter::eq("product_id", product.as_str());
+    let product =
+        release_api::product_in_view(&state, &account, principal.as_ref(), &product).await?;
+    let parent = Filter::eq("product_id", product.id.as_str());
     page(&state, &account, principal.as_ref(), &query, Some(parent)).await
 }

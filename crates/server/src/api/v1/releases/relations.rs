@@ -55,9 +55,10 @@ pub async fn product_releases(
     Path(product): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
+    let product = super::product_in_view(&state, &account, principal.as_ref(), &product).await?;
     let (page, order) = query.pagination()?;
     let mut filters = super::filters::releases(&state, &query)?;
-    filters.push(Filter::eq("product_id", product.as_str()));
+    filters.push(Filter::eq("product_id", product.id.as_str()));
     let actor = principal.as_ref().map(Principal::actor);
     let (rows, count) = latchkey_store::releases::list(
         &state.db,
@@ -84,8 +85,9 @@ pub async fn product_packages(
     Path(product): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
+    let product = super::product_in_view(&state, &account, principal.as_ref(), &product).await?;
     let (page, order) = query.pagination()?;
-    let filters = vec![Filter::eq("product_id", product.as_str())];
+    let filters = vec![Filter::eq("product_id", product.id.as_str())];
     let actor = principal.as_ref().map(Principal::actor);
     let (rows, count) = latchkey_store::packages::list(
         &state.db,

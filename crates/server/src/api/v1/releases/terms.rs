@@ -92,12 +92,14 @@ macro_rules! term_routes {
             Path(product): Path<String>,
             query: QueryParams,
         ) -> ApiResult<Document> {
+            let product =
+                super::product_in_view(&state, &account, principal.as_ref(), &product).await?;
             list(
                 &state,
                 &account,
                 principal.as_ref(),
                 $kind,
-                Some(&product),
+                Some(&product.id),
                 &query,
             )
             .await
