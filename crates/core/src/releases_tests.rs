@@ -208,6 +208,35 @@ fn upgrade_table() {
     }
 }
 
+/// Keygen's constraint with a prerelease or build part keeps the versions with the
+/// same words (and trailing number, when given).
+#[test]
+fn constraints_with_prerelease_and_build_parts() {
+    let k = |t: &str| Constraint::parse(t).expect("constraint");
+    let table = [
+        ("1-beta", "1.2.0-beta.3", true),
+        ("1-beta", "1.2.0-rc.1", false),
+        ("1-beta", "1.2.0", false),
+        ("1.0-beta.2", "1.0.5-beta.2", true),
+        ("1.0-beta.2", "1.0.5-beta.3", false),
+        ("1.0.0-rc", "1.0.0-rc.7", true),
+        ("1.0.0-alpha.beta", "1.0.1-alpha.beta", true),
+        ("1.0.0-alpha.beta", "1.0.1-alpha", false),
+        ("1+build", "1.4.0+build.9", true),
+        ("1+build.9", "1.4.0+build.10", false),
+        ("1", "1.4.0-beta.1+build.2", true),
+        ("2-beta", "1.9.0-beta.1", false),
+    ];
+    for (constraint, version, allowed) in table {
+        assert_eq!(
+            k(constraint).allows(&v(version)),
+            allowed,
+            "{constraint} allows {version}"
+        );
+    }
+    assert!(Constraint::parse("1.x-beta").is_none());
+}
+
 #[test]
 fn constraint_parsing() {
     assert!(Constraint::parse("~> 1.2").is_some());
