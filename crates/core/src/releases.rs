@@ -134,23 +134,68 @@ pub fn channel_mismatch(version: &Version, channel: Channel) -> Option<String> {
 }
 
 /// An upgrade `constraint` (Keygen's `constraint` parameter): `"1"` keeps the major,
-/// `"1.2"` the major with minor ≥ 2, `"1.2.3"` the major and minor with patch ≥ 3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// `"1.2"` the major with minor ≥ 2, `"1.2.3"` the major and minor with patch ≥ 3. A
+/// prerelease (`"1.0-beta"`, `"2.0.0-rc.1"`) or build part (`+build.2`) also keeps
+/// only versions with the same words and, when it ends in a number, that number
+/// (Keygen's `semver_pre_word`/`semver_pre_num`, `semver_build_word`/`_num`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Constraint {
     major: u64,
     minor: Option<u64>,
     patch: Option<u64>,
+    pre: Tags,
+    build: Tags,
+}
+
+/// Keygen's split of a prerelease or build part: its non-numeric identifiers joined
+/// with `.`, and a trailing all-digit identifier.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Tags {
+    words: Option<String>,
+    number: Option<u64>,
+}
+
+impl Tags {
+    fn parse(text: &str) -> Self {
+        if text.is_empty() {
+            return Self::default();
+        }
+        let parts: Vec<&str> = text.split('.').collect();
+        let mut words = Vec::new();
+        let mut number = None;
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            match part.parse::<u64>() {
+                Ok(n) if last && part.bytes().all(|b| b.is_ascii_digit()) => number = Some(n),
+                _ => words.push(*part),
+            }
+        }
+        Self {
+            words: (!words.is_empty()).then(|| words.join(".")),
+            number,
+        }
+    }
+
+    /// A constraint's tags keep `other` when each part it names is equal.
+    fn keeps(&self, other: &Tags) -> bool {
+        self.words
+            .as_ref()
+            .is_none_or(|w| other.words.as_ref() == Some(w))
+            && self.number.is_none_or(|n| other.number == Some(n))
+    }
 }
 
 impl Constraint {
-    /// Parses `"1"`, `"1.2"`, `"1.2.3"` (a leading `v`, `~>`, `^` or `=` and spaces
-    /// are ignored); `None` when unreadable.
+    /// Parses `"1"`, `"1.2"`, `"1.2.3"`, each with an optional `-pre` and `+build`
+    /// (a leading `v`, `~>`, `^` or `=` and spaces are ignored); `None` when
+    /// unreadable.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text
             .trim()
             .trim_start_matches(['~', '>', '^', '=', ' '])
             .trim_start_matches('v');
-        let core = text.split(['-', '+']).next()?;
+        let (rest, build) = text.split_once('+').unwrap_or((text, ""));
+        let (core, pre) = rest.split_once('-').unwrap_or((rest, ""));
         let mut parts = core.split('.');
         let number = |p: Option<&str>| -> Option<Option<u64>> {
             match p {
@@ -168,18 +213,22 @@ impl Constraint {
             major,
             minor,
             patch,
+            pre: Tags::parse(pre),
+            build: Tags::parse(build),
         })
     }
 
     /// Whether `version` satisfies the constraint.
     pub fn allows(&self, version: &Version) -> bool {
-        match (self.minor, self.patch) {
+        let core = match (self.minor, self.patch) {
             (Some(minor), Some(patch)) => {
                 version.major == self.major && version.minor == minor && version.patch >= patch
             }
             (Some(minor), None) => version.major == self.major && version.minor >= minor,
             _ => version.major == self.major,
-        }
+        };
+        core && self.pre.keeps(&Tags::parse(version.pre.as_str()))
+            && self.build.keeps(&Tags::parse(version.build.as_str()))
     }
 }
 

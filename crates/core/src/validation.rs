@@ -37,31 +37,70 @@ pub const NOT_FOUND: Validation = verdict(false, Code::NotFound, "does not exist
 
 /// Runs Keygen's checks in order. `scope: None` is a "quick" validation (scope skipped).
 pub fn validate(snapshot: &Snapshot, scope: Option<&Scope>, now: OffsetDateTime) -> Validation {
+    validate_touching(snapshot, scope, now).0
+}
+
+/// Which release scopes a validation records on the license (Keygen's touches of
+/// `last_validated_checksum` and `last_validated_version`): a `checksum` or `version`
+/// scope that matched, once the ordered checks got past it, whatever the verdict
+/// after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReleaseTouch {
+    /// Record the checksum (and its artifact's release version).
+    pub checksum: bool,
+    /// Record the version.
+    pub version: bool,
+}
+
+/// [`validate`], with the release scopes the validation records.
+pub fn validate_touching(
+    snapshot: &Snapshot,
+    scope: Option<&Scope>,
+    now: OffsetDateTime,
+) -> (Validation, ReleaseTouch) {
+    let untouched = ReleaseTouch::default();
     let license = &snapshot.license;
     let policy = &snapshot.policy;
     let expired = license.expiry.is_some_and(|expiry| expiry < now);
 
     if license.owner_banned {
-        return verdict(false, Code::Banned, "is banned");
+        return (verdict(false, Code::Banned, "is banned"), untouched);
     }
     if license.suspended {
-        return verdict(false, Code::Suspended, "is suspended");
+        return (verdict(false, Code::Suspended, "is suspended"), untouched);
     }
     if expired && policy.expiration_strategy == ExpirationStrategy::RevokeAccess {
-        return verdict(false, Code::Expired, "is expired");
+        return (verdict(false, Code::Expired, "is expired"), untouched);
     }
     if policy.require_check_in && license.next_check_in.is_some_and(|due| due < now) {
-        return verdict(false, Code::Overdue, "is overdue for check in");
+        return (
+            verdict(false, Code::Overdue, "is overdue for check in"),
+            untouched,
+        );
     }
     let user_id = scope
         .and_then(|s| s.user.as_deref())
         .and_then(|u| resolve_user(license, u));
+    let checksum = scope.is_some_and(|s| s.checksum.is_some() && s.releases.checksum);
+    let version = scope.is_some_and(|s| s.version.is_some() && s.releases.version);
     if let Some(scope) = scope
         && let Some(failure) = check_scopes(snapshot, scope, user_id, now)
     {
-        return failure;
+        // The version check follows the checksum check.
+        let past_checksum = matches!(
+            failure.code,
+            Code::VersionScopeMismatch | Code::VersionScopeRequired
+        );
+        let touch = ReleaseTouch {
+            checksum: checksum && past_checksum,
+            version: false,
+        };
+        return (failure, touch);
     }
-    check_limits(snapshot, scope, user_id, expired)
+    (
+        check_limits(snapshot, scope, user_id, expired),
+        ReleaseTouch { checksum, version },
+    )
 }
 
 fn resolve_user<'a>(license: &'a LicenseFacts, wanted: &str) -> Option<&'a str> {

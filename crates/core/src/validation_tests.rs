@@ -478,6 +478,49 @@ fn checksum_and_version_scopes() {
 }
 
 #[test]
+fn matched_release_scopes_are_recorded_once_reached() {
+    let matched = |checksum: bool, version: bool| Scope {
+        checksum: Some("abc".into()),
+        version: Some("1.0.0".into()),
+        releases: ReleaseMatches { checksum, version },
+        ..scope()
+    };
+    let touch = |s: &Snapshot, scope: Scope| validate_touching(s, Some(&scope), NOW).1;
+    let both = ReleaseTouch {
+        checksum: true,
+        version: true,
+    };
+    let mut s = snapshot();
+    assert_eq!(touch(&s, matched(true, true)), both);
+    // Checksum passed, version mismatched: only the checksum.
+    assert_eq!(
+        touch(&s, matched(true, false)),
+        ReleaseTouch {
+            checksum: true,
+            version: false
+        }
+    );
+    // Checksum mismatched: the version check is never reached.
+    assert_eq!(touch(&s, matched(false, true)), ReleaseTouch::default());
+    // A later failure (too many users) still records them, as Keygen does.
+    s.license.max_users = Some(0);
+    let (verdict, touched) = validate_touching(&s, Some(&matched(true, true)), NOW);
+    assert_eq!((verdict.code, touched), (Code::TooManyUsers, both));
+    // An earlier one does not.
+    s.license.max_users = None;
+    s.license.suspended = true;
+    assert_eq!(touch(&s, matched(true, true)), ReleaseTouch::default());
+    s.license.suspended = false;
+    let wrong_product = Scope {
+        product: Some("other".into()),
+        ..matched(true, true)
+    };
+    assert_eq!(touch(&s, wrong_product), ReleaseTouch::default());
+    // A quick validation (no scope) records nothing.
+    assert_eq!(validate_touching(&s, None, NOW).1, ReleaseTouch::default());
+}
+
+#[test]
 fn users_limit_with_overage() {
     let mut s = snapshot();
     s.license.max_users = Some(1);

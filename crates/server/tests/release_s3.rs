@@ -263,3 +263,97 @@ async fn bytes_that_do_not_match_fail_and_are_deleted_from_the_bucket() -> anyho
     assert_eq!(reply.body["data"]["attributes"]["status"], "FAILED");
     Ok(())
 }
+
+/// The artifacts a licensee's list shows: (id, status).
+async fn listed(
+    server: &TestServer,
+    path: &str,
+    auth: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let reply = send(server, "GET", path, Some(auth), None, &[]).await?;
+    anyhow::ensure!(reply.status == 200, "{path}: {}", reply.body);
+    Ok(reply.body["data"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|r| {
+                    (
+                        id(r),
+                        r["attributes"]["status"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_failed_artifact_uploads_again_and_lists_settle() -> anyhow::Result<()> {
+    let Some(moto) = moto().await else {
+        eprintln!(
+            "SKIPPED: moto_server could not start (install it with `pip install 'moto[server]'`)"
+        );
+        return Ok(());
+    };
+    let server = s3_server(&moto, "again").await?;
+    let (product, _license, key) = licensed(&server, json!({})).await?;
+    let auth = format!("License {key}");
+    let v1 = release(&server, &product, "1.0.0", "stable").await?;
+    publish(&server, &v1).await?;
+    let bytes = vec![3u8; 20_000];
+    let checksum = hex::encode(Sha256::digest(&bytes));
+    let (art, upload) = create_artifact(&server, &v1, "a.bin", &checksum, bytes.len()).await?;
+
+    // Bad bytes of the right size: FAILED once read, the object deleted.
+    let put = client().put(&upload).body(vec![4u8; 20_000]).send().await?;
+    assert!(put.status().is_success());
+    let path = format!("/v1/artifacts/{art}");
+    let reply = send(&server, "GET", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.body["data"]["attributes"]["status"], "FAILED");
+    // Read again with nothing new in the bucket: still FAILED.
+    let reply = send(&server, "GET", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.body["data"]["attributes"]["status"], "FAILED");
+    let of_release = format!("/v1/releases/{v1}/artifacts");
+    assert!(listed(&server, &of_release, &auth).await?.is_empty());
+
+    // The right bytes to the same upload URL: the licensee's list settles it.
+    let put = client().put(&upload).body(bytes.clone()).send().await?;
+    assert!(put.status().is_success());
+    assert_eq!(
+        listed(&server, &of_release, &auth).await?,
+        vec![(art.clone(), "UPLOADED".to_owned())]
+    );
+    let reply = send(&server, "GET", &path, Some(&admin(&server)), None, &[]).await?;
+    assert_eq!(reply.body["data"]["attributes"]["status"], "UPLOADED");
+    assert_eq!(
+        reply.body["data"]["attributes"]["filesize"],
+        json!(bytes.len())
+    );
+
+    // A WAITING artifact is settled by `GET /artifacts` and the product's list too.
+    let more = vec![5u8; 1_000];
+    let (second, upload) = create_artifact(
+        &server,
+        &v1,
+        "b.bin",
+        &hex::encode(Sha256::digest(&more)),
+        more.len(),
+    )
+    .await?;
+    client().put(&upload).body(more).send().await?;
+    let all = listed(&server, "/v1/artifacts", &admin(&server)).await?;
+    assert!(
+        all.contains(&(second.clone(), "UPLOADED".to_owned())),
+        "{all:?}"
+    );
+    let (third, upload) = create_artifact(&server, &v1, "c.bin", &checksum, bytes.len()).await?;
+    client().put(&upload).body(bytes).send().await?;
+    let of_product = format!("/v1/products/{product}/artifacts");
+    let seen = listed(&server, &of_product, &auth).await?;
+    assert!(seen.contains(&(third, "UPLOADED".to_owned())), "{seen:?}");
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    Ok(())
+}

@@ -33,13 +33,7 @@ crate::table!(
 /// writes releases (admins, developers, the product) or reads everything (staff).
 pub fn visible_to(actor: Option<&Actor<'_>>) -> Option<Filter> {
     if actor.is_some_and(|a| a.is_staff() || a.product_id().is_some()) {
-        return crate::releases::visible_to(actor).map(|f| {
-            let (text, args) = f.into_parts();
-            Filter::new(
-                format!("release_id IN (SELECT id FROM releases WHERE {text})"),
-                args,
-            )
-        });
+        return of_releases_seen_by(actor);
     }
     let (text, args) = crate::releases::visible_to(actor)
         .map(Filter::into_parts)
@@ -48,6 +42,17 @@ pub fn visible_to(actor: Option<&Actor<'_>>) -> Option<Filter> {
         format!("status = 'UPLOADED' AND release_id IN (SELECT id FROM releases WHERE {text})"),
         args,
     ))
+}
+
+/// Artifacts of releases the caller sees, whatever their status (`None`: all).
+pub fn of_releases_seen_by(actor: Option<&Actor<'_>>) -> Option<Filter> {
+    crate::releases::visible_to(actor).map(|f| {
+        let (text, args) = f.into_parts();
+        Filter::new(
+            format!("release_id IN (SELECT id FROM releases WHERE {text})"),
+            args,
+        )
+    })
 }
 
 /// An artifact by id among those matching `scope`.
@@ -66,6 +71,26 @@ pub async fn find_visible(
         q = filter.push_into(q);
     }
     db.fetch_optional(q).await
+}
+
+/// Up to `limit` artifacts matching `filters` whose bytes are not verified yet
+/// (WAITING, or FAILED and perhaps uploaded again), newest first: what an S3-backed
+/// list settles before it reads.
+pub async fn unsettled(
+    db: &Db,
+    account: &str,
+    filters: Vec<Filter>,
+    limit: i64,
+) -> Result<Vec<ArtifactRow>> {
+    let mut q = sql(format!(
+        "SELECT {COLUMNS} FROM {TABLE} WHERE account_id = $1 AND status IN ('WAITING', 'FAILED')"
+    ))
+    .bind(account);
+    for filter in filters {
+        q = filter.push_into(q);
+    }
+    let q = q.push_bind(" ORDER BY created_at DESC LIMIT {}", limit);
+    db.fetch_all(q).await
 }
 
 /// An artifact of a release by id or filename among those matching `scope`.

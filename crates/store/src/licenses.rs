@@ -29,6 +29,8 @@ crate::table!(
         max_disk: Option<i64>,
         max_uses: Option<i64>,
         last_validated_at: Option<i64>,
+        last_validated_checksum: Option<String>,
+        last_validated_version: Option<String>,
         last_check_in_at: Option<i64>,
         last_check_out_at: Option<i64>,
         metadata: String,
@@ -188,16 +190,41 @@ pub async fn counts(db: &Db, license_id: &str) -> Result<LicenseCounts> {
     Ok(row.unwrap_or_default())
 }
 
-/// Records a validation time. Called off the request path, batched.
-pub async fn touch_validated(db: &Db, touches: &[(String, i64)]) -> Result<()> {
+/// One license's batched validation bookkeeping: the time, and the release scopes
+/// the validation matched (Keygen's touches; `None` leaves the column as it is).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ValidationTouch {
+    /// The license.
+    pub license_id: String,
+    /// `last_validated_at`.
+    pub at: i64,
+    /// `last_validated_checksum`, when a checksum scope matched.
+    pub checksum: Option<String>,
+    /// `last_validated_version`, when a checksum or version scope matched.
+    pub version: Option<String>,
+}
+
+/// Records validation times (and matched release scopes). Called off the request
+/// path, batched. A touch without release scopes is the one-column UPDATE the
+/// validation cache ignores; with them, the columns change only when the values
+/// do (an unchanged value keeps the cache, migration 0010).
+pub async fn touch_validated(db: &Db, touches: &[ValidationTouch]) -> Result<()> {
     let mut tx = db.begin().await?;
-    for (id, at) in touches {
-        tx.execute(
+    for touch in touches {
+        let q = if touch.checksum.is_none() && touch.version.is_none() {
             sql("UPDATE licenses SET last_validated_at = $1 WHERE id = $2")
-                .bind(*at)
-                .bind(id),
-        )
-        .await?;
+                .bind(touch.at)
+                .bind(&touch.license_id)
+        } else {
+            sql("UPDATE licenses SET last_validated_at = $1, \
+                 last_validated_checksum = COALESCE($2, last_validated_checksum), \
+                 last_validated_version = COALESCE($3, last_validated_version) WHERE id = $4")
+            .bind(touch.at)
+            .bind(&touch.checksum)
+            .bind(&touch.version)
+            .bind(&touch.license_id)
+        };
+        tx.execute(q).await?;
     }
     tx.commit().await
 }

@@ -31,16 +31,17 @@ fn users_of(kind: &str) -> Option<(&'static str, &'static str)> {
 }
 
 /// The terms of `kind` in use by rows the caller sees: `releases` is the caller's
-/// release-visibility filter (`None`: all), `product` narrows to one product.
+/// visibility filter (`None`: all) over releases, or over packages for engines
+/// (`packages::visible_to`); `product` narrows to one product.
 fn scope(kind: &str, releases: Option<Filter>, product: Option<&str>) -> Vec<Filter> {
     let mut filters = vec![Filter::eq("kind", kind)];
     let Some((table, column)) = users_of(kind) else {
         return filters;
     };
-    let (release_col, product_col) = match table {
-        "releases" => ("id", "product_id"),
-        "release_artifacts" => ("release_id", "product_id"),
-        _ => ("", "product_id"),
+    let (release_col, product_col, visible_in) = match table {
+        "releases" => ("id", "product_id", "releases"),
+        "release_artifacts" => ("release_id", "product_id", "releases"),
+        _ => ("id", "product_id", "release_packages"),
     };
     let mut clause = format!(
         "key IN (SELECT {column} FROM {table} u WHERE u.account_id = release_terms.account_id"
@@ -50,12 +51,10 @@ fn scope(kind: &str, releases: Option<Filter>, product: Option<&str>) -> Vec<Fil
         clause.push_str(&format!(" AND u.{product_col} = {{}}"));
         args.push(product.into());
     }
-    if !release_col.is_empty()
-        && let Some(filter) = releases
-    {
+    if let Some(filter) = releases {
         let (text, mut more) = filter.into_parts();
         clause.push_str(&format!(
-            " AND u.{release_col} IN (SELECT id FROM releases WHERE {text})"
+            " AND u.{release_col} IN (SELECT id FROM {visible_in} WHERE {text})"
         ));
         args.append(&mut more);
     }

@@ -111,6 +111,8 @@ fn license(account: &str, policy: &PolicyRow) -> LicenseRow {
         max_disk: Some(22),
         max_uses: Some(23),
         last_validated_at: Some(24),
+        last_validated_checksum: Some("sum".into()),
+        last_validated_version: Some("1.2.3".into()),
         last_check_in_at: Some(25),
         last_check_out_at: Some(26),
         metadata: r#"{"b":2}"#.into(),

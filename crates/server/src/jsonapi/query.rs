@@ -133,6 +133,20 @@ impl QueryParams {
         }
     }
 
+    /// `{ "data": [...], "links": ... }` of one page of `rows` (`count`: the total,
+    /// when counted), each rendered with `render`.
+    pub fn page_document<R>(
+        &self,
+        page: &Page,
+        (rows, count): (Vec<R>, Option<i64>),
+        render: impl Fn(&R) -> Value,
+        id: impl Fn(&R) -> &str,
+    ) -> super::Document {
+        let data: Vec<Value> = rows.iter().map(render).collect();
+        let (links, _) = self.list_links(page, count, rows.last().map(id));
+        super::Document::ok(json!({ "data": data, "links": links }))
+    }
+
     /// `links` (and `meta`) for a list response.
     pub fn list_links(
         &self,

@@ -4,15 +4,18 @@
 //! `Prefer: no-download`) once the caller passes the release's download gate.
 
 pub mod blob;
+pub mod engines;
+mod lists;
+
+pub use lists::{index, of_release, product_artifacts};
 
 use crate::account::Account;
-use crate::api::v1::releases::{self as release_api, filters, gate};
+use crate::api::v1::releases::{self as release_api, gate};
 use crate::api::v1::serialize::single;
 use crate::api::v1::serializers::releases as serializer;
 use crate::auth::{Auth, Authed, Bearer, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::input::{Field, Input, invalid, missing};
-use crate::jsonapi::query::QueryParams;
 use crate::jsonapi::{Document, JsonBody, no_content};
 use crate::state::AppState;
 use crate::storage::{self, Checksum, Stored};
@@ -46,8 +49,9 @@ pub async fn load(
     row.ok_or_else(|| ApiError::not_found("artifact", id))
 }
 
-/// Licensees see UPLOADED artifacts only: with S3 storage, a WAITING artifact they
-/// look for is settled first (see [`settle`]). True when one was settled.
+/// Licensees see UPLOADED artifacts only: with S3 storage, a WAITING (or FAILED,
+/// perhaps uploaded again) artifact they look for is settled first (see [`settle`]).
+/// True when one was settled.
 async fn settle_hidden(
     state: &AppState,
     unscoped: impl std::future::Future<Output = latchkey_store::Result<Option<ArtifactRow>>>,
@@ -56,12 +60,48 @@ async fn settle_hidden(
         return Ok(false);
     }
     match unscoped.await? {
-        Some(row) if row.status == "WAITING" => {
+        Some(row) if unsettled(&row) => {
             settle(state, row).await?;
             Ok(true)
         }
         _ => Ok(false),
     }
+}
+
+/// Whether an artifact's bytes may still arrive: WAITING, or FAILED (a failed
+/// settlement deleted the object, so one in the bucket is a new upload).
+fn unsettled(row: &ArtifactRow) -> bool {
+    row.status == "WAITING" || row.status == "FAILED"
+}
+
+/// How many unsettled artifacts one list request settles at most (each is a HEAD,
+/// plus one streamed read when it arrived with a checksum).
+const SETTLE_PER_LIST: i64 = 16;
+
+/// Before a list or an engine reads artifacts matching `filters`: with S3 storage,
+/// settles the newest unsettled ones among them of releases the caller sees (whatever
+/// their status: licensees' lists show UPLOADED artifacts only), so a list shows what
+/// the bucket holds. A bucket that cannot be reached leaves them as they are (the
+/// list still answers).
+pub(crate) async fn settle_listed(
+    state: &AppState,
+    account_id: &str,
+    principal: Option<&Principal>,
+    mut filters: Vec<latchkey_store::crud::Filter>,
+) -> ApiResult<()> {
+    if state.config.artifacts.s3.is_none() {
+        return Ok(());
+    }
+    let actor = principal.map(Principal::actor);
+    filters.extend(artifacts::of_releases_seen_by(actor.as_ref()));
+    let rows = artifacts::unsettled(&state.db, account_id, filters, SETTLE_PER_LIST).await?;
+    for row in rows {
+        let id = row.id.clone();
+        if let Err(error) = settle(state, row).await {
+            tracing::warn!(artifact = %id, ?error, "settling a listed artifact");
+        }
+    }
+    Ok(())
 }
 
 /// `http(s)://host` for signed URLs: the configured public URL, else the request's
@@ -84,66 +124,6 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 
 fn now_secs(state: &AppState) -> i64 {
     state.now().unix_timestamp()
-}
-
-/// `GET /artifacts`
-pub async fn index(
-    State(state): State<AppState>,
-    account: Account,
-    Auth(principal): Auth,
-    query: QueryParams,
-) -> ApiResult<Document> {
-    let (page, order) = query.pagination()?;
-    let filters = filters::artifacts(&query)?;
-    let actor = principal.as_ref().map(Principal::actor);
-    let (rows, count) = artifacts::list(
-        &state.db,
-        account.id(),
-        filters,
-        actor.as_ref(),
-        &page,
-        order,
-    )
-    .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::artifact(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
-}
-
-/// `GET /releases/{id}/artifacts`
-pub async fn of_release(
-    State(state): State<AppState>,
-    account: Account,
-    Auth(principal): Auth,
-    Path(id): Path<String>,
-    query: QueryParams,
-) -> ApiResult<Document> {
-    let release = release_api::load(&state, &account, principal.as_ref(), &id).await?;
-    let (page, order) = query.pagination()?;
-    let mut filters = filters::artifacts(&query)?;
-    filters.push(latchkey_store::crud::Filter::eq(
-        "release_id",
-        release.id.as_str(),
-    ));
-    let actor = principal.as_ref().map(Principal::actor);
-    let (rows, count) = artifacts::list(
-        &state.db,
-        account.id(),
-        filters,
-        actor.as_ref(),
-        &page,
-        order,
-    )
-    .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::artifact(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
 }
 
 /// `POST /artifacts`: 307 to the signed upload URL.
@@ -245,12 +225,13 @@ pub async fn create(
 
 /// With S3 storage, a WAITING artifact whose object has arrived in the bucket is
 /// verified now and becomes UPLOADED or FAILED (local uploads are verified as they
-/// stream, see `blob`).
+/// stream, see `blob`). A FAILED one whose object is back (uploaded again to its
+/// upload URL; the failed settlement deleted the first) is verified the same way.
 async fn settle(state: &AppState, mut artifact: ArtifactRow) -> ApiResult<ArtifactRow> {
     let Some(bucket) = &state.config.artifacts.s3 else {
         return Ok(artifact);
     };
-    if artifact.status != "WAITING" {
+    if !unsettled(&artifact) {
         return Ok(artifact);
     }
     let checksum = artifact.checksum.as_deref().and_then(Checksum::parse);
@@ -271,7 +252,8 @@ async fn settle(state: &AppState, mut artifact: ArtifactRow) -> ApiResult<Artifa
         Some(Stored::Mismatch | Stored::TooLarge) => ("FAILED", None),
     };
     let now = state.now_ms();
-    if artifacts::transition(&state.db, &artifact.id, "WAITING", status, size, now).await? {
+    let from = artifact.status.clone();
+    if artifacts::transition(&state.db, &artifact.id, &from, status, size, now).await? {
         artifact.status = status.to_owned();
         if size.is_some() {
             artifact.filesize = size;
@@ -400,6 +382,7 @@ pub async fn of_release_single(
         "release_id",
         release.id.as_str(),
     )];
+    settle_listed(&state, account.id(), principal.as_ref(), filters.clone()).await?;
     let page = latchkey_store::page::Page::Limit(1);
     let (rows, _) = artifacts::list(
         &state.db,

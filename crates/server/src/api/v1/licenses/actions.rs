@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::{Document, JsonBody};
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use latchkey_core::validation::{NOT_FOUND, Scope, Validation, validate};
+use latchkey_core::validation::{NOT_FOUND, ReleaseTouch, Scope, Validation, validate_touching};
 use latchkey_proto::ErrorCode;
 use latchkey_store::licenses::{LicenseCounts, LicenseRow};
 use latchkey_store::validation::{Head, Loaded, Needs, head_by_id, load, load_by_key};
@@ -157,27 +157,29 @@ fn meta(state: &AppState, verdict: &Validation, request: &Request) -> Value {
 }
 
 /// The scope with the store's answer for its `checksum` and `version` (artifacts
-/// and releases the license sees; no query when neither is given).
+/// and releases the license sees; no query when neither is given), and the
+/// release versions they matched: (checksum's artifact's release, version's release).
 async fn with_release_matches(
     state: &AppState,
     license: &latchkey_store::licenses::LicenseRow,
     scope: &Scope,
-) -> ApiResult<Scope> {
+) -> ApiResult<(Scope, ReleaseVersions)> {
     let mut scope = scope.clone();
+    let mut versions = ReleaseVersions::default();
     let actor = latchkey_core::access::Actor::License {
         id: &license.id,
         product_id: &license.product_id,
         owner_id: license.owner_id.as_deref(),
     };
     if let Some(checksum) = &scope.checksum {
-        scope.releases.checksum = latchkey_store::artifacts::checksum_match(
+        versions.checksum = latchkey_store::artifacts::checksum_match(
             &state.db,
             &license.product_id,
             &actor,
             checksum,
         )
-        .await?
-        .is_some();
+        .await?;
+        scope.releases.checksum = versions.checksum.is_some();
     }
     if let Some(version) = &scope.version {
         let normalized = latchkey_core::releases::parse_version(version)
@@ -190,8 +192,51 @@ async fn with_release_matches(
             &normalized,
         )
         .await?;
+        versions.version = scope.releases.version.then_some(normalized);
     }
-    Ok(scope)
+    Ok((scope, versions))
+}
+
+/// The release versions a scope matched (see [`with_release_matches`]).
+#[derive(Default)]
+struct ReleaseVersions {
+    checksum: Option<String>,
+    version: Option<String>,
+}
+
+/// Queues the `lastValidated` touch with the release scopes the validation
+/// records (Keygen's `last_validated_checksum`/`last_validated_version`: a version
+/// scope's release wins over the checksum's artifact's) and mirrors it on the row
+/// the response renders (the cached row may predate it).
+fn touch(
+    state: &AppState,
+    license: &mut latchkey_store::licenses::LicenseRow,
+    scope: Option<&Scope>,
+    versions: ReleaseVersions,
+    touched: ReleaseTouch,
+) {
+    let now = state.now_ms();
+    let checksum = scope
+        .and_then(|s| s.checksum.clone())
+        .filter(|_| touched.checksum);
+    let version = versions
+        .version
+        .filter(|_| touched.version)
+        .or(versions.checksum.filter(|_| touched.checksum));
+    license.last_validated_at = Some(now);
+    if checksum.is_some() || version.is_some() {
+        if checksum.is_some() {
+            license.last_validated_checksum.clone_from(&checksum);
+        }
+        if version.is_some() {
+            license.last_validated_version.clone_from(&version);
+        }
+        state
+            .toucher
+            .touch_release(&license.id, now, checksum, version);
+    } else {
+        state.toucher.touch(&license.id, now);
+    }
 }
 
 /// What the request's scope needs loaded beyond license, policy and machines.
@@ -220,11 +265,14 @@ async fn run(
         snapshot,
     } = loaded;
     let unscoped = Scope::default();
-    let scope = match scope {
-        Some(scope) if !quick => Some(with_release_matches(state, &license, scope).await?),
-        _ => None,
+    let (scope, versions) = match scope {
+        Some(scope) if !quick => {
+            let (scope, versions) = with_release_matches(state, &license, scope).await?;
+            (Some(scope), versions)
+        }
+        _ => (None, ReleaseVersions::default()),
     };
-    let verdict = validate(
+    let (verdict, touched) = validate_touching(
         &snapshot,
         if quick {
             None
@@ -233,9 +281,7 @@ async fn run(
         },
         state.now(),
     );
-    state.toucher.touch(&license.id, state.now_ms());
-    // What the toucher is about to store (the cached row may predate it).
-    license.last_validated_at = Some(state.now_ms());
+    touch(state, &mut license, scope.as_ref(), versions, touched);
     if state.validation_events.wanted(account.id()) {
         let name = if verdict.valid {
             "license.validation.succeeded"

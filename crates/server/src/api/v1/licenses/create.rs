@@ -262,6 +262,8 @@ pub async fn create(
         max_disk: attrs.limits.max_disk.clone().value(),
         max_uses: attrs.limits.max_uses.clone().value(),
         last_validated_at: None,
+        last_validated_checksum: None,
+        last_validated_version: None,
         last_check_in_at: policy.require_check_in.then_some(now),
         last_check_out_at: None,
         metadata: attrs.metadata.value().unwrap_or_else(|| "{}".into()),

@@ -17,7 +17,6 @@ use latchkey_core::access::releases as access;
 use latchkey_proto::ErrorCode;
 use latchkey_store::crud::Filter;
 use latchkey_store::packages::{self, KeyTaken, PackageRow};
-use serde_json::json;
 
 /// The engines a package may name.
 pub const ENGINES: &[&str] = &["pypi", "tauri", "raw", "npm", "rubygems", "oci"];
@@ -61,12 +60,12 @@ pub async fn index(
         order,
     )
     .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::package(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+    Ok(query.page_document(
+        &page,
+        (rows, count),
+        |r| serializer::package(&account, r),
+        |r| r.id.as_str(),
+    ))
 }
 
 /// `GET /packages/{id}`

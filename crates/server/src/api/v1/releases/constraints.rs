@@ -24,7 +24,14 @@ async fn readable(
     id: &str,
 ) -> ApiResult<ReleaseRow> {
     let row = load(state, account, Some(principal), id).await?;
-    if !access::may_read_constraints(&principal.actor(), &row.product_id) {
+    let actor = principal.actor();
+    let licensee = match actor {
+        latchkey_core::access::Actor::User { id, .. } if !actor.is_staff() => {
+            latchkey_store::relations::product_has_user(&state.db, &row.product_id, id).await?
+        }
+        _ => false,
+    };
+    if !access::may_read_constraints(&actor, &row.product_id, licensee) {
         return Err(ApiError::forbidden(
             "not allowed to read this release's constraints",
         ));

@@ -5,7 +5,6 @@
 
 pub mod actions;
 pub mod constraints;
-pub mod engines;
 pub mod filters;
 pub mod gate;
 pub mod relations;
@@ -26,7 +25,6 @@ use latchkey_core::access::releases as access;
 use latchkey_core::releases::{Channel, Status, channel_mismatch, parse_version};
 use latchkey_proto::ErrorCode;
 use latchkey_store::releases::{self, ReleaseRow, Taken};
-use serde_json::json;
 
 /// Loads a release the caller sees by id, version or tag, else 404.
 pub async fn load(
@@ -60,6 +58,35 @@ pub async fn load_for_write(
     Ok(row)
 }
 
+/// The product `id` of a `/products/{id}/…` distribution list, when the caller may
+/// reach it (`access::may_see_product`), else 404 (as Keygen, which looks the product
+/// up among those the bearer sees).
+pub async fn product_in_view(
+    state: &AppState,
+    account: &Account,
+    principal: Option<&Principal>,
+    id: &str,
+) -> ApiResult<latchkey_store::products::ProductRow> {
+    let not_found = || ApiError::not_found("product", id);
+    let product = latchkey_store::products::find(&state.db, account.id(), id)
+        .await?
+        .ok_or_else(not_found)?;
+    let actor = principal.map(Principal::actor);
+    let licensee = match actor {
+        Some(latchkey_core::access::Actor::User { id: user, .. })
+            if !actor.is_some_and(|a| a.is_staff()) =>
+        {
+            latchkey_store::relations::product_has_user(&state.db, &product.id, user).await?
+        }
+        _ => false,
+    };
+    let open = product.distribution_strategy == "OPEN";
+    if !access::may_see_product(actor.as_ref(), &product.id, licensee, open) {
+        return Err(not_found());
+    }
+    Ok(product)
+}
+
 /// `GET /releases`
 pub async fn index(
     State(state): State<AppState>,
@@ -79,12 +106,12 @@ pub async fn index(
         order,
     )
     .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::release(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+    Ok(query.page_document(
+        &page,
+        (rows, count),
+        |r| serializer::release(&account, r),
+        |r| r.id.as_str(),
+    ))
 }
 
 /// `GET /releases/{id}`: licensees must also pass the download gate (Keygen's

@@ -1,5 +1,5 @@
 //! Relationship reads of the distribution resources: a release's product and
-//! package, a product's releases, packages and artifacts.
+//! package, a product's releases and packages (its artifacts: `artifacts::lists`).
 
 use super::{load, serializer};
 use crate::account::Account;
@@ -55,9 +55,10 @@ pub async fn product_releases(
     Path(product): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
+    let product = super::product_in_view(&state, &account, principal.as_ref(), &product).await?;
     let (page, order) = query.pagination()?;
     let mut filters = super::filters::releases(&state, &query)?;
-    filters.push(Filter::eq("product_id", product.as_str()));
+    filters.push(Filter::eq("product_id", product.id.as_str()));
     let actor = principal.as_ref().map(Principal::actor);
     let (rows, count) = latchkey_store::releases::list(
         &state.db,
@@ -68,41 +69,12 @@ pub async fn product_releases(
         order,
     )
     .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::release(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
-}
-
-/// `GET /products/{id}/artifacts`
-pub async fn product_artifacts(
-    State(state): State<AppState>,
-    account: Account,
-    Auth(principal): Auth,
-    Path(product): Path<String>,
-    query: QueryParams,
-) -> ApiResult<Document> {
-    let (page, order) = query.pagination()?;
-    let mut filters = super::filters::artifacts(&query)?;
-    filters.push(Filter::eq("product_id", product.as_str()));
-    let actor = principal.as_ref().map(Principal::actor);
-    let (rows, count) = latchkey_store::artifacts::list(
-        &state.db,
-        account.id(),
-        filters,
-        actor.as_ref(),
+    Ok(query.page_document(
         &page,
-        order,
-    )
-    .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::artifact(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+        (rows, count),
+        |r| serializer::release(&account, r),
+        |r| r.id.as_str(),
+    ))
 }
 
 /// `GET /products/{id}/packages`
@@ -113,8 +85,9 @@ pub async fn product_packages(
     Path(product): Path<String>,
     query: QueryParams,
 ) -> ApiResult<Document> {
+    let product = super::product_in_view(&state, &account, principal.as_ref(), &product).await?;
     let (page, order) = query.pagination()?;
-    let filters = vec![Filter::eq("product_id", product.as_str())];
+    let filters = vec![Filter::eq("product_id", product.id.as_str())];
     let actor = principal.as_ref().map(Principal::actor);
     let (rows, count) = latchkey_store::packages::list(
         &state.db,
@@ -125,10 +98,10 @@ pub async fn product_packages(
         order,
     )
     .await?;
-    let data: Vec<_> = rows
-        .iter()
-        .map(|r| serializer::package(&account, r))
-        .collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+    Ok(query.page_document(
+        &page,
+        (rows, count),
+        |r| serializer::package(&account, r),
+        |r| r.id.as_str(),
+    ))
 }

@@ -12,7 +12,19 @@ use crate::jsonapi::query::QueryParams;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use latchkey_store::releases::{self, terms};
-use serde_json::json;
+
+/// The caller's visibility filter for `kind`: engines are the packages' keys, the
+/// other kinds the releases' (and their artifacts').
+fn visible(
+    kind: &str,
+    actor: Option<&latchkey_core::access::Actor<'_>>,
+) -> Option<latchkey_store::crud::Filter> {
+    if kind == "engine" {
+        latchkey_store::packages::visible_to(actor)
+    } else {
+        releases::visible_to(actor)
+    }
+}
 
 async fn list(
     state: &AppState,
@@ -24,13 +36,15 @@ async fn list(
 ) -> ApiResult<Document> {
     let (page, order) = query.pagination()?;
     let actor = principal.map(Principal::actor);
-    let scope = releases::visible_to(actor.as_ref());
+    let scope = visible(kind, actor.as_ref());
     let product = product.or(query.get("product"));
-    let (rows, count) =
-        terms::list(&state.db, account.id(), kind, scope, product, &page, order).await?;
-    let data: Vec<_> = rows.iter().map(|r| serializer::term(account, r)).collect();
-    let (links, _) = query.list_links(&page, count, rows.last().map(|r| r.id.as_str()));
-    Ok(Document::ok(json!({ "data": data, "links": links })))
+    let listed = terms::list(&state.db, account.id(), kind, scope, product, &page, order).await?;
+    Ok(query.page_document(
+        &page,
+        listed,
+        |r| serializer::term(account, r),
+        |r| r.id.as_str(),
+    ))
 }
 
 async fn show(
@@ -41,7 +55,7 @@ async fn show(
     id: &str,
 ) -> ApiResult<Document> {
     let actor = principal.map(Principal::actor);
-    let scope = releases::visible_to(actor.as_ref());
+    let scope = visible(kind, actor.as_ref());
     let row = terms::find(&state.db, account.id(), kind, id, scope)
         .await?
         .ok_or_else(|| ApiError::not_found(kind, id))?;
@@ -78,12 +92,14 @@ macro_rules! term_routes {
             Path(product): Path<String>,
             query: QueryParams,
         ) -> ApiResult<Document> {
+            let product =
+                super::product_in_view(&state, &account, principal.as_ref(), &product).await?;
             list(
                 &state,
                 &account,
                 principal.as_ref(),
                 $kind,
-                Some(&product),
+                Some(&product.id),
                 &query,
             )
             .await

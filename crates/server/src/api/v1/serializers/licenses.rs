@@ -62,7 +62,7 @@ pub fn license(account: &Account, view: &LicenseView<'_>) -> Value {
             "strict": p.strict,
             "floating": p.floating,
             "protected": l.is_protected(p),
-            "version": Value::Null,
+            "version": l.last_validated_version,
             "requireHeartbeat": p.require_heartbeat,
             "requireCheckIn": p.require_check_in,
             "lastValidated": ts(l.last_validated_at),

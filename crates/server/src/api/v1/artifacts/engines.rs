@@ -2,8 +2,8 @@
 //! product, package, release and artifact) and the Tauri updater feed
 //! (`/engines/tauri/{package}`), which desktop apps poll for updates.
 
-use super::gate;
 use crate::account::Account;
+use crate::api::v1::releases::gate;
 use crate::auth::{Auth, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::jsonapi::Document;
@@ -67,12 +67,14 @@ async fn raw(
         release,
     )
     .await?;
+    let in_release = Filter::eq("release_id", release.id.as_str());
+    super::settle_listed(state, account.id(), principal, vec![in_release]).await?;
     let actor = principal.map(Principal::actor);
     let scope = artifacts::visible_to(actor.as_ref()).into_iter().collect();
     let row = artifacts::find_in_release(&state.db, account.id(), &release.id, artifact, scope)
         .await?
         .ok_or_else(|| ApiError::not_found("artifact", artifact))?;
-    crate::api::v1::artifacts::download(state, account, principal, headers, row).await
+    super::download(state, account, principal, headers, row).await
 }
 
 /// `GET /engines/raw/{product}/{release}/{artifact}`
@@ -174,10 +176,14 @@ pub async fn tauri(
         let Some(release) = rows.iter().find(|r| r.id == best_id) else {
             break;
         };
+        let wanted = vec![
+            Filter::eq("release_id", release.id.as_str()),
+            Filter::eq("platform", platform.to_ascii_lowercase()),
+            Filter::eq("arch", arch.to_ascii_lowercase()),
+        ];
+        super::settle_listed(&state, account.id(), principal, wanted.clone()).await?;
         let mut filters = scope.clone();
-        filters.push(Filter::eq("release_id", release.id.as_str()));
-        filters.push(Filter::eq("platform", platform.to_ascii_lowercase()));
-        filters.push(Filter::eq("arch", arch.to_ascii_lowercase()));
+        filters.extend(wanted);
         filters.push(Filter::new("status = 'UPLOADED'", vec![]));
         let page = latchkey_store::page::Page::Limit(1);
         let order = latchkey_store::page::Order::Desc;
