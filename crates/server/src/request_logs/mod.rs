@@ -87,7 +87,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let (requestor_type, requestor_id) = context.whodunnit.unzip();
     let now = state.now_ms();
     logs.record(RequestLogRow {
-        id: latchkey_store::new_id(),
+        id: latchkey_store::ordered_id(now),
         account_id: account.id().to_owned(),
         request_id: context.request_id.unwrap_or_default(),
         method,
