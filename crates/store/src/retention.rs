@@ -3,7 +3,7 @@
 //! several nodes at once are harmless — a row is deleted by exactly one of them and
 //! the others find nothing.
 
-use crate::{Db, Result, sql};
+use crate::{Backend, Db, Result, sql};
 
 /// Keygen deletes tokens 90 days past their expiry.
 pub const EXPIRED_TOKEN_GRACE_MS: i64 = 90 * 86_400_000;
@@ -59,4 +59,17 @@ pub async fn prune(
     }
     report.tokens = prune_expired_tokens(db, now).await?;
     Ok(report)
+}
+
+/// Refreshes SQLite's planner statistics where they went stale (`PRAGMA optimize`,
+/// which analyzes only tables whose size changed a lot, with a bounded sample).
+/// Statistics taken while a table was nearly empty (the event and log tables just
+/// after setup) would otherwise make the planner scan it once it has grown: a
+/// webhook claim then read the whole table. PostgreSQL's autovacuum keeps its own
+/// statistics, so this does nothing there.
+pub async fn optimize(db: &Db) -> Result<()> {
+    if db.backend() == Backend::Sqlite {
+        db.execute(sql("PRAGMA optimize")).await?;
+    }
+    Ok(())
 }

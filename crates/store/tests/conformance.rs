@@ -276,3 +276,59 @@ async fn insert_many_spans_statements_and_keeps_every_value() -> anyhow::Result<
     assert_eq!(stored, rows);
     Ok(())
 }
+
+#[tokio::test]
+async fn optimize_refreshes_statistics_taken_while_a_table_was_empty() -> anyhow::Result<()> {
+    use latchkey_store::request_logs::{RequestLogRow, insert_batch};
+    let db = latchkey_testkit::fresh_db().await?;
+    if db.backend() != latchkey_store::Backend::Sqlite {
+        // PostgreSQL's autovacuum keeps statistics; optimize does nothing there.
+        latchkey_store::retention::optimize(&db).await?;
+        return Ok(());
+    }
+    let acme = account(&db, "acme").await?;
+    db.execute(latchkey_store::sql("ANALYZE")).await?;
+    let rows: Vec<RequestLogRow> = (0..3_000_i64)
+        .map(|n| RequestLogRow {
+            id: latchkey_store::ordered_id(n),
+            account_id: acme.clone(),
+            request_id: format!("req-{n}"),
+            method: "GET".into(),
+            url: "/v1/ping".into(),
+            status: 200,
+            ip: None,
+            user_agent: None,
+            requestor_type: None,
+            requestor_id: None,
+            resource_type: None,
+            resource_id: None,
+            duration_ms: 1,
+            created_at: n,
+            updated_at: n,
+            request_body: None,
+            response_body: None,
+        })
+        .collect();
+    insert_batch(&db, &rows).await?;
+    let rows_in_stats = |db: latchkey_store::Db| async move {
+        let stat: Option<(String,)> = db
+            .fetch_optional(latchkey_store::sql(
+                "SELECT stat FROM sqlite_stat1 WHERE tbl = 'request_logs' AND idx = 'request_logs_created'",
+            ))
+            .await?;
+        anyhow::Ok(
+            stat.and_then(|(s,)| s.split(' ').next().and_then(|n| n.parse::<i64>().ok()))
+                .unwrap_or(0),
+        )
+    };
+    assert!(
+        rows_in_stats(db.clone()).await? < 10,
+        "stale statistics to start from"
+    );
+    latchkey_store::retention::optimize(&db).await?;
+    assert!(
+        rows_in_stats(db.clone()).await? >= 1_000,
+        "optimize re-analyzed the table"
+    );
+    Ok(())
+}

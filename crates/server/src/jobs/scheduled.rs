@@ -1,5 +1,6 @@
 //! The scheduled jobs: every `jobs_interval` each node runs the license notices
-//! ([`super::notices`]) and the retention pruning ([`super::prune`]). Both are safe
+//! ([`super::notices`]), the retention pruning ([`super::prune`]) and, on SQLite,
+//! a refresh of stale planner statistics. Both are safe
 //! on many nodes sharing one database, so no node is elected to run them.
 
 use crate::config::LogConfig;
@@ -33,6 +34,9 @@ pub fn spawn(db: Db, clock: SharedClock, logs: LogConfig) -> Option<tokio::task:
                 }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "could not prune"),
+            }
+            if let Err(error) = latchkey_store::retention::optimize(&db).await {
+                tracing::warn!(%error, "could not refresh the planner statistics");
             }
         }
     }))
