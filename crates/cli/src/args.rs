@@ -51,8 +51,14 @@ pub enum Command {
     PrintDefaultConfig,
     /// Print the API contract, an OpenAPI 3.1 document (also served at
     /// `GET /v1/openapi.json`).
-    #[command(after_help = "Example:\n  latchkey openapi > openapi.json")]
-    Openapi,
+    #[command(
+        after_help = "Examples:\n  latchkey openapi > openapi.json\n  latchkey openapi --markdown > docs/api.md"
+    )]
+    Openapi {
+        /// Print the Markdown API reference (docs/api.md) instead.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Write a consistent copy of the SQLite database while the server runs
     /// (PostgreSQL: prints the pg_dump command to use instead).
     #[command(after_help = "Example:\n  latchkey backup /var/backups/latchkey-$(date +%F).db")]

@@ -96,11 +96,18 @@ pub async fn main() -> std::process::ExitCode {
     }
 }
 
-/// `latchkey openapi`: the API contract on stdout.
-fn openapi() -> Result<(), remote::exit::Failure> {
+/// `latchkey openapi`: the API contract (or its Markdown reference) on stdout.
+fn openapi(markdown: bool) -> Result<(), remote::exit::Failure> {
+    let failure = |e: String| remote::exit::Failure::new(remote::exit::FAILURE, e, None);
+    if markdown {
+        let text =
+            latchkey_server::openapi::markdown::render().map_err(|e| failure(e.to_string()))?;
+        print!("{text}");
+        return Ok(());
+    }
     let text = latchkey_server::openapi::document()
         .and_then(|document| serde_json::to_string_pretty(&document))
-        .map_err(|e| remote::exit::Failure::new(remote::exit::FAILURE, e.to_string(), None))?;
+        .map_err(|e| failure(e.to_string()))?;
     println!("{text}");
     Ok(())
 }
@@ -116,7 +123,7 @@ async fn remote_command(command: Command) -> Result<Result<(), remote::exit::Fai
             clap_complete::generate(shell, &mut command, "latchkey", &mut std::io::stdout());
             Ok(())
         }
-        Command::Openapi => openapi(),
+        Command::Openapi { markdown } => openapi(markdown),
         Command::Products(a) => resources::run(&a.connection, "products", &a.command).await,
         Command::Policies(a) => resources::run(&a.connection, "policies", &a.command).await,
         Command::Users(a) => resources::run(&a.connection, "users", &a.command).await,

@@ -17,6 +17,10 @@ pub enum HeartbeatStatus {
 }
 
 impl HeartbeatStatus {
+    /// Every status.
+    pub const ALL: [HeartbeatStatus; 4] =
+        [Self::NotStarted, Self::Alive, Self::Dead, Self::Resurrected];
+
     /// Keygen's spelling.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -112,11 +112,7 @@ impl Input {
         }
         match data.get("type") {
             Some(Value::String(t)) => {
-                let singular = kind
-                    .strip_suffix("ies")
-                    .map(|s| format!("{s}y"))
-                    .unwrap_or_else(|| kind.strip_suffix('s').unwrap_or(kind).to_owned());
-                if t != kind && *t != singular {
+                if t != kind && *t != singular(kind) {
                     return Err(ApiError::bad_request(format!(
                         "type mismatch (received {t} expected {kind})"
                     ))
@@ -367,6 +363,14 @@ pub fn missing(name: &str) -> ApiError {
 pub fn invalid(name: &str, detail: impl Into<String>) -> ApiError {
     ApiError::unprocessable(attribute_code(name, "INVALID"), detail)
         .pointer(format!("/data/attributes/{name}"))
+}
+
+/// The singular a request's `data.type` may also use (`policies` → `policy`,
+/// `licenses` → `license`).
+pub fn singular(kind: &str) -> String {
+    kind.strip_suffix("ies")
+        .map(|s| format!("{s}y"))
+        .unwrap_or_else(|| kind.strip_suffix('s').unwrap_or(kind).to_owned())
 }
 
 #[cfg(test)]

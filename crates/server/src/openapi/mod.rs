@@ -4,7 +4,10 @@
 //! `latchkey openapi`. Every operation appears twice: account-less (`/v1/…`, what
 //! Keygen's SDKs call on a self-hosted base URL) and under `/v1/accounts/{account}/…`.
 
+pub mod attributes;
 pub mod catalog;
+mod filters;
+pub mod markdown;
 mod operation;
 mod schemas;
 
@@ -23,8 +26,12 @@ pub enum Shape {
     Many(&'static str),
     /// One resource.
     One(&'static str),
+    /// The credential's bearer: a user, product or license (`/v1/me`).
+    Bearer,
     /// Creates a resource from a `data` document: 201.
     Create(&'static str),
+    /// Creates an artifact: 307 to its signed upload URL, with the resource.
+    Upload(&'static str),
     /// Updates a resource from a `data` document: 200.
     Update(&'static str),
     /// Replaces a to-one relationship (`data: {type, id}`), answering the parent.
@@ -48,6 +55,8 @@ pub enum Shape {
     Meta,
     /// 303/307 to a signed URL, or 200 with `Location` under `Prefer: no-redirect`.
     Redirect,
+    /// A license or machine file as a download (`application/octet-stream`).
+    Certificate,
     /// A non-JSON:API answer (an update feed).
     Raw,
 }

@@ -73,7 +73,9 @@ fn summary(op: &Op) -> String {
         Shape::Contract => "This OpenAPI document".to_owned(),
         Shape::Many(t) => format!("List {}", what(t)),
         Shape::One(t) => format!("Retrieve {}", what(t)),
+        Shape::Bearer => "The bearer of the credential".to_owned(),
         Shape::Create(t) => format!("Create {}", what(t)),
+        Shape::Upload(t) => format!("Create {} (redirects to the upload URL)", what(t)),
         Shape::Update(t) => format!("Update {}", what(t)),
         Shape::Change(t) => format!("Change the {} relationship", what(t)),
         Shape::Attach(t) => format!("Attach {}", what(t)),
@@ -91,6 +93,7 @@ fn summary(op: &Op) -> String {
         Shape::Meta => "Generate".to_owned(),
         Shape::Redirect => "Download (redirect to a signed URL)".to_owned(),
         Shape::Raw => "Update feed".to_owned(),
+        Shape::Certificate => "Check out (download the signed file)".to_owned(),
     }
 }
 
@@ -118,18 +121,38 @@ fn parameters(op: &Op, under_account: bool) -> Vec<Value> {
         ] {
             list.push(json!({ "$ref": format!("#/components/parameters/{name}") }));
         }
+        list.extend(super::filters::parameters(op.path));
     }
-    if matches!(op.shape, Shape::One(_) | Shape::Validation) {
+    if matches!(op.shape, Shape::One(_) | Shape::Bearer | Shape::Validation) {
         list.push(json!({ "$ref": "#/components/parameters/include" }));
     }
     list.push(json!({ "$ref": "#/components/parameters/Keygen-Version" }));
     list
 }
 
+/// Whether a path reads a to-one relationship (`/v1/licenses/{id}/group`).
+fn to_one_path(path: &str) -> bool {
+    let mut parts = path.rsplit('/');
+    let last = parts.next().unwrap_or_default();
+    let before = parts.next().unwrap_or_default();
+    before.starts_with('{') && !last.starts_with('{') && !last.ends_with('s') && last != "upgrade"
+}
+
+/// The typed schema `{Stem}{suffix}` of a resource type, or the generic one.
+fn typed(kind: &str, suffix: &str, generic: &str) -> Value {
+    match super::attributes::of(kind) {
+        Some(attrs) if suffix != "Request" || attrs.iter().any(|a| a.writable) => {
+            schema_ref(&format!("{}{suffix}", super::attributes::stem(kind)))
+        }
+        _ => schema_ref(generic),
+    }
+}
+
 fn request_body(shape: Shape) -> Option<Value> {
     let (schema, required) = match shape {
-        Shape::Create(_) => (schema_ref("ResourceRequest"), true),
-        Shape::Update(_) => (schema_ref("ResourceRequest"), true),
+        Shape::Create(t) | Shape::Update(t) | Shape::Upload(t) => {
+            (typed(t, "Request", "ResourceRequest"), true)
+        }
         Shape::Change(_) => (schema_ref("ToOneRequest"), true),
         Shape::Attach(_) | Shape::Detach(_) => (schema_ref("ToManyRequest"), true),
         Shape::Action(_) | Shape::Validation | Shape::Meta => (schema_ref("MetaRequest"), false),
@@ -139,7 +162,39 @@ fn request_body(shape: Shape) -> Option<Value> {
     Some(json!({ "required": required, "content": content(schema) }))
 }
 
-fn responses(op: &Op) -> Value {
+/// OpenAPI links from a create answer to the operations on the created resource
+/// (`POST /v1/licenses` → `GET/PATCH/DELETE /v1/licenses/{id}`), which stateful
+/// fuzzing follows.
+fn links(op: &Op, under_account: bool) -> Value {
+    let own = format!("{}/{{id}}", op.path);
+    let mut links = serde_json::Map::new();
+    for target in super::catalog::OPERATIONS
+        .iter()
+        .filter(|t| t.path == own && matches!(t.method, "GET" | "PATCH" | "DELETE"))
+    {
+        let mut parameters = json!({ "id": "$response.body#/data/id" });
+        if under_account {
+            parameters["account"] = json!("$request.path.account");
+        }
+        links.insert(
+            format!(
+                "{}{}",
+                target.method,
+                super::attributes::stem(match op.shape {
+                    Shape::Create(t) => t,
+                    _ => "resources",
+                })
+            ),
+            json!({
+                "operationId": operation_id(target, under_account),
+                "parameters": parameters,
+            }),
+        );
+    }
+    Value::Object(links)
+}
+
+fn responses(op: &Op, under_account: bool) -> Value {
     let error = json!({ "$ref": "#/components/responses/Error" });
     let mut map = serde_json::Map::new();
     let mut put = |code: &str, value: Value| {
@@ -152,15 +207,55 @@ fn responses(op: &Op) -> Value {
             json!({ "description": "The OpenAPI document",
                     "content": { "application/json": { "schema": { "type": "object" } } } }),
         ),
-        Shape::Many(_) | Shape::Attach(_) => put(
+        Shape::Many(t) => put(
             "200",
-            answer("A page of resources", Some(schema_ref("ListDocument"))),
+            answer(
+                "A page of resources",
+                Some(typed(t, "ListDocument", "ListDocument")),
+            ),
+        ),
+        Shape::Attach(_) => put(
+            "200",
+            answer("The join resources", Some(schema_ref("ListDocument"))),
         ),
         Shape::Search => put("200", answer("Matches", Some(schema_ref("ListDocument")))),
-        Shape::One(_) | Shape::Update(_) | Shape::Change(_) | Shape::Action(_) => {
-            put("200", answer("The resource", Some(schema_ref("Document"))));
+        Shape::Bearer => put(
+            "200",
+            answer("The bearer", Some(schema_ref("BearerDocument"))),
+        ),
+        // A to-one relationship (`/licenses/{id}/group`): `data` is null when unset.
+        Shape::One(t) if op.method == "GET" && to_one_path(op.path) => put(
+            "200",
+            answer(
+                "The related resource, or `data: null`",
+                Some(
+                    json!({ "oneOf": [typed(t, "Document", "Document"), schema_ref("NullDocument")] }),
+                ),
+            ),
+        ),
+        Shape::Certificate => put(
+            "200",
+            json!({
+                "description": "The PEM-armoured file, as an attachment",
+                "headers": signed_headers(),
+                "content": { "application/octet-stream": { "schema": { "type": "string" } } },
+            }),
+        ),
+        Shape::One(t) | Shape::Update(t) | Shape::Action(t) => {
+            put(
+                "200",
+                answer("The resource", Some(typed(t, "Document", "Document"))),
+            );
         }
-        Shape::Create(_) => put("201", answer("Created", Some(schema_ref("Document")))),
+        Shape::Change(_) => put("200", answer("The resource", Some(schema_ref("Document")))),
+        Shape::Create(t) => {
+            let mut created = answer("Created", Some(typed(t, "Document", "Document")));
+            let links = links(op, under_account);
+            if links.as_object().is_some_and(|l| !l.is_empty()) {
+                created["links"] = links;
+            }
+            put("201", created);
+        }
         Shape::Detach(_) | Shape::Gone | Shape::NoContent => put("204", answer("Done", None)),
         Shape::Validation => put(
             "200",
@@ -172,6 +267,13 @@ fn responses(op: &Op) -> Value {
         Shape::Meta => put(
             "200",
             answer("The result", Some(schema_ref("MetaDocument"))),
+        ),
+        Shape::Upload(t) => put(
+            "307",
+            answer(
+                "Created; `Location` (and `links.redirect`) is the signed upload URL",
+                Some(typed(t, "Document", "Document")),
+            ),
         ),
         Shape::Redirect => {
             put("303", answer("Redirect to a short-lived signed URL", None));
@@ -192,9 +294,8 @@ fn responses(op: &Op) -> Value {
             put("204", json!({ "description": "Up to date" }));
         }
     }
-    if op.shape != Shape::Ping && op.shape != Shape::Contract {
-        put("default", error);
-    }
+    // Even ping and the contract refuse an unsupported `Keygen-Version`.
+    put("default", error);
     Value::Object(map)
 }
 
@@ -217,7 +318,7 @@ pub fn build(op: &Op, under_account: bool) -> Value {
         "tags": [tag(op.path)],
         "summary": summary(op),
         "parameters": parameters(op, under_account),
-        "responses": responses(op),
+        "responses": responses(op, under_account),
         "security": security(op),
     });
     if let Some(body) = request_body(op.shape) {

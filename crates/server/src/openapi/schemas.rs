@@ -3,6 +3,8 @@
 //! code, the policy strategy enums (all taken from `proto` and `core`, so they
 //! cannot drift), the security schemes, shared parameters and signed headers.
 
+use latchkey_core::heartbeat::HeartbeatStatus;
+use latchkey_core::licensing::Status as LicenseStatus;
 use latchkey_core::policy;
 use latchkey_proto::ErrorCode;
 use latchkey_proto::codes::ValidationCode;
@@ -32,6 +34,37 @@ fn resource_schemas() -> Value {
                 "attributes": { "type": "object" },
                 "relationships": { "type": "object" },
                 "links": { "type": "object" },
+            },
+        },
+        "Relationships": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "links": { "type": "object" },
+                    "data": {
+                        "oneOf": [
+                            { "type": "null" },
+                            r("ResourceIdentifier"),
+                            { "type": "array", "items": r("ResourceIdentifier") },
+                        ],
+                    },
+                    "meta": { "type": "object" },
+                },
+            },
+        },
+        "NullDocument": {
+            "type": "object",
+            "required": ["data"],
+            "properties": { "data": { "type": "null" } },
+        },
+        "BearerDocument": {
+            "type": "object",
+            "required": ["data"],
+            "properties": {
+                "data": { "oneOf": [r("User"), r("Product"), r("License")] },
+                "included": { "type": "array", "items": r("Token") },
+                "meta": { "type": "object" },
             },
         },
         "Document": {
@@ -124,7 +157,7 @@ fn verdict_schemas() -> Value {
             "type": "object",
             "required": ["data", "meta"],
             "properties": {
-                "data": { "oneOf": [r("Resource"), { "type": "null" }] },
+                "data": { "oneOf": [r("License"), { "type": "null" }] },
                 "included": { "type": "array", "items": r("Resource") },
                 "meta": r("ValidationMeta"),
             },
@@ -175,6 +208,8 @@ fn policy_enums() -> Value {
         "HeartbeatCullStrategy": strings(policy::HeartbeatCullStrategy::ALL),
         "HeartbeatResurrectionStrategy": strings(policy::HeartbeatResurrectionStrategy::ALL),
         "HeartbeatBasis": strings(policy::HeartbeatBasis::ALL),
+        "LicenseStatus": strings(&LicenseStatus::ALL.map(LicenseStatus::as_str)),
+        "HeartbeatStatus": strings(&HeartbeatStatus::ALL.map(HeartbeatStatus::as_str)),
     })
 }
 
@@ -241,6 +276,9 @@ pub fn components() -> Value {
         if let (Some(into), Value::Object(from)) = (schemas.as_object_mut(), extra) {
             into.extend(from);
         }
+    }
+    if let Some(into) = schemas.as_object_mut() {
+        into.extend(super::attributes::schemas());
     }
     json!({
         "schemas": schemas,

@@ -74,3 +74,26 @@ fn enums_come_from_proto_and_core() {
         );
     }
 }
+
+#[test]
+fn the_committed_markdown_reference_is_current() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md");
+    let rendered = super::markdown::render().expect("render");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == rendered,
+        "docs/api.md is stale: run `cargo run --bin latchkey -- openapi --markdown > docs/api.md`"
+    );
+}
+
+#[test]
+fn every_filtered_path_is_a_routed_list() {
+    for path in super::filters::paths() {
+        assert!(
+            OPERATIONS.iter().any(|op| op.path == path
+                && op.method == "GET"
+                && matches!(op.shape, super::Shape::Many(_))),
+            "filters documented for {path}, which is not a list"
+        );
+    }
+}
