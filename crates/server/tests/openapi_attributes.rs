@@ -289,3 +289,68 @@ async fn every_rendered_attribute_is_documented_with_its_type() -> anyhow::Resul
     assert!(missing.is_empty(), "never rendered: {missing:?}");
     Ok(())
 }
+
+/// What the first schemathesis runs found the contract missing: the check-out
+/// download's content type, `data: null` from an unset to-one relationship, the
+/// 1.6 spelling of a policy's leasing strategy, and ping's 400 for an unsupported
+/// `Keygen-Version`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_the_fuzzer_found_undocumented_are_documented() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let contract = server
+        .call("GET", "/v1/openapi.json", None, None)
+        .await?
+        .body;
+    let paths = &contract["paths"];
+
+    let download = &paths["/v1/licenses/{id}/actions/check-out"]["get"]["responses"]["200"];
+    assert!(download["content"]["application/octet-stream"].is_object());
+    let policy = server.policy_with_product(json!({})).await?;
+    let license = id(&server.license_for(&policy, json!({})).await?);
+    let reply = server
+        .admin(
+            "GET",
+            &format!("/v1/licenses/{license}/actions/check-out"),
+            None,
+        )
+        .await?;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), "application/octet-stream");
+
+    let group = &paths["/v1/licenses/{id}/group"]["get"]["responses"]["200"]["content"]["application/vnd.api+json"]
+        ["schema"]["oneOf"];
+    assert!(
+        group
+            .as_array()
+            .is_some_and(|s| s.contains(&json!({"$ref": "#/components/schemas/NullDocument"}))),
+        "{group}"
+    );
+    let reply = server
+        .admin("GET", &format!("/v1/licenses/{license}/group"), None)
+        .await?;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["data"], Value::Null);
+
+    let old = server
+        .raw(
+            "GET",
+            &format!("/v1/policies/{policy}"),
+            &[
+                ("Authorization", &format!("Bearer {}", server.admin_token)),
+                ("Keygen-Version", "1.6"),
+            ],
+            vec![],
+        )
+        .await?;
+    assert_eq!(old.status, 200);
+    assert!(old.body["data"]["attributes"]["leasingStrategy"].is_string());
+    check(&old.body["data"], "policy at 1.6");
+
+    assert!(paths["/v1/ping"]["get"]["responses"]["default"].is_object());
+    let refused = server
+        .raw("GET", "/v1/ping", &[("Keygen-Version", "0.9")], vec![])
+        .await?;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.error_code(), Some("INVALID_API_VERSION"));
+    Ok(())
+}
