@@ -1,7 +1,7 @@
 //! One decoder per column type, for every read path. A row type's fields (declared
 //! once in [`crate::table!`]) decode by position through [`Column`], whether the row
-//! comes from rusqlite (the SQLite read path), sqlx on SQLite (writes and
-//! transactions) or sqlx on PostgreSQL, so the three paths cannot drift apart.
+//! comes from rusqlite (SQLite) or sqlx (PostgreSQL), so the two paths cannot drift
+//! apart.
 //!
 //! Keygen's policy strategies decode here into `latchkey_core::policy` enums: a
 //! stored value that is not a known spelling is a decode error (a [`crate::StoreError`]),
@@ -15,28 +15,19 @@ use latchkey_core::policy::{
 };
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
 
 /// A value decoded from one column, by position, on every read path.
 pub trait Column: Sized {
-    /// From a rusqlite row (the SQLite read path).
+    /// From a rusqlite row (SQLite).
     fn from_rusqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self>;
-    /// From a sqlx SQLite row (writer connection, transactions).
-    fn from_sqlite(row: &SqliteRow, index: usize) -> Result<Self, sqlx::Error>;
     /// From a sqlx PostgreSQL row.
     fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error>;
 }
 
-/// A sqlx row of either backend, decoding any [`Column`] by position.
+/// A sqlx row (PostgreSQL), decoding any [`Column`] by position.
 pub trait SqlxRow {
     /// The column at `index`.
     fn column<C: Column>(&self, index: usize) -> Result<C, sqlx::Error>;
-}
-
-impl SqlxRow for SqliteRow {
-    fn column<C: Column>(&self, index: usize) -> Result<C, sqlx::Error> {
-        C::from_sqlite(self, index)
-    }
 }
 
 impl SqlxRow for PgRow {
@@ -50,9 +41,6 @@ macro_rules! native_column {
         impl Column for $ty {
             fn from_rusqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self> {
                 row.get(index)
-            }
-            fn from_sqlite(row: &SqliteRow, index: usize) -> Result<Self, sqlx::Error> {
-                row.try_get(index)
             }
             fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error> {
                 row.try_get(index)
@@ -81,10 +69,6 @@ macro_rules! keygen_column {
                 let text: String = row.get(index)?;
                 text.parse().map_err(|e| rusqlite_error(index, e))
             }
-            fn from_sqlite(row: &SqliteRow, index: usize) -> Result<Self, sqlx::Error> {
-                let text: String = row.try_get(index)?;
-                text.parse().map_err(|e| sqlx_error(index, e))
-            }
             fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error> {
                 let text: String = row.try_get(index)?;
                 text.parse().map_err(|e| sqlx_error(index, e))
@@ -95,10 +79,6 @@ macro_rules! keygen_column {
             fn from_rusqlite(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Self> {
                 let text: Option<String> = row.get(index)?;
                 text.map(|t| t.parse()).transpose().map_err(|e| rusqlite_error(index, e))
-            }
-            fn from_sqlite(row: &SqliteRow, index: usize) -> Result<Self, sqlx::Error> {
-                let text: Option<String> = row.try_get(index)?;
-                text.map(|t| t.parse()).transpose().map_err(|e| sqlx_error(index, e))
             }
             fn from_postgres(row: &PgRow, index: usize) -> Result<Self, sqlx::Error> {
                 let text: Option<String> = row.try_get(index)?;

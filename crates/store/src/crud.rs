@@ -212,12 +212,6 @@ macro_rules! table {
             }
         }
 
-        impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for $row {
-            fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> ::std::result::Result<Self, sqlx::Error> {
-                Self::from_sqlx_at(row, &mut 0)
-            }
-        }
-
         impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $row {
             fn from_row(row: &'r sqlx::postgres::PgRow) -> ::std::result::Result<Self, sqlx::Error> {
                 Self::from_sqlx_at(row, &mut 0)

@@ -6,10 +6,8 @@
 use crate::StoreError;
 use crate::snapshot_cache::{Change, DEFAULT_CAPACITY, SnapshotCache};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{FromRow, PgPool, Postgres, Transaction};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -145,27 +143,17 @@ macro_rules! bind_all {
 }
 
 /// Rows that decode on both backends.
-pub trait Row:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + crate::fast::FromSqlite + Send + Unpin
-{
-}
-impl<T> Row for T where
-    T: for<'r> FromRow<'r, SqliteRow>
-        + for<'r> FromRow<'r, PgRow>
-        + crate::fast::FromSqlite
-        + Send
-        + Unpin
-{
-}
+pub trait Row: for<'r> FromRow<'r, PgRow> + crate::fast::FromSqlite + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, PgRow> + crate::fast::FromSqlite + Send + Unpin {}
 
 /// The database: SQLite (one writer connection, several readers) or PostgreSQL.
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// Embedded SQLite. Writes go through a single connection, which serialises
-    /// every write transaction; reads use read-only rusqlite connections (WAL mode).
+    /// Embedded SQLite on rusqlite. Writes go through a single connection, which
+    /// serialises every write transaction; reads use read-only connections (WAL mode).
     Sqlite {
-        /// Single-connection pool for writes.
-        writer: SqlitePool,
+        /// The write connection.
+        writer: Arc<crate::fast::Writer>,
         /// Read connections (rusqlite: a tenth of sqlx's per-query cost on the hot path).
         reader: std::sync::Arc<crate::fast::Reader>,
         /// The validation cache, shared by every handle on the same file.
@@ -234,12 +222,16 @@ impl Db {
             crate::files::prepare_database_file(options.get_filename()).map_err(|e| {
                 StoreError::Config(format!("{}: {e}", options.get_filename().display()))
             })?;
-            let writer = SqlitePoolOptions::new()
+            // sqlx applies the migrations (and creates the file in WAL mode); the
+            // server's statements then run on rusqlite.
+            let migrator = SqlitePoolOptions::new()
                 .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options.clone())
                 .await?;
-            sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
+            let migrated = sqlx::migrate!("./migrations/sqlite").run(&migrator).await;
+            migrator.close().await;
+            migrated?;
+            let writer = crate::fast::Writer::shared(options.get_filename())?;
             let reader = std::sync::Arc::new(crate::fast::Reader::new(options.get_filename()));
             let cache = sqlite_cache(options.get_filename());
             Db::Sqlite {
@@ -273,10 +265,7 @@ impl Db {
     /// Closes every connection.
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, reader, .. } => {
-                reader.close();
-                writer.close().await;
-            }
+            Db::Sqlite { reader, .. } => reader.close(),
             Db::Postgres { pool, cache } => {
                 cache.close();
                 pool.close().await;
@@ -312,14 +301,12 @@ impl Db {
     pub async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
         Ok(match self {
             Db::Sqlite { writer, cache, .. } => {
-                // One connection held from the statement to the applied invalidation,
-                // so no other write can drain this statement's changes first.
-                let mut conn = writer.acquire().await?;
-                let n = bind_all!(sqlx::query::<Sqlite>(&q.text), q.args)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected();
-                let changes = drain_changes(&mut conn).await?;
+                // The writer held from the statement to the applied invalidation, so
+                // no other write can drain this statement's changes first. Outside a
+                // transaction, as `VACUUM INTO` (backups) requires.
+                let conn = writer.lock().await?;
+                let n = crate::fast::execute(&conn, &q.text, &q.args)?;
+                let changes = drain_changes(&conn)?;
                 cache.apply(&changes);
                 n
             }
@@ -340,7 +327,10 @@ impl Db {
     /// transactions, so counts read inside one cannot change before it commits.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite { writer, cache, .. } => Tx::Sqlite(writer.begin().await?, cache.clone()),
+            Db::Sqlite { writer, cache, .. } => Tx::Sqlite(
+                crate::fast::WriteTx::begin(writer.lock().await?)?,
+                cache.clone(),
+            ),
             Db::Postgres { pool, cache } => Tx::Postgres(pool.begin().await?, cache.clone()),
         })
     }
@@ -349,7 +339,7 @@ impl Db {
 /// An open write transaction.
 pub enum Tx {
     /// SQLite, with the cache its committed changes invalidate.
-    Sqlite(Transaction<'static, Sqlite>, Arc<SnapshotCache>),
+    Sqlite(crate::fast::WriteTx, Arc<SnapshotCache>),
     /// PostgreSQL, with the cache its committed changes invalidate on this node.
     Postgres(Transaction<'static, Postgres>, Arc<SnapshotCache>),
 }
@@ -359,9 +349,7 @@ impl Tx {
     pub async fn fetch_optional<R: Row>(&mut self, q: Sql) -> Result<Option<R>, StoreError> {
         Ok(match self {
             Tx::Sqlite(tx, _) => {
-                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
-                    .fetch_optional(&mut **tx)
-                    .await?
+                crate::fast::fetch(tx.connection(), &q.text, &q.args, Some(1))?.pop()
             }
             Tx::Postgres(tx, _) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
@@ -374,11 +362,7 @@ impl Tx {
     /// All rows.
     pub async fn fetch_all<R: Row>(&mut self, q: Sql) -> Result<Vec<R>, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx, _) => {
-                bind_all!(sqlx::query_as::<Sqlite, R>(&q.text), q.args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
+            Tx::Sqlite(tx, _) => crate::fast::fetch(tx.connection(), &q.text, &q.args, None)?,
             Tx::Postgres(tx, _) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_all(&mut **tx)
@@ -390,10 +374,7 @@ impl Tx {
     /// Runs a statement; returns rows affected.
     pub async fn execute(&mut self, q: Sql) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx, _) => bind_all!(sqlx::query::<Sqlite>(&q.text), q.args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
+            Tx::Sqlite(tx, _) => crate::fast::execute(tx.connection(), &q.text, &q.args)?,
             Tx::Postgres(tx, _) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
                 .execute(&mut **tx)
                 .await?
@@ -438,9 +419,9 @@ impl Tx {
     /// PostgreSQL nodes hear them through `NOTIFY`).
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(mut tx, cache) => {
-                let changes = drain_changes(&mut tx).await?;
-                tx.commit().await?;
+            Tx::Sqlite(tx, cache) => {
+                let changes = drain_changes(tx.connection())?;
+                tx.commit()?;
                 cache.apply(&changes);
             }
             Tx::Postgres(mut tx, cache) => {
@@ -456,7 +437,7 @@ impl Tx {
     /// is next used, holding its locks until then).
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx, _) => tx.rollback().await?,
+            Tx::Sqlite(tx, _) => tx.rollback()?,
             Tx::Postgres(tx, _) => tx.rollback().await?,
         }
         Ok(())
@@ -464,10 +445,9 @@ impl Tx {
 }
 
 /// Takes the keys the cache triggers recorded in this transaction (SQLite).
-async fn drain_changes(conn: &mut sqlx::SqliteConnection) -> Result<Vec<Change>, StoreError> {
-    let keys: Vec<(String,)> = sqlx::query_as("DELETE FROM cache_changes RETURNING key")
-        .fetch_all(conn)
-        .await?;
+fn drain_changes(conn: &rusqlite::Connection) -> Result<Vec<Change>, StoreError> {
+    let keys: Vec<(String,)> =
+        crate::fast::fetch(conn, "DELETE FROM cache_changes RETURNING key", &[], None)?;
     Ok(keys.iter().map(|(key,)| Change::parse(key)).collect())
 }
 

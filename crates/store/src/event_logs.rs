@@ -11,7 +11,7 @@
 
 use crate::crud::Filter;
 use crate::page::{Order, Page};
-use crate::{Db, Result, Tx, sql};
+use crate::{Db, Result, Tx};
 use std::sync::{Arc, Mutex};
 
 crate::table!(
@@ -158,6 +158,5 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<EventLogRow
 
 /// Deletes event logs created before `before` (unix ms); how many.
 pub async fn prune(db: &Db, before: i64) -> Result<u64> {
-    db.execute(sql(format!("DELETE FROM {TABLE} WHERE created_at < $1")).bind(before))
-        .await
+    crate::retention::delete_chunked(db, TABLE, "created_at < $1", before).await
 }

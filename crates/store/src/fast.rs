@@ -1,18 +1,26 @@
-//! The SQLite read path on rusqlite. sqlx's SQLite driver hops to a worker thread per
-//! query (≈ 120 µs here); rusqlite runs the same SQL text in-line (≈ 13 µs), which is
-//! what lets validate-key stay fast on the embedded backend. The reads run in place on
-//! the async worker: they are far shorter than a thread hand-off, and wrapping them
-//! in `block_in_place` cost a third of validate-key's throughput (release build, wrk
-//! -c32 on 2 cores: ≈ 10k instead of ≈ 15k req/s). Writes still go through
-//! sqlx's single writer connection; these read-only connections see committed data
-//! (WAL mode).
+//! SQLite on rusqlite. sqlx's SQLite driver hops to a worker thread per query
+//! (≈ 120 µs here); rusqlite runs the same SQL text in-line (≈ 13 µs), which is what
+//! lets validate-key stay fast on the embedded backend, and what bounds every write
+//! path: SQLite serialises write transactions, so a transaction's statements are the
+//! write throughput. Statements run in place on the async worker: they are far shorter
+//! than a thread hand-off, and wrapping reads in `block_in_place` cost a third of
+//! validate-key's throughput (release build, wrk -c32 on 2 cores: ≈ 10k instead of
+//! ≈ 15k req/s).
+//!
+//! [`Reader`] is a small pool of read-only connections (WAL mode: they see committed
+//! data and never wait for the writer). [`Writer`] is the one write connection of a
+//! database file in this process: holding its lock is the right to write, so a
+//! transaction is the lock guard plus `BEGIN IMMEDIATE`. sqlx only applies the
+//! migrations.
 
 use crate::StoreError;
 use crate::db::Arg;
-use rusqlite::{Connection, OpenFlags, params_from_iter};
+use rusqlite::{Connection, OpenFlags};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::Duration;
+use tokio::sync::OwnedMutexGuard;
 
 /// Decoding a row from rusqlite, by column position.
 pub trait FromSqlite: Sized {
@@ -87,7 +95,7 @@ impl Reader {
             Some(connection) => connection,
             None => self.open()?,
         };
-        let result = Self::run(&connection, sql, args, limit);
+        let result = fetch(&connection, sql, args, limit);
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < MAX_IDLE
         {
@@ -96,28 +104,175 @@ impl Reader {
         Ok(result?)
     }
 
-    fn run<R: FromSqlite>(
-        connection: &Connection,
-        sql: &str,
-        args: &[Arg],
-        limit: Option<usize>,
-    ) -> rusqlite::Result<Vec<R>> {
-        let mut statement = connection.prepare_cached(sql)?;
-        let mut rows = statement.query(params_from_iter(args.iter()))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(R::from_sqlite(row)?);
-            if limit.is_some_and(|limit| out.len() >= limit) {
-                break;
-            }
-        }
-        Ok(out)
-    }
-
     /// Drops the idle connections.
     pub fn close(&self) {
         if let Ok(mut idle) = self.idle.lock() {
             idle.clear();
+        }
+    }
+}
+
+/// Runs a query on `connection` and decodes up to `limit` rows.
+pub(crate) fn fetch<R: FromSqlite>(
+    connection: &Connection,
+    sql: &str,
+    args: &[Arg],
+    limit: Option<usize>,
+) -> rusqlite::Result<Vec<R>> {
+    let mut statement = connection.prepare_cached(sql)?;
+    bind(&mut statement, args)?;
+    let mut rows = statement.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(R::from_sqlite(row)?);
+        if limit.is_some_and(|limit| out.len() >= limit) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Runs a statement on `connection` to completion; returns the rows it changed. A
+/// statement that returns rows (`… RETURNING`) is stepped through and its rows dropped.
+pub(crate) fn execute(connection: &Connection, sql: &str, args: &[Arg]) -> rusqlite::Result<u64> {
+    let mut statement = connection.prepare_cached(sql)?;
+    bind(&mut statement, args)?;
+    if statement.column_count() == 0 {
+        return statement.raw_execute().map(|n| n as u64);
+    }
+    let mut rows = statement.raw_query();
+    while rows.next()?.is_some() {}
+    Ok(connection.changes())
+}
+
+/// Binds `args` to the statement's parameters by their numbers: a `$n` parameter
+/// takes `args[n - 1]` wherever it appears (SQLite itself would number `$n`
+/// parameters by first appearance), so one SQL text binds alike on both backends,
+/// with placeholders out of order, repeated or unused.
+fn bind(statement: &mut rusqlite::Statement<'_>, args: &[Arg]) -> rusqlite::Result<()> {
+    for index in 1..=statement.parameter_count() {
+        let number = statement
+            .parameter_name(index)
+            .and_then(|name| name.strip_prefix('$'))
+            .and_then(|digits| digits.parse::<usize>().ok())
+            .unwrap_or(index);
+        let arg = number
+            .checked_sub(1)
+            .and_then(|at| args.get(at))
+            .ok_or(rusqlite::Error::InvalidParameterCount(number, args.len()))?;
+        statement.raw_bind_parameter(index, arg)?;
+    }
+    Ok(())
+}
+
+/// How long a write waits for the writer before answering "busy".
+const WRITER_WAIT: Duration = Duration::from_secs(30);
+
+/// The single write connection of one SQLite file in this process (every [`crate::Db`]
+/// handle on the same file shares it, so two handles never wait on each other's
+/// file lock while holding an async worker).
+#[derive(Debug)]
+pub struct Writer {
+    connection: Arc<tokio::sync::Mutex<Connection>>,
+}
+
+impl Writer {
+    /// The writer of the (migrated) database file at `path`.
+    pub fn shared(path: &Path) -> rusqlite::Result<Arc<Writer>> {
+        static WRITERS: LazyLock<Mutex<HashMap<PathBuf, Weak<Writer>>>> =
+            LazyLock::new(|| Mutex::new(HashMap::new()));
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut writers = WRITERS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        writers.retain(|_, writer| writer.strong_count() > 0);
+        if let Some(writer) = writers.get(&key).and_then(Weak::upgrade) {
+            return Ok(writer);
+        }
+        let writer = Arc::new(Writer::open(path)?);
+        writers.insert(key, Arc::downgrade(&writer));
+        Ok(writer)
+    }
+
+    fn open(path: &Path) -> rusqlite::Result<Self> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let connection = Connection::open_with_flags(path, flags)?;
+        // Another process on the same file (a CLI command) is the only other writer.
+        connection.busy_timeout(Duration::from_secs(5))?;
+        connection.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )?;
+        connection.set_prepared_statement_cache_capacity(256);
+        Ok(Self {
+            connection: Arc::new(tokio::sync::Mutex::new(connection)),
+        })
+    }
+
+    /// Waits for the connection (FIFO), at most [`WRITER_WAIT`].
+    pub async fn lock(&self) -> Result<OwnedMutexGuard<Connection>, StoreError> {
+        tokio::time::timeout(WRITER_WAIT, self.connection.clone().lock_owned())
+            .await
+            .map_err(|_| {
+                StoreError::Busy(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "timed out waiting for the SQLite writer",
+                )))
+            })
+    }
+}
+
+/// An open SQLite write transaction: the writer's guard after `BEGIN IMMEDIATE`.
+/// Dropped without [`WriteTx::commit`], it rolls back at once (no lock outlives it).
+pub struct WriteTx {
+    connection: OwnedMutexGuard<Connection>,
+    open: bool,
+}
+
+impl std::fmt::Debug for WriteTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTx").field("open", &self.open).finish()
+    }
+}
+
+impl WriteTx {
+    /// Begins on a locked writer.
+    pub fn begin(connection: OwnedMutexGuard<Connection>) -> Result<Self, StoreError> {
+        connection.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(Self {
+            connection,
+            open: true,
+        })
+    }
+
+    /// The connection, for statements inside the transaction.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    /// Commits; on failure the transaction is rolled back.
+    pub fn commit(mut self) -> Result<(), StoreError> {
+        self.connection.execute_batch("COMMIT")?;
+        self.open = false;
+        Ok(())
+    }
+
+    /// Rolls back now.
+    pub fn rollback(mut self) -> Result<(), StoreError> {
+        self.open = false;
+        self.connection.execute_batch("ROLLBACK")?;
+        Ok(())
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if self.open
+            && !self.connection.is_autocommit()
+            && let Err(error) = self.connection.execute_batch("ROLLBACK")
+        {
+            tracing::warn!(%error, "SQLite rollback failed");
         }
     }
 }

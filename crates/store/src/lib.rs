@@ -77,8 +77,8 @@ pub enum StoreError {
     /// Any other database error.
     #[error("database error")]
     Database(#[source] sqlx::Error),
-    /// Any other failure on the rusqlite read path.
-    #[error("database read error")]
+    /// Any other SQLite failure (rusqlite).
+    #[error("database error")]
     Sqlite(#[source] rusqlite::Error),
 }
 
@@ -86,6 +86,9 @@ pub enum StoreError {
 /// carry them in the low byte).
 const SQLITE_BUSY: i32 = 5;
 const SQLITE_LOCKED: i32 = 6;
+/// SQLite's extended result codes for a violated UNIQUE or PRIMARY KEY constraint.
+const SQLITE_CONSTRAINT_UNIQUE: i32 = 2067;
+const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
 
 /// PostgreSQL SQLSTATEs that mean "try again": serialization_failure,
 /// deadlock_detected, lock_not_available (lock_timeout), query_canceled
@@ -130,6 +133,14 @@ impl From<rusqlite::Error> for StoreError {
                 if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
             {
                 StoreError::Busy(Box::new(error))
+            }
+            rusqlite::Error::SqliteFailure(e, message)
+                if matches!(
+                    e.extended_code,
+                    SQLITE_CONSTRAINT_UNIQUE | SQLITE_CONSTRAINT_PRIMARYKEY
+                ) =>
+            {
+                StoreError::Conflict(message.clone().unwrap_or_default())
             }
             rusqlite::Error::FromSqlConversionFailure(..)
             | rusqlite::Error::InvalidColumnType(..)

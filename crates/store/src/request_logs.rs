@@ -3,7 +3,7 @@
 
 use crate::crud::Filter;
 use crate::page::{Order, Page};
-use crate::{Db, Result, sql};
+use crate::{Db, Result};
 
 crate::table!(
     /// One logged request.
@@ -106,6 +106,5 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<RequestLogR
 
 /// Deletes request logs created before `before` (unix ms); how many.
 pub async fn prune(db: &Db, before: i64) -> Result<u64> {
-    db.execute(sql(format!("DELETE FROM {TABLE} WHERE created_at < $1")).bind(before))
-        .await
+    crate::retention::delete_chunked(db, TABLE, "created_at < $1", before).await
 }

@@ -1,9 +1,36 @@
 //! Retention pruning (Keygen's PruneWebhookEventsWorker, PruneExpiredTokensWorker
-//! and log retention): each prune is one `DELETE … WHERE <older than>`, so passes on
+//! and log retention): each prune is a `DELETE … WHERE <older than>`, so passes on
 //! several nodes at once are harmless — a row is deleted by exactly one of them and
-//! the others find nothing.
+//! the others find nothing. Deletes run in chunks of [`CHUNK`] rows, one statement
+//! each, so a backlog of millions of log rows never holds the (SQLite) writer for
+//! more than one chunk's time.
 
 use crate::{Backend, Db, Result, sql};
+
+/// Rows deleted per statement.
+pub const CHUNK: u64 = 5_000;
+
+/// Deletes the rows of `table` matching `condition` (one `$1` placeholder, bound to
+/// `bound`), [`CHUNK`] rows per statement, letting other work run in between.
+pub(crate) async fn delete_chunked(
+    db: &Db,
+    table: &str,
+    condition: &str,
+    bound: i64,
+) -> Result<u64> {
+    let text = format!(
+        "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {condition} LIMIT {CHUNK})"
+    );
+    let mut total = 0;
+    loop {
+        let deleted = db.execute(sql(text.as_str()).bind(bound)).await?;
+        total += deleted;
+        if deleted < CHUNK {
+            return Ok(total);
+        }
+        tokio::task::yield_now().await;
+    }
+}
 
 /// Keygen deletes tokens 90 days past their expiry.
 pub const EXPIRED_TOKEN_GRACE_MS: i64 = 90 * 86_400_000;
@@ -23,19 +50,22 @@ pub struct PruneReport {
 
 /// Deletes DELIVERED and FAILED webhook events created before `before` (unix ms).
 pub async fn prune_webhook_events(db: &Db, before: i64) -> Result<u64> {
-    db.execute(
-        sql("DELETE FROM webhook_events WHERE created_at < $1 \
-             AND status IN ('DELIVERED', 'FAILED')")
-        .bind(before),
+    delete_chunked(
+        db,
+        "webhook_events",
+        "created_at < $1 AND status IN ('DELIVERED', 'FAILED')",
+        before,
     )
     .await
 }
 
 /// Deletes tokens whose expiry passed before `now - 90 days`.
 pub async fn prune_expired_tokens(db: &Db, now: i64) -> Result<u64> {
-    db.execute(
-        sql("DELETE FROM tokens WHERE expiry IS NOT NULL AND expiry < $1")
-            .bind(now - EXPIRED_TOKEN_GRACE_MS),
+    delete_chunked(
+        db,
+        "tokens",
+        "expiry IS NOT NULL AND expiry < $1",
+        now - EXPIRED_TOKEN_GRACE_MS,
     )
     .await
 }

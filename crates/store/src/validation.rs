@@ -275,12 +275,6 @@ impl Head {
     }
 }
 
-impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Head {
-    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> std::result::Result<Self, sqlx::Error> {
-        Self::from_sqlx(row)
-    }
-}
-
 impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Head {
     fn from_row(row: &'r sqlx::postgres::PgRow) -> std::result::Result<Self, sqlx::Error> {
         Self::from_sqlx(row)
