@@ -63,7 +63,10 @@ fn operation_id(op: &Op, under_account: bool) -> String {
 }
 
 fn tag(path: &str) -> String {
-    path.split('/').nth(2).unwrap_or("ping").to_owned()
+    match path.strip_prefix("/v1/") {
+        Some(rest) => rest.split('/').next().unwrap_or("ping").to_owned(),
+        None => path.trim_start_matches('/').to_owned(),
+    }
 }
 
 fn summary(op: &Op) -> String {
@@ -91,6 +94,7 @@ fn summary(op: &Op) -> String {
         Shape::Meta => "Generate".to_owned(),
         Shape::Redirect => "Download (redirect to a signed URL)".to_owned(),
         Shape::Raw => "Update feed".to_owned(),
+        Shape::Metrics => "Prometheus metrics".to_owned(),
     }
 }
 
@@ -191,6 +195,12 @@ fn responses(op: &Op) -> Value {
             );
             put("204", json!({ "description": "Up to date" }));
         }
+        Shape::Metrics => put(
+            "200",
+            json!({ "description": "Request counts and latency per route, validation cache, \
+                                    database pool and background-job lag",
+                    "content": { "text/plain": { "schema": { "type": "string" } } } }),
+        ),
     }
     if op.shape != Shape::Ping && op.shape != Shape::Contract {
         put("default", error);
@@ -201,6 +211,7 @@ fn responses(op: &Op) -> Value {
 fn security(op: &Op) -> Value {
     match (op.method, op.path, op.shape) {
         (_, _, Shape::Ping | Shape::Contract) => json!([]),
+        (_, _, Shape::Metrics) => json!([{ "metricsToken": [] }]),
         ("POST", "/v1/tokens", _) => json!([{ "basic": [] }, { "bearer": [] }]),
         // Public: validate-key, password-reset requests, release feeds for open products.
         (_, _, Shape::Validation | Shape::NoContent | Shape::Raw | Shape::Redirect) => {
