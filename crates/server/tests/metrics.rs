@@ -3,8 +3,9 @@
 //! token. The recorder is one per process, so counts are compared before and after.
 
 use latchkey_server::Config;
-use latchkey_server::config::MetricsConfig;
-use latchkey_testkit::TestServer;
+use latchkey_server::config::{MetricsConfig, WebhookConfig};
+use latchkey_testkit::receiver::Receiver;
+use latchkey_testkit::{Fixtures, TestServer};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -292,5 +293,42 @@ async fn metrics_listen_serves_only_metrics_without_a_token() -> anyhow::Result<
     // The API address still hides it: no token is configured.
     let (status, _, _) = error_of(&format!("{}/metrics", server.base), None).await?;
     assert_eq!(status, 404);
+    Ok(())
+}
+
+#[tokio::test]
+async fn webhook_delivery_lag_is_recorded() -> anyhow::Result<()> {
+    let server = TestServer::start_with(Config {
+        webhooks: WebhookConfig {
+            allow_insecure: true,
+            retry_base_seconds: 0,
+            timeout: Duration::from_secs(2),
+            concurrency: 4,
+            poll_interval: Duration::from_millis(30),
+        },
+        ..with_token()
+    })
+    .await?;
+    let receiver = Receiver::start().await?;
+    server
+        .create(
+            "/v1/webhook-endpoints",
+            json!({"data": {"type": "webhook-endpoints",
+                "attributes": {"url": receiver.url, "subscriptions": ["product.created"]}}}),
+        )
+        .await?;
+    server.product("Lagged").await?;
+    assert_eq!(receiver.wait_for(1, Duration::from_secs(10)).await.len(), 1);
+    let text = scrape(&server).await?;
+    let job = "job=\"webhook_delivery\"";
+    assert!(
+        sample(&text, "latchkey_job_runs_total", &[job]).is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "latchkey_job_lag_seconds_count", &[job]).is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    assert!(sample(&text, "latchkey_job_lag_seconds_bucket", &[job, "le=\"+Inf\""]).is_some());
     Ok(())
 }

@@ -126,7 +126,9 @@ fn parameters(op: &Op, under_account: bool) -> Vec<Value> {
     if matches!(op.shape, Shape::One(_) | Shape::Validation) {
         list.push(json!({ "$ref": "#/components/parameters/include" }));
     }
-    list.push(json!({ "$ref": "#/components/parameters/Keygen-Version" }));
+    if op.shape != Shape::Metrics {
+        list.push(json!({ "$ref": "#/components/parameters/Keygen-Version" }));
+    }
     list
 }
 
