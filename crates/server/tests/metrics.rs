@@ -329,6 +329,13 @@ async fn webhook_delivery_lag_is_recorded() -> anyhow::Result<()> {
         sample(&text, "latchkey_job_lag_seconds_count", &[job]).is_some_and(|n| n >= 1.0),
         "{text}"
     );
-    assert!(sample(&text, "latchkey_job_lag_seconds_bucket", &[job, "le=\"+Inf\""]).is_some());
+    assert!(
+        sample(
+            &text,
+            "latchkey_job_lag_seconds_bucket",
+            &[job, "le=\"+Inf\""]
+        )
+        .is_some()
+    );
     Ok(())
 }

@@ -42,6 +42,11 @@ struct Routes {
     series: Vec<OnceLock<Series>>,
 }
 
+/// Builds the route label table now, so the first request does not.
+pub fn prepare() {
+    let _ = routes();
+}
+
 fn routes() -> &'static Routes {
     static ROUTES: OnceLock<Routes> = OnceLock::new();
     ROUTES.get_or_init(|| {

@@ -84,6 +84,7 @@ pub fn install() -> &'static PrometheusHandle {
             tracing::warn!(%error, "metrics: another recorder is installed; /metrics stays empty");
         }
         describe();
+        http::prepare();
         handle
     })
 }
