@@ -22,7 +22,10 @@ fn with_token() -> Config {
 }
 
 async fn get(url: &str, bearer: Option<&str>) -> anyhow::Result<(u16, String, String)> {
-    let mut request = reqwest::Client::new().get(url);
+    // What a scraper asks for (no JSON:API media type, no `*/*`).
+    let mut request = reqwest::Client::new()
+        .get(url)
+        .header("Accept", "text/plain;version=0.0.4");
     if let Some(bearer) = bearer {
         request = request.header("Authorization", format!("Bearer {bearer}"));
     }
@@ -223,9 +226,13 @@ async fn the_token_is_required_and_never_echoed() -> anyhow::Result<()> {
         assert_eq!((status, code.as_str()), (401, "TOKEN_INVALID"), "{body}");
     }
     // Under the account prefix there is no such route.
-    let prefixed = format!("{}/v1/accounts/acme/metrics", server.base);
-    let (status, code, _) = error_of(&prefixed, Some(TOKEN)).await?;
-    assert_eq!((status, code.as_str()), (404, "NOT_FOUND"));
+    let prefixed = server
+        .call("GET", "/v1/accounts/acme/metrics", Some(TOKEN), None)
+        .await?;
+    assert_eq!(
+        (prefixed.status, prefixed.error_code()),
+        (404, Some("NOT_FOUND"))
+    );
     Ok(())
 }
 
