@@ -431,6 +431,9 @@ pub struct ServeArgs {
     /// Seconds between runs of the scheduled jobs (0 disables them)
     #[arg(long, env = "LATCHKEY_JOBS_INTERVAL")]
     pub jobs_interval: Option<u64>,
+    /// A separate address serving only /metrics, without a token (keep it private)
+    #[arg(long, env = "LATCHKEY_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl DatabaseArgs {
@@ -508,6 +511,9 @@ impl ServeArgs {
             &self.webhook_event_retention_days,
         );
         set(&mut settings.jobs_interval, &self.jobs_interval);
+        if self.metrics_listen.is_some() {
+            settings.metrics_listen = self.metrics_listen;
+        }
         if self.tls_cert.is_some() {
             settings.tls_cert.clone_from(&self.tls_cert);
         }
@@ -528,12 +534,14 @@ type Assign = fn(&mut Settings, String);
 
 /// The settings without a flag, read from their variables only (a secret on the
 /// command line would show in `ps`).
-const VARIABLE_ONLY: [(&str, Assign); 5] = [
+const VARIABLE_ONLY: [(&str, Assign); 7] = [
     ("LATCHKEY_SECRET_KEY", |s, v| s.secret_key = Some(v)),
     ("LATCHKEY_ACCOUNT", |s, v| s.account = Some(v)),
     ("LATCHKEY_ADMIN_EMAIL", |s, v| s.admin_email = Some(v)),
     ("LATCHKEY_ADMIN_PASSWORD", |s, v| s.admin_password = Some(v)),
     ("LATCHKEY_LOG", |s, v| s.log = v),
+    ("LATCHKEY_LOG_FORMAT", |s, v| s.log_format = v),
+    ("LATCHKEY_METRICS_TOKEN", |s, v| s.metrics_token = Some(v)),
 ];
 
 /// Defaults, then the configuration file, then the variables of the settings that

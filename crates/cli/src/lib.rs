@@ -159,11 +159,7 @@ async fn run(cli: Cli) -> Result<()> {
         _ => bail!("not a server command"),
     }
     settings.validate()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    init_logging(&settings);
     match cli.command {
         Command::PrintDefaultConfig => {}
         Command::Migrate(_) => {
@@ -198,6 +194,23 @@ async fn run(cli: Cli) -> Result<()> {
         _ => bail!("not a server command"),
     }
     Ok(())
+}
+
+/// Log lines on standard output, as text or (`log_format = "json"`) one JSON object per
+/// line with the fields of every open span, so a request's lines carry its `request_id`.
+fn init_logging(settings: &Settings) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&settings.log).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if settings.log_format == "json" {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init();
+    } else {
+        builder.init();
+    }
 }
 
 /// `latchkey backup FILE`: a consistent online copy of a SQLite database.

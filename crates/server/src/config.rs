@@ -57,6 +57,27 @@ pub struct Config {
     pub validation_cache_size: usize,
     /// Request logs, retention and the scheduled jobs.
     pub logs: LogConfig,
+    /// Who may read `/metrics`, and where.
+    pub metrics: MetricsConfig,
+}
+
+/// Access to the Prometheus metrics.
+#[derive(Clone, Default)]
+pub struct MetricsConfig {
+    /// `GET /metrics` on the API address needs `Authorization: Bearer <token>`; without
+    /// a token the route answers 404 there.
+    pub token: Option<String>,
+    /// A separate listener serving only `/metrics`, without a token.
+    pub listen: Option<SocketAddr>,
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("listen", &self.listen)
+            .finish()
+    }
 }
 
 /// Request logging, log and webhook-event retention, and the jobs' pace.
@@ -156,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("webhooks", &self.webhooks)
             .field("validation_cache_size", &self.validation_cache_size)
             .field("logs", &self.logs)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }

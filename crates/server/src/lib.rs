@@ -25,6 +25,7 @@ pub mod request_logs;
 pub mod signing;
 pub mod state;
 pub mod storage;
+pub mod telemetry;
 pub mod version;
 
 pub use config::Config;
@@ -61,11 +62,14 @@ pub fn router(state: AppState) -> Router {
             request_logs::layer,
         ))
         .merge(api::v1::routes::storage_routes())
+        // After routing (a router layer), so the matched route template is known.
+        .layer(axum::middleware::from_fn(telemetry::http::matched))
         .with_state(state)
 }
 
-/// The whole application: the request id, client address and account resolution in front of
-/// [`router`] (account resolution rewrites the path, so it runs before routing).
+/// The whole application: the request id, request metrics, client address and account
+/// resolution in front of [`router`] (account resolution rewrites the path, so it runs
+/// before routing).
 pub fn app(state: AppState) -> net::App {
     use tower::Layer;
     let routed = router(state.clone());
@@ -73,7 +77,8 @@ pub fn app(state: AppState) -> net::App {
         axum::middleware::from_fn_with_state(state.clone(), account::resolve).layer(routed);
     let with_client =
         axum::middleware::from_fn_with_state(state, client_ip::layer).layer(with_account);
-    let with_id = axum::middleware::from_fn(request_id::layer).layer(with_client);
+    let timed = axum::middleware::from_fn(telemetry::http::track).layer(with_client);
+    let with_id = axum::middleware::from_fn(request_id::layer).layer(timed);
     net::App::new(with_id)
 }
 
@@ -84,6 +89,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let metrics_server = match state.config.metrics.listen {
+        Some(addr) => Some(serve_metrics(addr, &state).await?),
+        None => None,
+    };
+    let upkeep = telemetry::spawn_upkeep();
     // Every node culls; the atomic deletes make that safe (see jobs::cull).
     let culler = jobs::cull::spawn(
         state.db.clone(),
@@ -100,6 +110,11 @@ pub async fn serve(
     let validation_events = state.validation_events.clone();
     let request_logs = state.request_logs.clone();
     let result = net::run(listener, app(state), &config, shutdown).await;
+    if let Some((metrics, stop)) = metrics_server {
+        drop(stop);
+        let _ = metrics.await;
+    }
+    upkeep.abort();
     validation_events.flush().await;
     if let Some(request_logs) = &request_logs {
         request_logs.flush().await;
@@ -114,4 +129,33 @@ pub async fn serve(
         pruner.abort();
     }
     result
+}
+
+/// Binds `metrics_listen` and serves `/metrics` there (plain HTTP, no token) until the
+/// returned sender is dropped.
+async fn serve_metrics(
+    addr: std::net::SocketAddr,
+    state: &AppState,
+) -> std::io::Result<(
+    tokio::task::JoinHandle<std::io::Result<()>>,
+    tokio::sync::watch::Sender<()>,
+)> {
+    let listener = TcpListener::bind(addr).await.map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("binding metrics_listen {addr}: {error}"),
+        )
+    })?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %bound, "metrics listening on http://{bound}{}", telemetry::PATH);
+    let mut config = state.config.clone();
+    config.tls = None;
+    config.max_connections = config.max_connections.min(64);
+    let (stop, mut stopped) = tokio::sync::watch::channel(());
+    let app = telemetry::endpoint::app(state.clone());
+    let serving = tokio::spawn(async move {
+        let shutdown = async move { while stopped.changed().await.is_ok() {} };
+        net::run(listener, app, &config, shutdown).await
+    });
+    Ok((serving, stop))
 }

@@ -34,6 +34,10 @@ fn acceptable(accept: &str) -> bool {
 /// Rejects unsupported `Accept` headers, answers `application/json` to clients that
 /// prefer it, and adds Keygen's standard headers.
 pub async fn negotiate(State(_state): State<AppState>, request: Request, next: Next) -> Response {
+    // Prometheus scrapers ask for the text exposition format, which is not JSON:API.
+    if request.uri().path() == crate::telemetry::PATH {
+        return next.run(request).await;
+    }
     let accept = request
         .headers()
         .get(header::ACCEPT)

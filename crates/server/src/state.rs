@@ -49,6 +49,7 @@ impl std::ops::Deref for AppState {
 impl AppState {
     /// Builds the state.
     pub fn new(db: Db, clock: SharedClock, secret: SecretKey, config: Config) -> Self {
+        crate::telemetry::install();
         let toucher = Toucher::spawn(db.clone());
         let validation_events = crate::events::validations::ValidationEvents::spawn(db.clone());
         let request_logs = config

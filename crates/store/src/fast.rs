@@ -210,6 +210,11 @@ impl Writer {
         })
     }
 
+    /// Whether a write holds the connection now.
+    pub fn busy(&self) -> bool {
+        self.connection.try_lock().is_err()
+    }
+
     /// Waits for the connection (FIFO), at most [`WRITER_WAIT`].
     pub async fn lock(&self) -> Result<OwnedMutexGuard<Connection>, StoreError> {
         tokio::time::timeout(WRITER_WAIT, self.connection.clone().lock_owned())

@@ -32,6 +32,7 @@ pub mod packages;
 pub mod page;
 pub mod policies;
 pub mod pool_keys;
+pub mod pool_stats;
 pub mod processes;
 pub mod products;
 pub mod relations;

@@ -129,32 +129,61 @@ pub async fn retry(
     Ok(Some(row))
 }
 
-/// Claims up to `limit` due events (`next_attempt_at <= now`): each claimed row's
-/// `attempts` grows by one and `next_attempt_at` moves to `lease_until`, committed
-/// before the caller posts anything.
-pub async fn claim(
-    db: &Db,
-    now: i64,
-    lease_until: i64,
-    limit: i64,
-) -> Result<Vec<WebhookEventRow>> {
+/// A claimed event and when its attempt had been due (unix ms), so the worker can
+/// tell how late it runs.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    /// The event, as claimed (`attempts` counted, `next_attempt_at` at the lease end).
+    pub row: WebhookEventRow,
+    /// Its `next_attempt_at` before the claim.
+    pub due_at: i64,
+}
+
+/// Claims up to `limit` due events (`next_attempt_at <= now`), oldest due first: each
+/// claimed row's `attempts` grows by one and `next_attempt_at` moves to
+/// `lease_until`, committed before the caller posts anything.
+pub async fn claim(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>> {
     let lock = match db.backend() {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let q = sql(format!(
-        "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $1 \
-         WHERE id IN (SELECT id FROM webhook_events WHERE next_attempt_at IS NOT NULL \
-         AND next_attempt_at <= $2 ORDER BY next_attempt_at LIMIT $3{lock}) \
-         RETURNING {COLUMNS}"
-    ))
-    .bind(lease_until)
-    .bind(now)
-    .bind(limit);
     let mut tx = db.begin().await?;
-    let rows = tx.fetch_all(q).await?;
+    let due: Vec<(String, i64)> = tx
+        .fetch_all(
+            sql(format!(
+                "SELECT id, next_attempt_at FROM webhook_events WHERE next_attempt_at IS NOT NULL \
+                 AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $2{lock}"
+            ))
+            .bind(now)
+            .bind(limit),
+        )
+        .await?;
+    if due.is_empty() {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (2..due.len() + 2).map(|n| format!("${n}")).collect();
+    let mut q = sql(format!(
+        "UPDATE webhook_events SET attempts = attempts + 1, next_attempt_at = $1 \
+         WHERE id IN ({}) RETURNING {COLUMNS}",
+        placeholders.join(", ")
+    ))
+    .bind(lease_until);
+    for (id, _) in &due {
+        q = q.bind(id.as_str());
+    }
+    let rows: Vec<WebhookEventRow> = tx.fetch_all(q).await?;
     tx.commit().await?;
-    Ok(rows)
+    let due_at: std::collections::HashMap<String, i64> = due.into_iter().collect();
+    let mut claimed: Vec<Claimed> = rows
+        .into_iter()
+        .map(|row| Claimed {
+            due_at: due_at.get(&row.id).copied().unwrap_or(now),
+            row,
+        })
+        .collect();
+    claimed.sort_by_key(|c| c.due_at);
+    Ok(claimed)
 }
 
 /// An attempt's result.

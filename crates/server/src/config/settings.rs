@@ -34,6 +34,8 @@ pub struct Settings {
     pub admin_password: Option<String>,
     /// Log filter (`tracing` syntax).
     pub log: String,
+    /// Log line format: `text` (human-readable) or `json` (one object per line).
+    pub log_format: String,
     /// Seconds between passes deleting dead machines and processes (0 disables).
     pub cull_interval: u64,
     /// Seconds an HTTP/1 request head (and a TLS handshake) may take.
@@ -109,6 +111,10 @@ pub struct Settings {
     pub webhook_event_retention_days: u64,
     /// Seconds between runs of the scheduled jobs (pruning; 0 disables them).
     pub jobs_interval: u64,
+    /// Bearer token that `GET /metrics` requires (unset: the route answers 404).
+    pub metrics_token: Option<String>,
+    /// A separate listen address serving only `/metrics`, without a token.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Default for Settings {
@@ -121,6 +127,7 @@ impl Default for Settings {
             admin_email: None,
             admin_password: None,
             log: "info".to_owned(),
+            log_format: "text".to_owned(),
             cull_interval: 120,
             header_timeout: 10,
             body_timeout: 30,
@@ -157,9 +164,14 @@ impl Default for Settings {
             log_retention_days: 30,
             webhook_event_retention_days: 30,
             jobs_interval: 600,
+            metrics_token: None,
+            metrics_listen: None,
         }
     }
 }
+
+/// The shortest accepted `metrics_token`.
+const MIN_METRICS_TOKEN: usize = 16;
 
 /// A setting whose value cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -212,7 +224,32 @@ impl Settings {
             }
             _ => {}
         }
+        self.validate_observability()?;
         self.validate_storage()
+    }
+
+    fn validate_observability(&self) -> Result<(), SettingError> {
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return Err(SettingError {
+                key: "log_format",
+                problem: format!(
+                    "must be \"text\" or \"json\" (got \"{}\")",
+                    self.log_format.escape_default()
+                ),
+            });
+        }
+        if let Some(token) = &self.metrics_token
+            && (token.len() < MIN_METRICS_TOKEN || !token.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(SettingError {
+                key: "metrics_token",
+                problem: format!(
+                    "must be at least {MIN_METRICS_TOKEN} visible ASCII characters \
+                     (e.g. `openssl rand -hex 32`)"
+                ),
+            });
+        }
+        Ok(())
     }
 
     fn validate_storage(&self) -> Result<(), SettingError> {
@@ -307,6 +344,10 @@ impl Settings {
                 webhook_retention: days(self.webhook_event_retention_days),
                 jobs_interval: seconds(self.jobs_interval),
             },
+            metrics: super::MetricsConfig {
+                token: self.metrics_token.clone(),
+                listen: self.metrics_listen,
+            },
         }
     }
 
@@ -347,6 +388,7 @@ impl std::fmt::Debug for Settings {
             .field("admin_email", &self.admin_email)
             .field("admin_password", &redacted(&self.admin_password))
             .field("log", &self.log)
+            .field("log_format", &self.log_format)
             .field("cull_interval", &self.cull_interval)
             .field("header_timeout", &self.header_timeout)
             .field("body_timeout", &self.body_timeout)
@@ -392,6 +434,8 @@ impl std::fmt::Debug for Settings {
                 &self.webhook_event_retention_days,
             )
             .field("jobs_interval", &self.jobs_interval)
+            .field("metrics_token", &redacted(&self.metrics_token))
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }

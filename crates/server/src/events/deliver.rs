@@ -83,7 +83,11 @@ pub fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
                 continue;
             }
             let mut first = Some(first);
-            for event in claimed {
+            for webhook_events::Claimed { row: event, due_at } in claimed {
+                crate::telemetry::jobs::late_by_ms(
+                    crate::telemetry::jobs::WEBHOOK_DELIVERY,
+                    now.saturating_sub(due_at),
+                );
                 let permit = match first.take() {
                     Some(permit) => permit,
                     None => match slots.clone().acquire_owned().await {

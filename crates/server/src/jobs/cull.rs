@@ -29,7 +29,8 @@ pub fn spawn(
         let mut ticks = tokio::time::interval_at(start, interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            let due = ticks.tick().await;
+            crate::telemetry::jobs::tick(crate::telemetry::jobs::Job::Cull, due);
             match cull_once(&db, clock.now()).await {
                 Ok(report) if !report.machines.is_empty() || !report.processes.is_empty() => {
                     tracing::info!(

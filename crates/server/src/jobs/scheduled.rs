@@ -20,7 +20,8 @@ pub fn spawn(db: Db, clock: SharedClock, logs: LogConfig) -> Option<tokio::task:
         let mut ticks = tokio::time::interval_at(start, interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            let due = ticks.tick().await;
+            crate::telemetry::jobs::tick(crate::telemetry::jobs::Job::Scheduled, due);
             match super::notices::notices_once(&db, &clock).await {
                 Ok(report) if !report.sent.is_empty() => {
                     tracing::info!(notices = report.sent.len(), "sent license notices");

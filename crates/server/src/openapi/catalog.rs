@@ -28,6 +28,7 @@ const fn op(method: &'static str, path: &'static str, shape: Shape) -> Op {
 pub const OPERATIONS: &[Op] = &[
     op("GET", "/v1/ping", Shape::Ping),
     op("GET", "/v1/openapi.json", Shape::Contract),
+    op("GET", "/metrics", Shape::Metrics),
     op("GET", "/v1/account", Shape::One("accounts")),
     op("POST", "/v1/tokens", Shape::Create("tokens")),
     op("GET", "/v1/tokens", Shape::Many("tokens")),

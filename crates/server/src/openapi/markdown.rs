@@ -59,6 +59,10 @@ fn shape_text(shape: Shape) -> (String, String) {
             "303 to a signed URL (200 with `Prefer: no-redirect`)".to_owned(),
         ),
         Shape::Raw => (none(), "200 feed or 204".to_owned()),
+        Shape::Metrics => (
+            none(),
+            "200 Prometheus text (`text/plain`); not under `/v1/accounts/…`".to_owned(),
+        ),
         Shape::Certificate => (
             none(),
             "200 the PEM-armoured file (`application/octet-stream`)".to_owned(),
@@ -69,6 +73,7 @@ fn shape_text(shape: Shape) -> (String, String) {
 fn credentials(op: &Op) -> &'static str {
     match (op.method, op.path, op.shape) {
         (_, _, Shape::Ping | Shape::Contract) => "none",
+        (_, _, Shape::Metrics) => "Bearer `metrics_token` (none on `metrics_listen`)",
         ("POST", "/v1/tokens", _) => "Basic, Bearer",
         (_, _, Shape::Validation | Shape::NoContent | Shape::Raw | Shape::Redirect) => {
             "none, Bearer, License"
@@ -112,7 +117,7 @@ pub fn render() -> Result<String, std::fmt::Error> {
     )?;
     let mut tag = String::new();
     for op in OPERATIONS {
-        let this = op.path.split('/').nth(2).unwrap_or("ping").to_owned();
+        let this = super::operation::tag(op.path);
         if this != tag {
             writeln!(out)?;
             writeln!(out, "## {this}")?;

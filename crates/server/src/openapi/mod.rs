@@ -59,6 +59,8 @@ pub enum Shape {
     Certificate,
     /// A non-JSON:API answer (an update feed).
     Raw,
+    /// `GET /metrics`: Prometheus text, behind the metrics token (no account form).
+    Metrics,
 }
 
 /// The whole document, checked against utoipa's OpenAPI model as it is assembled.
@@ -66,7 +68,7 @@ pub fn document() -> Result<OpenApi, serde_json::Error> {
     let mut paths = serde_json::Map::new();
     for op in catalog::OPERATIONS {
         let method = op.method.to_ascii_lowercase();
-        for (path, under_account) in [(op.path.to_owned(), false), (account_path(op.path), true)] {
+        for (path, under_account) in forms(op.path) {
             let item = paths
                 .entry(path)
                 .or_insert_with(|| Value::Object(serde_json::Map::new()));
@@ -88,6 +90,16 @@ pub fn document() -> Result<OpenApi, serde_json::Error> {
         "paths": paths,
         "components": schemas::components(),
     }))
+}
+
+/// The paths an operation is served on: account-less, and under the account prefix
+/// for the `/v1/…` API (`/metrics` has no account form).
+pub fn forms(path: &str) -> Vec<(String, bool)> {
+    if path.starts_with("/v1/") {
+        vec![(path.to_owned(), false), (account_path(path), true)]
+    } else {
+        vec![(path.to_owned(), false)]
+    }
 }
 
 /// `/v1/accounts/{account}/…` for an account-less `/v1/…` path.

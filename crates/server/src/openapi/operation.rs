@@ -62,8 +62,12 @@ fn operation_id(op: &Op, under_account: bool) -> String {
     id
 }
 
-fn tag(path: &str) -> String {
-    path.split('/').nth(2).unwrap_or("ping").to_owned()
+/// The operation's group: the path's first segment after `/v1` (`/metrics`: metrics).
+pub fn tag(path: &str) -> String {
+    match path.strip_prefix("/v1/") {
+        Some(rest) => rest.split('/').next().unwrap_or("ping").to_owned(),
+        None => path.trim_start_matches('/').to_owned(),
+    }
 }
 
 fn summary(op: &Op) -> String {
@@ -94,6 +98,7 @@ fn summary(op: &Op) -> String {
         Shape::Redirect => "Download (redirect to a signed URL)".to_owned(),
         Shape::Raw => "Update feed".to_owned(),
         Shape::Certificate => "Check out (download the signed file)".to_owned(),
+        Shape::Metrics => "Prometheus metrics".to_owned(),
     }
 }
 
@@ -126,7 +131,9 @@ fn parameters(op: &Op, under_account: bool) -> Vec<Value> {
     if matches!(op.shape, Shape::One(_) | Shape::Bearer | Shape::Validation) {
         list.push(json!({ "$ref": "#/components/parameters/include" }));
     }
-    list.push(json!({ "$ref": "#/components/parameters/Keygen-Version" }));
+    if op.shape != Shape::Metrics {
+        list.push(json!({ "$ref": "#/components/parameters/Keygen-Version" }));
+    }
     list
 }
 
@@ -293,6 +300,12 @@ fn responses(op: &Op, under_account: bool) -> Value {
             );
             put("204", json!({ "description": "Up to date" }));
         }
+        Shape::Metrics => put(
+            "200",
+            json!({ "description": "Request counts and latency per route, validation cache, \
+                                    database pool and background-job lag",
+                    "content": { "text/plain": { "schema": { "type": "string" } } } }),
+        ),
     }
     // Even ping and the contract refuse an unsupported `Keygen-Version`.
     put("default", error);
@@ -302,6 +315,7 @@ fn responses(op: &Op, under_account: bool) -> Value {
 fn security(op: &Op) -> Value {
     match (op.method, op.path, op.shape) {
         (_, _, Shape::Ping | Shape::Contract) => json!([]),
+        (_, _, Shape::Metrics) => json!([{ "metricsToken": [] }]),
         ("POST", "/v1/tokens", _) => json!([{ "basic": [] }, { "bearer": [] }]),
         // Public: validate-key, password-reset requests, release feeds for open products.
         (_, _, Shape::Validation | Shape::NoContent | Shape::Raw | Shape::Redirect) => {

@@ -306,6 +306,10 @@ pub fn components() -> Value {
                 "type": "http", "scheme": "basic",
                 "description": "Email and password, to create a token (`POST /v1/tokens`)",
             },
+            "metricsToken": {
+                "type": "http", "scheme": "bearer",
+                "description": "The server's `metrics_token` setting (`GET /metrics`; without it the route answers 404)",
+            },
         },
     })
 }

@@ -37,13 +37,20 @@ fn the_document_has_both_url_forms_and_unique_operation_ids() {
     let mut ids = BTreeSet::new();
     for op in OPERATIONS {
         let method = op.method.to_ascii_lowercase();
-        for path in [op.path.to_owned(), super::account_path(op.path)] {
+        for (path, _) in super::forms(op.path) {
             let operation = &paths[&path][&method];
             let id = operation["operationId"].as_str().expect("operationId");
             assert!(ids.insert(id.to_owned()), "operation id {id} twice");
         }
     }
-    assert_eq!(ids.len(), OPERATIONS.len() * 2);
+    let outside_v1 = OPERATIONS
+        .iter()
+        .filter(|op| !op.path.starts_with("/v1/"))
+        .count();
+    assert_eq!(outside_v1, 1, "only /metrics lives outside /v1");
+    assert_eq!(ids.len(), OPERATIONS.len() * 2 - outside_v1);
+    assert!(paths.contains_key("/metrics"));
+    assert!(!paths.contains_key("/v1/accounts/{account}/metrics"));
     let validate = &paths["/v1/accounts/{account}/licenses/actions/validate-key"]["post"];
     assert_eq!(
         validate["parameters"][0]["$ref"],

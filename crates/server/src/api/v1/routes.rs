@@ -26,6 +26,17 @@ async fn openapi() -> axum::response::Response {
     }
 }
 
+/// `GET /metrics` (Prometheus; see `crate::telemetry::endpoint`).
+async fn metrics(
+    state: axum::extract::State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    crate::telemetry::endpoint::scrape(state, headers).await
+}
+
+/// The path of the signed local artifact URLs (see [`storage_routes`]).
+pub const ARTIFACT_BLOB: &str = "/storage/{account}/artifacts/{id}";
+
 /// Every API route with its layers: the table below, a path-parameter check, and
 /// 405 for a known path with another method.
 pub fn routes() -> Router<AppState> {
@@ -51,6 +62,7 @@ fn table() -> Table {
         // ping
         .route("/v1/ping", get(ping))
         .route("/v1/openapi.json", get(openapi))
+        .route("/metrics", get(metrics))
         // account
         .route("/v1/account", get(accounts::show))
         // tokens
@@ -233,5 +245,5 @@ fn table() -> Table {
 #[rustfmt::skip]
 pub fn storage_routes() -> Router<AppState> {
     Router::new()
-        .route("/storage/{account}/artifacts/{id}", put(artifacts::blob::upload).get(artifacts::blob::download))
+        .route(ARTIFACT_BLOB, put(artifacts::blob::upload).get(artifacts::blob::download))
 }

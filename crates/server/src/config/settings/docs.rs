@@ -43,6 +43,12 @@ pub const DOCS: &[SettingDoc] = &[
         "",
     ),
     doc(
+        "log_format",
+        "Log lines as \"text\" or \"json\" (one JSON object per line, with the span\n\
+         fields such as the request's request_id).",
+        "",
+    ),
+    doc(
         "cull_interval",
         "Seconds between passes deleting dead machines and processes (0 disables).",
         "",
@@ -220,6 +226,17 @@ pub const DOCS: &[SettingDoc] = &[
         "jobs_interval",
         "Seconds between runs of the scheduled jobs (license expiry and check-in notices, retention pruning; 0 disables them).",
         "",
+    ),
+    doc(
+        "metrics_token",
+        "Bearer token GET /metrics requires (Prometheus text format; at least 16\n\
+         characters). Unset: /metrics answers 404 on the API address.",
+        "\"<openssl rand -hex 32>\"",
+    ),
+    doc(
+        "metrics_listen",
+        "A separate address serving only /metrics, without a token (keep it private).",
+        "\"127.0.0.1:9100\"",
     ),
 ];
 

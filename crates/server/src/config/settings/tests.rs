@@ -25,6 +25,8 @@ fn every_setting_is_documented_once_in_field_order() -> Result<(), toml::ser::Er
         storage_endpoint: Some("http://e".into()),
         storage_access_key_id: Some("i".into()),
         storage_secret_access_key: Some("s".into()),
+        metrics_token: Some("t".into()),
+        metrics_listen: Some(std::net::SocketAddr::from(([127, 0, 0, 1], 9100))),
         ..Settings::default()
     };
     let keys: Vec<String> = toml::Table::try_from(everything)?.keys().cloned().collect();
@@ -80,10 +82,11 @@ fn secrets_stay_out_of_debug() {
         storage: "s3".into(),
         storage_bucket: Some("releases".into()),
         storage_secret_access_key: Some("s3-012".into()),
+        metrics_token: Some("mt-345-metrics-token".into()),
         ..Settings::default()
     };
     let text = format!("{settings:?} {:?}", settings.config());
-    for secret in ["pw-123", "sk-456", "ap-789", "s3-012"] {
+    for secret in ["pw-123", "sk-456", "ap-789", "s3-012", "mt-345"] {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
 }
@@ -113,4 +116,43 @@ fn s3_storage_needs_a_bucket_and_a_known_backend() {
     assert!(s3.validate().is_ok());
     assert!(s3.config().artifacts.s3.is_some());
     assert!(Settings::default().config().artifacts.s3.is_none());
+}
+
+#[test]
+fn log_format_and_metrics_token_are_checked() {
+    let json = Settings {
+        log_format: "json".into(),
+        ..Settings::default()
+    };
+    assert!(json.validate().is_ok());
+    let yaml = Settings {
+        log_format: "yaml".into(),
+        ..Settings::default()
+    };
+    let error = yaml.validate().err();
+    assert_eq!(error.as_ref().map(|e| e.key), Some("log_format"));
+    assert!(
+        error.is_some_and(|e| e.to_string().contains("\"text\" or \"json\"")),
+        "the message names the accepted values"
+    );
+    for weak in ["", "short", "sixteen chars ok"] {
+        let settings = Settings {
+            metrics_token: Some(weak.into()),
+            ..Settings::default()
+        };
+        assert_eq!(
+            settings.validate().err().map(|e| e.key),
+            Some("metrics_token"),
+            "{weak:?}"
+        );
+    }
+    let good = Settings {
+        metrics_token: Some("0123456789abcdef".into()),
+        ..Settings::default()
+    };
+    assert!(good.validate().is_ok());
+    assert_eq!(
+        good.config().metrics.token.as_deref(),
+        Some("0123456789abcdef")
+    );
 }
