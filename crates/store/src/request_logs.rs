@@ -28,11 +28,62 @@ crate::table!(
     }
 );
 
-/// Inserts a batch in one transaction.
+/// Inserts a batch in one transaction. On PostgreSQL that is one statement whatever
+/// the batch size: every column travels as one array and `UNNEST` turns them back
+/// into rows, so the server parses and plans one prepared statement instead of a
+/// multi-row `VALUES` text per chunk.
 pub async fn insert_batch(db: &Db, rows: &[RequestLogRow]) -> Result<()> {
-    let mut tx = db.begin().await?;
-    insert_many(&mut tx, rows).await?;
-    tx.commit().await
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match db {
+        Db::Postgres { pool, .. } => insert_unnest(pool, rows).await,
+        Db::Sqlite { .. } => {
+            let mut tx = db.begin().await?;
+            insert_many(&mut tx, rows).await?;
+            tx.commit().await
+        }
+    }
+}
+
+const INSERT_UNNEST: &str = "INSERT INTO request_logs (id, account_id, request_id, method, url, \
+     status, ip, user_agent, requestor_type, requestor_id, resource_type, resource_id, \
+     duration_ms, created_at, updated_at, request_body, response_body) \
+     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+     $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+     $12::text[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[], $17::text[])";
+
+async fn insert_unnest(pool: &sqlx::PgPool, rows: &[RequestLogRow]) -> Result<()> {
+    fn text(rows: &[RequestLogRow], f: impl Fn(&RequestLogRow) -> &String) -> Vec<String> {
+        rows.iter().map(|r| f(r).clone()).collect()
+    }
+    fn opt(rows: &[RequestLogRow], f: impl Fn(&RequestLogRow) -> &Option<String>) -> Vec<Option<String>> {
+        rows.iter().map(|r| f(r).clone()).collect()
+    }
+    fn int(rows: &[RequestLogRow], f: impl Fn(&RequestLogRow) -> i64) -> Vec<i64> {
+        rows.iter().map(f).collect()
+    }
+    sqlx::query(INSERT_UNNEST)
+        .bind(text(rows, |r| &r.id))
+        .bind(text(rows, |r| &r.account_id))
+        .bind(text(rows, |r| &r.request_id))
+        .bind(text(rows, |r| &r.method))
+        .bind(text(rows, |r| &r.url))
+        .bind(int(rows, |r| r.status))
+        .bind(opt(rows, |r| &r.ip))
+        .bind(opt(rows, |r| &r.user_agent))
+        .bind(opt(rows, |r| &r.requestor_type))
+        .bind(opt(rows, |r| &r.requestor_id))
+        .bind(opt(rows, |r| &r.resource_type))
+        .bind(opt(rows, |r| &r.resource_id))
+        .bind(int(rows, |r| r.duration_ms))
+        .bind(int(rows, |r| r.created_at))
+        .bind(int(rows, |r| r.updated_at))
+        .bind(opt(rows, |r| &r.request_body))
+        .bind(opt(rows, |r| &r.response_body))
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// `GET /request-logs` filters.
@@ -107,4 +158,42 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<RequestLogR
 /// Deletes request logs created before `before` (unix ms); how many.
 pub async fn prune(db: &Db, before: i64) -> Result<u64> {
     crate::retention::delete_chunked(db, TABLE, "created_at < $1", before).await
+}
+
+/// One UTC day of an account's traffic (the admin dashboard's chart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DayCounts {
+    /// Days since the epoch (UTC).
+    pub day: i64,
+    /// License validations (`…/actions/validate-key`, `…/{id}/actions/validate`).
+    pub validations: i64,
+    /// Machine activations (`POST …/machines` answered 201).
+    pub activations: i64,
+}
+
+/// Validations and activations per UTC day from `from_day` (days since the epoch)
+/// on, from the account's request logs; days without traffic are left out.
+pub async fn daily_counts(db: &Db, account: &str, from_day: i64) -> Result<Vec<DayCounts>> {
+    let rows: Vec<(i64, i64, i64)> = db
+        .fetch_all(
+            crate::sql(
+                "SELECT created_at / 86400000 AS day, \
+                 SUM(CASE WHEN url LIKE '%/actions/validate%' THEN 1 ELSE 0 END), \
+                 SUM(CASE WHEN method = 'POST' AND status = 201 \
+                     AND (url LIKE '%/machines' OR url LIKE '%/machines?%') THEN 1 ELSE 0 END) \
+                 FROM request_logs WHERE account_id = $1 AND created_at >= $2 \
+                 GROUP BY created_at / 86400000 ORDER BY 1",
+            )
+            .bind(account)
+            .bind(from_day.saturating_mul(86_400_000)),
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, validations, activations)| DayCounts {
+            day,
+            validations,
+            activations,
+        })
+        .collect())
 }
