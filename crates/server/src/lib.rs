@@ -6,6 +6,7 @@
 #![recursion_limit = "256"]
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
@@ -69,14 +70,16 @@ pub fn router(state: AppState) -> Router {
 
 /// The whole application: the request id, request metrics, client address and account
 /// resolution in front of [`router`] (account resolution rewrites the path, so it runs
-/// before routing).
+/// before routing), and the admin UI at `/admin` ([`admin`]).
 pub fn app(state: AppState) -> net::App {
     use tower::Layer;
     let routed = router(state.clone());
     let with_account =
         axum::middleware::from_fn_with_state(state.clone(), account::resolve).layer(routed);
-    let with_client =
-        axum::middleware::from_fn_with_state(state, client_ip::layer).layer(with_account);
+    // The admin UI calls the API in-process through this same service.
+    let api = net::App::new(with_account);
+    let site = admin::mount(state.clone(), api);
+    let with_client = axum::middleware::from_fn_with_state(state, client_ip::layer).layer(site);
     let timed = axum::middleware::from_fn(telemetry::http::track).layer(with_client);
     let with_id = axum::middleware::from_fn(request_id::layer).layer(timed);
     net::App::new(with_id)
