@@ -344,6 +344,29 @@ async fn support_agents_see_no_destructive_actions_and_forged_ones_fail() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_form_has_the_password_rate_limit_of_post_tokens() {
+    let server = TestServer::start().await.unwrap();
+    let mut browser = Browser::new(&server);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(browser.sign_in("admin@acme.test", "wrong horse").await.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429], "5 a minute, as POST /tokens");
+    // The right password is throttled too until the window passes.
+    assert_eq!(browser.sign_in("admin@acme.test", "correct horse").await.status, 429);
+    // Through the API directly, the same budget is spent.
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "admin@acme.test:correct horse",
+    );
+    let api = server
+        .send_as("POST", "/v1/tokens", &format!("Basic {basic}"), None)
+        .await
+        .unwrap();
+    assert_eq!(api.status, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_filters_and_export() {
     let server = TestServer::start().await.unwrap();
     let license = server.license_with_policy(json!({})).await.unwrap();

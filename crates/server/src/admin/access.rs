@@ -73,3 +73,19 @@ pub async fn license_abilities(
         deactivate: machines::may_manage(&actor, None, &facts),
     }
 }
+
+/// Whether the signed-in user may deactivate machines (the API's machine rule for
+/// staff, who are the only ones signed in here).
+pub async fn may_deactivate_machines(admin: &Admin, session: &Session) -> bool {
+    let Some(principal) = principal(admin, session).await else {
+        return false;
+    };
+    let facts = latchkey_core::access::LicenseFacts {
+        id: "",
+        product_id: "",
+        owner_id: None,
+        protected: false,
+        actor_is_licensee: false,
+    };
+    latchkey_core::access::machines::may_manage(&principal.actor(), None, &facts)
+}

@@ -29,6 +29,7 @@ pub async fn index(State(admin): State<Admin>, session: Session, Query(params): 
         Err(failure) => return refused(&session, &failure, "/admin"),
     };
     let machines = data(&document);
+    let may_deactivate = crate::admin::access::may_deactivate_machines(&admin, &session).await;
     let body = html! {
         p { (count(&document)) " machines." }
         div.scroll { table {
@@ -41,7 +42,7 @@ pub async fn index(State(admin): State<Admin>, session: Session, Query(params): 
                     td { @if let Some(license) = rel_id(m, "license") { a href={ "/admin/licenses/" (license) } { "license" } } }
                     td { (badge(&attr(m, "heartbeatStatus"))) }
                     td.hide-narrow { (when(m, "lastHeartbeat")) }
-                    td { (action_button(&session, &format!("/admin/machines/{id}/deactivate"), "Deactivate", true)) }
+                    td { @if may_deactivate { (action_button(&session, &format!("/admin/machines/{id}/deactivate"), "Deactivate", true)) } }
                 }
             } }
         } }

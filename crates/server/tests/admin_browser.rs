@@ -1,0 +1,254 @@
+//! The admin UI driven in headless Chromium (Debian's `chromium` and
+//! `chromium-driver`, over WebDriver): sign in, create a product, a policy and a
+//! license through the forms, find the license by its key, suspend it (the API then
+//! validates it as SUSPENDED), deactivate a machine, and as a support agent find the
+//! destructive actions absent and refused when forged; a form post without its CSRF
+//! field is refused.
+//!
+//! With `LATCHKEY_SCREENSHOTS=<dir>` the test also saves screenshots of the main
+//! pages at desktop and phone widths there (`docs/screenshots` in the repository).
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use latchkey_testkit::TestServer;
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver on a free port, killed on drop.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    assert!(
+        std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+        "the browser tests need Debian's chromium and chromium-driver \
+         (apt-get install chromium chromium-driver; scripts/test installs them)"
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Driver { child, port };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not listen on {port}");
+}
+
+async fn browser(driver: &Driver) -> Client {
+    // The WebDriver client's TLS stack could pick either provider; the server's is ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", "--force-device-scale-factor=1"],
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("rustls connector")
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+async fn fill(client: &Client, css: &str, text: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn click(client: &Client, css: &str) {
+    client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+}
+
+/// Clicks the submit button whose text is `label`, accepting its confirmation.
+async fn press(client: &Client, label: &str) {
+    let xpath = format!("//button[normalize-space(text())='{label}']");
+    client.find(Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
+    // Destructive buttons ask first (when scripts run); the post follows the answer.
+    if client.accept_alert().await.is_ok() {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn text(client: &Client, css: &str) -> String {
+    client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+}
+
+async fn sign_in(client: &Client, base: &str, email: &str, password: &str) {
+    client.goto(&format!("{base}/admin")).await.unwrap();
+    assert!(client.current_url().await.unwrap().path().starts_with("/admin/login"));
+    fill(client, "#email", email).await;
+    fill(client, "#password", password).await;
+    press(client, "Sign in").await;
+    assert_eq!(client.current_url().await.unwrap().path(), "/admin");
+}
+
+async fn shoot(client: &Client, dir: &Option<String>, name: &str) {
+    let Some(dir) = dir else { return };
+    std::fs::create_dir_all(dir).unwrap();
+    for (suffix, width, height) in [("desktop", 1280, 900), ("phone", 390, 844)] {
+        client.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let png = client.screenshot().await.unwrap();
+        std::fs::write(format!("{dir}/{name}-{suffix}.png"), png).unwrap();
+    }
+    client.set_window_size(1280, 900).await.unwrap();
+}
+
+/// Submits a form built by script: the post a forger would make.
+async fn forge(client: &Client, action: &str, csrf: Option<&str>) {
+    let script = "
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = arguments[0];
+        if (arguments[1] !== null) {
+            const field = document.createElement('input');
+            field.type = 'hidden'; field.name = '_csrf'; field.value = arguments[1];
+            form.appendChild(field);
+        }
+        document.body.appendChild(form);
+        form.submit();";
+    client
+        .execute(script, vec![json!(action), json!(csrf)])
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_ui_in_chromium() {
+    let server = TestServer::start().await.unwrap();
+    let base = server.base.clone();
+    let shots = std::env::var("LATCHKEY_SCREENSHOTS").ok();
+    let driver = driver().await;
+    let client = browser(&driver).await;
+
+    sign_in(&client, &base, "admin@acme.test", "correct horse").await;
+
+    // A product, a policy and a license, through the forms.
+    client.goto(&format!("{base}/admin/products")).await.unwrap();
+    fill(&client, "#name", "Browser Product").await;
+    press(&client, "Create product").await;
+    assert!(client.source().await.unwrap().contains("Browser Product"));
+    click(&client, "a[href^='/admin/policies/new']").await;
+    fill(&client, "#name", "Floating Two").await;
+    click(&client, "input[name=floating]").await;
+    fill(&client, "#maxMachines", "2").await;
+    shoot(&client, &shots, "policy-new").await;
+    press(&client, "Create policy").await;
+    assert!(client.current_url().await.unwrap().path().starts_with("/admin/policies/"));
+    assert!(text(&client, "h1").await.contains("Floating Two"));
+    client.goto(&format!("{base}/admin/licenses/new")).await.unwrap();
+    fill(&client, "#name", "Browser License").await;
+    press(&client, "Create license").await;
+    let path = client.current_url().await.unwrap().path().to_owned();
+    assert!(path.starts_with("/admin/licenses/"), "{path}");
+    let license_id = path.trim_start_matches("/admin/licenses/").to_owned();
+    let key = text(&client, "main > p code").await;
+    assert!(!key.is_empty());
+
+    // The license has a machine (activated by the application, through the API).
+    let machine = server.machine_for(&license_id).await.unwrap();
+
+    // Found by its key.
+    client.goto(&format!("{base}/admin/licenses")).await.unwrap();
+    fill(&client, "#q", &key).await;
+    press(&client, "Apply").await;
+    shoot(&client, &shots, "licenses").await;
+    click(&client, &format!("a[href='/admin/licenses/{license_id}']")).await;
+    assert!(client.source().await.unwrap().contains(&machine));
+    shoot(&client, &shots, "license").await;
+
+    // Suspended: the API now validates it as SUSPENDED.
+    press(&client, "Suspend").await;
+    assert!(text(&client, ".flash").await.contains("License suspended."));
+    let validation = server.validate_key(&key, json!({})).await.unwrap();
+    assert_eq!(validation["meta"]["code"], "SUSPENDED", "{validation}");
+
+    // A machine deactivated.
+    press(&client, "Deactivate").await;
+    assert!(text(&client, ".flash").await.contains("Machine deactivated."));
+    let gone = server.admin("GET", &format!("/v1/machines/{machine}"), None).await.unwrap();
+    assert_eq!(gone.status, 404);
+
+    // A form post without its CSRF field is refused and changes nothing.
+    forge(&client, &format!("/admin/licenses/{license_id}/actions/reinstate"), None).await;
+    assert_eq!(text(&client, "h1").await, "Forbidden");
+    let validation = server.validate_key(&key, json!({})).await.unwrap();
+    assert_eq!(validation["meta"]["code"], "SUSPENDED");
+
+    for (page, name) in [
+        ("/admin", "dashboard"),
+        ("/admin/policies", "policies"),
+        ("/admin/users", "users"),
+        ("/admin/webhooks", "webhooks"),
+        ("/admin/events", "events"),
+        ("/admin/keys", "keys"),
+    ] {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        shoot(&client, &shots, name).await;
+    }
+
+    // A support agent: no destructive actions shown, and a forged one refused.
+    server
+        .create(
+            "/v1/users",
+            json!({ "data": { "type": "users", "attributes": {
+                "email": "support@acme.test", "password": "support password", "role": "support-agent" } } }),
+        )
+        .await
+        .unwrap();
+    press(&client, "Sign out").await;
+    assert!(client.current_url().await.unwrap().path().starts_with("/admin/login"));
+    sign_in(&client, &base, "support@acme.test", "support password").await;
+    client.goto(&format!("{base}/admin/licenses/{license_id}")).await.unwrap();
+    let source = client.source().await.unwrap();
+    assert!(source.contains("Reinstate"), "support agents may reinstate");
+    for absent in ["Delete", "Revoke", "Renew"] {
+        let buttons = client
+            .find_all(Locator::XPath(&format!("//button[normalize-space(text())='{absent}']")))
+            .await
+            .unwrap();
+        assert!(buttons.is_empty(), "{absent} shown to a support agent");
+    }
+    let csrf = client
+        .find(Locator::Css("input[name=_csrf]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    forge(&client, &format!("/admin/licenses/{license_id}/actions/delete"), Some(&csrf)).await;
+    assert_eq!(text(&client, "h1").await, "Forbidden");
+    let still = server.admin("GET", &format!("/v1/licenses/{license_id}"), None).await.unwrap();
+    assert_eq!(still.status, 200);
+
+    client.close().await.unwrap();
+}
