@@ -216,7 +216,14 @@ mod tests {
         let totp = totp();
         let now = 1_700_000_000_000_i64;
         let code = totp.code_at(now);
-        for bad in ["", "12345", "1234567", " 123456", "abcdef", &format!("{code}\0")] {
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            " 123456",
+            "abcdef",
+            &format!("{code}\0"),
+        ] {
             assert_eq!(totp.verify(bad, now, None), None, "{bad:?}");
         }
         assert_eq!(totp.verify(&"9".repeat(10_000), now, None), None);

@@ -90,7 +90,10 @@ async fn enable(server: &TestServer, token: &str, user: &str, factor: &str, secr
     next_step(server);
     let path = format!("{}/{factor}", factors(user));
     let body = enable_body(true, Some(&code(server, secret)));
-    let reply = server.call("PATCH", &path, Some(token), Some(body)).await.unwrap();
+    let reply = server
+        .call("PATCH", &path, Some(token), Some(body))
+        .await
+        .unwrap();
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
@@ -108,9 +111,13 @@ async fn enrolment_shows_the_secret_until_a_code_enables_it() -> anyhow::Result<
         let refused = create(json!({ "meta": meta })).await?;
         assert_eq!(refused.status, 401, "{}", refused.body);
         assert_eq!(refused.error_code(), Some("PASSWORD_INVALID"));
-        assert_eq!(refused.body["errors"][0]["source"]["pointer"], "/meta/password");
+        assert_eq!(
+            refused.body["errors"][0]["source"]["pointer"],
+            "/meta/password"
+        );
     }
-    let created = create(json!({"data": {"type": "secondFactors"}, "meta": {"password": PASSWORD}})).await?;
+    let created =
+        create(json!({"data": {"type": "secondFactors"}, "meta": {"password": PASSWORD}})).await?;
     assert_eq!(created.status, 201, "{}", created.body);
     let data = &created.body["data"];
     let factor = data["id"].as_str().unwrap().to_owned();
@@ -131,7 +138,12 @@ async fn enrolment_shows_the_secret_until_a_code_enables_it() -> anyhow::Result<
 
     // While disabled, reads show the secret too (the account-prefixed path works).
     let shown = server
-        .call("GET", &format!("/v1/accounts/acme{own}"), Some(&token), None)
+        .call(
+            "GET",
+            &format!("/v1/accounts/acme{tail}"),
+            Some(&token),
+            None,
+        )
         .await?;
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert_eq!(shown.body["data"]["attributes"]["secret"], secret.as_str());
@@ -181,10 +193,18 @@ async fn logins_need_a_fresh_code_once_enabled() -> anyhow::Result<()> {
     assert_eq!(required.body["errors"][0]["source"]["pointer"], "/meta/otp");
     let right = code(&server, &secret);
     let invalid = login(&server, email, PASSWORD, Some(&other_than(&right))).await;
-    assert_eq!(invalid.error_code(), Some("OTP_INVALID"), "{}", invalid.body);
+    assert_eq!(
+        invalid.error_code(),
+        Some("OTP_INVALID"),
+        "{}",
+        invalid.body
+    );
     let ok = login(&server, email, PASSWORD, Some(&right)).await;
     assert_eq!(ok.status, 201, "{}", ok.body);
-    assert_eq!(ok.body["data"]["relationships"]["bearer"]["data"]["id"], user.as_str());
+    assert_eq!(
+        ok.body["data"]["relationships"]["bearer"]["data"]["id"],
+        user.as_str()
+    );
     let replayed = login(&server, email, PASSWORD, Some(&right)).await;
     assert_eq!(replayed.status, 401, "{}", replayed.body);
     assert_eq!(replayed.error_code(), Some("OTP_INVALID"));
@@ -197,7 +217,10 @@ async fn logins_need_a_fresh_code_once_enabled() -> anyhow::Result<()> {
     let fresh = code(&server, &secret);
     let wrong_password = login(&server, email, "wrong-password", Some(&fresh)).await;
     assert_eq!(wrong_password.error_code(), Some("CREDENTIALS_INVALID"));
-    assert_eq!(login(&server, email, PASSWORD, Some(&fresh)).await.status, 401);
+    assert_eq!(
+        login(&server, email, PASSWORD, Some(&fresh)).await.status,
+        401
+    );
     // Unknown emails still answer CREDENTIALS_INVALID, code or not.
     let unknown = login(&server, "nobody@example.com", PASSWORD, Some(&fresh)).await;
     assert_eq!(unknown.error_code(), Some("CREDENTIALS_INVALID"));
@@ -207,16 +230,23 @@ async fn logins_need_a_fresh_code_once_enabled() -> anyhow::Result<()> {
     cool_down(&server);
     let late = code(&server, &secret);
     server.clock.advance(Duration::seconds(35));
-    assert_eq!(login(&server, email, PASSWORD, Some(&late)).await.status, 201);
+    assert_eq!(
+        login(&server, email, PASSWORD, Some(&late)).await.status,
+        201
+    );
     let too_late = code(&server, &secret);
     server.clock.advance(Duration::seconds(40));
     assert_eq!(
-        login(&server, email, PASSWORD, Some(&too_late)).await.error_code(),
+        login(&server, email, PASSWORD, Some(&too_late))
+            .await
+            .error_code(),
         Some("OTP_INVALID")
     );
 
     // A token-authenticated POST /tokens needs no code.
-    let renewed = server.call("POST", "/v1/tokens", Some(&token), None).await?;
+    let renewed = server
+        .call("POST", "/v1/tokens", Some(&token), None)
+        .await?;
     assert_eq!(renewed.status, 201, "{}", renewed.body);
     Ok(())
 }
@@ -239,9 +269,19 @@ async fn disabling_and_deleting_need_a_code() -> anyhow::Result<()> {
     let right = code(&server, &secret);
     let wrong = enable_body(false, Some(&other_than(&right)));
     let refused = server.call("PUT", &own, Some(&token), Some(wrong)).await?;
-    assert_eq!(refused.error_code(), Some("OTP_INVALID"), "{}", refused.body);
+    assert_eq!(
+        refused.error_code(),
+        Some("OTP_INVALID"),
+        "{}",
+        refused.body
+    );
     let disabled = server
-        .call("PUT", &own, Some(&token), Some(enable_body(false, Some(&right))))
+        .call(
+            "PUT",
+            &own,
+            Some(&token),
+            Some(enable_body(false, Some(&right))),
+        )
         .await?;
     assert_eq!(disabled.status, 200, "{}", disabled.body);
     assert_eq!(disabled.body["data"]["attributes"]["enabled"], false);
@@ -256,23 +296,38 @@ async fn disabling_and_deleting_need_a_code() -> anyhow::Result<()> {
     assert_eq!(unproven.error_code(), Some("OTP_INVALID"));
     next_step(&server);
     let wrong = json!({"meta": {"otp": other_than(&code(&server, &secret))}});
-    let refused = server.call("DELETE", &own, Some(&token), Some(wrong)).await?;
+    let refused = server
+        .call("DELETE", &own, Some(&token), Some(wrong))
+        .await?;
     assert_eq!(refused.error_code(), Some("OTP_INVALID"));
     let body = json!({"meta": {"otp": code(&server, &secret)}});
-    let deleted = server.call("DELETE", &own, Some(&token), Some(body)).await?;
+    let deleted = server
+        .call("DELETE", &own, Some(&token), Some(body))
+        .await?;
     assert_eq!(deleted.status, 204, "{}", deleted.body);
-    assert_eq!(server.call("GET", &own, Some(&token), None).await?.status, 404);
+    assert_eq!(
+        server.call("GET", &own, Some(&token), None).await?.status,
+        404
+    );
     assert_eq!(login(&server, email, PASSWORD, None).await.status, 201);
 
     cool_down(&server);
     let (second, _) = enroll(&server, &token, &user).await;
     let gone = server
-        .call("DELETE", &format!("{}/{second}", factors(&user)), Some(&token), None)
+        .call(
+            "DELETE",
+            &format!("{}/{second}", factors(&user)),
+            Some(&token),
+            None,
+        )
         .await?;
     assert_eq!(gone.status, 204, "{}", gone.body);
 
     // The events, in the event log.
-    let logs = server.admin("GET", "/v1/event-logs?page[size]=100", None).await?;
+    let logs = server
+        .admin("GET", "/v1/event-logs?page[number]=1&page[size]=100", None)
+        .await?;
+    assert_eq!(logs.status, 200, "{}", logs.body);
     let mut events: Vec<&str> = logs.body["data"]
         .as_array()
         .unwrap()
@@ -326,19 +381,30 @@ async fn who_reaches_whose_factor() -> anyhow::Result<()> {
     }
     // An empty list is every user's to read (Keygen checks the rows listed).
     let other = factors(&cast.other_user);
-    let empty = cast.send(&server, Who::Developer, "GET", &other, None).await?;
-    assert_eq!((empty.status, empty.ids().len()), (200, 0), "{}", empty.body);
+    let empty = cast
+        .send(&server, Who::Developer, "GET", &other, None)
+        .await?;
+    assert_eq!(
+        (empty.status, empty.ids().len()),
+        (200, 0),
+        "{}",
+        empty.body
+    );
 
     let password = json!({"meta": {"password": PASSWORD}});
     for who in [Who::Developer, Who::Product, Who::License, Who::ReadOnly] {
         server.clock.advance(Duration::minutes(4));
-        let refused = cast.send(&server, who, "POST", &owner, Some(password.clone())).await?;
+        let refused = cast
+            .send(&server, who, "POST", &owner, Some(password.clone()))
+            .await?;
         assert_eq!(refused.status, 403, "create as {who:?}: {}", refused.body);
         let deleted = cast.send(&server, who, "DELETE", &one, None).await?;
         assert_eq!(deleted.status, 403, "delete as {who:?}: {}", deleted.body);
     }
     server.clock.advance(Duration::minutes(2));
-    let hidden = cast.send(&server, Who::OtherUser, "DELETE", &one, None).await?;
+    let hidden = cast
+        .send(&server, Who::OtherUser, "DELETE", &one, None)
+        .await?;
     assert_eq!(hidden.status, 404, "{}", hidden.body);
 
     // Staff reach their own: a developer enrols itself, a read-only user cannot.
@@ -346,7 +412,9 @@ async fn who_reaches_whose_factor() -> anyhow::Result<()> {
         cool_down(&server);
         let me = cast.send(&server, who, "GET", "/v1/me", None).await?;
         let path = factors(me.body["data"]["id"].as_str().unwrap());
-        let reply = cast.send(&server, who, "POST", &path, Some(password.clone())).await?;
+        let reply = cast
+            .send(&server, who, "POST", &path, Some(password.clone()))
+            .await?;
         assert_eq!(reply.status, status, "{who:?} for itself: {}", reply.body);
         let read = cast.send(&server, who, "GET", &path, None).await?;
         assert_eq!(read.status, 200, "{who:?} reads its own: {}", read.body);
@@ -358,9 +426,17 @@ async fn who_reaches_whose_factor() -> anyhow::Result<()> {
     let me = server.call("GET", "/v1/me", Some(&token), None).await?;
     let mine = factors(me.body["data"]["id"].as_str().unwrap());
     let foreign = format!("{mine}/{factor}");
-    assert_eq!(server.call("GET", &foreign, Some(&token), None).await?.status, 404);
+    assert_eq!(
+        server
+            .call("GET", &foreign, Some(&token), None)
+            .await?
+            .status,
+        404
+    );
     let body = enable_body(false, Some("123456"));
-    let patched = server.call("PATCH", &foreign, Some(&token), Some(body)).await?;
+    let patched = server
+        .call("PATCH", &foreign, Some(&token), Some(body))
+        .await?;
     assert_eq!(patched.status, 404, "{}", patched.body);
     Ok(())
 }
@@ -388,7 +464,9 @@ async fn other_accounts_do_not_reach_a_factor() -> anyhow::Result<()> {
     let there = format!("/v1/accounts/globex/users/{user}/second-factors/{factor}");
     let read = server.call("GET", &there, Some(&other_token), None).await?;
     assert_eq!(read.status, 404, "{}", read.body);
-    let deleted = server.call("DELETE", &there, Some(&other_token), None).await?;
+    let deleted = server
+        .call("DELETE", &there, Some(&other_token), None)
+        .await?;
     assert_eq!(deleted.status, 404, "{}", deleted.body);
     // The other account's admin token is no credential here.
     let here = server.call("GET", &own, Some(&other_token), None).await?;
@@ -397,7 +475,9 @@ async fn other_accounts_do_not_reach_a_factor() -> anyhow::Result<()> {
     let admin = &other.admin.id;
     let body = json!({"meta": {"password": "another horse"}});
     let path = format!("/v1/accounts/globex/users/{admin}/second-factors");
-    let created = server.call("POST", &path, Some(&other_token), Some(body)).await?;
+    let created = server
+        .call("POST", &path, Some(&other_token), Some(body))
+        .await?;
     assert_eq!(created.status, 201, "{}", created.body);
     Ok(())
 }
@@ -412,47 +492,83 @@ async fn hostile_values_get_json_api_errors() -> anyhow::Result<()> {
     let own = format!("{}/{factor}", factors(&user));
     let long = "9".repeat(100_000);
     let cases = [
-        ("POST", factors(&user), json!({"meta": {"password": "pass\u{0}word"}})),
+        (
+            "POST",
+            factors(&user),
+            json!({"meta": {"password": "pass\u{0}word"}}),
+        ),
         ("POST", factors(&user), json!({"meta": {"otp": long}})),
         ("POST", factors(&user), json!({"meta": {"otp": 123456}})),
         ("POST", factors(&user), json!({"meta": "password"})),
         ("PATCH", own.clone(), enable_body(true, Some("12\u{0}456"))),
         ("PATCH", own.clone(), enable_body(true, Some(&long))),
-        ("PATCH", own.clone(), json!({"data": {"type": "second-factors", "attributes": {"enabled": "yes"}}, "meta": {"otp": "1"}})),
-        ("PATCH", own.clone(), json!({"data": {"type": "licenses", "attributes": {"enabled": true}}, "meta": {"otp": "1"}})),
+        (
+            "PATCH",
+            own.clone(),
+            json!({"data": {"type": "second-factors", "attributes": {"enabled": "yes"}}, "meta": {"otp": "1"}}),
+        ),
+        (
+            "PATCH",
+            own.clone(),
+            json!({"data": {"type": "licenses", "attributes": {"enabled": true}}, "meta": {"otp": "1"}}),
+        ),
         ("DELETE", own.clone(), json!({"meta": {"otp": ["123456"]}})),
     ];
     for (method, path, body) in cases {
         cool_down(&server);
-        let reply = server.call(method, &path, Some(&token), Some(body.clone())).await?;
+        let reply = server
+            .call(method, &path, Some(&token), Some(body.clone()))
+            .await?;
         assert!(
             matches!(reply.status, 400 | 401 | 409 | 422),
             "{method} {body}: {} {}",
             reply.status,
             reply.body
         );
-        assert!(reply.error_code().is_some(), "{method} {body}: {}", reply.body);
+        assert!(
+            reply.error_code().is_some(),
+            "{method} {body}: {}",
+            reply.body
+        );
     }
     let nul = server
-        .call("PATCH", &own, Some(&token), Some(enable_body(true, Some("\u{0}"))))
+        .call(
+            "PATCH",
+            &own,
+            Some(&token),
+            Some(enable_body(true, Some("\u{0}"))),
+        )
         .await?;
     assert_eq!(nul.error_code(), Some("ENCODING_INVALID"), "{}", nul.body);
 
     for (password, otp) in [
-        (PASSWORD.to_owned(), format!("{}\u{0}", code(&server, &secret))),
+        (
+            PASSWORD.to_owned(),
+            format!("{}\u{0}", code(&server, &secret)),
+        ),
         (PASSWORD.to_owned(), long.clone()),
         ("x".repeat(4_000), code(&server, &secret)),
     ] {
         cool_down(&server);
         let reply = login(&server, email, &password, Some(&otp)).await;
-        assert!(matches!(reply.status, 400 | 401), "{} {}", reply.status, reply.body);
+        assert!(
+            matches!(reply.status, 400 | 401),
+            "{} {}",
+            reply.status,
+            reply.body
+        );
         assert!(reply.error_code().is_some(), "{}", reply.body);
     }
     cool_down(&server);
     let authorization = basic(email, PASSWORD);
-    let headers = [("Authorization", authorization.as_str()), ("Content-Type", "application/json")];
+    let headers = [
+        ("Authorization", authorization.as_str()),
+        ("Content-Type", "application/json"),
+    ];
     for body in [r#"{"meta": {"otp": 5}}"#, r#"{"meta": []}"#] {
-        let reply = server.raw("POST", "/v1/tokens", &headers, body.into()).await?;
+        let reply = server
+            .raw("POST", "/v1/tokens", &headers, body.into())
+            .await?;
         assert_eq!(reply.status, 400, "{body}: {}", reply.body);
         assert_eq!(reply.error_code(), Some("PARAMETERS_INVALID"));
     }
@@ -465,11 +581,20 @@ async fn second_factor_mutations_are_rate_limited_per_user() -> anyhow::Result<(
     let (user, token) = server.user_with_token("gus@example.com", "user").await?;
     let wrong = json!({"meta": {"password": "wrong-password"}});
     for _ in 0..5 {
-        let reply = server.call("POST", &factors(&user), Some(&token), Some(wrong.clone())).await?;
-        assert_eq!(reply.error_code(), Some("PASSWORD_INVALID"), "{}", reply.body);
+        let reply = server
+            .call("POST", &factors(&user), Some(&token), Some(wrong.clone()))
+            .await?;
+        assert_eq!(
+            reply.error_code(),
+            Some("PASSWORD_INVALID"),
+            "{}",
+            reply.body
+        );
     }
     let right = json!({"meta": {"password": PASSWORD}});
-    let throttled = server.call("POST", &factors(&user), Some(&token), Some(right.clone())).await?;
+    let throttled = server
+        .call("POST", &factors(&user), Some(&token), Some(right.clone()))
+        .await?;
     assert_eq!(throttled.status, 429, "{}", throttled.body);
     assert_eq!(throttled.error_code(), Some("TOO_MANY_REQUESTS"));
     assert_eq!(throttled.header("x-ratelimit-window"), "mutmfa");
@@ -478,12 +603,20 @@ async fn second_factor_mutations_are_rate_limited_per_user() -> anyhow::Result<(
     let deleted = server.call("DELETE", &bogus, Some(&token), None).await?;
     assert_eq!(deleted.status, 429);
     // Reads are not limited, nor another user's mutations.
-    assert_eq!(server.call("GET", &factors(&user), Some(&token), None).await?.status, 200);
+    assert_eq!(
+        server
+            .call("GET", &factors(&user), Some(&token), None)
+            .await?
+            .status,
+        200
+    );
     let (other, other_token) = server.user_with_token("hal@example.com", "user").await?;
     enroll(&server, &other_token, &other).await;
     // The budget refills: one attempt every two minutes.
     server.clock.advance(Duration::minutes(2));
-    let created = server.call("POST", &factors(&user), Some(&token), Some(right)).await?;
+    let created = server
+        .call("POST", &factors(&user), Some(&token), Some(right))
+        .await?;
     assert_eq!(created.status, 201, "{}", created.body);
     Ok(())
 }

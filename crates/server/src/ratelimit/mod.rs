@@ -191,9 +191,9 @@ impl RateLimits {
             &self.password_change,
             &self.second_factor,
         ]
-            .into_iter()
-            .chain(self.per_second.as_ref())
-            .chain(self.per_minute.as_ref())
+        .into_iter()
+        .chain(self.per_second.as_ref())
+        .chain(self.per_minute.as_ref())
     }
 
     /// Drops keys that are back to a fresh state, once a minute or when a limiter

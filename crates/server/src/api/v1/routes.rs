@@ -4,8 +4,8 @@
 use super::route_table::{Route, Table, delete, get, post};
 use super::{
     accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, logs,
-    machines, packages, policies, processes, products, relationships, releases, search, second_factors,
-    tokens, users, webhooks,
+    machines, packages, policies, processes, products, relationships, releases, search,
+    second_factors, tokens, users, webhooks,
 };
 use crate::error::ApiError;
 use crate::state::AppState;

@@ -144,10 +144,7 @@ pub async fn index(cx: Cx, Path(id): Path<String>, query: QueryParams) -> ApiRes
 }
 
 /// `GET /users/{id}/second-factors/{child}`
-pub async fn show(
-    cx: Cx,
-    Path((id, child)): Path<(String, String)>,
-) -> ApiResult<Document> {
+pub async fn show(cx: Cx, Path((id, child)): Path<(String, String)>) -> ApiResult<Document> {
     let (user, factor) = owned(&cx, &id, &child).await?;
     if !access::may_read(&cx.principal.actor(), &user.id) {
         return Err(ApiError::forbidden(

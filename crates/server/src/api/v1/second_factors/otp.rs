@@ -13,13 +13,13 @@ use serde_json::Value;
 
 /// 401 `OTP_INVALID` (Keygen's wording and pointer).
 pub fn otp_invalid() -> ApiError {
-    ApiError::unauthorized(ErrorCode::OtpInvalid, "second factor must be valid").pointer("/meta/otp")
+    ApiError::unauthorized(ErrorCode::OtpInvalid, "second factor must be valid")
+        .pointer("/meta/otp")
 }
 
 /// 401 `OTP_REQUIRED`.
 pub fn otp_required() -> ApiError {
-    ApiError::unauthorized(ErrorCode::OtpRequired, "second factor is required")
-        .pointer("/meta/otp")
+    ApiError::unauthorized(ErrorCode::OtpRequired, "second factor is required").pointer("/meta/otp")
 }
 
 /// `meta.<name>` as a string: `None` when absent or null, 400 when `meta` or the
@@ -83,7 +83,11 @@ pub fn reveal(
 /// previous one within 10 s) newer than the last accepted one. An accepted code's
 /// step is recorded at once, so the same code is refused afterwards, also to a
 /// concurrent request.
-pub async fn verify_code(state: &AppState, factor: &SecondFactorRow, code: &str) -> ApiResult<bool> {
+pub async fn verify_code(
+    state: &AppState,
+    factor: &SecondFactorRow,
+    code: &str,
+) -> ApiResult<bool> {
     let totp = generator(state, factor, "")?;
     let Some(step) = totp.verify(code, state.now_ms(), factor.last_verified_at) else {
         return Ok(false);

@@ -144,8 +144,8 @@ pub async fn generate(
         }
         Some(Credential::EmailPassword(email, password)) => {
             let otp = second_factors::otp::meta_string(&body, "otp")?;
-            let user = login::verify_login(&state, &account, &email, &password, otp.as_deref())
-                .await?;
+            let user =
+                login::verify_login(&state, &account, &email, &password, otp.as_deref()).await?;
             let role = Role::parse(&user.role).unwrap_or(Role::User);
             Principal {
                 bearer: Bearer::User(Box::new(user), role),
