@@ -17,15 +17,13 @@ fn now_ms(server: &TestServer) -> i64 {
 }
 
 /// The code of `secret` at the server's time.
-fn code(server: &TestServer, secret: &str) -> String {
-    Totp::from_base32(secret, "")
-        .unwrap()
-        .code_at(now_ms(server))
+fn code(server: &TestServer, secret: &str) -> anyhow::Result<String> {
+    Ok(Totp::from_base32(secret, "")?.code_at(now_ms(server)))
 }
 
 /// A well-formed code that is not `code`.
-fn other_than(code: &str) -> String {
-    format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000)
+fn other_than(code: &str) -> anyhow::Result<String> {
+    Ok(format!("{:06}", (code.parse::<u32>()? + 1) % 1_000_000))
 }
 
 /// The next 30-second step: a fresh code.
@@ -51,7 +49,12 @@ fn enable_body(enabled: bool, otp: Option<&str>) -> Value {
 }
 
 /// `POST /v1/tokens` with Basic `email:password` and, when given, `meta.otp`.
-async fn login(server: &TestServer, email: &str, password: &str, otp: Option<&str>) -> Reply {
+async fn login(
+    server: &TestServer,
+    email: &str,
+    password: &str,
+    otp: Option<&str>,
+) -> anyhow::Result<Reply> {
     let authorization = basic(email, password);
     let headers = [
         ("Authorization", authorization.as_str()),
@@ -60,14 +63,11 @@ async fn login(server: &TestServer, email: &str, password: &str, otp: Option<&st
     let body = otp
         .map(|otp| json!({"meta": {"otp": otp}}).to_string().into_bytes())
         .unwrap_or_default();
-    server
-        .raw("POST", "/v1/tokens", &headers, body)
-        .await
-        .unwrap()
+    server.raw("POST", "/v1/tokens", &headers, body).await
 }
 
 /// Enrols a factor for `user` as the bearer `token`: (factor id, base32 secret).
-async fn enroll(server: &TestServer, token: &str, user: &str) -> (String, String) {
+async fn enroll(server: &TestServer, token: &str, user: &str) -> anyhow::Result<(String, String)> {
     let reply = server
         .call(
             "POST",
@@ -75,26 +75,27 @@ async fn enroll(server: &TestServer, token: &str, user: &str) -> (String, String
             Some(token),
             Some(json!({"meta": {"password": PASSWORD}})),
         )
-        .await
-        .unwrap();
-    assert_eq!(reply.status, 201, "{}", reply.body);
+        .await?;
+    anyhow::ensure!(reply.status == 201, "enrol: {}", reply.body);
     let data = &reply.body["data"];
-    (
-        data["id"].as_str().unwrap().to_owned(),
-        data["attributes"]["secret"].as_str().unwrap().to_owned(),
-    )
+    let text = |value: &Value| value.as_str().unwrap_or_default().to_owned();
+    Ok((text(&data["id"]), text(&data["attributes"]["secret"])))
 }
 
 /// Enables `factor` with a fresh code.
-async fn enable(server: &TestServer, token: &str, user: &str, factor: &str, secret: &str) {
+async fn enable(
+    server: &TestServer,
+    token: &str,
+    user: &str,
+    factor: &str,
+    secret: &str,
+) -> anyhow::Result<()> {
     next_step(server);
     let path = format!("{}/{factor}", factors(user));
-    let body = enable_body(true, Some(&code(server, secret)));
-    let reply = server
-        .call("PATCH", &path, Some(token), Some(body))
-        .await
-        .unwrap();
-    assert_eq!(reply.status, 200, "{}", reply.body);
+    let body = enable_body(true, Some(&code(server, secret)?));
+    let reply = server.call("PATCH", &path, Some(token), Some(body)).await?;
+    anyhow::ensure!(reply.status == 200, "enable: {}", reply.body);
+    Ok(())
 }
 
 #[tokio::test]
@@ -148,7 +149,7 @@ async fn enrolment_shows_the_secret_until_a_code_enables_it() -> anyhow::Result<
     assert_eq!(shown.status, 200, "{}", shown.body);
     assert_eq!(shown.body["data"]["attributes"]["secret"], secret.as_str());
     let listed = server.call("GET", &path, Some(&token), None).await?;
-    assert_eq!(listed.ids(), [factor.clone()]);
+    assert_eq!(listed.ids(), std::slice::from_ref(&factor));
     assert_eq!(listed.body["data"][0]["attributes"]["uri"], uri);
 
     // One factor per user: Keygen's 409 for a second one.
@@ -160,8 +161,8 @@ async fn enrolment_shows_the_secret_until_a_code_enables_it() -> anyhow::Result<
     let missing = update(enable_body(true, None)).await?;
     assert_eq!(missing.status, 400, "{}", missing.body);
     assert_eq!(missing.body["errors"][0]["source"]["pointer"], "/meta/otp");
-    let right = code(&server, &secret);
-    let wrong = update(enable_body(true, Some(&other_than(&right)))).await?;
+    let right = code(&server, &secret)?;
+    let wrong = update(enable_body(true, Some(&other_than(&right)?))).await?;
     assert_eq!(wrong.status, 401, "{}", wrong.body);
     assert_eq!(wrong.error_code(), Some("OTP_INVALID"));
     assert_eq!(wrong.body["errors"][0]["source"]["pointer"], "/meta/otp");
@@ -181,64 +182,64 @@ async fn logins_need_a_fresh_code_once_enabled() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let email = "bea@example.com";
     let (user, token) = server.user_with_token(email, "user").await?;
-    let (factor, secret) = enroll(&server, &token, &user).await;
+    let (factor, secret) = enroll(&server, &token, &user).await?;
     // Enrolled but not enabled: the password alone still logs in.
-    assert_eq!(login(&server, email, PASSWORD, None).await.status, 201);
-    enable(&server, &token, &user, &factor, &secret).await;
+    assert_eq!(login(&server, email, PASSWORD, None).await?.status, 201);
+    enable(&server, &token, &user, &factor, &secret).await?;
     cool_down(&server);
 
-    let required = login(&server, email, PASSWORD, None).await;
+    let required = login(&server, email, PASSWORD, None).await?;
     assert_eq!(required.status, 401, "{}", required.body);
     assert_eq!(required.error_code(), Some("OTP_REQUIRED"));
     assert_eq!(required.body["errors"][0]["source"]["pointer"], "/meta/otp");
-    let right = code(&server, &secret);
-    let invalid = login(&server, email, PASSWORD, Some(&other_than(&right))).await;
+    let right = code(&server, &secret)?;
+    let invalid = login(&server, email, PASSWORD, Some(&other_than(&right)?)).await?;
     assert_eq!(
         invalid.error_code(),
         Some("OTP_INVALID"),
         "{}",
         invalid.body
     );
-    let ok = login(&server, email, PASSWORD, Some(&right)).await;
+    let ok = login(&server, email, PASSWORD, Some(&right)).await?;
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert_eq!(
         ok.body["data"]["relationships"]["bearer"]["data"]["id"],
         user.as_str()
     );
-    let replayed = login(&server, email, PASSWORD, Some(&right)).await;
+    let replayed = login(&server, email, PASSWORD, Some(&right)).await?;
     assert_eq!(replayed.status, 401, "{}", replayed.body);
     assert_eq!(replayed.error_code(), Some("OTP_INVALID"));
 
     // Keygen's order: the code before the password, so a wrong password is only told
     // with a valid code (which it uses up).
     cool_down(&server);
-    let unproven = login(&server, email, "wrong-password", None).await;
+    let unproven = login(&server, email, "wrong-password", None).await?;
     assert_eq!(unproven.error_code(), Some("OTP_REQUIRED"));
-    let fresh = code(&server, &secret);
-    let wrong_password = login(&server, email, "wrong-password", Some(&fresh)).await;
+    let fresh = code(&server, &secret)?;
+    let wrong_password = login(&server, email, "wrong-password", Some(&fresh)).await?;
     assert_eq!(wrong_password.error_code(), Some("CREDENTIALS_INVALID"));
     assert_eq!(
-        login(&server, email, PASSWORD, Some(&fresh)).await.status,
+        login(&server, email, PASSWORD, Some(&fresh)).await?.status,
         401
     );
     // Unknown emails still answer CREDENTIALS_INVALID, code or not.
-    let unknown = login(&server, "nobody@example.com", PASSWORD, Some(&fresh)).await;
+    let unknown = login(&server, "nobody@example.com", PASSWORD, Some(&fresh)).await?;
     assert_eq!(unknown.error_code(), Some("CREDENTIALS_INVALID"));
 
     // The previous step's code is still good for 10 seconds into the next step (the
     // clock stands at a step's start here).
     cool_down(&server);
-    let late = code(&server, &secret);
+    let late = code(&server, &secret)?;
     server.clock.advance(Duration::seconds(35));
     assert_eq!(
-        login(&server, email, PASSWORD, Some(&late)).await.status,
+        login(&server, email, PASSWORD, Some(&late)).await?.status,
         201
     );
-    let too_late = code(&server, &secret);
+    let too_late = code(&server, &secret)?;
     server.clock.advance(Duration::seconds(40));
     assert_eq!(
         login(&server, email, PASSWORD, Some(&too_late))
-            .await
+            .await?
             .error_code(),
         Some("OTP_INVALID")
     );
@@ -256,8 +257,8 @@ async fn disabling_and_deleting_need_a_code() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let email = "cy@example.com";
     let (user, token) = server.user_with_token(email, "user").await?;
-    let (factor, secret) = enroll(&server, &token, &user).await;
-    enable(&server, &token, &user, &factor, &secret).await;
+    let (factor, secret) = enroll(&server, &token, &user).await?;
+    enable(&server, &token, &user, &factor, &secret).await?;
     cool_down(&server);
     let own = format!("{}/{factor}", factors(&user));
 
@@ -266,8 +267,8 @@ async fn disabling_and_deleting_need_a_code() -> anyhow::Result<()> {
         .await?;
     assert_eq!(missing.status, 400, "{}", missing.body);
     next_step(&server);
-    let right = code(&server, &secret);
-    let wrong = enable_body(false, Some(&other_than(&right)));
+    let right = code(&server, &secret)?;
+    let wrong = enable_body(false, Some(&other_than(&right)?));
     let refused = server.call("PUT", &own, Some(&token), Some(wrong)).await?;
     assert_eq!(
         refused.error_code(),
@@ -286,21 +287,21 @@ async fn disabling_and_deleting_need_a_code() -> anyhow::Result<()> {
     assert_eq!(disabled.status, 200, "{}", disabled.body);
     assert_eq!(disabled.body["data"]["attributes"]["enabled"], false);
     assert!(disabled.body["data"]["attributes"]["secret"].is_string());
-    assert_eq!(login(&server, email, PASSWORD, None).await.status, 201);
+    assert_eq!(login(&server, email, PASSWORD, None).await?.status, 201);
 
     // A disabled factor is deleted without a code; an enabled one needs one.
-    enable(&server, &token, &user, &factor, &secret).await;
+    enable(&server, &token, &user, &factor, &secret).await?;
     cool_down(&server);
     let unproven = server.call("DELETE", &own, Some(&token), None).await?;
     assert_eq!(unproven.status, 401, "{}", unproven.body);
     assert_eq!(unproven.error_code(), Some("OTP_INVALID"));
     next_step(&server);
-    let wrong = json!({"meta": {"otp": other_than(&code(&server, &secret))}});
+    let wrong = json!({"meta": {"otp": other_than(&code(&server, &secret)?)?}});
     let refused = server
         .call("DELETE", &own, Some(&token), Some(wrong))
         .await?;
     assert_eq!(refused.error_code(), Some("OTP_INVALID"));
-    let body = json!({"meta": {"otp": code(&server, &secret)}});
+    let body = json!({"meta": {"otp": code(&server, &secret)?}});
     let deleted = server
         .call("DELETE", &own, Some(&token), Some(body))
         .await?;
@@ -309,10 +310,10 @@ async fn disabling_and_deleting_need_a_code() -> anyhow::Result<()> {
         server.call("GET", &own, Some(&token), None).await?.status,
         404
     );
-    assert_eq!(login(&server, email, PASSWORD, None).await.status, 201);
+    assert_eq!(login(&server, email, PASSWORD, None).await?.status, 201);
 
     cool_down(&server);
-    let (second, _) = enroll(&server, &token, &user).await;
+    let (second, _) = enroll(&server, &token, &user).await?;
     let gone = server
         .call(
             "DELETE",
@@ -359,7 +360,7 @@ async fn who_reaches_whose_factor() -> anyhow::Result<()> {
     let cast = Cast::new(&server).await?;
     let owner = factors(&cast.owner);
     // An admin enrols the owner (proving the owner's password).
-    let (factor, _) = enroll(&server, &server.admin_token, &cast.owner).await;
+    let (factor, _) = enroll(&server, &server.admin_token, &cast.owner).await?;
     let one = format!("{owner}/{factor}");
     for (who, list, show) in [
         (Who::Admin, 200, 200),
@@ -445,7 +446,7 @@ async fn who_reaches_whose_factor() -> anyhow::Result<()> {
 async fn other_accounts_do_not_reach_a_factor() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let (user, token) = server.user_with_token("eve@example.com", "user").await?;
-    let (factor, _) = enroll(&server, &token, &user).await;
+    let (factor, _) = enroll(&server, &token, &user).await?;
     let now = now_ms(&server);
     let other = create_account(
         &server.db,
@@ -487,8 +488,8 @@ async fn hostile_values_get_json_api_errors() -> anyhow::Result<()> {
     let server = TestServer::start().await?;
     let email = "fay@example.com";
     let (user, token) = server.user_with_token(email, "user").await?;
-    let (factor, secret) = enroll(&server, &token, &user).await;
-    enable(&server, &token, &user, &factor, &secret).await;
+    let (factor, secret) = enroll(&server, &token, &user).await?;
+    enable(&server, &token, &user, &factor, &secret).await?;
     let own = format!("{}/{factor}", factors(&user));
     let long = "9".repeat(100_000);
     let cases = [
@@ -544,13 +545,13 @@ async fn hostile_values_get_json_api_errors() -> anyhow::Result<()> {
     for (password, otp) in [
         (
             PASSWORD.to_owned(),
-            format!("{}\u{0}", code(&server, &secret)),
+            format!("{}\u{0}", code(&server, &secret)?),
         ),
         (PASSWORD.to_owned(), long.clone()),
-        ("x".repeat(4_000), code(&server, &secret)),
+        ("x".repeat(4_000), code(&server, &secret)?),
     ] {
         cool_down(&server);
-        let reply = login(&server, email, &password, Some(&otp)).await;
+        let reply = login(&server, email, &password, Some(&otp)).await?;
         assert!(
             matches!(reply.status, 400 | 401),
             "{} {}",
@@ -611,7 +612,7 @@ async fn second_factor_mutations_are_rate_limited_per_user() -> anyhow::Result<(
         200
     );
     let (other, other_token) = server.user_with_token("hal@example.com", "user").await?;
-    enroll(&server, &other_token, &other).await;
+    enroll(&server, &other_token, &other).await?;
     // The budget refills: one attempt every two minutes.
     server.clock.advance(Duration::minutes(2));
     let created = server
