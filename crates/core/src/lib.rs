@@ -8,6 +8,7 @@
 //! - [`lifecycle`]: renewal, policy transfer and first-event expiry.
 //! - [`policy`]: the policy strategies as typed enums.
 //! - [`keys`], [`tokens`], [`password`], [`secret`]: license keys, API tokens, passwords, the server secret.
+//! - [`second_factor`]: TOTP second factors (codes, drift, reuse, sealed secrets).
 //! - [`crypto`]: signing and encryption of Keygen artefacts.
 
 pub mod access;
@@ -27,6 +28,7 @@ pub mod password;
 pub mod policy;
 pub mod releases;
 pub mod roles;
+pub mod second_factor;
 pub mod secret;
 pub mod tokens;
 pub mod validation;

@@ -100,6 +100,8 @@ error_codes! {
     MetadataTooLarge = "METADATA_TOO_LARGE",
     MimeTypeInvalid = "MIME_TYPE_INVALID",
     NotFound = "NOT_FOUND",
+    OtpInvalid = "OTP_INVALID",
+    OtpRequired = "OTP_REQUIRED",
     Taken = "TAKEN",
     OverageStrategyNotAllowed = "OVERAGE_STRATEGY_NOT_ALLOWED",
     OwnerInvalid = "OWNER_INVALID",

@@ -185,6 +185,17 @@ async fn seed(server: &TestServer, seen: &mut BTreeSet<String>) -> anyhow::Resul
         .await?;
     assert_eq!(activation.status, 201, "{}", activation.body);
     assert!(check_document(&activation.body, "activation token").contains("tokens"));
+    let me = server.admin("GET", "/v1/me", None).await?;
+    let path = format!("/v1/users/{}/second-factors", id(&me.body["data"]));
+    let factor = server
+        .admin(
+            "POST",
+            &path,
+            Some(json!({"meta": {"password": "correct horse"}})),
+        )
+        .await?;
+    assert_eq!(factor.status, 201, "{path}: {}", factor.body);
+    seen.extend(check_document(&factor.body, &path));
     Ok(vec![product, policy, license, machine, group, release])
 }
 

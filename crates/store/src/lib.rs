@@ -39,6 +39,7 @@ pub mod relations;
 pub mod releases;
 pub mod request_logs;
 pub mod retention;
+pub mod second_factors;
 pub mod snapshot_cache;
 mod sums;
 pub mod tokens;

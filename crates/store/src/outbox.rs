@@ -87,6 +87,11 @@ resource!(crate::packages::PackageRow, "packages", |r| Scope::Product(
     &r.product_id
 ));
 resource!(crate::groups::GroupRow, "groups", |_r| Scope::Account);
+resource!(
+    crate::second_factors::SecondFactorRow,
+    "second-factors",
+    |_r| Scope::Account
+);
 resource!(crate::entitlements::EntitlementRow, "entitlements", |_r| {
     Scope::Account
 });

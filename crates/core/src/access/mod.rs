@@ -25,6 +25,7 @@ pub mod licenses;
 pub mod logs;
 pub mod policies;
 pub mod releases;
+pub mod second_factors;
 
 /// Who is calling, reduced to what access rules look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

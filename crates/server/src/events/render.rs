@@ -51,6 +51,10 @@ async fn resource(
         "packages" => row(snapshot).map(|r| s::releases::package(account, &r)),
         // Webhooks never carry a token's secret.
         "tokens" => row(snapshot).map(|r| s::tokens::token(account, &r, None)),
+        // Nor a second factor's secret (Keygen's webhook context).
+        "second-factors" => {
+            row(snapshot).map(|r| s::second_factors::second_factor(account, &r, None))
+        }
         "licenses" => {
             let Some(license) = row::<licenses::LicenseRow>(snapshot) else {
                 return Ok(None);

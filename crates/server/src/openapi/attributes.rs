@@ -301,6 +301,14 @@ const TOKENS: &[Attr] = &[
     STAMPS[1],
 ];
 
+const SECOND_FACTORS: &[Attr] = &[
+    w("enabled", Bool),
+    opt(r("uri", Str)),
+    opt(r("secret", Str)),
+    STAMPS[0],
+    STAMPS[1],
+];
+
 const NAMED: &[Attr] = &[
     w("name", Str),
     w("code", Str),
@@ -427,6 +435,7 @@ pub const TYPES: &[(&str, &[Attr])] = &[
     ("processes", PROCESSES),
     ("users", USERS),
     ("tokens", TOKENS),
+    ("second-factors", SECOND_FACTORS),
     ("entitlements", NAMED),
     ("groups", GROUPS),
     ("keys", KEYS),

@@ -15,10 +15,21 @@ pub enum Guarded {
     ResetRequest,
     /// `POST …/users/{id}/actions/update-password|reset-password`.
     PasswordChange,
+    /// `POST …/users/{id}/second-factors`, `PATCH|PUT|DELETE …/second-factors/{id}`.
+    SecondFactor,
 }
 
 /// The guarded route a request is for, if any (`path` is account-less).
 pub fn guarded(method: &Method, path: &str) -> Option<Guarded> {
+    let second_factor = if method == Method::POST {
+        path.ends_with("/second-factors")
+    } else {
+        [Method::PATCH, Method::PUT, Method::DELETE].contains(method)
+            && path.contains("/second-factors/")
+    };
+    if second_factor {
+        return Some(Guarded::SecondFactor);
+    }
     if method != Method::POST {
         return None;
     }
@@ -60,6 +71,13 @@ pub fn reset_email(body: &[u8]) -> Option<String> {
 pub fn password_user(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/v1/users/")?;
     let (id, _) = rest.split_once("/actions/")?;
+    (!id.is_empty()).then(|| percent_decode(id).to_lowercase())
+}
+
+/// The lower-cased, percent-decoded `{id}` of `/v1/users/{id}/second-factors…`.
+pub fn second_factor_user(path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/v1/users/")?;
+    let (id, _) = rest.split_once("/second-factors")?;
     (!id.is_empty()).then(|| percent_decode(id).to_lowercase())
 }
 
@@ -151,6 +169,24 @@ mod tests {
             Some(Guarded::PasswordChange)
         );
         assert_eq!(guarded(&Method::POST, "/v1/licenses"), None);
+        assert_eq!(
+            guarded(&Method::POST, "/v1/users/x/second-factors"),
+            Some(Guarded::SecondFactor)
+        );
+        for method in [Method::PATCH, Method::PUT, Method::DELETE] {
+            assert_eq!(
+                guarded(&method, "/v1/users/x/second-factors/y"),
+                Some(Guarded::SecondFactor)
+            );
+        }
+        assert_eq!(guarded(&Method::GET, "/v1/users/x/second-factors"), None);
+        assert_eq!(guarded(&Method::GET, "/v1/users/x/second-factors/y"), None);
+        assert_eq!(guarded(&Method::DELETE, "/v1/users/x/second-factors"), None);
+        assert_eq!(
+            second_factor_user("/v1/users/Ann%40example.com/second-factors/y").as_deref(),
+            Some("ann@example.com")
+        );
+        assert_eq!(second_factor_user("/v1/users//second-factors"), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! | `auth`   | `POST …/tokens` with Basic `email:password`      | 5 per minute | email              |
 //! | `rstpwd` | `POST …/passwords`                               | 5 per hour   | `meta.email`       |
 //! | `mutpwd` | `POST …/users/{id}/actions/{update,reset}-password` | 5 per 10 min | user id or email |
+//! | `mutmfa` | `POST …/users/{id}/second-factors`, `PATCH`/`PUT`/`DELETE …/second-factors/{id}` | 5 per 10 min | user id or email |
 //! | `1s`/`1m`| every request, when `max_rps`/`max_rpm` are set | configured   | credential         |
 //!
 //! A throttled request gets 429 `TOO_MANY_REQUESTS` with `Retry-After` and
@@ -147,6 +148,7 @@ pub struct RateLimits {
     login: Throttle,
     reset_request: Throttle,
     password_change: Throttle,
+    second_factor: Throttle,
     per_second: Option<Throttle>,
     per_minute: Option<Throttle>,
     last_prune: AtomicU64,
@@ -167,6 +169,7 @@ impl RateLimits {
             login: throttle("auth", CREDENTIAL_BURST, minute),
             reset_request: throttle("rstpwd", CREDENTIAL_BURST, minute * 60),
             password_change: throttle("mutpwd", CREDENTIAL_BURST, minute * 10),
+            second_factor: throttle("mutmfa", CREDENTIAL_BURST, minute * 10),
             per_second: state
                 .config
                 .max_rps
@@ -182,10 +185,15 @@ impl RateLimits {
     }
 
     fn throttles(&self) -> impl Iterator<Item = &Throttle> {
-        [&self.login, &self.reset_request, &self.password_change]
-            .into_iter()
-            .chain(self.per_second.as_ref())
-            .chain(self.per_minute.as_ref())
+        [
+            &self.login,
+            &self.reset_request,
+            &self.password_change,
+            &self.second_factor,
+        ]
+        .into_iter()
+        .chain(self.per_second.as_ref())
+        .chain(self.per_minute.as_ref())
     }
 
     /// Drops keys that are back to a fresh state, once a minute or when a limiter
@@ -284,6 +292,10 @@ pub async fn layer(
         Some(Guarded::PasswordChange) => {
             let user = keys::password_user(request.uri().path());
             (request, user.map(|u| (&limits.password_change, u)))
+        }
+        Some(Guarded::SecondFactor) => {
+            let user = keys::second_factor_user(request.uri().path());
+            (request, user.map(|u| (&limits.second_factor, u)))
         }
         Some(Guarded::ResetRequest) => {
             let (parts, body) = request.into_parts();

@@ -19,6 +19,7 @@ pub mod releases;
 pub mod route_table;
 pub mod routes;
 pub mod search;
+pub mod second_factors;
 pub mod serialize;
 pub mod serializers;
 pub mod tokens;

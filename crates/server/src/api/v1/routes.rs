@@ -4,8 +4,8 @@
 use super::route_table::{Route, Table, delete, get, post};
 use super::{
     accounts, artifacts, checkout, components, entitlements, groups, keys, licenses, logs,
-    machines, packages, policies, processes, products, relationships, releases, search, tokens,
-    users, webhooks,
+    machines, packages, policies, processes, products, relationships, releases, search,
+    second_factors, tokens, users, webhooks,
 };
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -172,6 +172,8 @@ fn table() -> Table {
         .route("/v1/users/{id}/licenses", get(relationships::users::list_licenses))
         .route("/v1/users/{id}/machines", get(relationships::users::list_machines))
         .route("/v1/users/{id}/products", get(relationships::users::list_products))
+        .route("/v1/users/{id}/second-factors", get(second_factors::index).post(second_factors::create))
+        .route("/v1/users/{id}/second-factors/{child}", get(second_factors::show).patch(second_factors::update).put(second_factors::update).delete(second_factors::destroy))
         .route("/v1/users/{id}/tokens", get(relationships::users::list_tokens).post(relationships::users::create_token))
         .route("/v1/users/{id}/tokens/{child}", get(relationships::users::show_token))
         // entitlements

@@ -14,6 +14,7 @@ pub mod policies;
 pub mod processes;
 pub mod products;
 pub mod releases;
+pub mod second_factors;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;

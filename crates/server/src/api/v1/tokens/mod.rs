@@ -1,8 +1,13 @@
-//! Tokens (`/tokens`): generation with email and password (HTTP Basic), listing,
+//! Tokens (`/tokens`): generation with email and password (HTTP Basic, plus
+//! `meta.otp` for users with an enabled second factor; the check is
+//! [`login::verify_login`]), listing,
 //! regeneration and revocation; product tokens (`POST /products/{id}/tokens`) and
 //! license activation tokens (`POST /licenses/{id}/tokens`). Only an HMAC digest is
 //! stored; the raw token is shown once.
 
+pub mod login;
+
+use crate::api::v1::second_factors;
 use crate::api::v1::serializers::tokens as serializer;
 
 use crate::account::Account;
@@ -121,19 +126,8 @@ async fn mint(
     ))
 }
 
-/// Every email/password failure (unknown email, no password, empty or wrong password)
-/// answers the same: Keygen's `CREDENTIALS_INVALID` (what it answers API ≤ 1.7
-/// clients), also for 1.8 clients, whose per-cause codes would reveal which emails
-/// exist.
-fn credentials_invalid() -> ApiError {
-    ApiError::unauthorized(
-        ErrorCode::CredentialsInvalid,
-        "email and password must be valid",
-    )
-    .header("Authorization")
-}
-
-/// `POST /tokens` — email:password via Basic auth, or a new token for the current bearer.
+/// `POST /tokens` — email:password via Basic auth (and `meta.otp` when the user has an
+/// enabled second factor), or a new token for the current bearer.
 pub async fn generate(
     State(state): State<AppState>,
     account: Account,
@@ -149,22 +143,9 @@ pub async fn generate(
             ));
         }
         Some(Credential::EmailPassword(email, password)) => {
-            let user = latchkey_store::users::find(&state.db, account.id(), &email).await?;
-            // One Argon2 verification on every path (a dummy hash when the user is
-            // unknown or has no password), and one answer for every failure.
-            let digest = user.as_ref().and_then(|u| u.password_digest.clone());
-            let ok = tokio::task::spawn_blocking(move || {
-                !password.is_empty()
-                    && latchkey_core::password::verify_or_dummy(&password, digest.as_deref())
-            })
-            .await
-            .map_err(ApiError::internal)?;
-            let Some(user) = user.filter(|_| ok) else {
-                return Err(credentials_invalid());
-            };
-            if user.banned_at.is_some() {
-                return Err(ApiError::forbidden("user is banned").code(ErrorCode::UserBanned));
-            }
+            let otp = second_factors::otp::meta_string(&body, "otp")?;
+            let user =
+                login::verify_login(&state, &account, &email, &password, otp.as_deref()).await?;
             let role = Role::parse(&user.role).unwrap_or(Role::User);
             Principal {
                 bearer: Bearer::User(Box::new(user), role),
