@@ -8,6 +8,8 @@
 //! With `LATCHKEY_SCREENSHOTS=<dir>` the test also saves screenshots of the main
 //! pages at desktop and phone widths there (`docs/screenshots` in the repository).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use latchkey_testkit::TestServer;
 use serde_json::json;
@@ -41,15 +43,22 @@ async fn driver() -> Driver {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
+    // Owned by a Driver at once, so every path (a panic too) kills and reaps it.
+    let driver = Driver {
+        child: Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+        port,
+    };
     for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Driver { child, port };
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return driver;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -83,30 +92,83 @@ async fn fill(client: &Client, css: &str, text: &str) {
 }
 
 async fn click(client: &Client, css: &str) {
-    client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
 }
 
-/// Clicks the submit button whose text is `label`, accepting its confirmation.
+/// Clicks the submit button whose text is `label`, accepting its confirmation, and
+/// waits for the navigation the post starts (every post here lands on another URL).
 async fn press(client: &Client, label: &str) {
+    let before = client.current_url().await.unwrap();
     let xpath = format!("//button[normalize-space(text())='{label}']");
-    client.find(Locator::XPath(&xpath)).await.unwrap().click().await.unwrap();
-    // Destructive buttons ask first (when scripts run); the post follows the answer.
-    if client.accept_alert().await.is_ok() {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    client
+        .find(Locator::XPath(&xpath))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Destructive buttons ask first (when scripts run).
+    let _ = client.accept_alert().await;
+    for _ in 0..50 {
+        let now = client.current_url().await.unwrap();
+        let ready = client
+            .execute("return document.readyState", vec![])
+            .await
+            .map(|state| state == "complete")
+            .unwrap_or(false);
+        if now != before && ready {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
+/// Waits (up to five seconds) for the browser to arrive at a path starting with `prefix`.
+async fn until_path(client: &Client, prefix: &str) -> String {
+    let mut path = String::new();
+    for _ in 0..50 {
+        path = client.current_url().await.unwrap().path().to_owned();
+        if path.starts_with(prefix) {
+            return path;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "still at {path}, not {prefix}: {}",
+        client.source().await.unwrap()
+    );
+}
+
 async fn text(client: &Client, css: &str) -> String {
-    client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn sign_in(client: &Client, base: &str, email: &str, password: &str) {
     client.goto(&format!("{base}/admin")).await.unwrap();
-    assert!(client.current_url().await.unwrap().path().starts_with("/admin/login"));
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .starts_with("/admin/login")
+    );
     fill(client, "#email", email).await;
     fill(client, "#password", password).await;
     press(client, "Sign in").await;
-    assert_eq!(client.current_url().await.unwrap().path(), "/admin");
+    assert_eq!(until_path(client, "/admin").await, "/admin");
 }
 
 async fn shoot(client: &Client, dir: &Option<String>, name: &str) {
@@ -152,7 +214,10 @@ async fn the_admin_ui_in_chromium() {
     sign_in(&client, &base, "admin@acme.test", "correct horse").await;
 
     // A product, a policy and a license, through the forms.
-    client.goto(&format!("{base}/admin/products")).await.unwrap();
+    client
+        .goto(&format!("{base}/admin/products"))
+        .await
+        .unwrap();
     fill(&client, "#name", "Browser Product").await;
     press(&client, "Create product").await;
     assert!(client.source().await.unwrap().contains("Browser Product"));
@@ -162,13 +227,15 @@ async fn the_admin_ui_in_chromium() {
     fill(&client, "#maxMachines", "2").await;
     shoot(&client, &shots, "policy-new").await;
     press(&client, "Create policy").await;
-    assert!(client.current_url().await.unwrap().path().starts_with("/admin/policies/"));
+    until_path(&client, "/admin/policies/").await;
     assert!(text(&client, "h1").await.contains("Floating Two"));
-    client.goto(&format!("{base}/admin/licenses/new")).await.unwrap();
+    client
+        .goto(&format!("{base}/admin/licenses/new"))
+        .await
+        .unwrap();
     fill(&client, "#name", "Browser License").await;
     press(&client, "Create license").await;
-    let path = client.current_url().await.unwrap().path().to_owned();
-    assert!(path.starts_with("/admin/licenses/"), "{path}");
+    let path = until_path(&client, "/admin/licenses/").await;
     let license_id = path.trim_start_matches("/admin/licenses/").to_owned();
     let key = text(&client, "main > p code").await;
     assert!(!key.is_empty());
@@ -177,7 +244,10 @@ async fn the_admin_ui_in_chromium() {
     let machine = server.machine_for(&license_id).await.unwrap();
 
     // Found by its key.
-    client.goto(&format!("{base}/admin/licenses")).await.unwrap();
+    client
+        .goto(&format!("{base}/admin/licenses"))
+        .await
+        .unwrap();
     fill(&client, "#q", &key).await;
     press(&client, "Apply").await;
     shoot(&client, &shots, "licenses").await;
@@ -193,12 +263,24 @@ async fn the_admin_ui_in_chromium() {
 
     // A machine deactivated.
     press(&client, "Deactivate").await;
-    assert!(text(&client, ".flash").await.contains("Machine deactivated."));
-    let gone = server.admin("GET", &format!("/v1/machines/{machine}"), None).await.unwrap();
+    assert!(
+        text(&client, ".flash")
+            .await
+            .contains("Machine deactivated.")
+    );
+    let gone = server
+        .admin("GET", &format!("/v1/machines/{machine}"), None)
+        .await
+        .unwrap();
     assert_eq!(gone.status, 404);
 
     // A form post without its CSRF field is refused and changes nothing.
-    forge(&client, &format!("/admin/licenses/{license_id}/actions/reinstate"), None).await;
+    forge(
+        &client,
+        &format!("/admin/licenses/{license_id}/actions/reinstate"),
+        None,
+    )
+    .await;
     assert_eq!(text(&client, "h1").await, "Forbidden");
     let validation = server.validate_key(&key, json!({})).await.unwrap();
     assert_eq!(validation["meta"]["code"], "SUSPENDED");
@@ -225,14 +307,19 @@ async fn the_admin_ui_in_chromium() {
         .await
         .unwrap();
     press(&client, "Sign out").await;
-    assert!(client.current_url().await.unwrap().path().starts_with("/admin/login"));
+    until_path(&client, "/admin/login").await;
     sign_in(&client, &base, "support@acme.test", "support password").await;
-    client.goto(&format!("{base}/admin/licenses/{license_id}")).await.unwrap();
+    client
+        .goto(&format!("{base}/admin/licenses/{license_id}"))
+        .await
+        .unwrap();
     let source = client.source().await.unwrap();
     assert!(source.contains("Reinstate"), "support agents may reinstate");
     for absent in ["Delete", "Revoke", "Renew"] {
         let buttons = client
-            .find_all(Locator::XPath(&format!("//button[normalize-space(text())='{absent}']")))
+            .find_all(Locator::XPath(&format!(
+                "//button[normalize-space(text())='{absent}']"
+            )))
             .await
             .unwrap();
         assert!(buttons.is_empty(), "{absent} shown to a support agent");
@@ -245,9 +332,17 @@ async fn the_admin_ui_in_chromium() {
         .await
         .unwrap()
         .unwrap();
-    forge(&client, &format!("/admin/licenses/{license_id}/actions/delete"), Some(&csrf)).await;
+    forge(
+        &client,
+        &format!("/admin/licenses/{license_id}/actions/delete"),
+        Some(&csrf),
+    )
+    .await;
     assert_eq!(text(&client, "h1").await, "Forbidden");
-    let still = server.admin("GET", &format!("/v1/licenses/{license_id}"), None).await.unwrap();
+    let still = server
+        .admin("GET", &format!("/v1/licenses/{license_id}"), None)
+        .await
+        .unwrap();
     assert_eq!(still.status, 200);
 
     client.close().await.unwrap();

@@ -2,6 +2,8 @@
 //! protections, CSRF on every form, actions reaching the API with the user's own
 //! rights, hostile input. (tests/admin_browser.rs drives it in Chromium.)
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns
+
 use latchkey_server::bootstrap::{NewAccount, create_account};
 use latchkey_testkit::TestServer;
 use serde_json::json;
@@ -156,7 +158,10 @@ async fn sign_in_is_protected_and_sessions_are_api_tokens() {
     let form = browser.get("/admin/login").await;
     assert_eq!(form.status, 200);
     let csp = form.headers["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(form.headers["x-frame-options"], "DENY");
     assert_eq!(form.headers["cache-control"], "no-store");
@@ -178,7 +183,11 @@ async fn sign_in_is_protected_and_sessions_are_api_tokens() {
     let forged = stranger
         .post(
             "/admin/login",
-            &[("_csrf", &theirs), ("email", "admin@acme.test"), ("password", "correct horse")],
+            &[
+                ("_csrf", &theirs),
+                ("email", "admin@acme.test"),
+                ("password", "correct horse"),
+            ],
         )
         .await;
     assert_eq!(forged.status, 403);
@@ -196,7 +205,12 @@ async fn sign_in_is_protected_and_sessions_are_api_tokens() {
         .find(|c| c.starts_with("latchkey_admin="))
         .unwrap()
         .clone();
-    for part in ["HttpOnly", "SameSite=Strict", "Path=/admin", "Max-Age=28800"] {
+    for part in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/admin",
+        "Max-Age=28800",
+    ] {
         assert!(cookie.contains(part), "{cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain HTTP: {cookie}");
@@ -226,7 +240,11 @@ async fn sign_in_is_protected_and_sessions_are_api_tokens() {
     replay
         .cookies
         .insert("latchkey_admin".into(), session_cookie.clone());
-    assert_eq!(replay.get("/admin").await.status, 303, "revoked at sign-out");
+    assert_eq!(
+        replay.get("/admin").await.status,
+        303,
+        "revoked at sign-out"
+    );
     let raw = session_cookie.splitn(3, '.').nth(2).unwrap();
     let me = server.call("GET", "/v1/me", Some(raw), None).await.unwrap();
     assert_eq!(me.status, 401);
@@ -242,7 +260,13 @@ async fn actions_need_the_csrf_field_and_reach_the_api() {
     let id = license["id"].as_str().unwrap();
     let machine = server.machine_for(id).await.unwrap();
     let mut browser = Browser::new(&server);
-    assert_eq!(browser.sign_in("admin@acme.test", "correct horse").await.status, 303);
+    assert_eq!(
+        browser
+            .sign_in("admin@acme.test", "correct horse")
+            .await
+            .status,
+        303
+    );
 
     let page = browser.get(&format!("/admin/licenses/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -252,23 +276,38 @@ async fn actions_need_the_csrf_field_and_reach_the_api() {
     // Without the CSRF field, or with another value: refused, nothing changes.
     let suspend = format!("/admin/licenses/{id}/actions/suspend");
     assert_eq!(browser.post(&suspend, &[]).await.status, 403);
-    assert_eq!(browser.post(&suspend, &[("_csrf", "0000")]).await.status, 403);
-    let validation = server.validate_key(&key_of(&license), json!({})).await.unwrap();
+    assert_eq!(
+        browser.post(&suspend, &[("_csrf", "0000")]).await.status,
+        403
+    );
+    let validation = server
+        .validate_key(&key_of(&license), json!({}))
+        .await
+        .unwrap();
     assert_ne!(validation["meta"]["code"], "SUSPENDED");
 
     let csrf = page.csrf();
     let done = browser.post(&suspend, &[("_csrf", &csrf)]).await;
     assert_eq!(done.status, 303);
-    assert_eq!(done.location(), format!("/admin/licenses/{id}?done=suspended"));
-    let validation = server.validate_key(&key_of(&license), json!({})).await.unwrap();
+    assert_eq!(
+        done.location(),
+        format!("/admin/licenses/{id}?done=suspended")
+    );
+    let validation = server
+        .validate_key(&key_of(&license), json!({}))
+        .await
+        .unwrap();
     assert_eq!(validation["meta"]["code"], "SUSPENDED");
-    let shown = browser.get(&done.location().to_owned()).await;
+    let shown = browser.get(done.location()).await;
     assert!(shown.body.contains("License suspended."));
     assert!(shown.body.contains("Reinstate"));
 
     // Deactivating a machine is the API's DELETE /machines/{id}.
     let deactivate = format!("/admin/machines/{machine}/deactivate?license={id}");
-    assert_eq!(browser.post(&deactivate, &[("_csrf", &csrf)]).await.status, 303);
+    assert_eq!(
+        browser.post(&deactivate, &[("_csrf", &csrf)]).await.status,
+        303
+    );
     let gone = server
         .admin("GET", &format!("/v1/machines/{machine}"), None)
         .await
@@ -281,15 +320,33 @@ async fn actions_need_the_csrf_field_and_reach_the_api() {
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     assert!(created.body.contains("activ-"), "{}", created.body);
-    assert!(!browser.get(&format!("/admin/licenses/{id}")).await.body.contains("activ-"));
+    assert!(
+        !browser
+            .get(&format!("/admin/licenses/{id}"))
+            .await
+            .body
+            .contains("activ-")
+    );
 
     // A license file downloads as an attachment.
     let file = browser
-        .post(&format!("/admin/licenses/{id}/license-file"), &[("_csrf", &csrf)])
+        .post(
+            &format!("/admin/licenses/{id}/license-file"),
+            &[("_csrf", &csrf)],
+        )
         .await;
     assert_eq!(file.status, 200, "{}", file.body);
-    assert!(file.body.starts_with("-----BEGIN LICENSE FILE-----"), "{}", file.body);
-    assert!(file.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        file.body.starts_with("-----BEGIN LICENSE FILE-----"),
+        "{}",
+        file.body
+    );
+    assert!(
+        file.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
 
     // The event history on the license page shows the suspension.
     let page = browser.get(&format!("/admin/licenses/{id}")).await;
@@ -299,31 +356,55 @@ async fn actions_need_the_csrf_field_and_reach_the_api() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn support_agents_see_no_destructive_actions_and_forged_ones_fail() {
     let server = TestServer::start().await.unwrap();
-    let license = server.license_with_policy(json!({ "floating": true })).await.unwrap();
+    let license = server
+        .license_with_policy(json!({ "floating": true }))
+        .await
+        .unwrap();
     let id = license["id"].as_str().unwrap();
     let machine = server.machine_for(id).await.unwrap();
     staff_user(&server, "support@acme.test", "support-agent").await;
     let mut browser = Browser::new(&server);
-    assert_eq!(browser.sign_in("support@acme.test", "staff password").await.status, 303);
+    assert_eq!(
+        browser
+            .sign_in("support@acme.test", "staff password")
+            .await
+            .status,
+        303
+    );
 
     let page = browser.get(&format!("/admin/licenses/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Suspend"), "support agents may suspend");
     for absent in [">Delete<", ">Deactivate<", ">Revoke<", ">Renew<"] {
-        assert!(!page.body.contains(absent), "{absent} shown to a support agent");
+        assert!(
+            !page.body.contains(absent),
+            "{absent} shown to a support agent"
+        );
     }
     let csrf = page.csrf();
     let forged = browser
-        .post(&format!("/admin/licenses/{id}/actions/delete"), &[("_csrf", &csrf)])
+        .post(
+            &format!("/admin/licenses/{id}/actions/delete"),
+            &[("_csrf", &csrf)],
+        )
         .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
     let forged = browser
-        .post(&format!("/admin/machines/{machine}/deactivate"), &[("_csrf", &csrf)])
+        .post(
+            &format!("/admin/machines/{machine}/deactivate"),
+            &[("_csrf", &csrf)],
+        )
         .await;
     assert_eq!(forged.status, 403, "{}", forged.body);
-    let still = server.admin("GET", &format!("/v1/licenses/{id}"), None).await.unwrap();
+    let still = server
+        .admin("GET", &format!("/v1/licenses/{id}"), None)
+        .await
+        .unwrap();
     assert_eq!(still.status, 200);
-    let still = server.admin("GET", &format!("/v1/machines/{machine}"), None).await.unwrap();
+    let still = server
+        .admin("GET", &format!("/v1/machines/{machine}"), None)
+        .await
+        .unwrap();
     assert_eq!(still.status, 200);
 
     // A user (not staff) cannot sign in here, and the token minted on the way is revoked.
@@ -336,11 +417,18 @@ async fn support_agents_see_no_destructive_actions_and_forged_ones_fail() {
         .await
         .unwrap();
     let mut customer = Browser::new(&server);
-    let refused = customer.sign_in("customer@acme.test", "customer password").await;
+    let refused = customer
+        .sign_in("customer@acme.test", "customer password")
+        .await;
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert!(!customer.cookies.contains_key("latchkey_admin"));
     let tokens = server.admin("GET", "/v1/tokens", None).await.unwrap();
-    assert_eq!(tokens.body["data"].as_array().unwrap().len(), 2, "admin's and support's sessions only: {}", tokens.body);
+    assert_eq!(
+        tokens.body["data"].as_array().unwrap().len(),
+        2,
+        "admin's and support's sessions only: {}",
+        tokens.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -349,11 +437,26 @@ async fn the_login_form_has_the_password_rate_limit_of_post_tokens() {
     let mut browser = Browser::new(&server);
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        statuses.push(browser.sign_in("admin@acme.test", "wrong horse").await.status);
+        statuses.push(
+            browser
+                .sign_in("admin@acme.test", "wrong horse")
+                .await
+                .status,
+        );
     }
-    assert_eq!(statuses, [401, 401, 401, 401, 401, 429], "5 a minute, as POST /tokens");
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 401, 401, 429],
+        "5 a minute, as POST /tokens"
+    );
     // The right password is throttled too until the window passes.
-    assert_eq!(browser.sign_in("admin@acme.test", "correct horse").await.status, 429);
+    assert_eq!(
+        browser
+            .sign_in("admin@acme.test", "correct horse")
+            .await
+            .status,
+        429
+    );
     // Through the API directly, the same budget is spent.
     let basic = base64::Engine::encode(
         &base64::engine::general_purpose::STANDARD,
@@ -366,13 +469,140 @@ async fn the_login_form_has_the_password_rate_limit_of_post_tokens() {
     assert_eq!(api.status, 429);
 }
 
+/// The TOTP code of `secret` at the server's (manual) clock.
+fn totp(server: &TestServer, secret: &str) -> String {
+    use latchkey_core::clock::Clock;
+    let now = (server.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+    latchkey_core::second_factor::Totp::from_base32(secret, "")
+        .unwrap()
+        .code_at(now)
+}
+
+/// The text between `before` and the next `<` on a page.
+fn after<'a>(body: &'a str, before: &str) -> &'a str {
+    let start = body
+        .find(before)
+        .unwrap_or_else(|| panic!("{before} in {body}"))
+        + before.len();
+    let end = body[start..].find('<').unwrap() + start;
+    &body[start..end]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_factor_enrolled_in_the_ui_guards_its_sign_in() {
+    let server = TestServer::start().await.unwrap();
+    let mut browser = Browser::new(&server);
+    assert_eq!(
+        browser
+            .sign_in("admin@acme.test", "correct horse")
+            .await
+            .status,
+        303
+    );
+
+    let page = browser.get("/admin/security").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let csrf = page.csrf();
+    let wrong = browser
+        .post(
+            "/admin/security/enrol",
+            &[("_csrf", &csrf), ("password", "wrong horse")],
+        )
+        .await;
+    assert!(wrong.status >= 400, "{}", wrong.body);
+    let enrolled = browser
+        .post(
+            "/admin/security/enrol",
+            &[("_csrf", &csrf), ("password", "correct horse")],
+        )
+        .await;
+    assert_eq!(enrolled.status, 201, "{}", enrolled.body);
+    assert!(enrolled.body.contains("<svg"), "a QR code");
+    let secret = after(&enrolled.body, "Secret: <code>").to_owned();
+    assert_eq!(secret.len(), 32);
+
+    let bad = browser
+        .post(
+            "/admin/security/enable",
+            &[("_csrf", &csrf), ("otp", "000000x")],
+        )
+        .await;
+    assert!(bad.status >= 400, "{}", bad.body);
+    server.clock.advance(time::Duration::seconds(30));
+    let code = totp(&server, &secret);
+    let enabled = browser
+        .post(
+            "/admin/security/enable",
+            &[("_csrf", &csrf), ("otp", &code)],
+        )
+        .await;
+    assert_eq!(enabled.status, 303, "{}", enabled.body);
+    let shown = browser.get("/admin/security").await;
+    assert!(
+        shown.body.contains("A second factor is enabled"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        !shown.body.contains(&secret),
+        "the secret is gone once enabled"
+    );
+
+    // Signing in now needs a fresh code.
+    let csrf = browser.csrf().await;
+    browser.post("/admin/logout", &[("_csrf", &csrf)]).await;
+    let without = browser.sign_in("admin@acme.test", "correct horse").await;
+    assert_eq!(without.status, 401);
+    assert!(
+        without.body.contains("Required: the 6-digit code"),
+        "{}",
+        without.body
+    );
+    server.clock.advance(time::Duration::seconds(30));
+    let form = browser.get("/admin/login").await;
+    let code = totp(&server, &secret);
+    let with = browser
+        .post(
+            "/admin/login",
+            &[
+                ("_csrf", &form.csrf()),
+                ("email", "admin@acme.test"),
+                ("password", "correct horse"),
+                ("otp", &code),
+            ],
+        )
+        .await;
+    assert_eq!(with.status, 303, "{}", with.body);
+    // The same code is not accepted twice.
+    let mut again = Browser::new(&server);
+    let form = again.get("/admin/login").await;
+    let replay = again
+        .post(
+            "/admin/login",
+            &[
+                ("_csrf", &form.csrf()),
+                ("email", "admin@acme.test"),
+                ("password", "correct horse"),
+                ("otp", &code),
+            ],
+        )
+        .await;
+    assert_eq!(replay.status, 401, "{}", replay.body);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_filters_and_export() {
     let server = TestServer::start().await.unwrap();
     let license = server.license_with_policy(json!({})).await.unwrap();
     let key = key_of(&license);
     let mut browser = Browser::new(&server);
-    assert_eq!(browser.sign_in("admin@acme.test", "correct horse").await.status, 303);
+    assert_eq!(
+        browser
+            .sign_in("admin@acme.test", "correct horse")
+            .await
+            .status,
+        303
+    );
 
     let found = browser.get(&format!("/admin/licenses?q={key}")).await;
     assert_eq!(found.status, 200, "{}", found.body);
@@ -382,24 +612,53 @@ async fn search_filters_and_export() {
     let suspended = browser.get("/admin/licenses?status=SUSPENDED").await;
     assert!(!suspended.body.contains(&key));
     let active = browser.get("/admin/licenses?status=ACTIVE").await;
-    assert!(active.body.contains(&key) || browser.get("/admin/licenses?status=INACTIVE").await.body.contains(&key));
+    assert!(
+        active.body.contains(&key)
+            || browser
+                .get("/admin/licenses?status=INACTIVE")
+                .await
+                .body
+                .contains(&key)
+    );
 
     let csv = browser.get("/admin/licenses/export.csv").await;
     assert_eq!(csv.status, 200);
-    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     assert!(csv.body.starts_with("id,key,name,status"), "{}", csv.body);
     assert!(csv.body.contains(&key));
 
     // Every page answers.
     for page in [
-        "/admin", "/admin/products", "/admin/policies", "/admin/policies/new", "/admin/licenses/new",
-        "/admin/machines", "/admin/users", "/admin/groups", "/admin/entitlements", "/admin/tokens",
-        "/admin/webhooks", "/admin/events", "/admin/keys",
+        "/admin",
+        "/admin/products",
+        "/admin/policies",
+        "/admin/policies/new",
+        "/admin/licenses/new",
+        "/admin/machines",
+        "/admin/users",
+        "/admin/groups",
+        "/admin/entitlements",
+        "/admin/tokens",
+        "/admin/webhooks",
+        "/admin/events",
+        "/admin/keys",
+        "/admin/security",
     ] {
         let shown = browser.get(page).await;
         assert_eq!(shown.status, 200, "{page}: {}", shown.body);
     }
-    assert!(browser.get("/admin/keys").await.body.contains("BEGIN PUBLIC KEY"));
+    assert!(
+        browser
+            .get("/admin/keys")
+            .await
+            .body
+            .contains("BEGIN PUBLIC KEY")
+    );
     assert_eq!(browser.get("/admin/assets/admin.css").await.status, 200);
     assert_eq!(browser.get("/admin/assets/nope.js").await.status, 404);
 }
@@ -416,20 +675,38 @@ async fn hostile_input_is_refused_cleanly() {
     let mut body = format!("_csrf={csrf}&email=admin%00%40acme.test&password=").into_bytes();
     body.extend_from_slice(&[0xff, 0xfe, b'x']);
     let answer = browser.post_raw("/admin/login", body).await;
-    assert!(answer.status == 401 || answer.status == 400, "{} {}", answer.status, answer.body);
+    assert!(
+        answer.status == 401 || answer.status == 400,
+        "{} {}",
+        answer.status,
+        answer.body
+    );
     let answer = browser
         .post(
             "/admin/login",
-            &[("_csrf", &csrf), ("email", "admin@acme.test"), ("password", "x"), ("account", "\u{0}../")],
+            &[
+                ("_csrf", &csrf),
+                ("email", "admin@acme.test"),
+                ("password", "x"),
+                ("account", "\u{0}../"),
+            ],
         )
         .await;
     assert_eq!(answer.status, 404);
     // A forged session cookie is no session.
-    browser.cookies.insert("latchkey_admin".into(), "a.b.c".into());
+    browser
+        .cookies
+        .insert("latchkey_admin".into(), "a.b.c".into());
     assert_eq!(browser.get("/admin").await.status, 303);
     browser.cookies.remove("latchkey_admin");
 
-    assert_eq!(browser.sign_in("admin@acme.test", "correct horse").await.status, 303);
+    assert_eq!(
+        browser
+            .sign_in("admin@acme.test", "correct horse")
+            .await
+            .status,
+        303
+    );
     let csrf = browser.csrf().await;
     // Odd ids never reach the API as paths.
     for path in ["/admin/licenses/..%2F..%2Fusers", "/admin/licenses/%00"] {
@@ -440,7 +717,12 @@ async fn hostile_input_is_refused_cleanly() {
     body.extend_from_slice(&[0xc3, 0x28, 0x00]);
     body.extend_from_slice(b"&code=%00");
     let answer = browser.post_raw("/admin/entitlements", body).await;
-    assert!(answer.status >= 400 && answer.status < 500, "{} {}", answer.status, answer.body);
+    assert!(
+        answer.status >= 400 && answer.status < 500,
+        "{} {}",
+        answer.status,
+        answer.body
+    );
     let huge = browser
         .post_raw("/admin/entitlements", vec![b'a'; 200 * 1024])
         .await;
@@ -448,7 +730,12 @@ async fn hostile_input_is_refused_cleanly() {
     let numbers = browser
         .post(
             "/admin/policies",
-            &[("_csrf", &csrf), ("name", "P"), ("product", "x"), ("maxMachines", "99999999999999999999")],
+            &[
+                ("_csrf", &csrf),
+                ("name", "P"),
+                ("product", "x"),
+                ("maxMachines", "99999999999999999999"),
+            ],
         )
         .await;
     assert_eq!(numbers.status, 422, "{}", numbers.body);
@@ -472,16 +759,33 @@ async fn hostile_input_is_refused_cleanly() {
     let signed = other
         .post(
             "/admin/login",
-            &[("_csrf", &form.csrf()), ("email", "admin@globex.test"), ("password", "another horse"), ("account", "globex")],
+            &[
+                ("_csrf", &form.csrf()),
+                ("email", "admin@globex.test"),
+                ("password", "another horse"),
+                ("account", "globex"),
+            ],
         )
         .await;
     assert_eq!(signed.status, 303, "{}", signed.body);
     let id = license["id"].as_str().unwrap();
-    assert_eq!(other.get(&format!("/admin/licenses/{id}")).await.status, 404);
+    assert_eq!(
+        other.get(&format!("/admin/licenses/{id}")).await.status,
+        404
+    );
     let csrf = other.csrf().await;
     let forged = other
-        .post(&format!("/admin/licenses/{id}/actions/suspend"), &[("_csrf", &csrf)])
+        .post(
+            &format!("/admin/licenses/{id}/actions/suspend"),
+            &[("_csrf", &csrf)],
+        )
         .await;
     assert_eq!(forged.status, 404);
-    assert!(!other.get("/admin/licenses").await.body.contains(&key_of(&license)));
+    assert!(
+        !other
+            .get("/admin/licenses")
+            .await
+            .body
+            .contains(&key_of(&license))
+    );
 }

@@ -57,7 +57,10 @@ async fn insert_unnest(pool: &sqlx::PgPool, rows: &[RequestLogRow]) -> Result<()
     fn text(rows: &[RequestLogRow], f: impl Fn(&RequestLogRow) -> &String) -> Vec<String> {
         rows.iter().map(|r| f(r).clone()).collect()
     }
-    fn opt(rows: &[RequestLogRow], f: impl Fn(&RequestLogRow) -> &Option<String>) -> Vec<Option<String>> {
+    fn opt(
+        rows: &[RequestLogRow],
+        f: impl Fn(&RequestLogRow) -> &Option<String>,
+    ) -> Vec<Option<String>> {
         rows.iter().map(|r| f(r).clone()).collect()
     }
     fn int(rows: &[RequestLogRow], f: impl Fn(&RequestLogRow) -> i64) -> Vec<i64> {

@@ -60,7 +60,9 @@ pub async fn license_abilities(
         id: license["id"].as_str().unwrap_or(""),
         product_id: product,
         owner_id: license["relationships"]["owner"]["data"]["id"].as_str(),
-        protected: license["attributes"]["protected"].as_bool().unwrap_or(false),
+        protected: license["attributes"]["protected"]
+            .as_bool()
+            .unwrap_or(false),
         // Only staff sign in here, and no staff rule looks at licensee links.
         actor_is_licensee: false,
     };

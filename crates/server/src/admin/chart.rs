@@ -17,7 +17,10 @@ pub fn daily(counts: &[DayCounts], last_day: i64, days: i64) -> Markup {
                 .iter()
                 .find(|c| c.day == day)
                 .copied()
-                .unwrap_or(DayCounts { day, ..DayCounts::default() })
+                .unwrap_or(DayCounts {
+                    day,
+                    ..DayCounts::default()
+                })
         })
         .collect();
     let busiest = series
@@ -68,7 +71,11 @@ mod tests {
 
     #[test]
     fn bars_scale_to_the_busiest_day_and_fill_missing_days() {
-        let counts = [DayCounts { day: 10, validations: 4, activations: 2 }];
+        let counts = [DayCounts {
+            day: 10,
+            validations: 4,
+            activations: 2,
+        }];
         let svg = daily(&counts, 11, 2).into_string();
         assert!(svg.contains("4 validations"), "{svg}");
         assert!(svg.contains("0 validations"), "{svg}");

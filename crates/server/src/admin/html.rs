@@ -43,7 +43,13 @@ fn head(title: &str) -> Markup {
 }
 
 /// A signed-in page.
-pub fn page(session: &Session, current: &str, title: &str, flash: Option<&Flash>, body: Markup) -> Markup {
+pub fn page(
+    session: &Session,
+    current: &str,
+    title: &str,
+    flash: Option<&Flash>,
+    body: Markup,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {

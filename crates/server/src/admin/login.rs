@@ -31,7 +31,12 @@ struct Filled<'a> {
     ask_code: bool,
 }
 
-fn login_page(admin: &Admin, cookie: &str, filled: &Filled<'_>, flash: Option<&Flash>) -> maud::Markup {
+fn login_page(
+    admin: &Admin,
+    cookie: &str,
+    filled: &Filled<'_>,
+    flash: Option<&Flash>,
+) -> maud::Markup {
     let csrf = session::csrf_for(admin, "login", cookie);
     let body = html! {
         form method="post" action="/admin/login" {
@@ -63,7 +68,11 @@ fn fresh_login_cookie() -> String {
 }
 
 /// `GET /admin/login`.
-pub async fn form(State(admin): State<Admin>, headers: HeaderMap, Query(next): Query<Next>) -> Response {
+pub async fn form(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    Query(next): Query<Next>,
+) -> Response {
     let cookie = session::cookie(&headers, LOGIN_COOKIE)
         .filter(|c| c.len() == 48 && c.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_owned)
@@ -76,7 +85,12 @@ pub async fn form(State(admin): State<Admin>, headers: HeaderMap, Query(next): Q
         ask_code: false,
     };
     let page = login_page(&admin, &cookie, &filled, None);
-    let set = session::set_cookie(LOGIN_COOKIE, &cookie, 3600, session::secure(&admin, &headers));
+    let set = session::set_cookie(
+        LOGIN_COOKIE,
+        &cookie,
+        3600,
+        session::secure(&admin, &headers),
+    );
     let mut response = respond(StatusCode::OK, page);
     if let Ok(value) = set.parse() {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -115,29 +129,41 @@ pub async fn submit(
         Ok(id) => id,
         Err(message) => return refuse(StatusCode::NOT_FOUND, message, false),
     };
-    let basic = base64::engine::general_purpose::STANDARD
-        .encode(format!("{}:{}", filled.email, form.get("password")));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        filled.email,
+        form.get("password")
+    ));
     let caller = Caller {
         account: account.clone(),
         authorization: format!("Basic {basic}"),
         ip: ip.map(|Extension(ip)| ip),
     };
-    let expiry = latchkey_proto::time_format::from_millis(
-        admin.state.now_ms() + SESSION_SECONDS * 1000,
-    )
-    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-    .unwrap_or_default();
+    let expiry =
+        latchkey_proto::time_format::from_millis(admin.state.now_ms() + SESSION_SECONDS * 1000)
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
     let mut request = json!({
         "data": { "type": "tokens", "attributes": { "name": "Admin UI session", "expiry": expiry } }
     });
     if let Some(otp) = form.some("otp") {
         request["meta"] = json!({ "otp": otp });
     }
-    let minted = match admin.api.send(&caller, Method::POST, "/tokens", Some(&request)).await {
+    let minted = match admin
+        .api
+        .send(&caller, Method::POST, "/tokens", Some(&request))
+        .await
+    {
         Ok(reply) if reply.ok() => reply.json(),
         Ok(reply) => {
             let failure = Failure::from_reply(&reply);
-            let ask_code = matches!(failure.code.as_deref(), Some("OTP_REQUIRED" | "OTP_INVALID"));
+            let ask_code = matches!(
+                failure.code.as_deref(),
+                Some("OTP_REQUIRED" | "OTP_INVALID")
+            );
             return refuse(reply.status, failure.message, ask_code);
         }
         Err(failure) => return refuse(failure.status, failure.message, false),
@@ -153,7 +179,10 @@ pub async fn submit(
     if let Ok(v) = format!("{COOKIE}={value}").parse() {
         session_headers.insert(header::COOKIE, v);
     }
-    if session::load(&admin, &session_headers, caller.ip).await.is_none() {
+    if session::load(&admin, &session_headers, caller.ip)
+        .await
+        .is_none()
+    {
         // Not a staff user: the token is of no use here; revoke it at once.
         let bearer = Caller {
             authorization: format!("Bearer {token}"),
@@ -161,7 +190,12 @@ pub async fn submit(
         };
         let _ = admin
             .api
-            .send(&bearer, Method::DELETE, &format!("/tokens/{token_id}"), None)
+            .send(
+                &bearer,
+                Method::DELETE,
+                &format!("/tokens/{token_id}"),
+                None,
+            )
             .await;
         return refuse(
             StatusCode::FORBIDDEN,
@@ -222,7 +256,12 @@ async fn resolve_account(admin: &Admin, text: &str) -> Result<String, String> {
 }
 
 /// `POST /admin/logout`: revokes the session's token and drops the cookie.
-pub async fn logout(State(admin): State<Admin>, headers: HeaderMap, session: Session, body: Bytes) -> Response {
+pub async fn logout(
+    State(admin): State<Admin>,
+    headers: HeaderMap,
+    session: Session,
+    body: Bytes,
+) -> Response {
     if let Err(failure) = super::form::read(&session, &body) {
         return super::refused(&session, &failure, "/admin");
     }

@@ -10,8 +10,8 @@
 //! served with a strict Content-Security-Policy (no inline script or style), no
 //! framing, no caching and no referrer.
 
-pub mod api;
 pub mod access;
+pub mod api;
 mod assets;
 mod chart;
 pub mod form;
@@ -61,34 +61,79 @@ pub fn mount(state: AppState, api: App) -> Router {
     };
     let routes = Router::new()
         .route("/admin", get(pages::dashboard::show))
-        .route("/admin/", get(|| async { axum::response::Redirect::permanent("/admin") }))
+        .route(
+            "/admin/",
+            get(|| async { axum::response::Redirect::permanent("/admin") }),
+        )
         .route("/admin/login", get(login::form).post(login::submit))
         .route("/admin/logout", post(login::logout))
         .route("/admin/assets/{name}", get(assets::serve))
-        .route("/admin/products", get(pages::products::index).post(pages::products::create))
+        .route(
+            "/admin/products",
+            get(pages::products::index).post(pages::products::create),
+        )
         .route("/admin/products/{id}", get(pages::products::show))
-        .route("/admin/policies", get(pages::policies::index).post(pages::policies::create))
+        .route(
+            "/admin/policies",
+            get(pages::policies::index).post(pages::policies::create),
+        )
         .route("/admin/policies/new", get(pages::policies::new))
         .route("/admin/policies/{id}", get(pages::policies::show))
-        .route("/admin/licenses", get(pages::licenses::index).post(pages::licenses::create))
+        .route(
+            "/admin/licenses",
+            get(pages::licenses::index).post(pages::licenses::create),
+        )
         .route("/admin/licenses/export.csv", get(pages::licenses::export))
         .route("/admin/licenses/new", get(pages::licenses::new))
         .route("/admin/licenses/{id}", get(pages::license::show))
-        .route("/admin/licenses/{id}/license-file", post(pages::license::check_out))
-        .route("/admin/licenses/{id}/tokens", post(pages::license::activation_token))
-        .route("/admin/licenses/{id}/actions/{action}", post(pages::license::act))
+        .route(
+            "/admin/licenses/{id}/license-file",
+            post(pages::license::check_out),
+        )
+        .route(
+            "/admin/licenses/{id}/tokens",
+            post(pages::license::activation_token),
+        )
+        .route(
+            "/admin/licenses/{id}/actions/{action}",
+            post(pages::license::act),
+        )
         .route("/admin/machines", get(pages::machines::index))
-        .route("/admin/machines/{id}/deactivate", post(pages::machines::deactivate))
-        .route("/admin/users", get(pages::users::index).post(pages::users::create))
+        .route(
+            "/admin/machines/{id}/deactivate",
+            post(pages::machines::deactivate),
+        )
+        .route(
+            "/admin/users",
+            get(pages::users::index).post(pages::users::create),
+        )
         .route("/admin/users/{id}", get(pages::users::show))
-        .route("/admin/users/{id}/actions/{action}", post(pages::users::act))
-        .route("/admin/groups", get(pages::catalog::groups).post(pages::catalog::create_group))
-        .route("/admin/entitlements", get(pages::catalog::entitlements).post(pages::catalog::create_entitlement))
-        .route("/admin/tokens", get(pages::tokens::index).post(pages::tokens::create))
+        .route(
+            "/admin/users/{id}/actions/{action}",
+            post(pages::users::act),
+        )
+        .route(
+            "/admin/groups",
+            get(pages::catalog::groups).post(pages::catalog::create_group),
+        )
+        .route(
+            "/admin/entitlements",
+            get(pages::catalog::entitlements).post(pages::catalog::create_entitlement),
+        )
+        .route(
+            "/admin/tokens",
+            get(pages::tokens::index).post(pages::tokens::create),
+        )
         .route("/admin/tokens/{id}/revoke", post(pages::tokens::revoke))
-        .route("/admin/webhooks", get(pages::webhooks::index).post(pages::webhooks::create))
+        .route(
+            "/admin/webhooks",
+            get(pages::webhooks::index).post(pages::webhooks::create),
+        )
         .route("/admin/webhooks/{id}/delete", post(pages::webhooks::delete))
-        .route("/admin/webhook-events/{id}/retry", post(pages::webhooks::retry))
+        .route(
+            "/admin/webhook-events/{id}/retry",
+            post(pages::webhooks::retry),
+        )
         .route("/admin/events", get(pages::events::index))
         .route("/admin/keys", get(pages::events::keys))
         .route("/admin/security", get(pages::security::show))
@@ -103,10 +148,19 @@ pub fn mount(state: AppState, api: App) -> Router {
 async fn headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
     response

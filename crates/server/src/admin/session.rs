@@ -79,14 +79,18 @@ fn parse(value: &str) -> Option<(&str, &str, &str)> {
     let plain = |s: &str| {
         !s.is_empty()
             && s.len() <= 512
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     (plain(account) && plain(token_id) && plain(token)).then_some((account, token_id, token))
 }
 
 /// The CSRF value bound to a cookie.
 pub fn csrf_for(admin: &Admin, purpose: &str, cookie: &str) -> String {
-    admin.state.secret.digest(&format!("admin-{purpose}\0{cookie}"))
+    admin
+        .state
+        .secret
+        .digest(&format!("admin-{purpose}\0{cookie}"))
 }
 
 /// Whether `presented` is the CSRF value bound to `cookie` (constant time).
@@ -183,7 +187,10 @@ mod tests {
 
     #[test]
     fn cookies_parse_strictly() {
-        assert_eq!(parse("a-1.b-2.admin-xyz"), Some(("a-1", "b-2", "admin-xyz")));
+        assert_eq!(
+            parse("a-1.b-2.admin-xyz"),
+            Some(("a-1", "b-2", "admin-xyz"))
+        );
         assert_eq!(parse("a.b"), None);
         assert_eq!(parse("a.b.c d"), None);
         assert_eq!(parse("a..c"), None);
@@ -205,7 +212,13 @@ mod tests {
     #[test]
     fn cookies_carry_their_protections() {
         let text = set_cookie(COOKIE, "v", 60, true);
-        for part in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/admin", "Max-Age=60"] {
+        for part in [
+            "HttpOnly",
+            "SameSite=Strict",
+            "Secure",
+            "Path=/admin",
+            "Max-Age=60",
+        ] {
             assert!(text.contains(part), "{text}");
         }
         assert!(!set_cookie(COOKIE, "v", 60, false).contains("Secure"));

@@ -13,8 +13,16 @@ use maud::html;
 use serde_json::{Map, Value, json};
 
 /// `GET /admin/groups`.
-pub async fn groups(State(admin): State<Admin>, session: Session, Query(notice): Query<Done>) -> Response {
-    let groups = match admin.api.get(&session.caller, "/groups?page[size]=100&page[number]=1").await {
+pub async fn groups(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(notice): Query<Done>,
+) -> Response {
+    let groups = match admin
+        .api
+        .get(&session.caller, "/groups?page[size]=100&page[number]=1")
+        .await
+    {
         Ok(document) => data(&document),
         Err(failure) => return refused(&session, &failure, "/admin"),
     };
@@ -38,7 +46,16 @@ pub async fn groups(State(admin): State<Admin>, session: Session, Query(notice):
             }
         }
     };
-    respond(StatusCode::OK, html::page(&session, "/admin/groups", "Groups", notice.flash().as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/groups",
+            "Groups",
+            notice.flash().as_ref(),
+            body,
+        ),
+    )
 }
 
 /// `POST /admin/groups`.
@@ -52,7 +69,10 @@ pub async fn create_group(State(admin): State<Admin>, session: Session, body: By
     for name in ["maxUsers", "maxLicenses", "maxMachines"] {
         if let Some(text) = form.some(name) {
             // A non-number goes to the API as text, which refuses it with its own error.
-            let value = text.parse::<i64>().map(Value::from).unwrap_or_else(|_| Value::from(text));
+            let value = text
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(text));
             attributes.insert(name.into(), value);
         }
     }
@@ -64,8 +84,19 @@ pub async fn create_group(State(admin): State<Admin>, session: Session, body: By
 }
 
 /// `GET /admin/entitlements`.
-pub async fn entitlements(State(admin): State<Admin>, session: Session, Query(notice): Query<Done>) -> Response {
-    let entitlements = match admin.api.get(&session.caller, "/entitlements?page[size]=100&page[number]=1").await {
+pub async fn entitlements(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(notice): Query<Done>,
+) -> Response {
+    let entitlements = match admin
+        .api
+        .get(
+            &session.caller,
+            "/entitlements?page[size]=100&page[number]=1",
+        )
+        .await
+    {
         Ok(document) => data(&document),
         Err(failure) => return refused(&session, &failure, "/admin"),
     };
@@ -86,17 +117,34 @@ pub async fn entitlements(State(admin): State<Admin>, session: Session, Query(no
             }
         }
     };
-    respond(StatusCode::OK, html::page(&session, "/admin/entitlements", "Entitlements", notice.flash().as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/entitlements",
+            "Entitlements",
+            notice.flash().as_ref(),
+            body,
+        ),
+    )
 }
 
 /// `POST /admin/entitlements`.
-pub async fn create_entitlement(State(admin): State<Admin>, session: Session, body: Bytes) -> Response {
+pub async fn create_entitlement(
+    State(admin): State<Admin>,
+    session: Session,
+    body: Bytes,
+) -> Response {
     let form = match form::read(&session, &body) {
         Ok(form) => form,
         Err(failure) => return refused(&session, &failure, "/admin/entitlements"),
     };
     let document = json!({ "data": { "type": "entitlements", "attributes": { "name": form.get("name"), "code": form.get("code") } } });
-    match admin.api.post(&session.caller, "/entitlements", &document).await {
+    match admin
+        .api
+        .post(&session.caller, "/entitlements", &document)
+        .await
+    {
         Ok(_) => done("/admin/entitlements", "created"),
         Err(failure) => refused(&session, &failure, "/admin/entitlements"),
     }

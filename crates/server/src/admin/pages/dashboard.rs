@@ -11,18 +11,41 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
-const STATUSES: [&str; 6] = ["ACTIVE", "INACTIVE", "EXPIRING", "EXPIRED", "SUSPENDED", "BANNED"];
+const STATUSES: [&str; 6] = [
+    "ACTIVE",
+    "INACTIVE",
+    "EXPIRING",
+    "EXPIRED",
+    "SUSPENDED",
+    "BANNED",
+];
 /// Machines whose heartbeat status the dashboard tallies at most.
 const MACHINE_SAMPLE: usize = 1_000;
 /// Days in the chart.
 const DAYS: i64 = 14;
 
 /// `GET /admin`.
-pub async fn show(State(admin): State<Admin>, session: Session, Query(done): Query<Done>) -> Response {
+pub async fn show(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(done): Query<Done>,
+) -> Response {
     let mut by_status = Vec::new();
     for status in STATUSES {
-        let path = with_query("/licenses", &[("status", status), ("page[size]", "1"), ("page[number]", "1")]);
-        let n = admin.api.get(&session.caller, &path).await.map(|d| count(&d)).ok();
+        let path = with_query(
+            "/licenses",
+            &[
+                ("status", status),
+                ("page[size]", "1"),
+                ("page[number]", "1"),
+            ],
+        );
+        let n = admin
+            .api
+            .get(&session.caller, &path)
+            .await
+            .map(|d| count(&d))
+            .ok();
         by_status.push((status, n));
     }
     let machines = machine_health(&admin, &session).await;
@@ -112,14 +135,32 @@ async fn machine_health(admin: &Admin, session: &Session) -> Markup {
 }
 
 async fn webhook_health(admin: &Admin, session: &Session) -> Markup {
-    let endpoints = admin.api.get(&session.caller, "/webhook-endpoints?page[size]=1&page[number]=1").await;
+    let endpoints = admin
+        .api
+        .get(
+            &session.caller,
+            "/webhook-endpoints?page[size]=1&page[number]=1",
+        )
+        .await;
     let Ok(endpoints) = endpoints else {
         return html! { p.hint { "Not available for your role." } };
     };
     let mut rows = Vec::new();
     for status in ["DELIVERED", "FAILING", "FAILED"] {
-        let path = with_query("/webhook-events", &[("status", status), ("page[size]", "1"), ("page[number]", "1")]);
-        let n = admin.api.get(&session.caller, &path).await.map(|d| count(&d)).ok();
+        let path = with_query(
+            "/webhook-events",
+            &[
+                ("status", status),
+                ("page[size]", "1"),
+                ("page[number]", "1"),
+            ],
+        );
+        let n = admin
+            .api
+            .get(&session.caller, &path)
+            .await
+            .map(|d| count(&d))
+            .ok();
         rows.push((status, n));
     }
     html! {
@@ -142,9 +183,14 @@ async fn traffic(admin: &Admin, session: &Session) -> Markup {
     if !admin.state.config.logs.request_logs {
         return html! { p.hint { "Request logging is off on this server (request_logs = false), so there is nothing to count." } };
     }
-    match latchkey_store::request_logs::daily_counts(&admin.state.db, &session.caller.account, today - DAYS + 1).await {
+    match latchkey_store::request_logs::daily_counts(
+        &admin.state.db,
+        &session.caller.account,
+        today - DAYS + 1,
+    )
+    .await
+    {
         Ok(counts) => chart::daily(&counts, today, DAYS),
         Err(error) => html! { p.hint { "Could not count: " (error.to_string()) } },
     }
 }
-

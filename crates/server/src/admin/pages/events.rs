@@ -50,15 +50,30 @@ pub fn table(events: &[Value]) -> Markup {
 }
 
 /// `GET /admin/events`.
-pub async fn index(State(admin): State<Admin>, session: Session, Query(params): Query<Params>) -> Response {
+pub async fn index(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(params): Query<Params>,
+) -> Response {
     let page = page_number(params.page.as_deref());
     let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or("").to_owned();
-    let (event, resource, date) = (text(&params.event), text(&params.resource), text(&params.date));
+    let (event, resource, date) = (
+        text(&params.event),
+        text(&params.resource),
+        text(&params.date),
+    );
     let number = page.to_string();
-    let path = with_query("/event-logs", &[
-        ("event", &event), ("resource[type]", &resource), ("date[start]", &date), ("date[end]", &date),
-        ("page[size]", "50"), ("page[number]", &number),
-    ]);
+    let path = with_query(
+        "/event-logs",
+        &[
+            ("event", &event),
+            ("resource[type]", &resource),
+            ("date[start]", &date),
+            ("date[end]", &date),
+            ("page[size]", "50"),
+            ("page[number]", &number),
+        ],
+    );
     let document = match admin.api.get(&session.caller, &path).await {
         Ok(document) => document,
         Err(failure) => return refused(&session, &failure, "/admin/events"),
@@ -73,11 +88,18 @@ pub async fn index(State(admin): State<Admin>, session: Session, Query(params): 
         (table(&data(&document)))
         (html::pager("/admin/events", &[("event", &event), ("resource", &resource), ("date", &date)], page, pages(&document)))
     };
-    respond(StatusCode::OK, html::page(&session, "/admin/events", "Event log", None, body))
+    respond(
+        StatusCode::OK,
+        html::page(&session, "/admin/events", "Event log", None, body),
+    )
 }
 
 /// `GET /admin/keys`: the public keys applications verify with.
-pub async fn keys(State(admin): State<Admin>, session: Session, Query(notice): Query<Done>) -> Response {
+pub async fn keys(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(notice): Query<Done>,
+) -> Response {
     let account = match admin.api.get(&session.caller, "").await {
         Ok(document) => document,
         Err(failure) => return refused(&session, &failure, "/admin"),
@@ -98,5 +120,14 @@ pub async fn keys(State(admin): State<Admin>, session: Session, Query(notice): Q
             }
         }
     };
-    respond(StatusCode::OK, html::page(&session, "/admin/keys", "Account keys", notice.flash().as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/keys",
+            "Account keys",
+            notice.flash().as_ref(),
+            body,
+        ),
+    )
 }

@@ -16,7 +16,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 const PAGE_SIZE: i64 = 25;
-const STATUSES: [&str; 6] = ["ACTIVE", "INACTIVE", "EXPIRING", "EXPIRED", "SUSPENDED", "BANNED"];
+const STATUSES: [&str; 6] = [
+    "ACTIVE",
+    "INACTIVE",
+    "EXPIRING",
+    "EXPIRED",
+    "SUSPENDED",
+    "BANNED",
+];
 
 /// The list's query string.
 #[derive(Debug, Default, Deserialize)]
@@ -48,12 +55,22 @@ impl Filters {
 
 /// One page of licenses for `filters` (`page` from 1), and the page count; the
 /// search runs through the API's `POST /search` and `GET /licenses` filters.
-async fn fetch(admin: &Admin, session: &Session, filters: &Filters, page: i64, size: i64) -> Result<(Vec<Value>, i64, i64), Failure> {
+async fn fetch(
+    admin: &Admin,
+    session: &Session,
+    filters: &Filters,
+    page: i64,
+    size: i64,
+) -> Result<(Vec<Value>, i64, i64), Failure> {
     let q = Filters::text(&filters.q);
     let paging = format!("page[number]={page}&page[size]={size}");
     let document = if !q.is_empty() && !q.contains('@') {
-        let query = json!({ "meta": { "type": "licenses", "op": "OR", "query": { "key": q, "name": q } } });
-        admin.api.post(&session.caller, &format!("/search?{paging}"), &query).await?
+        let query =
+            json!({ "meta": { "type": "licenses", "op": "OR", "query": { "key": q, "name": q } } });
+        admin
+            .api
+            .post(&session.caller, &format!("/search?{paging}"), &query)
+            .await?
     } else {
         let mut pairs: Vec<(String, String)> = Vec::new();
         if q.contains('@') {
@@ -62,7 +79,11 @@ async fn fetch(admin: &Admin, session: &Session, filters: &Filters, page: i64, s
                 None => return Ok((Vec::new(), 0, 1)),
             }
         }
-        for (name, value) in [("status", &filters.status), ("policy", &filters.policy), ("product", &filters.product)] {
+        for (name, value) in [
+            ("status", &filters.status),
+            ("policy", &filters.policy),
+            ("product", &filters.product),
+        ] {
             let value = Filters::text(value);
             if !value.is_empty() {
                 pairs.push((name.into(), value.into()));
@@ -71,31 +92,57 @@ async fn fetch(admin: &Admin, session: &Session, filters: &Filters, page: i64, s
         let metadata = Filters::text(&filters.metadata);
         if !metadata.is_empty() {
             let Some((key, value)) = metadata.split_once('=') else {
-                return Err(Failure::new(StatusCode::BAD_REQUEST, "Metadata must be written key=value."));
+                return Err(Failure::new(
+                    StatusCode::BAD_REQUEST,
+                    "Metadata must be written key=value.",
+                ));
             };
             pairs.push((format!("metadata[{}]", key.trim()), value.trim().to_owned()));
         }
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-        let path = if query.is_empty() { format!("/licenses?{paging}") } else { format!("/licenses?{query}&{paging}") };
+        let path = if query.is_empty() {
+            format!("/licenses?{paging}")
+        } else {
+            format!("/licenses?{query}&{paging}")
+        };
         admin.api.get(&session.caller, &path).await?
     };
     Ok((data(&document), count(&document), pages(&document)))
 }
 
 /// The id of the user whose email is exactly `email` (case-insensitive).
-pub async fn owner_by_email(admin: &Admin, session: &Session, email: &str) -> Result<Option<String>, Failure> {
+pub async fn owner_by_email(
+    admin: &Admin,
+    session: &Session,
+    email: &str,
+) -> Result<Option<String>, Failure> {
     let query = json!({ "meta": { "type": "users", "query": { "email": email } } });
-    let found = admin.api.post(&session.caller, "/search?page[size]=100&page[number]=1", &query).await?;
+    let found = admin
+        .api
+        .post(
+            &session.caller,
+            "/search?page[size]=100&page[number]=1",
+            &query,
+        )
+        .await?;
     Ok(data(&found)
         .iter()
-        .find(|u| u["attributes"]["email"].as_str().is_some_and(|e| e.eq_ignore_ascii_case(email)))
+        .find(|u| {
+            u["attributes"]["email"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+        })
         .and_then(|u| u["id"].as_str())
         .map(str::to_owned))
 }
 
 /// `(id, label)` of every policy the session may see (for selects and names).
 pub async fn policy_names(admin: &Admin, session: &Session) -> Vec<(String, String)> {
-    let Ok(document) = admin.api.get(&session.caller, "/policies?page[size]=100&page[number]=1").await else {
+    let Ok(document) = admin
+        .api
+        .get(&session.caller, "/policies?page[size]=100&page[number]=1")
+        .await
+    else {
         return Vec::new();
     };
     data(&document)
@@ -106,7 +153,11 @@ pub async fn policy_names(admin: &Admin, session: &Session) -> Vec<(String, Stri
 
 /// `(id, label)` of every product the session may see.
 pub async fn product_names(admin: &Admin, session: &Session) -> Vec<(String, String)> {
-    let Ok(document) = admin.api.get(&session.caller, "/products?page[size]=100&page[number]=1").await else {
+    let Ok(document) = admin
+        .api
+        .get(&session.caller, "/products?page[size]=100&page[number]=1")
+        .await
+    else {
         return Vec::new();
     };
     data(&document)
@@ -117,7 +168,11 @@ pub async fn product_names(admin: &Admin, session: &Session) -> Vec<(String, Str
 
 fn name_of<'a>(names: &'a [(String, String)], id: Option<&'a str>) -> &'a str {
     match id {
-        Some(id) => names.iter().find(|(i, _)| i == id).map(|(_, n)| n.as_str()).unwrap_or(id),
+        Some(id) => names
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, n)| n.as_str())
+            .unwrap_or(id),
         None => "—",
     }
 }
@@ -135,18 +190,29 @@ fn select(id: &str, label: &str, name: &str, options: &[(String, String)], chose
 }
 
 /// `GET /admin/licenses`.
-pub async fn index(State(admin): State<Admin>, session: Session, Query(filters): Query<Filters>) -> Response {
+pub async fn index(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(filters): Query<Filters>,
+) -> Response {
     let page = page_number(filters.page.as_deref());
     let policies = policy_names(&admin, &session).await;
     let products = product_names(&admin, &session).await;
-    let (licenses, total, page_count) = match fetch(&admin, &session, &filters, page, PAGE_SIZE).await {
-        Ok(found) => found,
-        Err(failure) => return refused(&session, &failure, "/admin/licenses"),
-    };
-    let statuses: Vec<(String, String)> = STATUSES.iter().map(|s| (s.to_string(), s.to_string())).collect();
+    let (licenses, total, page_count) =
+        match fetch(&admin, &session, &filters, page, PAGE_SIZE).await {
+            Ok(found) => found,
+            Err(failure) => return refused(&session, &failure, "/admin/licenses"),
+        };
+    let statuses: Vec<(String, String)> = STATUSES
+        .iter()
+        .map(|s| (s.to_string(), s.to_string()))
+        .collect();
     let pairs = filters.pairs();
     let export = with_query("/admin/licenses/export.csv", &pairs);
-    let flash = Done { done: filters.done.clone() }.flash();
+    let flash = Done {
+        done: filters.done.clone(),
+    }
+    .flash();
     let body = html! {
         form.filters method="get" action="/admin/licenses" role="search" {
             div {
@@ -190,16 +256,42 @@ pub async fn index(State(admin): State<Admin>, session: Session, Query(filters):
         }
         (html::pager("/admin/licenses", &pairs, page, page_count))
     };
-    respond(StatusCode::OK, html::page(&session, "/admin/licenses", "Licenses", flash.as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/licenses",
+            "Licenses",
+            flash.as_ref(),
+            body,
+        ),
+    )
 }
 
 /// Licenses exported at most (a page of 100 at a time).
 const EXPORT_MAX: i64 = 100_000;
 
 /// `GET /admin/licenses/export.csv`: every license the filters match.
-pub async fn export(State(admin): State<Admin>, session: Session, Query(filters): Query<Filters>) -> Response {
+pub async fn export(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(filters): Query<Filters>,
+) -> Response {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let _ = writer.write_record(["id", "key", "name", "status", "policy", "product", "owner", "expiry", "created", "lastValidated", "uses", "metadata"]);
+    let _ = writer.write_record([
+        "id",
+        "key",
+        "name",
+        "status",
+        "policy",
+        "product",
+        "owner",
+        "expiry",
+        "created",
+        "lastValidated",
+        "uses",
+        "metadata",
+    ]);
     let mut page = 1;
     loop {
         let (licenses, _, page_count) = match fetch(&admin, &session, &filters, page, 100).await {
@@ -208,11 +300,13 @@ pub async fn export(State(admin): State<Admin>, session: Session, Query(filters)
         };
         for license in &licenses {
             let a = &license["attributes"];
-            let cell = |v: &Value| spreadsheet_safe(&match v {
-                Value::Null => String::new(),
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
+            let cell = |v: &Value| {
+                spreadsheet_safe(&match v {
+                    Value::Null => String::new(),
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+            };
             let _ = writer.write_record([
                 cell(&license["id"]),
                 cell(&a["key"]),
@@ -237,7 +331,10 @@ pub async fn export(State(admin): State<Admin>, session: Session, Query(filters)
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"licenses.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"licenses.csv\"",
+            ),
         ],
         bytes,
     )
@@ -278,7 +375,10 @@ pub async fn new(State(admin): State<Admin>, session: Session) -> Response {
             button type="submit" { "Create license" }
         }
     };
-    respond(StatusCode::OK, html::page(&session, "/admin/licenses", "New license", None, body))
+    respond(
+        StatusCode::OK,
+        html::page(&session, "/admin/licenses", "New license", None, body),
+    )
 }
 
 /// `POST /admin/licenses`.
@@ -293,17 +393,36 @@ pub async fn create(State(admin): State<Admin>, session: Session, body: Bytes) -
             attributes.insert(name.into(), Value::String(value.into()));
         }
     }
-    let mut relationships = json!({ "policy": { "data": { "type": "policies", "id": form.get("policy") } } });
+    let mut relationships =
+        json!({ "policy": { "data": { "type": "policies", "id": form.get("policy") } } });
     if let Some(email) = form.some("owner") {
         match owner_by_email(&admin, &session, email).await {
-            Ok(Some(id)) => relationships["owner"] = json!({ "data": { "type": "users", "id": id } }),
-            Ok(None) => return refused(&session, &Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "No user has that email."), "/admin/licenses/new"),
+            Ok(Some(id)) => {
+                relationships["owner"] = json!({ "data": { "type": "users", "id": id } })
+            }
+            Ok(None) => {
+                return refused(
+                    &session,
+                    &Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "No user has that email."),
+                    "/admin/licenses/new",
+                );
+            }
             Err(failure) => return refused(&session, &failure, "/admin/licenses/new"),
         }
     }
     let document = json!({ "data": { "type": "licenses", "attributes": attributes, "relationships": relationships } });
-    match admin.api.post(&session.caller, "/licenses", &document).await {
-        Ok(created) => done(&format!("/admin/licenses/{}", created["data"]["id"].as_str().unwrap_or("")), "created"),
+    match admin
+        .api
+        .post(&session.caller, "/licenses", &document)
+        .await
+    {
+        Ok(created) => done(
+            &format!(
+                "/admin/licenses/{}",
+                created["data"]["id"].as_str().unwrap_or("")
+            ),
+            "created",
+        ),
         Err(failure) => refused(&session, &failure, "/admin/licenses/new"),
     }
 }

@@ -22,9 +22,20 @@ pub struct Params {
 }
 
 /// `GET /admin/machines`.
-pub async fn index(State(admin): State<Admin>, session: Session, Query(params): Query<Params>) -> Response {
+pub async fn index(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(params): Query<Params>,
+) -> Response {
     let page = page_number(params.page.as_deref());
-    let document = match admin.api.get(&session.caller, &format!("/machines?page[size]=25&page[number]={page}")).await {
+    let document = match admin
+        .api
+        .get(
+            &session.caller,
+            &format!("/machines?page[size]=25&page[number]={page}"),
+        )
+        .await
+    {
         Ok(document) => document,
         Err(failure) => return refused(&session, &failure, "/admin"),
     };
@@ -49,23 +60,60 @@ pub async fn index(State(admin): State<Admin>, session: Session, Query(params): 
         (html::pager("/admin/machines", &[], page, pages(&document)))
     };
     let flash = Done { done: params.done }.flash();
-    respond(StatusCode::OK, html::page(&session, "/admin/machines", "Machines", flash.as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/machines",
+            "Machines",
+            flash.as_ref(),
+            body,
+        ),
+    )
 }
 
 /// `POST /admin/machines/{id}/deactivate[?license=]`: deactivates (force-releases)
 /// the machine, then back to its license or the machine list.
-pub async fn deactivate(State(admin): State<Admin>, session: Session, Path(id): Path<String>, Query(params): Query<Params>, body: Bytes) -> Response {
+pub async fn deactivate(
+    State(admin): State<Admin>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(params): Query<Params>,
+    body: Bytes,
+) -> Response {
     let back = match params.license.as_deref() {
-        Some(license) if license.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => format!("/admin/licenses/{license}"),
+        Some(license)
+            if license
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            format!("/admin/licenses/{license}")
+        }
         _ => "/admin/machines".to_owned(),
     };
     if let Err(failure) = form::read(&session, &body) {
         return refused(&session, &failure, &back);
     }
-    if id.is_empty() || id.len() > 255 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return refused(&session, &Failure::new(StatusCode::NOT_FOUND, "No such machine."), &back);
+    if id.is_empty()
+        || id.len() > 255
+        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return refused(
+            &session,
+            &Failure::new(StatusCode::NOT_FOUND, "No such machine."),
+            &back,
+        );
     }
-    match admin.api.call(&session.caller, Method::DELETE, &format!("/machines/{id}"), None).await {
+    match admin
+        .api
+        .call(
+            &session.caller,
+            Method::DELETE,
+            &format!("/machines/{id}"),
+            None,
+        )
+        .await
+    {
         Ok(_) => done(&back, "deactivated"),
         Err(failure) => refused(&session, &failure, &back),
     }

@@ -14,8 +14,16 @@ use maud::html;
 use serde_json::json;
 
 /// `GET /admin/products`.
-pub async fn index(State(admin): State<Admin>, session: Session, Query(notice): Query<Done>) -> Response {
-    let products = match admin.api.get(&session.caller, "/products?page[size]=100&page[number]=1").await {
+pub async fn index(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(notice): Query<Done>,
+) -> Response {
+    let products = match admin
+        .api
+        .get(&session.caller, "/products?page[size]=100&page[number]=1")
+        .await
+    {
         Ok(document) => data(&document),
         Err(failure) => return refused(&session, &failure, "/admin"),
     };
@@ -46,7 +54,16 @@ pub async fn index(State(admin): State<Admin>, session: Session, Query(notice): 
             }
         }
     };
-    respond(StatusCode::OK, html::page(&session, "/admin/products", "Products", notice.flash().as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/products",
+            "Products",
+            notice.flash().as_ref(),
+            body,
+        ),
+    )
 }
 
 /// `POST /admin/products`.
@@ -55,27 +72,59 @@ pub async fn create(State(admin): State<Admin>, session: Session, body: Bytes) -
         Ok(form) => form,
         Err(failure) => return refused(&session, &failure, "/admin/products"),
     };
-    let mut attributes = json!({ "name": form.get("name"), "distributionStrategy": form.get("distribution") });
+    let mut attributes =
+        json!({ "name": form.get("name"), "distributionStrategy": form.get("distribution") });
     if let Some(url) = form.some("url") {
         attributes["url"] = json!(url);
     }
     let document = json!({ "data": { "type": "products", "attributes": attributes } });
-    match admin.api.post(&session.caller, "/products", &document).await {
-        Ok(created) => done(&format!("/admin/products/{}", created["data"]["id"].as_str().unwrap_or("")), "created"),
+    match admin
+        .api
+        .post(&session.caller, "/products", &document)
+        .await
+    {
+        Ok(created) => done(
+            &format!(
+                "/admin/products/{}",
+                created["data"]["id"].as_str().unwrap_or("")
+            ),
+            "created",
+        ),
         Err(failure) => refused(&session, &failure, "/admin/products"),
     }
 }
 
 /// `GET /admin/products/{id}`.
-pub async fn show(State(admin): State<Admin>, session: Session, Path(id): Path<String>, Query(notice): Query<Done>) -> Response {
+pub async fn show(
+    State(admin): State<Admin>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(notice): Query<Done>,
+) -> Response {
     if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return refused(&session, &Failure::new(StatusCode::NOT_FOUND, "No such product."), "/admin/products");
+        return refused(
+            &session,
+            &Failure::new(StatusCode::NOT_FOUND, "No such product."),
+            "/admin/products",
+        );
     }
-    let product = match admin.api.get(&session.caller, &format!("/products/{id}")).await {
+    let product = match admin
+        .api
+        .get(&session.caller, &format!("/products/{id}"))
+        .await
+    {
         Ok(document) => document["data"].clone(),
         Err(failure) => return refused(&session, &failure, "/admin/products"),
     };
-    let policies = admin.api.get(&session.caller, &format!("/policies?product={id}&page[size]=100&page[number]=1")).await.map(|d| data(&d)).unwrap_or_default();
+    let policies = admin
+        .api
+        .get(
+            &session.caller,
+            &format!("/policies?product={id}&page[size]=100&page[number]=1"),
+        )
+        .await
+        .map(|d| data(&d))
+        .unwrap_or_default();
     let body = html! {
         (attributes(&product))
         h2 { "Policies" }
@@ -83,5 +132,14 @@ pub async fn show(State(admin): State<Admin>, session: Session, Path(id): Path<S
         p { a href={ "/admin/policies/new?product=" (id) } { "New policy for this product" } " · " a href={ "/admin/licenses?product=" (id) } { "Its licenses" } }
     };
     let title = format!("Product {}", attr(&product, "name"));
-    respond(StatusCode::OK, html::page(&session, "/admin/products", &title, notice.flash().as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/products",
+            &title,
+            notice.flash().as_ref(),
+            body,
+        ),
+    )
 }

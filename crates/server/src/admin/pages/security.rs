@@ -43,7 +43,12 @@ fn code_form(session: &Session, action: &str, label: &str, danger: bool) -> Mark
     }
 }
 
-async fn render(admin: &Admin, session: &Session, flash: Option<Flash>, status: StatusCode) -> Response {
+async fn render(
+    admin: &Admin,
+    session: &Session,
+    flash: Option<Flash>,
+    status: StatusCode,
+) -> Response {
     let factor = match current(admin, session).await {
         Ok(factor) => factor,
         Err(failure) => return refused(session, &failure, "/admin"),
@@ -74,16 +79,28 @@ async fn render(admin: &Admin, session: &Session, flash: Option<Flash>, status: 
             }
         }
     };
-    respond(status, html::page(session, "/admin/security", "Security", flash.as_ref(), body))
+    respond(
+        status,
+        html::page(session, "/admin/security", "Security", flash.as_ref(), body),
+    )
 }
 
 /// `GET /admin/security`.
-pub async fn show(State(admin): State<Admin>, session: Session, Query(notice): Query<Done>) -> Response {
+pub async fn show(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(notice): Query<Done>,
+) -> Response {
     render(&admin, &session, notice.flash(), StatusCode::OK).await
 }
 
 /// `POST /admin/security/{enrol|enable|remove}`.
-pub async fn step(State(admin): State<Admin>, session: Session, Path(step): Path<String>, body: Bytes) -> Response {
+pub async fn step(
+    State(admin): State<Admin>,
+    session: Session,
+    Path(step): Path<String>,
+    body: Bytes,
+) -> Response {
     let form = match form::read(&session, &body) {
         Ok(form) => form,
         Err(failure) => return refused(&session, &failure, "/admin/security"),
@@ -98,20 +115,42 @@ pub async fn step(State(admin): State<Admin>, session: Session, Path(step): Path
     let result = match step.as_str() {
         "enrol" => admin
             .api
-            .post(&session.caller, &base, &json!({ "meta": { "password": form.get("password") } }))
+            .post(
+                &session.caller,
+                &base,
+                &json!({ "meta": { "password": form.get("password") } }),
+            )
             .await
             .map(|_| None),
         "enable" => match factor_id().await {
             Ok(id) => {
                 let request = json!({ "data": { "type": "second-factors", "attributes": { "enabled": true } }, "meta": { "otp": form.get("otp") } });
-                admin.api.call(&session.caller, Method::PATCH, &format!("{base}/{id}"), Some(&request)).await.map(|_| Some("enabled"))
+                admin
+                    .api
+                    .call(
+                        &session.caller,
+                        Method::PATCH,
+                        &format!("{base}/{id}"),
+                        Some(&request),
+                    )
+                    .await
+                    .map(|_| Some("enabled"))
             }
             Err(failure) => Err(failure),
         },
         "remove" => match factor_id().await {
             Ok(id) => {
                 let request = json!({ "meta": { "otp": form.get("otp") } });
-                admin.api.call(&session.caller, Method::DELETE, &format!("{base}/{id}"), Some(&request)).await.map(|_| Some("disabled"))
+                admin
+                    .api
+                    .call(
+                        &session.caller,
+                        Method::DELETE,
+                        &format!("{base}/{id}"),
+                        Some(&request),
+                    )
+                    .await
+                    .map(|_| Some("disabled"))
             }
             Err(failure) => Err(failure),
         },
@@ -120,6 +159,14 @@ pub async fn step(State(admin): State<Admin>, session: Session, Path(step): Path
     match result {
         Ok(Some(notice)) => done("/admin/security", notice),
         Ok(None) => render(&admin, &session, None, StatusCode::CREATED).await,
-        Err(failure) => render(&admin, &session, Some(Flash::Failed(failure.message)), failure.status).await,
+        Err(failure) => {
+            render(
+                &admin,
+                &session,
+                Some(Flash::Failed(failure.message)),
+                failure.status,
+            )
+            .await
+        }
     }
 }

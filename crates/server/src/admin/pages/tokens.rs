@@ -22,8 +22,22 @@ pub struct Params {
     done: Option<String>,
 }
 
-async fn render(admin: &Admin, session: &Session, page: i64, flash: Option<Flash>, secret: Option<Markup>, status: StatusCode) -> Response {
-    let document = match admin.api.get(&session.caller, &format!("/tokens?page[size]=25&page[number]={page}")).await {
+async fn render(
+    admin: &Admin,
+    session: &Session,
+    page: i64,
+    flash: Option<Flash>,
+    secret: Option<Markup>,
+    status: StatusCode,
+) -> Response {
+    let document = match admin
+        .api
+        .get(
+            &session.caller,
+            &format!("/tokens?page[size]=25&page[number]={page}"),
+        )
+        .await
+    {
         Ok(document) => document,
         Err(failure) => return refused(session, &failure, "/admin"),
     };
@@ -61,13 +75,31 @@ async fn render(admin: &Admin, session: &Session, page: i64, flash: Option<Flash
             }
         }
     };
-    super::super::respond(status, html::page(session, "/admin/tokens", "Tokens", flash.as_ref(), body))
+    super::super::respond(
+        status,
+        html::page(session, "/admin/tokens", "Tokens", flash.as_ref(), body),
+    )
 }
 
 /// `GET /admin/tokens`.
-pub async fn index(State(admin): State<Admin>, session: Session, Query(params): Query<Params>) -> Response {
-    let flash = Done { done: params.done.clone() }.flash();
-    render(&admin, &session, page_number(params.page.as_deref()), flash, None, StatusCode::OK).await
+pub async fn index(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(params): Query<Params>,
+) -> Response {
+    let flash = Done {
+        done: params.done.clone(),
+    }
+    .flash();
+    render(
+        &admin,
+        &session,
+        page_number(params.page.as_deref()),
+        flash,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 /// `POST /admin/tokens`: the new token's secret is shown on this one page only.
@@ -84,13 +116,28 @@ pub async fn create(State(admin): State<Admin>, session: Session, body: Bytes) -
     }
     let document = json!({ "data": { "type": "tokens", "attributes": attributes } });
     let path = match form.some("product") {
-        Some(product) if product.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => format!("/products/{product}/tokens"),
-        Some(_) => return refused(&session, &Failure::new(StatusCode::NOT_FOUND, "No such product."), "/admin/tokens"),
+        Some(product)
+            if product
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            format!("/products/{product}/tokens")
+        }
+        Some(_) => {
+            return refused(
+                &session,
+                &Failure::new(StatusCode::NOT_FOUND, "No such product."),
+                "/admin/tokens",
+            );
+        }
         None => "/tokens".to_owned(),
     };
     match admin.api.post(&session.caller, &path, &document).await {
         Ok(created) => {
-            let secret = created["data"]["attributes"]["token"].as_str().unwrap_or("").to_owned();
+            let secret = created["data"]["attributes"]["token"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
             let shown = html! {
                 div.secret role="status" {
                     p { strong { "New token" } " — copy it now; it is not shown again." }
@@ -104,14 +151,32 @@ pub async fn create(State(admin): State<Admin>, session: Session, body: Bytes) -
 }
 
 /// `POST /admin/tokens/{id}/revoke`.
-pub async fn revoke(State(admin): State<Admin>, session: Session, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn revoke(
+    State(admin): State<Admin>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(failure) = form::read(&session, &body) {
         return refused(&session, &failure, "/admin/tokens");
     }
     if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return refused(&session, &Failure::new(StatusCode::NOT_FOUND, "No such token."), "/admin/tokens");
+        return refused(
+            &session,
+            &Failure::new(StatusCode::NOT_FOUND, "No such token."),
+            "/admin/tokens",
+        );
     }
-    match admin.api.call(&session.caller, Method::DELETE, &format!("/tokens/{id}"), None).await {
+    match admin
+        .api
+        .call(
+            &session.caller,
+            Method::DELETE,
+            &format!("/tokens/{id}"),
+            None,
+        )
+        .await
+    {
         Ok(_) => done("/admin/tokens", "deleted"),
         Err(failure) => refused(&session, &failure, "/admin/tokens"),
     }

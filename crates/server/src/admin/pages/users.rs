@@ -15,7 +15,14 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-const ROLES: [&str; 6] = ["user", "support-agent", "sales-agent", "read-only", "developer", "admin"];
+const ROLES: [&str; 6] = [
+    "user",
+    "support-agent",
+    "sales-agent",
+    "read-only",
+    "developer",
+    "admin",
+];
 
 /// `?q=&page=&done=`.
 #[derive(Debug, Default, Deserialize)]
@@ -30,15 +37,25 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// `GET /admin/users`.
-pub async fn index(State(admin): State<Admin>, session: Session, Query(params): Query<Params>) -> Response {
+pub async fn index(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(params): Query<Params>,
+) -> Response {
     let page = page_number(params.page.as_deref());
     let q = params.q.as_deref().map(str::trim).unwrap_or("");
     let paging = format!("page[size]=25&page[number]={page}");
     let found = if q.is_empty() {
-        admin.api.get(&session.caller, &format!("/users?{paging}")).await
+        admin
+            .api
+            .get(&session.caller, &format!("/users?{paging}"))
+            .await
     } else {
         let query = json!({ "meta": { "type": "users", "op": "OR", "query": { "email": q, "firstName": q, "lastName": q } } });
-        admin.api.post(&session.caller, &format!("/search?{paging}"), &query).await
+        admin
+            .api
+            .post(&session.caller, &format!("/search?{paging}"), &query)
+            .await
     };
     let document = match found {
         Ok(document) => document,
@@ -78,7 +95,10 @@ pub async fn index(State(admin): State<Admin>, session: Session, Query(params): 
         }
     };
     let flash = Done { done: params.done }.flash();
-    respond(StatusCode::OK, html::page(&session, "/admin/users", "Users", flash.as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(&session, "/admin/users", "Users", flash.as_ref(), body),
+    )
 }
 
 /// `POST /admin/users`.
@@ -95,21 +115,48 @@ pub async fn create(State(admin): State<Admin>, session: Session, body: Bytes) -
     }
     let document = json!({ "data": { "type": "users", "attributes": attributes } });
     match admin.api.post(&session.caller, "/users", &document).await {
-        Ok(created) => done(&format!("/admin/users/{}", created["data"]["id"].as_str().unwrap_or("")), "created"),
+        Ok(created) => done(
+            &format!(
+                "/admin/users/{}",
+                created["data"]["id"].as_str().unwrap_or("")
+            ),
+            "created",
+        ),
         Err(failure) => refused(&session, &failure, "/admin/users"),
     }
 }
 
 /// `GET /admin/users/{id}`.
-pub async fn show(State(admin): State<Admin>, session: Session, Path(id): Path<String>, Query(notice): Query<Done>) -> Response {
+pub async fn show(
+    State(admin): State<Admin>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(notice): Query<Done>,
+) -> Response {
     if !valid_id(&id) {
-        return refused(&session, &Failure::new(StatusCode::NOT_FOUND, "No such user."), "/admin/users");
+        return refused(
+            &session,
+            &Failure::new(StatusCode::NOT_FOUND, "No such user."),
+            "/admin/users",
+        );
     }
-    let user = match admin.api.get(&session.caller, &format!("/users/{id}")).await {
+    let user = match admin
+        .api
+        .get(&session.caller, &format!("/users/{id}"))
+        .await
+    {
         Ok(document) => document["data"].clone(),
         Err(failure) => return refused(&session, &failure, "/admin/users"),
     };
-    let licenses = admin.api.get(&session.caller, &format!("/users/{id}/licenses?page[size]=100&page[number]=1")).await.map(|d| data(&d)).unwrap_or_default();
+    let licenses = admin
+        .api
+        .get(
+            &session.caller,
+            &format!("/users/{id}/licenses?page[size]=100&page[number]=1"),
+        )
+        .await
+        .map(|d| data(&d))
+        .unwrap_or_default();
     let banned = attr(&user, "status") == "BANNED";
     let base = format!("/admin/users/{id}/actions");
     let body = html! {
@@ -130,27 +177,75 @@ pub async fn show(State(admin): State<Admin>, session: Session, Path(id): Path<S
         }
     };
     let title = format!("User {}", attr(&user, "email"));
-    respond(StatusCode::OK, html::page(&session, "/admin/users", &title, notice.flash().as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/users",
+            &title,
+            notice.flash().as_ref(),
+            body,
+        ),
+    )
 }
 
 /// `POST /admin/users/{id}/actions/{action}`: ban, unban, reset-password.
-pub async fn act(State(admin): State<Admin>, session: Session, Path((id, action)): Path<(String, String)>, body: Bytes) -> Response {
+pub async fn act(
+    State(admin): State<Admin>,
+    session: Session,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
     let back = format!("/admin/users/{id}");
     if let Err(failure) = form::read(&session, &body) {
         return refused(&session, &failure, &back);
     }
     if !valid_id(&id) {
-        return refused(&session, &Failure::new(StatusCode::NOT_FOUND, "No such user."), "/admin/users");
+        return refused(
+            &session,
+            &Failure::new(StatusCode::NOT_FOUND, "No such user."),
+            "/admin/users",
+        );
     }
     let result = match action.as_str() {
-        "ban" | "unban" => admin.api.call(&session.caller, Method::POST, &format!("/users/{id}/actions/{action}"), None).await.map(|_| if action == "ban" { "banned" } else { "unbanned" }),
+        "ban" | "unban" => admin
+            .api
+            .call(
+                &session.caller,
+                Method::POST,
+                &format!("/users/{id}/actions/{action}"),
+                None,
+            )
+            .await
+            .map(|_| {
+                if action == "ban" {
+                    "banned"
+                } else {
+                    "unbanned"
+                }
+            }),
         "reset-password" => {
-            let user = match admin.api.get(&session.caller, &format!("/users/{id}")).await {
+            let user = match admin
+                .api
+                .get(&session.caller, &format!("/users/{id}"))
+                .await
+            {
                 Ok(document) => document,
                 Err(failure) => return refused(&session, &failure, &back),
             };
-            let email = user["data"]["attributes"]["email"].as_str().unwrap_or("").to_owned();
-            admin.api.post(&session.caller, "/passwords", &json!({ "meta": { "email": email, "deliver": true } })).await.map(|_| "reset")
+            let email = user["data"]["attributes"]["email"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned();
+            admin
+                .api
+                .post(
+                    &session.caller,
+                    "/passwords",
+                    &json!({ "meta": { "email": email, "deliver": true } }),
+                )
+                .await
+                .map(|_| "reset")
         }
         _ => Err(Failure::new(StatusCode::NOT_FOUND, "No such action.")),
     };

@@ -27,14 +27,32 @@ fn plain_id(id: &str) -> bool {
 }
 
 /// `GET /admin/webhooks`.
-pub async fn index(State(admin): State<Admin>, session: Session, Query(params): Query<Params>) -> Response {
-    let endpoints = match admin.api.get(&session.caller, "/webhook-endpoints?page[size]=100&page[number]=1").await {
+pub async fn index(
+    State(admin): State<Admin>,
+    session: Session,
+    Query(params): Query<Params>,
+) -> Response {
+    let endpoints = match admin
+        .api
+        .get(
+            &session.caller,
+            "/webhook-endpoints?page[size]=100&page[number]=1",
+        )
+        .await
+    {
         Ok(document) => data(&document),
         Err(failure) => return refused(&session, &failure, "/admin"),
     };
     let page = page_number(params.page.as_deref());
     let status = params.status.as_deref().unwrap_or("");
-    let path = crate::admin::api::with_query("/webhook-events", &[("status", status), ("page[size]", "25"), ("page[number]", &page.to_string())]);
+    let path = crate::admin::api::with_query(
+        "/webhook-events",
+        &[
+            ("status", status),
+            ("page[size]", "25"),
+            ("page[number]", &page.to_string()),
+        ],
+    );
     let events = admin.api.get(&session.caller, &path).await;
     let body = html! {
         h2 { "Endpoints" }
@@ -93,7 +111,16 @@ pub async fn index(State(admin): State<Admin>, session: Session, Query(params): 
         }
     };
     let flash = Done { done: params.done }.flash();
-    respond(StatusCode::OK, html::page(&session, "/admin/webhooks", "Webhooks", flash.as_ref(), body))
+    respond(
+        StatusCode::OK,
+        html::page(
+            &session,
+            "/admin/webhooks",
+            "Webhooks",
+            flash.as_ref(),
+            body,
+        ),
+    )
 }
 
 /// `POST /admin/webhooks`.
@@ -102,37 +129,82 @@ pub async fn create(State(admin): State<Admin>, session: Session, body: Bytes) -
         Ok(form) => form,
         Err(failure) => return refused(&session, &failure, "/admin/webhooks"),
     };
-    let subscriptions: Vec<&str> = form.get("subscriptions").split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    let subscriptions: Vec<&str> = form
+        .get("subscriptions")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
     let document = json!({ "data": { "type": "webhook-endpoints", "attributes": { "url": form.get("url"), "subscriptions": subscriptions } } });
-    match admin.api.post(&session.caller, "/webhook-endpoints", &document).await {
+    match admin
+        .api
+        .post(&session.caller, "/webhook-endpoints", &document)
+        .await
+    {
         Ok(_) => done("/admin/webhooks", "created"),
         Err(failure) => refused(&session, &failure, "/admin/webhooks"),
     }
 }
 
 /// `POST /admin/webhooks/{id}/delete`.
-pub async fn delete(State(admin): State<Admin>, session: Session, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn delete(
+    State(admin): State<Admin>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(failure) = form::read(&session, &body) {
         return refused(&session, &failure, "/admin/webhooks");
     }
     if !plain_id(&id) {
-        return refused(&session, &Failure::new(StatusCode::NOT_FOUND, "No such endpoint."), "/admin/webhooks");
+        return refused(
+            &session,
+            &Failure::new(StatusCode::NOT_FOUND, "No such endpoint."),
+            "/admin/webhooks",
+        );
     }
-    match admin.api.call(&session.caller, Method::DELETE, &format!("/webhook-endpoints/{id}"), None).await {
+    match admin
+        .api
+        .call(
+            &session.caller,
+            Method::DELETE,
+            &format!("/webhook-endpoints/{id}"),
+            None,
+        )
+        .await
+    {
         Ok(_) => done("/admin/webhooks", "deleted"),
         Err(failure) => refused(&session, &failure, "/admin/webhooks"),
     }
 }
 
 /// `POST /admin/webhook-events/{id}/retry`.
-pub async fn retry(State(admin): State<Admin>, session: Session, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn retry(
+    State(admin): State<Admin>,
+    session: Session,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(failure) = form::read(&session, &body) {
         return refused(&session, &failure, "/admin/webhooks");
     }
     if !plain_id(&id) {
-        return refused(&session, &Failure::new(StatusCode::NOT_FOUND, "No such delivery."), "/admin/webhooks");
+        return refused(
+            &session,
+            &Failure::new(StatusCode::NOT_FOUND, "No such delivery."),
+            "/admin/webhooks",
+        );
     }
-    match admin.api.call(&session.caller, Method::POST, &format!("/webhook-events/{id}/actions/retry"), None).await {
+    match admin
+        .api
+        .call(
+            &session.caller,
+            Method::POST,
+            &format!("/webhook-events/{id}/actions/retry"),
+            None,
+        )
+        .await
+    {
         Ok(_) => done("/admin/webhooks", "retried"),
         Err(failure) => refused(&session, &failure, "/admin/webhooks"),
     }
