@@ -203,6 +203,40 @@ async fn forge(client: &Client, action: &str, csrf: Option<&str>) {
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
+/// Lists what fails the page's accessibility basics: a form control without a label
+/// or accessible name, a link or button without a name, text whose contrast with its
+/// background is below WCAG AA (4.5:1, 3:1 for large text), or a first focusable
+/// element that is not the skip link.
+const ACCESSIBILITY: &str = r#"
+const problems = [];
+for (const e of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+  if (e.labels.length === 0 && !e.getAttribute('aria-label')) problems.push('unlabelled ' + e.name);
+}
+for (const e of document.querySelectorAll('a, button')) {
+  if (!e.textContent.trim() && !e.getAttribute('aria-label')) problems.push('nameless ' + e.outerHTML);
+}
+const channel = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+const luminance = c => { const [r, g, b] = c.match(/[\d.]+/g).map(Number); return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b); };
+const background = e => {
+  for (; e; e = e.parentElement) {
+    const c = getComputedStyle(e).backgroundColor, m = c.match(/[\d.]+/g);
+    if (m && (m.length < 4 || Number(m[3]) > 0)) return c;
+  }
+  return 'rgb(255, 255, 255)';
+};
+for (const e of document.querySelectorAll('body *')) {
+  if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+  const s = getComputedStyle(e);
+  const a = luminance(s.color), b = luminance(background(e));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const large = parseFloat(s.fontSize) >= 24 || (parseFloat(s.fontSize) >= 18.66 && Number(s.fontWeight) >= 700);
+  if (ratio < (large ? 3 : 4.5)) problems.push('contrast ' + ratio.toFixed(2) + ': ' + e.textContent.trim().slice(0, 40));
+}
+const first = document.querySelector('a[href], button, input:not([type=hidden]), select, textarea');
+if (!first || !first.classList.contains('skip')) problems.push('the skip link is not first');
+return problems;
+"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_ui_in_chromium() {
     let server = TestServer::start().await.unwrap();
@@ -296,6 +330,37 @@ async fn the_admin_ui_in_chromium() {
         client.goto(&format!("{base}{page}")).await.unwrap();
         shoot(&client, &shots, name).await;
     }
+    for page in [
+        "/admin",
+        "/admin/products",
+        "/admin/policies/new",
+        &format!("/admin/licenses/{license_id}"),
+        "/admin/licenses?status=SUSPENDED",
+        "/admin/machines",
+        "/admin/users",
+        "/admin/groups",
+        "/admin/entitlements",
+        "/admin/tokens",
+        "/admin/webhooks",
+        "/admin/events",
+        "/admin/security",
+    ] {
+        client.goto(&format!("{base}{page}")).await.unwrap();
+        let problems = client.execute(ACCESSIBILITY, vec![]).await.unwrap();
+        assert_eq!(problems, json!([]), "{page}");
+    }
+    // The check finds what it looks for: an unlabelled field and faint text.
+    client
+        .execute(
+            "document.querySelector('main').insertAdjacentHTML('beforeend', \
+             '<input name=bare><span id=faint>faint</span>'); \
+             document.getElementById('faint').style.color = '#ccc';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let problems = client.execute(ACCESSIBILITY, vec![]).await.unwrap();
+    assert_eq!(problems.as_array().map(Vec::len), Some(2), "{problems}");
 
     // A support agent: no destructive actions shown, and a forged one refused.
     server
