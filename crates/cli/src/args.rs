@@ -418,6 +418,10 @@ pub struct ServeArgs {
     #[arg(long, env = "LATCHKEY_REQUEST_LOGS", value_name = "BOOL",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub request_logs: Option<bool>,
+    /// Serve the admin web UI at /admin (1/true, 0/false)
+    #[arg(long, env = "LATCHKEY_ADMIN_UI", value_name = "BOOL",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub admin_ui: Option<bool>,
     /// Also keep JSON request and response bodies in the request logs, secrets filtered (1/true, 0/false)
     #[arg(long, env = "LATCHKEY_REQUEST_LOG_BODIES", value_name = "BOOL",
           value_parser = clap::builder::BoolishValueParser::new())]
@@ -504,6 +508,7 @@ impl ServeArgs {
             &self.validation_cache_size,
         );
         set(&mut settings.request_logs, &self.request_logs);
+        set(&mut settings.admin_ui, &self.admin_ui);
         set(&mut settings.request_log_bodies, &self.request_log_bodies);
         set(&mut settings.log_retention_days, &self.log_retention_days);
         set(

@@ -59,6 +59,8 @@ pub struct Config {
     pub logs: LogConfig,
     /// Who may read `/metrics`, and where.
     pub metrics: MetricsConfig,
+    /// Serve the admin web UI at `/admin`.
+    pub admin_ui: bool,
 }
 
 /// Access to the Prometheus metrics.
@@ -178,6 +180,7 @@ impl std::fmt::Debug for Config {
             .field("validation_cache_size", &self.validation_cache_size)
             .field("logs", &self.logs)
             .field("metrics", &self.metrics)
+            .field("admin_ui", &self.admin_ui)
             .finish()
     }
 }

@@ -78,7 +78,11 @@ pub fn app(state: AppState) -> net::App {
         axum::middleware::from_fn_with_state(state.clone(), account::resolve).layer(routed);
     // The admin UI calls the API in-process through this same service.
     let api = net::App::new(with_account);
-    let site = admin::mount(state.clone(), api);
+    let site = if state.config.admin_ui {
+        admin::mount(state.clone(), api)
+    } else {
+        axum::Router::new().fallback_service(api)
+    };
     let with_client = axum::middleware::from_fn_with_state(state, client_ip::layer).layer(site);
     let timed = axum::middleware::from_fn(telemetry::http::track).layer(with_client);
     let with_id = axum::middleware::from_fn(request_id::layer).layer(timed);

@@ -591,6 +591,23 @@ async fn a_second_factor_enrolled_in_the_ui_guards_its_sign_in() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_ui_false_leaves_admin_to_the_api() {
+    let config = latchkey_server::Config {
+        admin_ui: false,
+        ..Default::default()
+    };
+    let server = TestServer::start_with(config).await.unwrap();
+    let mut browser = Browser::new(&server);
+    for path in ["/admin", "/admin/login", "/admin/assets/admin.css"] {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+        assert!(page.body.contains("NOT_FOUND"), "{path}: {}", page.body);
+    }
+    let api = server.admin("GET", "/v1/licenses", None).await.unwrap();
+    assert_eq!(api.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search_filters_and_export() {
     let server = TestServer::start().await.unwrap();
     let license = server.license_with_policy(json!({})).await.unwrap();

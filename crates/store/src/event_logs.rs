@@ -76,7 +76,7 @@ pub(crate) async fn record(tx: &mut Tx, event: &crate::outbox::Event) -> Result<
     let context = current();
     let (whodunnit_type, whodunnit_id) = context.whodunnit.unzip();
     let row = EventLogRow {
-        id: crate::new_id(),
+        id: crate::ordered_id(event.at),
         account_id: event.account_id.clone(),
         event: event.name.clone(),
         resource_type: event.resource_type.clone(),

@@ -113,6 +113,8 @@ pub struct Settings {
     pub jobs_interval: u64,
     /// Bearer token that `GET /metrics` requires (unset: the route answers 404).
     pub metrics_token: Option<String>,
+    /// Serve the admin web UI at `/admin`.
+    pub admin_ui: bool,
     /// A separate listen address serving only `/metrics`, without a token.
     pub metrics_listen: Option<SocketAddr>,
 }
@@ -166,6 +168,7 @@ impl Default for Settings {
             jobs_interval: 600,
             metrics_token: None,
             metrics_listen: None,
+            admin_ui: true,
         }
     }
 }
@@ -348,6 +351,7 @@ impl Settings {
                 token: self.metrics_token.clone(),
                 listen: self.metrics_listen,
             },
+            admin_ui: self.admin_ui,
         }
     }
 
@@ -426,6 +430,7 @@ impl std::fmt::Debug for Settings {
             .field("webhook_concurrency", &self.webhook_concurrency)
             .field("webhook_poll_interval_ms", &self.webhook_poll_interval_ms)
             .field("validation_cache_size", &self.validation_cache_size)
+            .field("admin_ui", &self.admin_ui)
             .field("request_logs", &self.request_logs)
             .field("request_log_bodies", &self.request_log_bodies)
             .field("log_retention_days", &self.log_retention_days)

@@ -234,6 +234,12 @@ pub const DOCS: &[SettingDoc] = &[
         "\"<openssl rand -hex 32>\"",
     ),
     doc(
+        "admin_ui",
+        "Serve the admin web UI at /admin (staff sign in with email, password and their\n\
+         second factor). false leaves /admin to the API, which answers 404.",
+        "",
+    ),
+    doc(
         "metrics_listen",
         "A separate address serving only /metrics, without a token (keep it private).",
         "\"127.0.0.1:9100\"",
