@@ -9,6 +9,7 @@ pub mod license;
 pub mod licenses;
 pub mod machines;
 pub mod policies;
+pub mod policy_choices;
 pub mod products;
 pub mod security;
 pub mod tokens;
