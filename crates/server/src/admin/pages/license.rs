@@ -3,7 +3,6 @@
 
 use super::{Done, data};
 use crate::admin::api::Failure;
-use crate::admin::form;
 use crate::admin::html::{self, Flash, action_button, attr, attributes, badge, when};
 use crate::admin::session::Session;
 use crate::admin::{Admin, done, refused, respond};
@@ -16,14 +15,6 @@ use serde_json::{Value, json};
 
 /// Machines shown with their components at most.
 const MACHINES: usize = 50;
-
-fn valid_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 255
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
 
 async fn list(admin: &Admin, session: &Session, path: &str) -> Result<Vec<Value>, Failure> {
     admin.api.get(&session.caller, path).await.map(|d| data(&d))
@@ -57,12 +48,8 @@ pub async fn show(
     Path(id): Path<String>,
     Query(notice): Query<Done>,
 ) -> Response {
-    if !valid_id(&id) {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such license."),
-            "/admin/licenses",
-        );
+    if !super::plain_id(&id) {
+        return super::not_found(&session, "/admin/licenses");
     }
     page(&admin, &session, &id, notice.flash(), None, StatusCode::OK).await
 }
@@ -223,15 +210,8 @@ pub async fn act(
     body: Bytes,
 ) -> Response {
     let back = format!("/admin/licenses/{id}");
-    if let Err(failure) = form::read(&session, &body) {
-        return refused(&session, &failure, &back);
-    }
-    if !valid_id(&id) {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such license."),
-            "/admin/licenses",
-        );
+    if let Err(page) = super::accept(&session, &body, &id, &back) {
+        return *page;
     }
     let (method, path, notice) = match action.as_str() {
         "suspend" => (
@@ -279,15 +259,8 @@ pub async fn check_out(
     body: Bytes,
 ) -> Response {
     let back = format!("/admin/licenses/{id}");
-    if let Err(failure) = form::read(&session, &body) {
-        return refused(&session, &failure, &back);
-    }
-    if !valid_id(&id) {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such license."),
-            "/admin/licenses",
-        );
+    if let Err(page) = super::accept(&session, &body, &id, &back) {
+        return *page;
     }
     let reply = match admin
         .api
@@ -322,15 +295,8 @@ pub async fn activation_token(
     body: Bytes,
 ) -> Response {
     let back = format!("/admin/licenses/{id}");
-    if let Err(failure) = form::read(&session, &body) {
-        return refused(&session, &failure, &back);
-    }
-    if !valid_id(&id) {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such license."),
-            "/admin/licenses",
-        );
+    if let Err(page) = super::accept(&session, &body, &id, &back) {
+        return *page;
     }
     let request = json!({ "data": { "type": "tokens", "attributes": { "name": "Activation token (admin UI)" } } });
     match admin

@@ -1,11 +1,10 @@
 //! Machines: the list (heartbeat status, last seen) and deactivation.
 
 use super::{Done, data, page_number, pages};
-use crate::admin::api::{Failure, count};
-use crate::admin::form;
+use crate::admin::api::count;
 use crate::admin::html::{self, action_button, attr, badge, rel_id, when};
 use crate::admin::session::Session;
-use crate::admin::{Admin, done, refused, respond};
+use crate::admin::{Admin, refused, respond};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
@@ -82,39 +81,20 @@ pub async fn deactivate(
     body: Bytes,
 ) -> Response {
     let back = match params.license.as_deref() {
-        Some(license)
-            if license
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
-        {
+        Some(license) if super::plain_id(license) => {
             format!("/admin/licenses/{license}")
         }
         _ => "/admin/machines".to_owned(),
     };
-    if let Err(failure) = form::read(&session, &body) {
-        return refused(&session, &failure, &back);
+    if let Err(page) = super::accept(&session, &body, &id, &back) {
+        return *page;
     }
-    if id.is_empty()
-        || id.len() > 255
-        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such machine."),
-            &back,
-        );
-    }
-    match admin
-        .api
-        .call(
-            &session.caller,
-            Method::DELETE,
-            &format!("/machines/{id}"),
-            None,
-        )
-        .await
-    {
-        Ok(_) => done(&back, "deactivated"),
-        Err(failure) => refused(&session, &failure, &back),
-    }
+    super::call_then(
+        &admin,
+        &session,
+        (Method::DELETE, &format!("/machines/{id}")),
+        &back,
+        "deactivated",
+    )
+    .await
 }

@@ -179,12 +179,8 @@ pub async fn show(
     Path(id): Path<String>,
     Query(notice): Query<Done>,
 ) -> Response {
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such policy."),
-            "/admin/policies",
-        );
+    if !super::plain_id(&id) {
+        return super::not_found(&session, "/admin/policies");
     }
     let policy = match admin
         .api

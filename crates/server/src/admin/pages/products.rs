@@ -1,7 +1,6 @@
 //! Products: list, create, show.
 
 use super::{Done, data};
-use crate::admin::api::Failure;
 use crate::admin::form;
 use crate::admin::html::{self, attr, attributes, csrf, when};
 use crate::admin::session::Session;
@@ -101,12 +100,8 @@ pub async fn show(
     Path(id): Path<String>,
     Query(notice): Query<Done>,
 ) -> Response {
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such product."),
-            "/admin/products",
-        );
+    if !super::plain_id(&id) {
+        return super::not_found(&session, "/admin/products");
     }
     let product = match admin
         .api

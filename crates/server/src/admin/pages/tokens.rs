@@ -6,7 +6,7 @@ use crate::admin::api::Failure;
 use crate::admin::form;
 use crate::admin::html::{self, Flash, action_button, attr, csrf, when};
 use crate::admin::session::Session;
-use crate::admin::{Admin, done, refused};
+use crate::admin::{Admin, refused};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
@@ -116,11 +116,7 @@ pub async fn create(State(admin): State<Admin>, session: Session, body: Bytes) -
     }
     let document = json!({ "data": { "type": "tokens", "attributes": attributes } });
     let path = match form.some("product") {
-        Some(product)
-            if product
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
-        {
+        Some(product) if super::plain_id(product) => {
             format!("/products/{product}/tokens")
         }
         Some(_) => {
@@ -157,27 +153,15 @@ pub async fn revoke(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(failure) = form::read(&session, &body) {
-        return refused(&session, &failure, "/admin/tokens");
+    if let Err(page) = super::accept(&session, &body, &id, "/admin/tokens") {
+        return *page;
     }
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such token."),
-            "/admin/tokens",
-        );
-    }
-    match admin
-        .api
-        .call(
-            &session.caller,
-            Method::DELETE,
-            &format!("/tokens/{id}"),
-            None,
-        )
-        .await
-    {
-        Ok(_) => done("/admin/tokens", "deleted"),
-        Err(failure) => refused(&session, &failure, "/admin/tokens"),
-    }
+    super::call_then(
+        &admin,
+        &session,
+        (Method::DELETE, &format!("/tokens/{id}")),
+        "/admin/tokens",
+        "deleted",
+    )
+    .await
 }

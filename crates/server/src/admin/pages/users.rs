@@ -32,10 +32,6 @@ pub struct Params {
     done: Option<String>,
 }
 
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
 /// `GET /admin/users`.
 pub async fn index(
     State(admin): State<Admin>,
@@ -133,12 +129,8 @@ pub async fn show(
     Path(id): Path<String>,
     Query(notice): Query<Done>,
 ) -> Response {
-    if !valid_id(&id) {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such user."),
-            "/admin/users",
-        );
+    if !super::plain_id(&id) {
+        return super::not_found(&session, "/admin/users");
     }
     let user = match admin
         .api
@@ -197,15 +189,8 @@ pub async fn act(
     body: Bytes,
 ) -> Response {
     let back = format!("/admin/users/{id}");
-    if let Err(failure) = form::read(&session, &body) {
-        return refused(&session, &failure, &back);
-    }
-    if !valid_id(&id) {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such user."),
-            "/admin/users",
-        );
+    if let Err(page) = super::accept(&session, &body, &id, &back) {
+        return *page;
     }
     let result = match action.as_str() {
         "ban" | "unban" => admin

@@ -1,7 +1,6 @@
 //! Webhook endpoints (list, create, delete) and their deliveries (status, retry).
 
 use super::{Done, data, page_number, pages};
-use crate::admin::api::Failure;
 use crate::admin::form;
 use crate::admin::html::{self, action_button, attr, badge, csrf, when};
 use crate::admin::session::Session;
@@ -20,10 +19,6 @@ pub struct Params {
     page: Option<String>,
     status: Option<String>,
     done: Option<String>,
-}
-
-fn plain_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 255 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// `GET /admin/webhooks`.
@@ -153,29 +148,17 @@ pub async fn delete(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(failure) = form::read(&session, &body) {
-        return refused(&session, &failure, "/admin/webhooks");
+    if let Err(page) = super::accept(&session, &body, &id, "/admin/webhooks") {
+        return *page;
     }
-    if !plain_id(&id) {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such endpoint."),
-            "/admin/webhooks",
-        );
-    }
-    match admin
-        .api
-        .call(
-            &session.caller,
-            Method::DELETE,
-            &format!("/webhook-endpoints/{id}"),
-            None,
-        )
-        .await
-    {
-        Ok(_) => done("/admin/webhooks", "deleted"),
-        Err(failure) => refused(&session, &failure, "/admin/webhooks"),
-    }
+    super::call_then(
+        &admin,
+        &session,
+        (Method::DELETE, &format!("/webhook-endpoints/{id}")),
+        "/admin/webhooks",
+        "deleted",
+    )
+    .await
 }
 
 /// `POST /admin/webhook-events/{id}/retry`.
@@ -185,27 +168,15 @@ pub async fn retry(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(failure) = form::read(&session, &body) {
-        return refused(&session, &failure, "/admin/webhooks");
+    if let Err(page) = super::accept(&session, &body, &id, "/admin/webhooks") {
+        return *page;
     }
-    if !plain_id(&id) {
-        return refused(
-            &session,
-            &Failure::new(StatusCode::NOT_FOUND, "No such delivery."),
-            "/admin/webhooks",
-        );
-    }
-    match admin
-        .api
-        .call(
-            &session.caller,
-            Method::POST,
-            &format!("/webhook-events/{id}/actions/retry"),
-            None,
-        )
-        .await
-    {
-        Ok(_) => done("/admin/webhooks", "retried"),
-        Err(failure) => refused(&session, &failure, "/admin/webhooks"),
-    }
+    super::call_then(
+        &admin,
+        &session,
+        (Method::POST, &format!("/webhook-events/{id}/actions/retry")),
+        "/admin/webhooks",
+        "retried",
+    )
+    .await
 }
