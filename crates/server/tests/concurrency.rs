@@ -70,3 +70,64 @@ async fn racing_activations_of_one_fingerprint_create_one_machine() -> anyhow::R
     assert!(statuses.iter().all(|s| *s == 201 || *s == 422));
     Ok(())
 }
+
+/// Two server processes flush their lastValidated batches for the same licenses at
+/// once, each batch in its own (opposite) order: the store updates rows in license-id
+/// order, so neither waits on the other in a cycle (PostgreSQL would abort one with
+/// "deadlock detected" after a second) and every license ends up touched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_touching_the_same_licenses_never_deadlock() -> anyhow::Result<()> {
+    use latchkey_store::licenses::{ValidationTouch, touch_validated};
+    let server = TestServer::start().await?;
+    let first = server.license_with_policy(json!({})).await?;
+    let policy = first["relationships"]["policy"]["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut ids = vec![first["id"].as_str().unwrap().to_owned()];
+    for _ in 0..(2 * latchkey_store::licenses::TOUCH_CHUNK) {
+        let license = server
+            .create(
+                "/v1/licenses",
+                json!({"data": {"type": "licenses", "relationships": {
+                    "policy": {"data": {"type": "policies", "id": policy}}}}}),
+            )
+            .await?;
+        ids.push(license["id"].as_str().unwrap().to_owned());
+    }
+    let other = server.second_node_db().await?;
+    for round in 0..5_i64 {
+        let at = 1_767_268_800_000 + round;
+        let touches: Vec<ValidationTouch> = ids
+            .iter()
+            .map(|id| ValidationTouch {
+                license_id: id.clone(),
+                at,
+                ..Default::default()
+            })
+            .collect();
+        let reversed: Vec<ValidationTouch> = touches.iter().rev().cloned().collect();
+        let started = std::time::Instant::now();
+        let (a, b) = tokio::join!(
+            touch_validated(&server.db, &touches),
+            touch_validated(&other, &reversed),
+        );
+        a?;
+        b?;
+        assert!(
+            started.elapsed() < std::time::Duration::from_millis(900),
+            "round {round} waited {:?} (a lock cycle waits for deadlock_timeout)",
+            started.elapsed()
+        );
+    }
+    for id in &ids {
+        let license = server
+            .admin("GET", &format!("/v1/licenses/{id}"), None)
+            .await?;
+        assert!(
+            license.body["data"]["attributes"]["lastValidated"].is_string(),
+            "{id} not touched"
+        );
+    }
+    Ok(())
+}

@@ -208,7 +208,24 @@ pub struct ValidationTouch {
 /// path, batched. A touch without release scopes is the one-column UPDATE the
 /// validation cache ignores; with them, the columns change only when the values
 /// do (an unchanged value keeps the cache, migration 0010).
+///
+/// Every process updates the rows in license-id order, so two server processes'
+/// batches on one PostgreSQL database take their row locks in the same order and
+/// never deadlock; each transaction holds at most [`TOUCH_CHUNK`] rows, so the writes
+/// that wait for a license row (activation, suspension) wait briefly.
 pub async fn touch_validated(db: &Db, touches: &[ValidationTouch]) -> Result<()> {
+    let mut sorted: Vec<&ValidationTouch> = touches.iter().collect();
+    sorted.sort_by(|a, b| a.license_id.cmp(&b.license_id));
+    for chunk in sorted.chunks(TOUCH_CHUNK) {
+        touch_chunk(db, chunk).await?;
+    }
+    Ok(())
+}
+
+/// License rows one validation-touch transaction updates at most.
+pub const TOUCH_CHUNK: usize = 100;
+
+async fn touch_chunk(db: &Db, touches: &[&ValidationTouch]) -> Result<()> {
     let mut tx = db.begin().await?;
     for touch in touches {
         let q = if touch.checksum.is_none() && touch.version.is_none() {
