@@ -112,14 +112,6 @@ impl IntoResponse for SignIn {
     }
 }
 
-/// Roles the admin UI serves (a `user` signs in to their own software, not here).
-pub fn staff(role: &str) -> bool {
-    matches!(
-        role,
-        "admin" | "developer" | "read-only" | "sales-agent" | "support-agent"
-    )
-}
-
 /// Looks the session up: the cookie's token must still authenticate (`GET /me`) as a
 /// staff user of the cookie's account.
 pub async fn load(admin: &Admin, headers: &HeaderMap, ip: Option<ClientIp>) -> Option<Session> {
@@ -136,7 +128,8 @@ pub async fn load(admin: &Admin, headers: &HeaderMap, ip: Option<ClientIp>) -> O
         return None;
     }
     let role = user["attributes"]["role"].as_str()?.to_owned();
-    if !staff(&role) {
+    // The admin UI serves staff; a `user` signs in to their own software, not here.
+    if !latchkey_core::roles::Role::parse(&role).is_some_and(latchkey_core::roles::Role::is_staff) {
         return None;
     }
     Some(Session {

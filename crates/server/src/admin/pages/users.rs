@@ -11,17 +11,19 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
+use latchkey_core::roles::Role;
 use maud::html;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-const ROLES: [&str; 6] = [
-    "user",
-    "support-agent",
-    "sales-agent",
-    "read-only",
-    "developer",
-    "admin",
+/// The roles a new user may be given, least privileged first.
+const ROLES: [Role; 6] = [
+    Role::User,
+    Role::SupportAgent,
+    Role::SalesAgent,
+    Role::ReadOnly,
+    Role::Developer,
+    Role::Admin,
 ];
 
 /// `?q=&page=&done=`.
@@ -83,7 +85,7 @@ pub async fn index(
                 label for="firstName" { "First name" } input id="firstName" name="firstName";
                 label for="lastName" { "Last name" } input id="lastName" name="lastName";
                 label for="role" { "Role" }
-                select id="role" name="role" { @for role in ROLES { option value=(role) { (role) } } }
+                select id="role" name="role" { @for role in ROLES { option value=(role.as_str()) { (role.as_str()) } } }
                 label for="password" { "Password" small { "Optional: without one the user signs in only after a password reset." } }
                 input id="password" name="password" type="password" autocomplete="new-password";
                 button type="submit" { "Create user" }
