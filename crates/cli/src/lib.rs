@@ -187,6 +187,8 @@ async fn run(cli: Cli) -> Result<()> {
                 },
             )
             .await?;
+            // Writes the event logs of the creation before the process ends.
+            db.close().await;
             println!("{}", created.account.id);
         }
         Command::Serve(_) => serve(&settings).await?,

@@ -191,8 +191,7 @@ pub async fn transition(
     } else {
         "artifact.upload.failed"
     };
-    let n = crate::outbox::execute_announced::<ArtifactRow>(db, q, TABLE, COLUMNS, id, event, now)
-        .await?;
+    let n = crate::outbox::execute_announced::<ArtifactRow>(db, q, COLUMNS, event, now).await?;
     Ok(n > 0)
 }
 

@@ -10,9 +10,7 @@ pub async fn machine_checked_out(db: &Db, machine_id: &str, at: i64) -> Result<(
     crate::outbox::execute_announced::<crate::machines::MachineRow>(
         db,
         q,
-        crate::machines::TABLE,
         crate::machines::COLUMNS,
-        machine_id,
         "machine.checked-out",
         at,
     )

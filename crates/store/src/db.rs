@@ -4,6 +4,8 @@
 //! so rows decode identically.
 
 use crate::StoreError;
+use crate::event_log_writer::EventLogSink;
+use crate::event_logs::EventLogRow;
 use crate::snapshot_cache::{Change, DEFAULT_CAPACITY, SnapshotCache};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -158,6 +160,8 @@ pub enum Db {
         reader: std::sync::Arc<crate::fast::Reader>,
         /// The validation cache, shared by every handle on the same file.
         cache: Arc<SnapshotCache>,
+        /// Where committed transactions send their event logs.
+        logs: EventLogSink,
     },
     /// PostgreSQL.
     Postgres {
@@ -165,6 +169,8 @@ pub enum Db {
         pool: PgPool,
         /// The validation cache, kept exact by [`crate::listen`].
         cache: Arc<SnapshotCache>,
+        /// Where committed transactions send their event logs.
+        logs: EventLogSink,
     },
 }
 
@@ -211,7 +217,11 @@ impl Db {
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             let cache = Arc::new(SnapshotCache::new(DEFAULT_CAPACITY, false));
             crate::listen::spawn(pool.clone(), &cache);
-            Db::Postgres { pool, cache }
+            Db::Postgres {
+                pool,
+                cache,
+                logs: EventLogSink::default(),
+            }
         } else if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -238,13 +248,31 @@ impl Db {
                 writer,
                 reader,
                 cache,
+                logs: EventLogSink::default(),
             }
         } else {
             return Err(StoreError::Config(format!(
                 "unsupported database URL '{url}': use sqlite://PATH or postgres://…"
             )));
         };
-        Ok(db)
+        // The writer's own handle inserts in its transactions (its sink is empty).
+        let logs = EventLogSink::spawn(db.clone());
+        Ok(db.with_logs(logs))
+    }
+
+    fn with_logs(mut self, sink: EventLogSink) -> Self {
+        match &mut self {
+            Db::Sqlite { logs, .. } | Db::Postgres { logs, .. } => *logs = sink,
+        }
+        self
+    }
+
+    /// Waits until the event logs of every transaction committed through this
+    /// handle before the call are written (readers of event logs call it first).
+    pub async fn flush_event_logs(&self) {
+        match self {
+            Db::Sqlite { logs, .. } | Db::Postgres { logs, .. } => logs.flush().await,
+        }
     }
 
     /// The validation snapshot cache.
@@ -262,11 +290,12 @@ impl Db {
         }
     }
 
-    /// Closes every connection.
+    /// Writes the queued event logs, then closes every connection.
     pub async fn close(&self) {
+        self.flush_event_logs().await;
         match self {
             Db::Sqlite { reader, .. } => reader.close(),
-            Db::Postgres { pool, cache } => {
+            Db::Postgres { pool, cache, .. } => {
                 cache.close();
                 pool.close().await;
             }
@@ -310,7 +339,7 @@ impl Db {
                 cache.apply(&changes);
                 n
             }
-            Db::Postgres { pool, cache } => {
+            Db::Postgres { pool, cache, .. } => {
                 let mut conn = pool.acquire().await?;
                 let n = bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
                     .execute(&mut *conn)
@@ -326,32 +355,53 @@ impl Db {
     /// Starts a write transaction. On SQLite the single writer connection serialises
     /// transactions, so counts read inside one cannot change before it commits.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(match self {
-            Db::Sqlite { writer, cache, .. } => Tx::Sqlite(
-                crate::fast::WriteTx::begin(writer.lock().await?)?,
-                cache.clone(),
+        let (conn, cache, logs) = match self {
+            Db::Sqlite {
+                writer,
+                cache,
+                logs,
+                ..
+            } => (
+                Conn::Sqlite(crate::fast::WriteTx::begin(writer.lock().await?)?),
+                cache,
+                logs,
             ),
-            Db::Postgres { pool, cache } => Tx::Postgres(pool.begin().await?, cache.clone()),
+            Db::Postgres { pool, cache, logs } => {
+                (Conn::Postgres(pool.begin().await?), cache, logs)
+            }
+        };
+        Ok(Tx {
+            conn,
+            cache: cache.clone(),
+            logs: logs.clone(),
+            pending_logs: Vec::new(),
         })
     }
 }
 
-/// An open write transaction.
-pub enum Tx {
-    /// SQLite, with the cache its committed changes invalidate.
-    Sqlite(crate::fast::WriteTx, Arc<SnapshotCache>),
-    /// PostgreSQL, with the cache its committed changes invalidate on this node.
-    Postgres(Transaction<'static, Postgres>, Arc<SnapshotCache>),
+/// An open write transaction: the connection, the cache its committed changes
+/// invalidate on this process, and the event logs it hands to the log writer once
+/// it has committed.
+pub struct Tx {
+    conn: Conn,
+    cache: Arc<SnapshotCache>,
+    logs: EventLogSink,
+    pending_logs: Vec<EventLogRow>,
+}
+
+enum Conn {
+    Sqlite(crate::fast::WriteTx),
+    Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     /// First row, if any.
     pub async fn fetch_optional<R: Row>(&mut self, q: Sql) -> Result<Option<R>, StoreError> {
-        Ok(match self {
-            Tx::Sqlite(tx, _) => {
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx) => {
                 crate::fast::fetch(tx.connection(), &q.text, &q.args, Some(1))?.pop()
             }
-            Tx::Postgres(tx, _) => {
+            Conn::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_optional(&mut **tx)
                     .await?
@@ -361,9 +411,9 @@ impl Tx {
 
     /// All rows.
     pub async fn fetch_all<R: Row>(&mut self, q: Sql) -> Result<Vec<R>, StoreError> {
-        Ok(match self {
-            Tx::Sqlite(tx, _) => crate::fast::fetch(tx.connection(), &q.text, &q.args, None)?,
-            Tx::Postgres(tx, _) => {
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx) => crate::fast::fetch(tx.connection(), &q.text, &q.args, None)?,
+            Conn::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_all(&mut **tx)
                     .await?
@@ -373,9 +423,9 @@ impl Tx {
 
     /// Runs a statement; returns rows affected.
     pub async fn execute(&mut self, q: Sql) -> Result<u64, StoreError> {
-        Ok(match self {
-            Tx::Sqlite(tx, _) => crate::fast::execute(tx.connection(), &q.text, &q.args)?,
-            Tx::Postgres(tx, _) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
+        Ok(match &mut self.conn {
+            Conn::Sqlite(tx) => crate::fast::execute(tx.connection(), &q.text, &q.args)?,
+            Conn::Postgres(tx) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
@@ -385,12 +435,12 @@ impl Tx {
     /// Locks a row until commit (PostgreSQL `FOR UPDATE`). On SQLite the transaction
     /// already holds the only writer connection, which is the stronger lock.
     pub async fn lock_row(&mut self, table: &'static str, id: &str) -> Result<bool, StoreError> {
-        match self {
-            Tx::Sqlite(..) => {
+        match self.conn {
+            Conn::Sqlite(..) => {
                 let q = sql(format!("SELECT id FROM {table} WHERE id = $1")).bind(id);
                 Ok(self.fetch_optional::<(String,)>(q).await?.is_some())
             }
-            Tx::Postgres(..) => {
+            Conn::Postgres(..) => {
                 let q = sql(format!("SELECT id FROM {table} WHERE id = $1 FOR UPDATE")).bind(id);
                 Ok(self.fetch_optional::<(String,)>(q).await?.is_some())
             }
@@ -405,9 +455,9 @@ impl Tx {
     /// Keys name what they guard (`"machine-fingerprint:<account>:<fingerprint>"`).
     /// A transaction taking several keys must take them in sorted order.
     pub async fn lock_key(&mut self, key: &str) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(..) => Ok(()),
-            Tx::Postgres(..) => {
+        match self.conn {
+            Conn::Sqlite(..) => Ok(()),
+            Conn::Postgres(..) => {
                 let q = sql("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))").bind(key);
                 self.execute(q).await.map(|_| ())
             }
@@ -418,27 +468,47 @@ impl Tx {
     /// transaction and applied to this process's cache once it committed (other
     /// PostgreSQL nodes hear them through `NOTIFY`).
     pub async fn commit(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx, cache) => {
+        let sqlite = matches!(self.conn, Conn::Sqlite(_));
+        let changes = match self.conn {
+            Conn::Sqlite(tx) => {
                 let changes = drain_changes(tx.connection())?;
                 tx.commit()?;
-                cache.apply(&changes);
+                changes
             }
-            Tx::Postgres(mut tx, cache) => {
+            Conn::Postgres(mut tx) => {
                 let changes = take_changes(&mut tx).await?;
                 tx.commit().await?;
-                cache.apply(&changes);
+                changes
             }
+        };
+        self.cache.apply(&changes);
+        self.logs.send(self.pending_logs).await;
+        if sqlite {
+            // Releasing the writer woke the next transaction into this worker's next
+            // slot: let it run now, not after this response is rendered, signed and
+            // written, with the writer idle all the while (heartbeats: 2.8k → 4.5k/s).
+            tokio::task::yield_now().await;
         }
         Ok(())
+    }
+
+    /// Logs `row` once this transaction commits (or now, in it, when this
+    /// handle has no log writer).
+    pub(crate) async fn log_event(&mut self, row: EventLogRow) -> Result<(), StoreError> {
+        if self.logs.batched() {
+            self.pending_logs.push(row);
+            Ok(())
+        } else {
+            crate::event_logs::insert(self, &row).await
+        }
     }
 
     /// Rolls back now (dropping a `Tx` also rolls back, but only when its connection
     /// is next used, holding its locks until then).
     pub async fn rollback(self) -> Result<(), StoreError> {
-        match self {
-            Tx::Sqlite(tx, _) => tx.rollback()?,
-            Tx::Postgres(tx, _) => tx.rollback().await?,
+        match self.conn {
+            Conn::Sqlite(tx) => tx.rollback()?,
+            Conn::Postgres(tx) => tx.rollback().await?,
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! `event_logs` (Keygen's event logs, spec §2.14): every event the outbox records,
-//! with who did it — the whodunnit bearer and the request id — written in the
-//! transaction of the change. Validation events are not logged (they go through the
+//! with who did it — the whodunnit bearer and the request id — gathered by the
+//! transaction of the change and written once it commits, in batches
+//! ([`crate::event_log_writer`]); [`list`] and [`find`] wait for what this process
+//! has queued. Validation events are not logged (they go through the
 //! batched writer only while an endpoint subscribes; logging each one would put a
 //! write on validate-key).
 //!
@@ -87,7 +89,7 @@ pub(crate) async fn record(tx: &mut Tx, event: &crate::outbox::Event) -> Result<
         created_at: event.at,
         updated_at: event.at,
     };
-    insert(tx, &row).await
+    tx.log_event(row).await
 }
 
 /// `GET /event-logs` filters.
@@ -122,6 +124,7 @@ pub async fn list(
     page: &Page,
     order: Order,
 ) -> Result<(Vec<EventLogRow>, Option<i64>)> {
+    db.flush_event_logs().await;
     let mut filters = Vec::new();
     if !query.events.is_empty() {
         let clause = format!(
@@ -153,6 +156,7 @@ pub async fn list(
 
 /// An event log of an account by id.
 pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<EventLogRow>> {
+    db.flush_event_logs().await;
     crate::crud::find(db, TABLE, COLUMNS, account, id).await
 }
 

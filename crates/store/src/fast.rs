@@ -250,12 +250,13 @@ impl Writer {
         // Another process on the same file (a CLI command) is the only other writer.
         connection.busy_timeout(Duration::from_secs(5))?;
         connection.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+             PRAGMA wal_autocheckpoint = 0;",
         )?;
         connection.set_prepared_statement_cache_capacity(256);
-        Ok(Self {
-            connection: Arc::new(tokio::sync::Mutex::new(connection)),
-        })
+        let connection = Arc::new(tokio::sync::Mutex::new(connection));
+        crate::checkpoint::spawn(path, Arc::downgrade(&connection));
+        Ok(Self { connection })
     }
 
     /// Whether a write holds the connection now.

@@ -282,9 +282,7 @@ pub async fn add_uses(db: &Db, id: &str, delta: i64, now: i64) -> Result<bool> {
         .bind(delta)
         .bind(now)
         .bind(id),
-        TABLE,
         COLUMNS,
-        id,
         event,
         now,
     )

@@ -303,30 +303,25 @@ pub async fn emit_current<R: crate::db::Row + Resource>(
     Ok(())
 }
 
-/// Runs the single-row write `q` in a transaction and, when it changed a row,
-/// records `name` about the row `id` of `table` as written; rows affected.
-#[allow(clippy::too_many_arguments)]
+/// Runs `q`, an `UPDATE` of at most one row, in a transaction and, when it changed
+/// the row, records `name` about it as written (`q` gets a `RETURNING` clause: one
+/// statement, not a write and a read); rows affected.
 pub async fn execute_announced<R: crate::db::Row + Resource>(
     db: &crate::Db,
     q: crate::Sql,
-    table: &str,
     columns: &str,
-    id: &str,
     name: &str,
     at: i64,
 ) -> Result<u64> {
     let mut tx = db.begin().await?;
-    let n = tx.execute(q).await?;
-    if n > 0 {
-        let row: Option<R> = tx
-            .fetch_optional(sql(format!("SELECT {columns} FROM {table} WHERE id = $1")).bind(id))
-            .await?;
-        if let Some(row) = row {
-            emit(&mut tx, name, &row, at).await?;
-        }
+    let row: Option<R> = tx
+        .fetch_optional(q.push(&format!(" RETURNING {columns}")))
+        .await?;
+    if let Some(row) = &row {
+        emit(&mut tx, name, row, at).await?;
     }
     tx.commit().await?;
-    Ok(n)
+    Ok(u64::from(row.is_some()))
 }
 
 /// Records `name` about the row `id` of `table` as it is now, in `tx` (the

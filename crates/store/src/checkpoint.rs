@@ -1,0 +1,91 @@
+//! WAL checkpoints off the write path (SQLite).
+//!
+//! SQLite's automatic checkpoint runs inside the commit that crosses the threshold:
+//! it copies the WAL into the database file and fsyncs both while the committing
+//! connection — our one writer — waits. Under heartbeat load that was one fsync
+//! (≈ 6 ms here) every ≈ 30 commits with the writer held, a third of the writer's
+//! time. The writer therefore turns automatic checkpoints off and this thread does
+//! them: a `PASSIVE` checkpoint on its own connection every [`INTERVAL`], concurrent
+//! with writes, which does the copying and the fsyncs.
+//!
+//! A checkpoint that runs beside writes never backfills the frames appended while it
+//! ran, and SQLite only rewinds the WAL to its start once every frame is backfilled,
+//! so under steady load the file would grow without end. When the WAL holds more
+//! than [`REWIND_FRAMES`] frames, the thread therefore takes the writer's lock for
+//! one more checkpoint: by then the earlier passes have copied almost everything, so
+//! the writer waits for a short copy and the fsyncs, and the next write transaction
+//! starts the WAL over.
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::Weak;
+use std::time::Duration;
+
+/// How often the thread checkpoints.
+const INTERVAL: Duration = Duration::from_millis(100);
+
+/// WAL frames (pages) past which a checkpoint takes the writer's lock so that it
+/// completes and the WAL starts over: 4,096 pages of 4 KiB, 16 MiB.
+pub(crate) const REWIND_FRAMES: i64 = 4096;
+
+type Shared = tokio::sync::Mutex<Connection>;
+
+/// Starts the checkpoint thread of the database at `path`; it ends on its next
+/// tick after the writer is gone.
+pub(crate) fn spawn(path: &Path, writer: Weak<Shared>) {
+    let path = path.to_path_buf();
+    let started = std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || run(&path, &writer));
+    if let Err(error) = started {
+        tracing::error!(%error, "cannot start the SQLite checkpoint thread");
+    }
+}
+
+fn run(path: &PathBuf, writer: &Weak<Shared>) {
+    let mut connection: Option<Connection> = None;
+    loop {
+        std::thread::sleep(INTERVAL);
+        let Some(writer) = writer.upgrade() else {
+            return;
+        };
+        if connection.is_none() {
+            connection = open(path)
+                .map_err(|error| tracing::warn!(%error, "SQLite checkpoint connection"))
+                .ok();
+        }
+        let Some(conn) = &connection else { continue };
+        match checkpoint(conn) {
+            Ok((frames, copied)) if frames > REWIND_FRAMES && copied < frames => {
+                // Holding the writer: no frame is appended while this one runs.
+                let _held = writer.blocking_lock();
+                if let Err(error) = checkpoint(conn) {
+                    tracing::warn!(%error, "SQLite checkpoint failed");
+                }
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "SQLite checkpoint failed");
+                connection = None;
+            }
+        }
+    }
+}
+
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(Duration::from_secs(5))?;
+    connection.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0;")?;
+    Ok(connection)
+}
+
+/// One passive checkpoint: the frames in the WAL, and how many of them are now
+/// copied into the database file.
+pub(crate) fn checkpoint(connection: &Connection) -> rusqlite::Result<(i64, i64)> {
+    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get(1)?, row.get(2)?))
+    })
+}
