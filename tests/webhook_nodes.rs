@@ -6,7 +6,9 @@
 //!   carries the same event id (SQLite and PostgreSQL);
 //! - two processes on one PostgreSQL database deliver each event exactly once;
 //! - two processes on one PostgreSQL database running the scheduled license notices
-//!   every second send each notice once.
+//!   every second send each notice once;
+//! - an endpoint created after its process (or, on PostgreSQL, another process)
+//!   already read the in-memory endpoint list receives the next event.
 
 #![allow(clippy::expect_used)]
 
@@ -247,5 +249,99 @@ async fn two_processes_send_each_license_notice_once() -> anyhow::Result<()> {
         per_notice.values().all(|&n| n == 1),
         "a notice was sent twice: {per_notice:?}"
     );
+    Ok(())
+}
+
+/// A machine (of a new product, policy and license) created on `node`; its id.
+async fn machine(cluster: &Cluster, node: usize) -> anyhow::Result<String> {
+    let product = create(
+        cluster,
+        node,
+        "/v1/products",
+        json!({"data": {"type": "products", "attributes": {"name": "App"}}}),
+    )
+    .await?;
+    let policy = create(
+        cluster,
+        node,
+        "/v1/policies",
+        json!({"data": {"type": "policies", "attributes": {"name": "P"},
+            "relationships": {"product": {"data": {"type": "products", "id": product}}}}}),
+    )
+    .await?;
+    let license = create(
+        cluster,
+        node,
+        "/v1/licenses",
+        json!({"data": {"type": "licenses",
+            "relationships": {"policy": {"data": {"type": "policies", "id": policy}}}}}),
+    )
+    .await?;
+    create(
+        cluster,
+        node,
+        "/v1/machines",
+        json!({"data": {"type": "machines", "attributes": {"fingerprint": "fp-1"},
+            "relationships": {"license": {"data": {"type": "licenses", "id": license}}}}}),
+    )
+    .await
+}
+
+/// The outbox keeps the endpoint list in memory: an endpoint created after a write
+/// read it (empty) receives the very next event written on the same process.
+#[tokio::test]
+async fn an_endpoint_hears_the_next_event_on_its_node() -> anyhow::Result<()> {
+    let receiver = Receiver::start().await?;
+    let cluster = cluster(1).await?;
+    let machine = machine(&cluster, 0).await?;
+    let ping = format!("/v1/machines/{machine}/actions/ping");
+    let reply = cluster.admin(0, "POST", &ping, None).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    subscribe_to(&cluster, 0, &receiver.url, &["machine.heartbeat.ping"]).await?;
+    let reply = cluster.admin(0, "POST", &ping, None).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let hooks = receiver.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(
+        hooks.len(),
+        1,
+        "the one ping after subscribing is delivered"
+    );
+    assert_eq!(hooks[0].event(), "machine.heartbeat.ping");
+    assert_eq!(hooks[0].payload()["data"]["id"], machine.as_str());
+    Ok(())
+}
+
+/// The outbox keeps the endpoint list in memory on each node: an endpoint created on
+/// one node receives the heartbeats pinged on another, whose list was already read
+/// (empty) before, as soon as that node heard the commit's notification.
+#[tokio::test]
+async fn an_endpoint_created_on_one_node_hears_the_next_event_on_another() -> anyhow::Result<()> {
+    if Cluster::unavailable("an_endpoint_created_on_one_node_hears_the_next_event_on_another") {
+        return Ok(());
+    }
+    let receiver = Receiver::start().await?;
+    let cluster = cluster(2).await?;
+    let machine = machine(&cluster, 0).await?;
+    let ping = format!("/v1/machines/{machine}/actions/ping");
+    // Node 1 reads the (empty) endpoint list.
+    let reply = cluster.admin(1, "POST", &ping, None).await?;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    subscribe_to(&cluster, 0, &receiver.url, &["machine.heartbeat.ping"]).await?;
+    let started = tokio::time::Instant::now();
+    let mut pings = 0;
+    while receiver.received().is_empty() {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(5),
+            "no heartbeat delivered after {pings} pings on the other node"
+        );
+        let reply = cluster.admin(1, "POST", &ping, None).await?;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        pings += 1;
+        receiver.wait_for(1, Duration::from_millis(200)).await;
+    }
+    let hooks = receiver.received();
+    assert_eq!(hooks[0].event(), "machine.heartbeat.ping");
+    assert_eq!(hooks[0].payload()["data"]["id"], machine.as_str());
+    eprintln!("delivered after {pings} ping(s) on the other node");
     Ok(())
 }

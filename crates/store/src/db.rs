@@ -352,6 +352,44 @@ impl Db {
         })
     }
 
+    /// Runs one write statement that returns at most one row (`… RETURNING`) on its
+    /// own, applying the cache changes it made, as [`Db::execute`] does.
+    pub async fn write_returning<R: Row>(&self, q: Sql) -> Result<Option<R>, StoreError> {
+        Ok(match self {
+            Db::Sqlite { writer, cache, .. } => {
+                let conn = writer.lock().await?;
+                let row = crate::fast::fetch::<R>(&conn, &q.text, &q.args, Some(1))?.pop();
+                let changes = drain_changes(&conn)?;
+                cache.apply(&changes);
+                row
+            }
+            Db::Postgres { pool, cache, .. } => {
+                let mut conn = pool.acquire().await?;
+                let row = bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                let changes = take_changes(&mut conn).await?;
+                cache.apply(&changes);
+                row
+            }
+        })
+    }
+
+    /// Writes the event logs of a change already committed (through the log writer
+    /// when this handle has one).
+    pub(crate) async fn log_events(&self, rows: Vec<EventLogRow>) -> Result<(), StoreError> {
+        let logs = match self {
+            Db::Sqlite { logs, .. } | Db::Postgres { logs, .. } => logs,
+        };
+        if logs.batched() {
+            logs.send(rows).await;
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        crate::event_logs::insert_many(&mut tx, &rows).await?;
+        tx.commit().await
+    }
+
     /// Starts a write transaction. On SQLite the single writer connection serialises
     /// transactions, so counts read inside one cannot change before it commits.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
@@ -375,6 +413,7 @@ impl Db {
             cache: cache.clone(),
             logs: logs.clone(),
             pending_logs: Vec::new(),
+            db: self.clone(),
         })
     }
 }
@@ -387,6 +426,7 @@ pub struct Tx {
     cache: Arc<SnapshotCache>,
     logs: EventLogSink,
     pending_logs: Vec<EventLogRow>,
+    db: Db,
 }
 
 enum Conn {
@@ -472,8 +512,10 @@ impl Tx {
         let changes = match self.conn {
             Conn::Sqlite(tx) => {
                 let changes = drain_changes(tx.connection())?;
-                tx.commit()?;
-                changes
+                // Applied before the writer is released: the next transaction on this
+                // process reads nothing cached that this one changed.
+                tx.commit_then(|| self.cache.apply(&changes))?;
+                Vec::new()
             }
             Conn::Postgres(mut tx) => {
                 let changes = take_changes(&mut tx).await?;
@@ -490,6 +532,11 @@ impl Tx {
             tokio::task::yield_now().await;
         }
         Ok(())
+    }
+
+    /// The database this transaction writes to, for reads of committed rows.
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
     }
 
     /// Logs `row` once this transaction commits (or now, in it, when this

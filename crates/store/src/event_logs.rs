@@ -72,24 +72,43 @@ pub fn current() -> Context {
 
 /// Logs `event` in `tx` with the current context.
 pub(crate) async fn record(tx: &mut Tx, event: &crate::outbox::Event) -> Result<()> {
-    if latchkey_core::webhooks::VALIDATION_EVENTS.contains(&event.name.as_str()) {
-        return Ok(());
+    let row = log_row(
+        &event.name,
+        &event.account_id,
+        (&event.resource_type, &event.resource_id),
+        event.at,
+    );
+    match row {
+        Some(row) => tx.log_event(row).await,
+        None => Ok(()),
+    }
+}
+
+/// The log of the event `name` about `resource` (`(type, id)`) with the current
+/// context; none for validation events.
+pub(crate) fn log_row(
+    name: &str,
+    account: &str,
+    (resource_type, resource_id): (&str, &str),
+    at: i64,
+) -> Option<EventLogRow> {
+    if latchkey_core::webhooks::VALIDATION_EVENTS.contains(&name) {
+        return None;
     }
     let context = current();
     let (whodunnit_type, whodunnit_id) = context.whodunnit.unzip();
-    let row = EventLogRow {
-        id: crate::ordered_id(event.at),
-        account_id: event.account_id.clone(),
-        event: event.name.clone(),
-        resource_type: event.resource_type.clone(),
-        resource_id: event.resource_id.clone(),
+    Some(EventLogRow {
+        id: crate::ordered_id(at),
+        account_id: account.to_owned(),
+        event: name.to_owned(),
+        resource_type: resource_type.to_owned(),
+        resource_id: resource_id.to_owned(),
         whodunnit_type,
         whodunnit_id,
         request_id: context.request_id,
-        created_at: event.at,
-        updated_at: event.at,
-    };
-    tx.log_event(row).await
+        created_at: at,
+        updated_at: at,
+    })
 }
 
 /// `GET /event-logs` filters.

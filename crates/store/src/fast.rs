@@ -306,9 +306,15 @@ impl WriteTx {
     }
 
     /// Commits; on failure the transaction is rolled back.
-    pub fn commit(mut self) -> Result<(), StoreError> {
+    pub fn commit(self) -> Result<(), StoreError> {
+        self.commit_then(|| ())
+    }
+
+    /// Commits and runs `then` before the writer is released.
+    pub fn commit_then(mut self, then: impl FnOnce()) -> Result<(), StoreError> {
         self.connection.execute_batch("COMMIT")?;
         self.open = false;
+        then();
         Ok(())
     }
 

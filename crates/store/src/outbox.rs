@@ -13,6 +13,7 @@ use crate::webhooks::WebhookEndpointRow;
 use crate::{Result, Tx, sql};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Which product a resource belongs to, for product-scoped endpoints.
 #[derive(Debug, Clone, Copy)]
@@ -187,15 +188,41 @@ pub async fn emit_meta<R: Resource>(
     record(tx, &Event::new(name, row, Some(meta), at)).await
 }
 
-async fn endpoints_of(tx: &mut Tx, account: &str) -> Result<Vec<WebhookEndpointRow>> {
-    tx.fetch_all(
-        sql(format!(
-            "SELECT {} FROM webhook_endpoints WHERE account_id = $1",
+/// Every webhook endpoint of the database, from memory unless one changed since it
+/// was last read (the `endpoints` cache key: migration 0013). Read from committed
+/// rows, never through a transaction, so a rolled-back endpoint write is never held.
+async fn all_endpoints(db: &crate::Db) -> Result<Arc<Vec<WebhookEndpointRow>>> {
+    let cache = db.snapshot_cache();
+    let (held, ticket) = cache.endpoints();
+    if let Some(held) = held {
+        return Ok(held);
+    }
+    let rows: Vec<WebhookEndpointRow> = db
+        .fetch_all(sql(format!(
+            "SELECT {} FROM webhook_endpoints",
             crate::webhooks::COLUMNS
-        ))
-        .bind(account),
-    )
-    .await
+        )))
+        .await?;
+    let rows = Arc::new(rows);
+    cache.put_endpoints(ticket, rows.clone());
+    Ok(rows)
+}
+
+async fn endpoints_of(tx: &mut Tx, account: &str) -> Result<Vec<WebhookEndpointRow>> {
+    let all = all_endpoints(tx.db()).await?;
+    Ok(all
+        .iter()
+        .filter(|endpoint| endpoint.account_id == account)
+        .cloned()
+        .collect())
+}
+
+/// Whether any endpoint (of any account) subscribes to `event`.
+async fn delivered(db: &crate::Db, event: &str) -> Result<bool> {
+    let all = all_endpoints(db).await?;
+    Ok(all
+        .iter()
+        .any(|endpoint| latchkey_core::webhooks::subscribes(&endpoint.subscription_list(), event)))
 }
 
 /// Records one event in `tx`: its event log, and one `webhook_events` row per
@@ -303,9 +330,14 @@ pub async fn emit_current<R: crate::db::Row + Resource>(
     Ok(())
 }
 
-/// Runs `q`, an `UPDATE` of at most one row, in a transaction and, when it changed
-/// the row, records `name` about it as written (`q` gets a `RETURNING` clause: one
-/// statement, not a write and a read); rows affected.
+/// Runs `q`, an `UPDATE` of at most one row, and, when it changed the row, records
+/// `name` about it as written (`q` gets a `RETURNING` clause: one statement, not a
+/// write and a read); rows affected.
+///
+/// On PostgreSQL, when no endpoint subscribes to `name` (the heartbeat's usual
+/// case), the statement runs alone, without `BEGIN` and `COMMIT`
+/// round trips, and only its event log follows; an endpoint created on another node
+/// within its notification delay (milliseconds) misses that event.
 pub async fn execute_announced<R: crate::db::Row + Resource>(
     db: &crate::Db,
     q: crate::Sql,
@@ -313,10 +345,19 @@ pub async fn execute_announced<R: crate::db::Row + Resource>(
     name: &str,
     at: i64,
 ) -> Result<u64> {
+    let q = q.push(&format!(" RETURNING {columns}"));
+    if db.backend() == crate::Backend::Postgres && !delivered(db, name).await? {
+        let row: Option<R> = db.write_returning(q).await?;
+        if let Some(row) = &row
+            && let Some(log) =
+                crate::event_logs::log_row(name, row.account(), (R::KIND, row.id()), at)
+        {
+            db.log_events(vec![log]).await?;
+        }
+        return Ok(u64::from(row.is_some()));
+    }
     let mut tx = db.begin().await?;
-    let row: Option<R> = tx
-        .fetch_optional(q.push(&format!(" RETURNING {columns}")))
-        .await?;
+    let row: Option<R> = tx.fetch_optional(q).await?;
     if let Some(row) = &row {
         emit(&mut tx, name, row, at).await?;
     }

@@ -16,6 +16,7 @@
 //! disconnected the cache is bypassed and, once it listens again, emptied.
 
 use crate::validation::Parts;
+use crate::webhooks::WebhookEndpointRow;
 use hashlink::LruCache;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,6 +38,8 @@ pub enum Change {
     Policy(String),
     /// A user (owner or licensee: email, ban).
     User(String),
+    /// A webhook endpoint (the outbox's list of subscribers).
+    Endpoints,
     /// Something many licenses read (an entitlement, product, group, account, keys),
     /// or an unknown key: everything goes.
     All,
@@ -49,6 +52,7 @@ impl Change {
             Some(("license", id)) => Change::License(id.to_owned()),
             Some(("policy", id)) => Change::Policy(id.to_owned()),
             Some(("user", id)) => Change::User(id.to_owned()),
+            None if key == "endpoints" => Change::Endpoints,
             _ => Change::All,
         }
     }
@@ -59,6 +63,8 @@ type Key = (String, String);
 struct Inner {
     entries: LruCache<Key, Arc<Parts>>,
     by_license: HashMap<String, Key>,
+    /// Every webhook endpoint of the database, when read since the last change.
+    endpoints: Option<Arc<Vec<WebhookEndpointRow>>>,
     epoch: u64,
 }
 
@@ -108,6 +114,7 @@ impl SnapshotCache {
             inner: Mutex::new(Inner {
                 entries: LruCache::new(capacity),
                 by_license: HashMap::new(),
+                endpoints: None,
                 epoch: 0,
             }),
             online: AtomicBool::new(online),
@@ -205,6 +212,26 @@ impl SnapshotCache {
         inner.entries.insert(entry, parts);
     }
 
+    /// The webhook endpoints, if held, and the ticket under which endpoints read
+    /// now may be stored. Held whatever the capacity: they are few, and every event
+    /// of every write asks for them.
+    pub fn endpoints(&self) -> (Option<Arc<Vec<WebhookEndpointRow>>>, Ticket) {
+        if !self.online.load(Ordering::Acquire) {
+            return (None, Ticket(None));
+        }
+        let inner = self.lock();
+        (inner.endpoints.clone(), Ticket(Some(inner.epoch)))
+    }
+
+    /// Stores the endpoints read under `ticket`, unless a write was applied since.
+    pub fn put_endpoints(&self, ticket: Ticket, endpoints: Arc<Vec<WebhookEndpointRow>>) {
+        let Ticket(Some(epoch)) = ticket else { return };
+        let mut inner = self.lock();
+        if inner.epoch == epoch && self.online.load(Ordering::Acquire) {
+            inner.endpoints = Some(endpoints);
+        }
+    }
+
     /// Applies committed changes.
     pub fn apply(&self, changes: &[Change]) {
         if changes.is_empty() {
@@ -234,10 +261,12 @@ impl SnapshotCache {
                         dropped += 1;
                     }
                 }
+                Change::Endpoints => inner.endpoints = None,
                 Change::All => {
                     dropped += inner.entries.len() as u64;
                     inner.entries.clear();
                     inner.by_license.clear();
+                    inner.endpoints = None;
                 }
             }
         }
@@ -283,6 +312,7 @@ mod tests {
         assert_eq!(Change::parse("license:a"), Change::License("a".into()));
         assert_eq!(Change::parse("policy:b"), Change::Policy("b".into()));
         assert_eq!(Change::parse("user:c"), Change::User("c".into()));
+        assert_eq!(Change::parse("endpoints"), Change::Endpoints);
         assert_eq!(Change::parse("all"), Change::All);
         assert_eq!(Change::parse("group:x"), Change::All);
         assert_eq!(Change::parse(""), Change::All);

@@ -65,6 +65,7 @@ impl Parts {
                 self.head.license.owner_id.as_deref() == Some(id.as_str())
                     || self.users.iter().flatten().any(|(user, _)| user == id)
             }
+            Change::Endpoints => false,
             Change::All => true,
         }
     }
