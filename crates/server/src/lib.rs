@@ -116,6 +116,7 @@ pub async fn serve(
     let config = state.config.clone();
     let validation_events = state.validation_events.clone();
     let request_logs = state.request_logs.clone();
+    let db = state.db.clone();
     let result = net::run(listener, app(state), &config, shutdown).await;
     if let Some((metrics, stop)) = metrics_server {
         drop(stop);
@@ -123,6 +124,7 @@ pub async fn serve(
     }
     upkeep.abort();
     validation_events.flush().await;
+    db.flush_event_logs().await;
     if let Some(request_logs) = &request_logs {
         request_logs.flush().await;
     }

@@ -332,3 +332,53 @@ async fn optimize_refreshes_statistics_taken_while_a_table_was_empty() -> anyhow
     );
     Ok(())
 }
+
+/// Event logs leave with the transaction that records them: a committed change's
+/// logs are listed at once (the list waits for the batched writer), a rolled-back
+/// change's never, and many queued at once all arrive once flushed.
+#[tokio::test]
+async fn event_logs_follow_commits_only() -> anyhow::Result<()> {
+    use latchkey_store::event_logs::{self, EventLogQuery};
+    let db = latchkey_testkit::fresh_db().await?;
+    let acme = account(&db, "acme").await?;
+    let kept = product(&acme, 1, None);
+    let dropped = product(&acme, 2, None);
+    let mut tx = db.begin().await?;
+    latchkey_store::products::insert(&mut tx, &kept).await?;
+    latchkey_store::outbox::emit(&mut tx, "product.created", &kept, 10).await?;
+    tx.commit().await?;
+    let mut tx = db.begin().await?;
+    latchkey_store::products::insert(&mut tx, &dropped).await?;
+    latchkey_store::outbox::emit(&mut tx, "product.created", &dropped, 11).await?;
+    tx.rollback().await?;
+    let mut tx = db.begin().await?;
+    latchkey_store::outbox::emit(&mut tx, "product.updated", &dropped, 12).await?;
+    drop(tx);
+    let (rows, _) = event_logs::list(
+        &db,
+        &acme,
+        &EventLogQuery::default(),
+        &Page::Limit(100),
+        Order::Asc,
+    )
+    .await?;
+    let seen: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.event.as_str(), r.resource_id.as_str()))
+        .collect();
+    assert_eq!(seen, vec![("product.created", kept.id.as_str())]);
+    // Many transactions queued at once all arrive, in batches.
+    for n in 0..300 {
+        let mut tx = db.begin().await?;
+        latchkey_store::outbox::emit(&mut tx, "product.updated", &kept, 100 + n).await?;
+        tx.commit().await?;
+    }
+    db.flush_event_logs().await;
+    let count: Option<(i64,)> = db
+        .fetch_optional(sql(
+            "SELECT COUNT(*) FROM event_logs WHERE event = 'product.updated'",
+        ))
+        .await?;
+    assert_eq!(count, Some((300,)));
+    Ok(())
+}
