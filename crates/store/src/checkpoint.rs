@@ -17,7 +17,7 @@
 //! starts the WAL over.
 
 use rusqlite::{Connection, OpenFlags};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Weak;
 use std::time::Duration;
 
@@ -42,8 +42,11 @@ pub(crate) fn spawn(path: &Path, writer: Weak<Shared>) {
     }
 }
 
-fn run(path: &PathBuf, writer: &Weak<Shared>) {
+fn run(path: &Path, writer: &Weak<Shared>) {
     let mut connection: Option<Connection> = None;
+    // The WAL's frame count after the last pass that held the writer: while it is
+    // unchanged, nothing was written since and the WAL starts over at the next write.
+    let mut rewound_at = 0;
     loop {
         std::thread::sleep(INTERVAL);
         let Some(writer) = writer.upgrade() else {
@@ -55,19 +58,19 @@ fn run(path: &PathBuf, writer: &Weak<Shared>) {
                 .ok();
         }
         let Some(conn) = &connection else { continue };
-        match checkpoint(conn) {
-            Ok((frames, copied)) if frames > REWIND_FRAMES && copied < frames => {
-                // Holding the writer: no frame is appended while this one runs.
+        let pass = match checkpoint(conn) {
+            // A pass beside the writes copies what it saw, but the frames appended
+            // meanwhile keep the WAL from starting over: past the bound, one more pass
+            // holding the writer, so no frame is appended while it runs.
+            Ok((frames, _)) if frames > REWIND_FRAMES && frames != rewound_at => {
                 let _held = writer.blocking_lock();
-                if let Err(error) = checkpoint(conn) {
-                    tracing::warn!(%error, "SQLite checkpoint failed");
-                }
+                checkpoint(conn).map(|(frames, _)| rewound_at = frames)
             }
-            Ok(_) => {}
-            Err(error) => {
-                tracing::warn!(%error, "SQLite checkpoint failed");
-                connection = None;
-            }
+            other => other.map(|_| ()),
+        };
+        if let Err(error) = pass {
+            tracing::warn!(%error, "SQLite checkpoint failed");
+            connection = None;
         }
     }
 }

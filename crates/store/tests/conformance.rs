@@ -382,3 +382,37 @@ async fn event_logs_follow_commits_only() -> anyhow::Result<()> {
     assert_eq!(count, Some((300,)));
     Ok(())
 }
+
+/// SQLite checkpoints on its own thread, beside the writes: under continuous writes
+/// the WAL file still starts over (the thread takes the writer for a last pass once
+/// the log passes 4,096 frames) instead of growing with every commit (here ≈ 100 MB
+/// of frames are written).
+#[tokio::test]
+async fn sqlite_wal_stays_bounded_under_continuous_writes() -> anyhow::Result<()> {
+    if latchkey_testkit::backend_name() != "sqlite" {
+        return Ok(());
+    }
+    let path = std::env::temp_dir().join(format!("latchkey-wal-{}.db", latchkey_store::new_id()));
+    let db = latchkey_store::Db::connect(&format!("sqlite://{}", path.display())).await?;
+    let acme = account(&db, "acme").await?;
+    let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+    let mut largest = 0;
+    for n in 0..8_000 {
+        let mut row = product(&acme, n, None);
+        row.name = "x".repeat(3_000);
+        let mut tx = db.begin().await?;
+        latchkey_store::products::insert(&mut tx, &row).await?;
+        tx.commit().await?;
+        largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+    }
+    db.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    assert!(
+        largest < 48 << 20,
+        "the WAL grew to {} MB under continuous writes",
+        largest >> 20
+    );
+    Ok(())
+}
