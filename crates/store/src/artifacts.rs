@@ -191,7 +191,14 @@ pub async fn transition(
     } else {
         "artifact.upload.failed"
     };
-    let n = crate::outbox::execute_announced::<ArtifactRow>(db, q, COLUMNS, event, now).await?;
+    let n = crate::outbox::execute_announced::<ArtifactRow>(
+        db,
+        q,
+        COLUMNS,
+        (event, crate::Durability::Full),
+        now,
+    )
+    .await?;
     Ok(n > 0)
 }
 

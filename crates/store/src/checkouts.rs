@@ -11,7 +11,7 @@ pub async fn machine_checked_out(db: &Db, machine_id: &str, at: i64) -> Result<(
         db,
         q,
         crate::machines::COLUMNS,
-        "machine.checked-out",
+        ("machine.checked-out", crate::Durability::Relaxed),
         at,
     )
     .await

@@ -167,11 +167,28 @@ pub enum Db {
     Postgres {
         /// The pool.
         pool: PgPool,
+        /// A small pool whose sessions commit without waiting for the WAL flush
+        /// (`synchronous_commit = off`), for [`Durability::Relaxed`] writes.
+        relaxed: PgPool,
         /// The validation cache, kept exact by [`crate::listen`].
         cache: Arc<SnapshotCache>,
         /// Where committed transactions send their event logs.
         logs: EventLogSink,
     },
+}
+
+/// When a write's commit returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Once the commit is on disk.
+    Full,
+    /// PostgreSQL: before its WAL is flushed (`synchronous_commit = off`), so a
+    /// commit that notifies other nodes holds PostgreSQL's notify lock for no fsync.
+    /// A crash of the database server can lose the last fraction of a second of such
+    /// writes (never part of one). For touches whose loss costs nothing: a heartbeat
+    /// ping, a check-out time. SQLite commits without an fsync either way (WAL,
+    /// `synchronous = NORMAL`).
+    Relaxed,
 }
 
 /// Which engine a [`Db`] talks to.
@@ -209,6 +226,10 @@ impl Db {
                     .options([("search_path", schema)])
                     .application_name(schema);
             }
+            let relaxed = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_lazy_with(options.clone().options([("synchronous_commit", "off")]));
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -219,6 +240,7 @@ impl Db {
             crate::listen::spawn(pool.clone(), &cache);
             Db::Postgres {
                 pool,
+                relaxed,
                 cache,
                 logs: EventLogSink::default(),
             }
@@ -295,8 +317,14 @@ impl Db {
         self.flush_event_logs().await;
         match self {
             Db::Sqlite { reader, .. } => reader.close(),
-            Db::Postgres { pool, cache, .. } => {
+            Db::Postgres {
+                pool,
+                relaxed,
+                cache,
+                ..
+            } => {
                 cache.close();
+                relaxed.close().await;
                 pool.close().await;
             }
         }
@@ -354,7 +382,11 @@ impl Db {
 
     /// Runs one write statement that returns at most one row (`… RETURNING`) on its
     /// own, applying the cache changes it made, as [`Db::execute`] does.
-    pub async fn write_returning<R: Row>(&self, q: Sql) -> Result<Option<R>, StoreError> {
+    pub async fn write_returning<R: Row>(
+        &self,
+        q: Sql,
+        durability: Durability,
+    ) -> Result<Option<R>, StoreError> {
         Ok(match self {
             Db::Sqlite { writer, cache, .. } => {
                 let conn = writer.lock().await?;
@@ -363,7 +395,16 @@ impl Db {
                 cache.apply(&changes);
                 row
             }
-            Db::Postgres { pool, cache, .. } => {
+            Db::Postgres {
+                pool,
+                relaxed,
+                cache,
+                ..
+            } => {
+                let pool = match durability {
+                    Durability::Full => pool,
+                    Durability::Relaxed => relaxed,
+                };
                 let mut conn = pool.acquire().await?;
                 let row = bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
                     .fetch_optional(&mut *conn)
@@ -404,9 +445,9 @@ impl Db {
                 cache,
                 logs,
             ),
-            Db::Postgres { pool, cache, logs } => {
-                (Conn::Postgres(pool.begin().await?), cache, logs)
-            }
+            Db::Postgres {
+                pool, cache, logs, ..
+            } => (Conn::Postgres(pool.begin().await?), cache, logs),
         };
         Ok(Tx {
             conn,

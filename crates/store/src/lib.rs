@@ -50,7 +50,7 @@ pub mod validation;
 pub mod webhook_events;
 pub mod webhooks;
 
-pub use db::{Arg, Backend, Db, Sql, Tx, sql};
+pub use db::{Arg, Backend, Db, Durability, Sql, Tx, sql};
 /// sqlx error variants, for callers that tell outages from bugs.
 pub use sqlx::Error as sqlx_error;
 

@@ -77,9 +77,15 @@ pub async fn check_in(db: &Db, id: &str, now: i64) -> Result<()> {
     let q = sql("UPDATE licenses SET last_check_in_at = $1, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id);
-    crate::outbox::execute_announced::<LicenseRow>(db, q, COLUMNS, "license.checked-in", now)
-        .await
-        .map(|_| ())
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        COLUMNS,
+        ("license.checked-in", crate::Durability::Full),
+        now,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Records a check-out (license file) at `at`.
@@ -87,9 +93,15 @@ pub async fn checked_out(db: &Db, id: &str, at: i64) -> Result<()> {
     let q = sql("UPDATE licenses SET last_check_out_at = $1 WHERE id = $2")
         .bind(at)
         .bind(id);
-    crate::outbox::execute_announced::<LicenseRow>(db, q, COLUMNS, "license.checked-out", at)
-        .await
-        .map(|_| ())
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        COLUMNS,
+        ("license.checked-out", crate::Durability::Relaxed),
+        at,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Sets `uses` back to zero.
@@ -97,9 +109,15 @@ pub async fn reset_uses(db: &Db, id: &str, now: i64) -> Result<()> {
     let q = sql("UPDATE licenses SET uses = 0, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id);
-    crate::outbox::execute_announced::<LicenseRow>(db, q, COLUMNS, "license.usage.reset", now)
-        .await
-        .map(|_| ())
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        COLUMNS,
+        ("license.usage.reset", crate::Durability::Full),
+        now,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Moves a license to another policy (and that policy's product) with its new expiry.
@@ -119,9 +137,15 @@ pub async fn transfer(
     .bind(expiry)
     .bind(now)
     .bind(id);
-    crate::outbox::execute_announced::<LicenseRow>(db, q, COLUMNS, "license.policy.updated", now)
-        .await
-        .map(|_| ())
+    crate::outbox::execute_announced::<LicenseRow>(
+        db,
+        q,
+        COLUMNS,
+        ("license.policy.updated", crate::Durability::Full),
+        now,
+    )
+    .await
+    .map(|_| ())
 }
 
 /// Starts the expiry clock when `event` is the policy's expirationBasis and the

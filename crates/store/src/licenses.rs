@@ -283,7 +283,7 @@ pub async fn add_uses(db: &Db, id: &str, delta: i64, now: i64) -> Result<bool> {
         .bind(now)
         .bind(id),
         COLUMNS,
-        event,
+        (event, crate::Durability::Full),
         now,
     )
     .await?;

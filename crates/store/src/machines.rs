@@ -343,7 +343,14 @@ pub async fn ping(db: &Db, machine_id: &str, now: i64, resurrected: bool) -> Res
         "machine.heartbeat.ping"
     };
     let q = q.bind(now).bind(machine_id);
-    crate::outbox::execute_announced::<MachineRow>(db, q, COLUMNS, event, now).await
+    crate::outbox::execute_announced::<MachineRow>(
+        db,
+        q,
+        COLUMNS,
+        (event, crate::Durability::Relaxed),
+        now,
+    )
+    .await
 }
 
 /// Clears the heartbeat (back to NOT_STARTED, or DEAD if required and overdue).
@@ -351,8 +358,14 @@ pub async fn reset_heartbeat(db: &Db, machine_id: &str, now: i64) -> Result<u64>
     let q = sql("UPDATE machines SET last_heartbeat_at = NULL, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(machine_id);
-    crate::outbox::execute_announced::<MachineRow>(db, q, COLUMNS, "machine.heartbeat.reset", now)
-        .await
+    crate::outbox::execute_announced::<MachineRow>(
+        db,
+        q,
+        COLUMNS,
+        ("machine.heartbeat.reset", crate::Durability::Full),
+        now,
+    )
+    .await
 }
 
 /// The machines of the licenses a user owns or is attached to, or that the user

@@ -336,18 +336,18 @@ pub async fn emit_current<R: crate::db::Row + Resource>(
 ///
 /// On PostgreSQL, when no endpoint subscribes to `name` (the heartbeat's usual
 /// case), the statement runs alone, without `BEGIN` and `COMMIT`
-/// round trips, and only its event log follows; an endpoint created on another node
+/// round trips, with the given durability, and only its event log follows; an endpoint created on another node
 /// within its notification delay (milliseconds) misses that event.
 pub async fn execute_announced<R: crate::db::Row + Resource>(
     db: &crate::Db,
     q: crate::Sql,
     columns: &str,
-    name: &str,
+    (name, durability): (&str, crate::Durability),
     at: i64,
 ) -> Result<u64> {
     let q = q.push(&format!(" RETURNING {columns}"));
     if db.backend() == crate::Backend::Postgres && !delivered(db, name).await? {
-        let row: Option<R> = db.write_returning(q).await?;
+        let row: Option<R> = db.write_returning(q, durability).await?;
         if let Some(row) = &row
             && let Some(log) =
                 crate::event_logs::log_row(name, row.account(), (R::KIND, row.id()), at)

@@ -124,8 +124,14 @@ pub async fn ping(db: &Db, id: &str, now: i64) -> Result<u64> {
     let q = sql("UPDATE processes SET last_heartbeat_at = $1, last_death_event_at = NULL, updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id);
-    crate::outbox::execute_announced::<ProcessRow>(db, q, COLUMNS, "process.heartbeat.ping", now)
-        .await
+    crate::outbox::execute_announced::<ProcessRow>(
+        db,
+        q,
+        COLUMNS,
+        ("process.heartbeat.ping", crate::Durability::Relaxed),
+        now,
+    )
+    .await
 }
 
 /// Alive processes per machine of a license (heartbeat newer than `cutoff`), in one
