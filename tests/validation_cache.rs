@@ -9,46 +9,12 @@
 #![allow(clippy::expect_used)]
 
 use latchkey_testkit::cluster::Cluster;
-use latchkey_testkit::{Fixtures, Reply, TestServer, id, machine_body, to_one};
+use latchkey_testkit::nodes::Nodes;
+use latchkey_testkit::{TestServer, id, machine_body, to_one};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_latchkey");
-
-/// One server or several nodes, addressed by index.
-trait Nodes: Fixtures {
-    fn send(
-        &self,
-        node: usize,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> impl Future<Output = anyhow::Result<Reply>> + Send;
-}
-
-impl Nodes for TestServer {
-    async fn send(
-        &self,
-        _node: usize,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Reply> {
-        self.admin(method, path, body).await
-    }
-}
-
-impl Nodes for Cluster {
-    async fn send(
-        &self,
-        node: usize,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Reply> {
-        self.admin(node, method, path, body).await
-    }
-}
 
 struct Run<'a, N: Nodes> {
     nodes: &'a N,
@@ -64,7 +30,7 @@ impl<N: Nodes> Run<'_, N> {
         let body = json!({"meta": {"key": self.key, "scope": scope}});
         let reply = self
             .nodes
-            .send(
+            .as_admin(
                 self.reader,
                 "POST",
                 "/v1/licenses/actions/validate-key",
@@ -79,7 +45,7 @@ impl<N: Nodes> Run<'_, N> {
     }
 
     async fn write(&self, method: &str, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-        let reply = self.nodes.send(self.writer, method, path, body).await?;
+        let reply = self.nodes.as_admin(self.writer, method, path, body).await?;
         anyhow::ensure!(
             reply.status < 300,
             "{method} {path}: {} {}",

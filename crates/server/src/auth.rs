@@ -14,13 +14,13 @@ use latchkey_core::policy::ExpirationStrategy;
 use latchkey_core::roles::Role;
 use latchkey_proto::ErrorCode;
 use latchkey_proto::time_format::to_millis;
+use latchkey_store::credentials::{self, BearerRows};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::policies::PolicyRow;
 use latchkey_store::products::ProductRow;
 use latchkey_store::tokens::TokenRow;
 use latchkey_store::users::UserRow;
 use latchkey_store::validation::Head;
-use latchkey_store::{products, tokens, users, validation};
 
 /// Who is calling.
 #[derive(Debug, Clone)]
@@ -134,51 +134,41 @@ pub async fn authenticate_token(
         ));
     }
     let digest = state.secret.digest(raw);
-    let Some(token) = tokens::find_by_digest(&state.db, account.id(), &digest).await? else {
+    let Some(credential) = credentials::by_token(&state.db, account.id(), &digest).await? else {
         return Err(ApiError::unauthorized(
             ErrorCode::TokenInvalid,
             "Token is invalid",
         ));
     };
+    let token = credential.token.clone();
     if token.expiry.is_some_and(|expiry| expiry < state.now_ms()) {
         return Err(ApiError::unauthorized(
             ErrorCode::TokenExpired,
             "Token is expired",
         ));
     }
-    let invalid = || ApiError::unauthorized(ErrorCode::TokenInvalid, "Token is invalid");
-    let bearer = match token.bearer_type.as_str() {
-        "users" => {
-            let user = users::find_by_id(&state.db, account.id(), &token.bearer_id)
-                .await?
-                .ok_or_else(invalid)?;
+    let bearer = match &credential.bearer {
+        BearerRows::User(user) => {
             if user.banned_at.is_some() {
                 return Err(ApiError::forbidden("user is banned").code(ErrorCode::UserBanned));
             }
             let role = Role::parse(&user.role).unwrap_or(Role::User);
-            Bearer::User(Box::new(user), role)
+            Bearer::User(Box::new(user.clone()), role)
         }
-        "products" => {
-            let product = products::find(&state.db, account.id(), &token.bearer_id)
-                .await?
-                .ok_or_else(invalid)?;
-            Bearer::Product(Box::new(product))
-        }
-        "licenses" => {
-            // The license, its policy and its owner's ban in one query.
-            let head = validation::head_by_id(&state.db, account.id(), &token.bearer_id)
-                .await?
-                .ok_or_else(invalid)?;
+        BearerRows::Product(product) => Bearer::Product(Box::new(product.clone())),
+        BearerRows::License(head) => {
             if !head.policy.authentication().allows_token() {
                 return Err(
                     ApiError::forbidden("token authentication is not allowed by policy")
                         .code(ErrorCode::TokenNotAllowed),
                 );
             }
-            check_license_usable(state, &head)?;
-            Bearer::License(Box::new(head.license), Box::new(head.policy))
+            check_license_usable(state, head)?;
+            Bearer::License(
+                Box::new(head.license.clone()),
+                Box::new(head.policy.clone()),
+            )
         }
-        _ => return Err(invalid()),
     };
     Ok(Principal {
         bearer,
@@ -210,7 +200,7 @@ pub async fn authenticate_license_key(
     account: &Account,
     key: &str,
 ) -> ApiResult<Principal> {
-    let Some(head) = validation::head_by_key(&state.db, account.id(), key).await? else {
+    let Some(head) = credentials::license_head_by_key(&state.db, account.id(), key).await? else {
         return Err(ApiError::unauthorized(
             ErrorCode::LicenseInvalid,
             "License key is invalid",

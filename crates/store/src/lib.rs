@@ -10,6 +10,7 @@ pub mod checkouts;
 mod checkpoint;
 pub mod column;
 pub mod components;
+pub mod credentials;
 pub mod crud;
 pub mod cull;
 pub mod db;

@@ -69,6 +69,60 @@ pub async fn find_visible(
     .await
 }
 
+/// A machine with its license's head (license, policy, owner).
+#[derive(Debug, Clone)]
+pub struct MachineWithHead {
+    /// The machine.
+    pub machine: MachineRow,
+    /// Its license, policy and owner.
+    pub head: Head,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for MachineWithHead {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> std::result::Result<Self, sqlx::Error> {
+        let mut at = 0;
+        let machine = MachineRow::from_sqlx_at(row, &mut at)?;
+        let head = Head::from_sqlx_at(row, &mut at)?;
+        Ok(Self { machine, head })
+    }
+}
+
+impl crate::fast::FromSqlite for MachineWithHead {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let mut at = 0;
+        let machine = MachineRow::from_sqlite_at(row, &mut at)?;
+        let head = Head::from_sqlite_at(row, &mut at)?;
+        Ok(Self { machine, head })
+    }
+}
+
+static WITH_HEAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {}, {} FROM machines m JOIN licenses l ON l.id = m.license_id {} \
+         WHERE m.account_id = $1 AND (m.id = $2 OR m.fingerprint = $2) \
+         ORDER BY CASE WHEN m.id = $2 THEN 0 ELSE 1 END, m.created_at, m.id LIMIT 1",
+        crate::validation::prefixed(COLUMNS, "m"),
+        crate::validation::HEAD_COLUMNS.as_str(),
+        crate::validation::HEAD_JOINS,
+    )
+});
+
+/// Finds by UUID or fingerprint among all the account's machines (the oldest first,
+/// as [`find`]), with its license's head: one query where [`find`] and
+/// [`crate::validation::head_by_id`] take two.
+pub async fn find_with_head(
+    db: &Db,
+    account: &str,
+    id_or_fingerprint: &str,
+) -> Result<Option<MachineWithHead>> {
+    db.fetch_optional(
+        sql(WITH_HEAD.as_str())
+            .bind(account)
+            .bind(id_or_fingerprint),
+    )
+    .await
+}
+
 /// Machines of a license, oldest first.
 pub async fn for_license(db: &Db, license_id: &str) -> Result<Vec<MachineRow>> {
     db.fetch_all(

@@ -1,10 +1,12 @@
 //! The validation snapshot cache: the rows behind a validation ([`Parts`]), kept in a
 //! bounded LRU keyed by (account, license key), and dropped by every committed write
-//! that could change them.
+//! that could change them. It also holds API tokens with their bearers
+//! ([`crate::credentials`]) and the webhook endpoint list, under the same rules.
 //!
 //! Invalidation is not written into the store's write functions: database triggers
-//! (migration 0006) name what a write touched as a compact key — `license:<id>`,
-//! `policy:<id>`, `user:<id>` or `all` (see [`Change`]). On PostgreSQL the trigger
+//! (migrations 0006, 0013, 0014) name what a write touched as a compact key —
+//! `license:<id>`, `policy:<id>`, `user:<id>`, `token:<id>`, `product:<id>`,
+//! `endpoints` or `all` (see [`Change`]). On PostgreSQL the trigger
 //! calls `pg_notify` inside the writing transaction, so every node's listener
 //! ([`crate::listen`]) hears it exactly when it commits; on SQLite (one process) the
 //! triggers append to `cache_changes`, which the writing transaction drains just
@@ -15,6 +17,7 @@
 //! only if no invalidation happened meanwhile. While the PostgreSQL listener is
 //! disconnected the cache is bypassed and, once it listens again, emptied.
 
+use crate::credentials::{CredentialEntries, TokenCredential};
 use crate::validation::Parts;
 use crate::webhooks::WebhookEndpointRow;
 use hashlink::LruCache;
@@ -29,15 +32,19 @@ pub const CHANNEL: &str = "latchkey_cache";
 pub const DEFAULT_CAPACITY: usize = 20_000;
 
 /// What a committed write touched.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Change {
     /// A license, or a row belonging to one (machine, component, process, licensee,
     /// entitlement link).
     License(String),
     /// A policy or its entitlement links.
     Policy(String),
-    /// A user (owner or licensee: email, ban).
+    /// A user (owner, licensee or token bearer: email, ban, role).
     User(String),
+    /// An API token (its counters, expiry, revocation).
+    Token(String),
+    /// A product (as a token bearer).
+    Product(String),
     /// A webhook endpoint (the outbox's list of subscribers).
     Endpoints,
     /// Something many licenses read (an entitlement, product, group, account, keys),
@@ -52,6 +59,8 @@ impl Change {
             Some(("license", id)) => Change::License(id.to_owned()),
             Some(("policy", id)) => Change::Policy(id.to_owned()),
             Some(("user", id)) => Change::User(id.to_owned()),
+            Some(("token", id)) => Change::Token(id.to_owned()),
+            Some(("product", id)) => Change::Product(id.to_owned()),
             None if key == "endpoints" => Change::Endpoints,
             _ => Change::All,
         }
@@ -65,6 +74,8 @@ struct Inner {
     by_license: HashMap<String, Key>,
     /// Every webhook endpoint of the database, when read since the last change.
     endpoints: Option<Arc<Vec<WebhookEndpointRow>>>,
+    /// Tokens with their bearers, keyed by (account, token digest).
+    credentials: CredentialEntries,
     epoch: u64,
 }
 
@@ -81,6 +92,12 @@ pub struct CacheStats {
     pub invalidations: u64,
     /// Entries held now.
     pub entries: u64,
+    /// Token lookups answered from memory.
+    pub credential_hits: u64,
+    /// Token lookups that went to the database.
+    pub credential_misses: u64,
+    /// Tokens (with their bearers) held now.
+    pub credential_entries: u64,
 }
 
 /// The cache (one per database, shared by every [`crate::Db`] handle on it).
@@ -91,6 +108,8 @@ pub struct SnapshotCache {
     misses: AtomicU64,
     evictions: AtomicU64,
     invalidations: AtomicU64,
+    credential_hits: AtomicU64,
+    credential_misses: AtomicU64,
     closed: tokio::sync::watch::Sender<bool>,
 }
 
@@ -115,6 +134,7 @@ impl SnapshotCache {
                 entries: LruCache::new(capacity),
                 by_license: HashMap::new(),
                 endpoints: None,
+                credentials: CredentialEntries::new(capacity),
                 epoch: 0,
             }),
             online: AtomicBool::new(online),
@@ -122,6 +142,8 @@ impl SnapshotCache {
             misses: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
             invalidations: AtomicU64::new(0),
+            credential_hits: AtomicU64::new(0),
+            credential_misses: AtomicU64::new(0),
             closed: tokio::sync::watch::Sender::new(false),
         }
     }
@@ -155,6 +177,7 @@ impl SnapshotCache {
             }
         }
         inner.entries.set_capacity(capacity);
+        inner.credentials.set_capacity(capacity);
     }
 
     /// The cached rows for this key, if held, and the ticket under which rows read
@@ -212,6 +235,73 @@ impl SnapshotCache {
         inner.entries.insert(entry, parts);
     }
 
+    /// The cached rows for this key, if held, without counting a hit or a miss (a
+    /// lookup on the side of the validation path).
+    pub fn peek(&self, account: &str, key: &str) -> (Option<Arc<Parts>>, Ticket) {
+        if !self.online.load(Ordering::Acquire) {
+            return (None, Ticket(None));
+        }
+        let mut inner = self.lock();
+        let ticket = Ticket(Some(inner.epoch));
+        let found = inner
+            .entries
+            .get(&(account.to_owned(), key.to_owned()))
+            .cloned();
+        (found, ticket)
+    }
+
+    /// The token of `account` with this digest and its bearer, if held, and the
+    /// ticket under which a credential read now may be stored.
+    pub fn credential(
+        &self,
+        account: &str,
+        digest: &str,
+    ) -> (Option<Arc<TokenCredential>>, Ticket) {
+        if !self.online.load(Ordering::Acquire) {
+            self.credential_misses.fetch_add(1, Ordering::Relaxed);
+            return (None, Ticket(None));
+        }
+        let mut inner = self.lock();
+        if inner.credentials.capacity() == 0 {
+            return (None, Ticket(None));
+        }
+        let ticket = Ticket(Some(inner.epoch));
+        let found = inner
+            .credentials
+            .get(&(account.to_owned(), digest.to_owned()));
+        let counter = if found.is_some() {
+            &self.credential_hits
+        } else {
+            &self.credential_misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        (found, ticket)
+    }
+
+    /// Stores a credential read under `ticket`, unless a write was applied since.
+    pub fn put_credential(
+        &self,
+        ticket: Ticket,
+        account: &str,
+        digest: &str,
+        credential: Arc<TokenCredential>,
+    ) {
+        let Ticket(Some(epoch)) = ticket else { return };
+        let mut inner = self.lock();
+        if inner.epoch != epoch
+            || inner.credentials.capacity() == 0
+            || !self.online.load(Ordering::Acquire)
+        {
+            return;
+        }
+        if inner
+            .credentials
+            .insert((account.to_owned(), digest.to_owned()), credential)
+        {
+            self.evictions.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// The webhook endpoints, if held, and the ticket under which endpoints read
     /// now may be stored. Held whatever the capacity: they are few, and every event
     /// of every write asks for them.
@@ -241,6 +331,7 @@ impl SnapshotCache {
         inner.epoch += 1;
         let mut dropped = 0u64;
         for change in changes {
+            dropped += inner.credentials.apply(change);
             match change {
                 Change::License(id) => {
                     if let Some(key) = inner.by_license.remove(id) {
@@ -261,6 +352,7 @@ impl SnapshotCache {
                         dropped += 1;
                     }
                 }
+                Change::Token(_) | Change::Product(_) => {}
                 Change::Endpoints => inner.endpoints = None,
                 Change::All => {
                     dropped += inner.entries.len() as u64;
@@ -293,12 +385,16 @@ impl SnapshotCache {
 
     /// Counters.
     pub fn stats(&self) -> CacheStats {
+        let inner = self.lock();
         CacheStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
             evictions: self.evictions.load(Ordering::Relaxed),
             invalidations: self.invalidations.load(Ordering::Relaxed),
-            entries: self.lock().entries.len() as u64,
+            entries: inner.entries.len() as u64,
+            credential_hits: self.credential_hits.load(Ordering::Relaxed),
+            credential_misses: self.credential_misses.load(Ordering::Relaxed),
+            credential_entries: inner.credentials.len() as u64,
         }
     }
 }
@@ -312,6 +408,8 @@ mod tests {
         assert_eq!(Change::parse("license:a"), Change::License("a".into()));
         assert_eq!(Change::parse("policy:b"), Change::Policy("b".into()));
         assert_eq!(Change::parse("user:c"), Change::User("c".into()));
+        assert_eq!(Change::parse("token:d"), Change::Token("d".into()));
+        assert_eq!(Change::parse("product:e"), Change::Product("e".into()));
         assert_eq!(Change::parse("endpoints"), Change::Endpoints);
         assert_eq!(Change::parse("all"), Change::All);
         assert_eq!(Change::parse("group:x"), Change::All);

@@ -65,7 +65,7 @@ impl Parts {
                 self.head.license.owner_id.as_deref() == Some(id.as_str())
                     || self.users.iter().flatten().any(|(user, _)| user == id)
             }
-            Change::Endpoints => false,
+            Change::Token(_) | Change::Product(_) | Change::Endpoints => false,
             Change::All => true,
         }
     }
@@ -263,40 +263,54 @@ pub struct Head {
 }
 
 impl Head {
-    fn from_sqlx<R: crate::column::SqlxRow>(row: &R) -> std::result::Result<Self, sqlx::Error> {
-        let mut at = 0;
-        let license = LicenseRow::from_sqlx_at(row, &mut at)?;
-        let policy = PolicyRow::from_sqlx_at(row, &mut at)?;
-        Ok(Self {
+    /// Decodes the [`HEAD_COLUMNS`] starting at column `at` (advanced past them).
+    pub(crate) fn from_sqlx_at<R: crate::column::SqlxRow>(
+        row: &R,
+        at: &mut usize,
+    ) -> std::result::Result<Self, sqlx::Error> {
+        let license = LicenseRow::from_sqlx_at(row, at)?;
+        let policy = PolicyRow::from_sqlx_at(row, at)?;
+        let head = Self {
             license,
             policy,
-            owner_email: row.column(at)?,
-            owner_banned_at: row.column(at + 1)?,
-        })
+            owner_email: row.column(*at)?,
+            owner_banned_at: row.column(*at + 1)?,
+        };
+        *at += 2;
+        Ok(head)
+    }
+
+    /// Decodes the [`HEAD_COLUMNS`] starting at column `at` (advanced past them).
+    pub(crate) fn from_sqlite_at(
+        row: &rusqlite::Row<'_>,
+        at: &mut usize,
+    ) -> rusqlite::Result<Self> {
+        let license = LicenseRow::from_sqlite_at(row, at)?;
+        let policy = PolicyRow::from_sqlite_at(row, at)?;
+        let head = Self {
+            license,
+            policy,
+            owner_email: row.get(*at)?,
+            owner_banned_at: row.get(*at + 1)?,
+        };
+        *at += 2;
+        Ok(head)
     }
 }
 
 impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for Head {
     fn from_row(row: &'r sqlx::postgres::PgRow) -> std::result::Result<Self, sqlx::Error> {
-        Self::from_sqlx(row)
+        Self::from_sqlx_at(row, &mut 0)
     }
 }
 
 impl crate::fast::FromSqlite for Head {
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        let mut at = 0;
-        let license = LicenseRow::from_sqlite_at(row, &mut at)?;
-        let policy = PolicyRow::from_sqlite_at(row, &mut at)?;
-        Ok(Self {
-            license,
-            policy,
-            owner_email: row.get(at)?,
-            owner_banned_at: row.get(at + 1)?,
-        })
+        Self::from_sqlite_at(row, &mut 0)
     }
 }
 
-fn prefixed(columns: &str, alias: &str) -> String {
+pub(crate) fn prefixed(columns: &str, alias: &str) -> String {
     columns
         .split(", ")
         .map(|c| format!("{alias}.{c}"))
@@ -304,13 +318,24 @@ fn prefixed(columns: &str, alias: &str) -> String {
         .join(", ")
 }
 
-static HEAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+/// A head's columns, from `licenses l`, `policies p` and `users o` joined as in
+/// [`HEAD_JOINS`].
+pub(crate) static HEAD_COLUMNS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "SELECT {}, {}, o.email, o.banned_at FROM licenses l \
-         JOIN policies p ON p.id = l.policy_id LEFT JOIN users o ON o.id = l.owner_id \
-         WHERE l.account_id = $1",
+        "{}, {}, o.email, o.banned_at",
         prefixed(crate::licenses::COLUMNS, "l"),
         prefixed(crate::policies::COLUMNS, "p"),
+    )
+});
+
+/// Joins a license `l` to its policy `p` and owner `o`.
+pub(crate) const HEAD_JOINS: &str =
+    "JOIN policies p ON p.id = l.policy_id LEFT JOIN users o ON o.id = l.owner_id";
+
+static HEAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM licenses l {HEAD_JOINS} WHERE l.account_id = $1",
+        HEAD_COLUMNS.as_str(),
     )
 });
 

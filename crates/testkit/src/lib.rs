@@ -11,6 +11,7 @@
 pub mod cast;
 pub mod cluster;
 pub mod fixtures;
+pub mod nodes;
 pub mod receiver;
 pub mod sdk;
 
@@ -132,12 +133,26 @@ pub(crate) async fn send(
     token: Option<&str>,
     body: Option<Value>,
 ) -> anyhow::Result<Reply> {
+    let authorization = token.map(|token| format!("Bearer {token}"));
+    send_with(http, base, method, path, authorization.as_deref(), body).await
+}
+
+/// Sends a JSON:API request to `base` with an optional whole `Authorization` header
+/// value (`Bearer …`, `License …`, `Basic …`) and JSON body.
+pub(crate) async fn send_with(
+    http: &reqwest::Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    authorization: Option<&str>,
+    body: Option<Value>,
+) -> anyhow::Result<Reply> {
     let method = reqwest::Method::from_bytes(method.as_bytes())?;
     let mut request = http
         .request(method, format!("{base}{path}"))
         .header("Accept", "application/vnd.api+json");
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
+    if let Some(authorization) = authorization {
+        request = request.header("Authorization", authorization);
     }
     if let Some(body) = body {
         request = request

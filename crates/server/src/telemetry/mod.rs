@@ -31,12 +31,18 @@ pub const HTTP_DURATION: &str = "latchkey_http_request_duration_seconds";
 pub const CACHE_HITS: &str = "latchkey_validation_cache_hits_total";
 /// Validation snapshot lookups that read the database.
 pub const CACHE_MISSES: &str = "latchkey_validation_cache_misses_total";
-/// Snapshots pushed out by the cache's size bound.
+/// Snapshots and cached tokens pushed out by the cache's size bound.
 pub const CACHE_EVICTIONS: &str = "latchkey_validation_cache_evictions_total";
-/// Snapshots dropped because a write changed what they hold.
+/// Snapshots and cached tokens dropped because a write changed what they hold.
 pub const CACHE_INVALIDATIONS: &str = "latchkey_validation_cache_invalidations_total";
 /// Snapshots held now.
 pub const CACHE_ENTRIES: &str = "latchkey_validation_cache_entries";
+/// API token lookups answered from memory.
+pub const CREDENTIAL_HITS: &str = "latchkey_credential_cache_hits_total";
+/// API token lookups that read the database.
+pub const CREDENTIAL_MISSES: &str = "latchkey_credential_cache_misses_total";
+/// API tokens (with their bearers) held in memory now.
+pub const CREDENTIAL_ENTRIES: &str = "latchkey_credential_cache_entries";
 /// Open connections of the database pool.
 pub const DB_CONNECTIONS: &str = "latchkey_db_pool_connections";
 /// Idle connections of the database pool.
@@ -109,13 +115,25 @@ fn describe() {
     );
     describe_counter!(
         CACHE_EVICTIONS,
-        "Validation snapshots pushed out by validation_cache_size."
+        "Validation snapshots and cached API tokens pushed out by validation_cache_size."
     );
     describe_counter!(
         CACHE_INVALIDATIONS,
-        "Validation snapshots dropped because a write changed them."
+        "Validation snapshots and cached API tokens dropped because a write changed them."
     );
     describe_gauge!(CACHE_ENTRIES, "Validation snapshots held now.");
+    describe_counter!(
+        CREDENTIAL_HITS,
+        "API token lookups (token and bearer) answered from memory."
+    );
+    describe_counter!(
+        CREDENTIAL_MISSES,
+        "API token lookups (token and bearer) that read the database."
+    );
+    describe_gauge!(
+        CREDENTIAL_ENTRIES,
+        "API tokens held in memory with their bearers."
+    );
     describe_gauge!(
         DB_CONNECTIONS,
         "Open connections of the database pool (SQLite: the writer)."
@@ -144,6 +162,9 @@ pub fn sample(state: &AppState) {
     metrics::counter!(CACHE_EVICTIONS).absolute(cache.evictions);
     metrics::counter!(CACHE_INVALIDATIONS).absolute(cache.invalidations);
     metrics::gauge!(CACHE_ENTRIES).set(cache.entries as f64);
+    metrics::counter!(CREDENTIAL_HITS).absolute(cache.credential_hits);
+    metrics::counter!(CREDENTIAL_MISSES).absolute(cache.credential_misses);
+    metrics::gauge!(CREDENTIAL_ENTRIES).set(cache.credential_entries as f64);
     let pool = state.db.pool_stats();
     metrics::gauge!(DB_CONNECTIONS, "pool" => pool.pool).set(f64::from(pool.size));
     metrics::gauge!(DB_IDLE, "pool" => pool.pool).set(f64::from(pool.idle));
