@@ -1,5 +1,5 @@
-//! Loads the [`Snapshot`] validation needs: the license with its policy and owner in
-//! one query, then its machines and, only when asked for, users and entitlements.
+//! Loads the [`Snapshot`] validation needs: the license with its policy, owner and
+//! machines in one query and, only when asked for, users and entitlements.
 
 use crate::licenses::LicenseRow;
 use crate::machines::MachineRow;
@@ -147,10 +147,18 @@ pub async fn load_by_key(
             parts
         }
         None => {
-            let Some(head) = head_by_key(db, account, key).await? else {
+            let Some((head, machines)) = head_with_machines_by_key(db, account, key).await? else {
                 return Ok(None);
             };
-            let parts = Arc::new(Parts::read(db, head, needs).await?);
+            let mut parts = Parts {
+                head,
+                machines,
+                users: None,
+                entitlements: None,
+                components: None,
+            };
+            parts.complete(db, needs).await?;
+            let parts = Arc::new(parts);
             cache.put(ticket, account, key, parts.clone());
             parts
         }
@@ -343,6 +351,77 @@ static HEAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 pub async fn head_by_key(db: &Db, account: &str, key: &str) -> Result<Option<Head>> {
     let q = crate::sql(format!("{} AND l.key = $2", HEAD.as_str()));
     db.fetch_optional(q.bind(account).bind(key)).await
+}
+
+/// One row of [`HEAD_WITH_MACHINES`]: the head and one machine of the license (none
+/// when it has no machines).
+struct HeadMachine {
+    head: Head,
+    machine: Option<MachineRow>,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for HeadMachine {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> std::result::Result<Self, sqlx::Error> {
+        use crate::column::SqlxRow;
+        let mut at = 0;
+        let head = Head::from_sqlx_at(row, &mut at)?;
+        let machine_id: Option<String> = row.column(at)?;
+        let machine = match machine_id {
+            Some(_) => Some(MachineRow::from_sqlx_at(row, &mut at)?),
+            None => None,
+        };
+        Ok(Self { head, machine })
+    }
+}
+
+impl crate::fast::FromSqlite for HeadMachine {
+    fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let mut at = 0;
+        let head = Head::from_sqlite_at(row, &mut at)?;
+        let machine_id: Option<String> = row.get(at)?;
+        let machine = match machine_id {
+            Some(_) => Some(MachineRow::from_sqlite_at(row, &mut at)?),
+            None => None,
+        };
+        Ok(Self { head, machine })
+    }
+}
+
+/// The head with one row per machine (oldest first), machine columns last and NULL
+/// when the license has none: a cache miss's one round trip.
+static HEAD_WITH_MACHINES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {}, {} FROM licenses l {HEAD_JOINS} \
+         LEFT JOIN machines m ON m.license_id = l.id \
+         WHERE l.account_id = $1 AND l.key = $2 ORDER BY m.created_at, m.id",
+        HEAD_COLUMNS.as_str(),
+        prefixed(crate::machines::COLUMNS, "m"),
+    )
+});
+
+/// The license with this key, its policy, owner and machines (oldest first), in one
+/// query.
+pub async fn head_with_machines_by_key(
+    db: &Db,
+    account: &str,
+    key: &str,
+) -> Result<Option<(Head, Vec<MachineRow>)>> {
+    let rows: Vec<HeadMachine> = db
+        .fetch_all(
+            crate::sql(HEAD_WITH_MACHINES.as_str())
+                .bind(account)
+                .bind(key),
+        )
+        .await?;
+    let mut rows = rows.into_iter();
+    let Some(first) = rows.next() else {
+        return Ok(None);
+    };
+    let machines = std::iter::once(first.machine)
+        .chain(rows.map(|row| row.machine))
+        .flatten()
+        .collect();
+    Ok(Some((first.head, machines)))
 }
 
 /// The license with this id, its policy and owner.

@@ -204,7 +204,41 @@ async fn every_read_path_decodes_the_same_row() -> anyhow::Result<()> {
     // The joined validation read decodes the same license and policy.
     let head = latchkey_store::validation::head_by_key(&db, &acme, &license.key).await?;
     let head = head.ok_or_else(|| anyhow::anyhow!("no head"))?;
-    assert_eq!((head.license, head.policy), (license, policy.clone()));
+    assert_eq!(
+        (&head.license, &head.policy),
+        (&license, &policy),
+        "head by key"
+    );
+    // A cache miss's one query: the head with every machine, oldest first.
+    let mut second = machine.clone();
+    second.id = latchkey_store::new_id();
+    second.fingerprint = "second".into();
+    second.created_at = machine.created_at + 1;
+    let mut tx = db.begin().await?;
+    latchkey_store::machines::insert(&mut tx, &second).await?;
+    tx.commit().await?;
+    let (head, machines) =
+        latchkey_store::validation::head_with_machines_by_key(&db, &acme, &license.key)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no head with machines"))?;
+    assert_eq!((&head.license, &head.policy), (&license, &policy));
+    assert_eq!(machines, vec![machine.clone(), second.clone()]);
+    // A machine by fingerprint with its license's head, in one query.
+    let found = latchkey_store::machines::find_with_head(&db, &acme, "second")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no machine with head"))?;
+    assert_eq!((&found.machine, &found.head.license), (&second, &license));
+    // A license without machines has its head and no machine; an unknown key nothing.
+    db.execute(sql("DELETE FROM machines WHERE license_id = $1").bind(&license.id))
+        .await?;
+    let (head, machines) =
+        latchkey_store::validation::head_with_machines_by_key(&db, &acme, &license.key)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no head without machines"))?;
+    assert_eq!((head.license, machines), (license, Vec::new()));
+    let unknown =
+        latchkey_store::validation::head_with_machines_by_key(&db, &acme, "no-such-key").await?;
+    assert!(unknown.is_none());
 
     // A strategy nobody knows fails loudly on every path.
     db.execute(
