@@ -304,6 +304,25 @@ impl Db {
         }
     }
 
+    /// Runs a background writer's batch (request logs, event logs, validation times)
+    /// where it cannot stall requests. SQLite statements run in place on the calling
+    /// thread ([`crate::fast`]), so a batch of a thousand rows would hold one of the
+    /// runtime's workers for milliseconds, and every request queued behind it waits
+    /// (the p99 of validations at half load); on a multi-threaded runtime this worker
+    /// first hands its other tasks to a fresh one (`block_in_place`). PostgreSQL work
+    /// only awaits I/O and runs as is, as does everything on a single-threaded runtime.
+    pub async fn off_request_workers<F: Future>(&self, work: F) -> F::Output {
+        use tokio::runtime::{Handle, RuntimeFlavor};
+        let blocking = matches!(self, Db::Sqlite { .. })
+            && Handle::try_current()
+                .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if blocking {
+            tokio::task::block_in_place(|| Handle::current().block_on(work))
+        } else {
+            work.await
+        }
+    }
+
     /// The engine.
     pub fn backend(&self) -> Backend {
         match self {

@@ -98,7 +98,7 @@ async fn write(db: Db, mut receiver: mpsc::Receiver<Message>) {
             }
         }
         if !rows.is_empty() {
-            insert(&db, &rows).await;
+            db.off_request_workers(insert(&db, &rows)).await;
             rows.clear();
         }
         for done in waiting.drain(..) {

@@ -121,7 +121,9 @@ async fn write(db: Db, mut receiver: mpsc::Receiver<Message>) {
             }
         }
         if !pending.is_empty()
-            && let Err(error) = latchkey_store::outbox::record_batch(&db, &pending).await
+            && let Err(error) = db
+                .off_request_workers(latchkey_store::outbox::record_batch(&db, &pending))
+                .await
         {
             tracing::warn!(%error, count = pending.len(), "could not record validation events");
         }

@@ -58,7 +58,9 @@ impl Toucher {
                     }
                 }
                 let batch: Vec<ValidationTouch> = pending.drain().map(|(_, t)| t).collect();
-                if let Err(error) = latchkey_store::licenses::touch_validated(&db, &batch).await {
+                let written =
+                    db.off_request_workers(latchkey_store::licenses::touch_validated(&db, &batch));
+                if let Err(error) = written.await {
                     tracing::warn!(%error, "could not record license validation times");
                 }
             }

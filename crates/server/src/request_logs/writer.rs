@@ -90,7 +90,9 @@ async fn write(db: Db, mut receiver: mpsc::Receiver<Message>) {
             }
         }
         if !pending.is_empty()
-            && let Err(error) = latchkey_store::request_logs::insert_batch(&db, &pending).await
+            && let Err(error) = db
+                .off_request_workers(latchkey_store::request_logs::insert_batch(&db, &pending))
+                .await
         {
             tracing::warn!(%error, count = pending.len(), "could not record request logs");
         }
