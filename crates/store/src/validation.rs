@@ -424,6 +424,17 @@ pub async fn head_with_machines_by_key(
     Ok(Some((first.head, machines)))
 }
 
+/// The license with this id or key (an id match first, then the oldest key match, as
+/// [`crate::licenses::find`]), its policy and owner, in one query.
+pub async fn head_by_id_or_key(db: &Db, account: &str, id_or_key: &str) -> Result<Option<Head>> {
+    let q = crate::sql(format!(
+        "{} AND (l.id = $2 OR l.key = $2) \
+         ORDER BY CASE WHEN l.id = $2 THEN 0 ELSE 1 END, l.created_at, l.id LIMIT 1",
+        HEAD.as_str()
+    ));
+    db.fetch_optional(q.bind(account).bind(id_or_key)).await
+}
+
 /// The license with this id, its policy and owner.
 pub async fn head_by_id(db: &Db, account: &str, id: &str) -> Result<Option<Head>> {
     let q = crate::sql(format!("{} AND l.id = $2", HEAD.as_str()));

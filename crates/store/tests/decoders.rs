@@ -209,6 +209,13 @@ async fn every_read_path_decodes_the_same_row() -> anyhow::Result<()> {
         (&license, &policy),
         "head by key"
     );
+    // By id or by key, in one query (staff license lookups).
+    for alias in [&license.id, &license.key] {
+        let head = latchkey_store::validation::head_by_id_or_key(&db, &acme, alias)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no head by {alias}"))?;
+        assert_eq!((&head.license, &head.policy), (&license, &policy));
+    }
     // A cache miss's one query: the head with every machine, oldest first.
     let mut second = machine.clone();
     second.id = latchkey_store::new_id();
