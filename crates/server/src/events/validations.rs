@@ -1,7 +1,8 @@
 //! Validation events (`license.validation.succeeded` / `.failed`), one per
 //! validation, without a synchronous write on validate-key: the handler checks an
 //! in-memory set of the accounts with an endpoint subscribed to them (refreshed
-//! every two seconds and right after this process writes an endpoint), and queues
+//! every two seconds, and by an endpoint write on this process before it answers, so
+//! the next validation here sees the change; other nodes within two seconds), and queues
 //! the event; a writer task records queued events in batches (a quarter second or
 //! 500 events per transaction, through the outbox). Graceful shutdown flushes the
 //! queue; a SIGKILL loses at most the events of the open batch window. A full
@@ -10,21 +11,62 @@
 use latchkey_store::Db;
 use latchkey_store::outbox::Event;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 enum Message {
     Event(Box<Event>),
     Flush(oneshot::Sender<()>),
 }
 
+/// The accounts with an endpoint subscribed to validation events, as read by the
+/// load numbered `read` (a load started later never loses to one started earlier).
+#[derive(Debug, Default)]
+struct Subscribed {
+    read: u64,
+    accounts: HashSet<String>,
+}
+
+/// Loads of [`Subscribed`], numbered in the order they start.
+#[derive(Debug, Default)]
+struct Subscriptions {
+    next: AtomicU64,
+    current: RwLock<Subscribed>,
+}
+
+impl Subscriptions {
+    /// Reads the subscribed accounts; keeps them unless a load that started later
+    /// already stored its own.
+    async fn load(&self, db: &Db) {
+        let read = self.next.fetch_add(1, Ordering::SeqCst) + 1;
+        match latchkey_store::webhooks::accounts_subscribed(
+            db,
+            latchkey_core::webhooks::VALIDATION_EVENTS,
+        )
+        .await
+        {
+            Ok(accounts) => {
+                if let Ok(mut current) = self.current.write()
+                    && current.read < read
+                {
+                    *current = Subscribed {
+                        read,
+                        accounts: accounts.into_iter().collect(),
+                    };
+                }
+            }
+            Err(error) => tracing::warn!(%error, "could not read webhook subscriptions"),
+        }
+    }
+}
+
 /// Handle on the validation-event writer.
 #[derive(Clone, Debug)]
 pub struct ValidationEvents {
     sender: mpsc::Sender<Message>,
-    subscribed: Arc<RwLock<HashSet<String>>>,
-    refresh: Arc<Notify>,
+    subscribed: Arc<Subscriptions>,
 }
 
 impl std::fmt::Debug for Message {
@@ -37,22 +79,18 @@ impl ValidationEvents {
     /// Starts the writer and the subscription refresher.
     pub fn spawn(db: Db) -> Self {
         let (sender, receiver) = mpsc::channel::<Message>(65_536);
-        let subscribed = Arc::new(RwLock::new(HashSet::new()));
-        let refresh = Arc::new(Notify::new());
+        let subscribed = Arc::new(Subscriptions::default());
         tokio::spawn(write(db.clone(), receiver));
-        tokio::spawn(watch(db, subscribed.clone(), refresh.clone()));
-        Self {
-            sender,
-            subscribed,
-            refresh,
-        }
+        tokio::spawn(watch(db, subscribed.clone()));
+        Self { sender, subscribed }
     }
 
     /// Whether some endpoint of `account` subscribes to validation events.
     pub fn wanted(&self, account: &str) -> bool {
         self.subscribed
+            .current
             .read()
-            .map(|set| set.contains(account))
+            .map(|set| set.accounts.contains(account))
             .unwrap_or(false)
     }
 
@@ -67,9 +105,10 @@ impl ValidationEvents {
         }
     }
 
-    /// Asks the refresher to reload the subscribed accounts now.
-    pub fn refresh_soon(&self) {
-        self.refresh.notify_one();
+    /// Reloads the subscribed accounts (after an endpoint write on this process, so
+    /// the next validation here is recorded exactly when subscribed).
+    pub async fn refresh(&self, db: &Db) {
+        self.subscribed.load(db).await;
     }
 
     /// Writes every queued event (graceful shutdown).
@@ -81,22 +120,10 @@ impl ValidationEvents {
     }
 }
 
-async fn watch(db: Db, subscribed: Arc<RwLock<HashSet<String>>>, refresh: Arc<Notify>) {
+async fn watch(db: Db, subscribed: Arc<Subscriptions>) {
     loop {
-        match latchkey_store::webhooks::accounts_subscribed(
-            &db,
-            latchkey_core::webhooks::VALIDATION_EVENTS,
-        )
-        .await
-        {
-            Ok(accounts) => {
-                if let Ok(mut set) = subscribed.write() {
-                    *set = accounts.into_iter().collect();
-                }
-            }
-            Err(error) => tracing::warn!(%error, "could not read webhook subscriptions"),
-        }
-        let _ = tokio::time::timeout(Duration::from_secs(2), refresh.notified()).await;
+        subscribed.load(&db).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 

@@ -188,7 +188,7 @@ pub async fn create(
         updated_at: now,
     };
     webhooks::create(&state.db, &row).await?;
-    state.validation_events.refresh_soon();
+    state.validation_events.refresh(&state.db).await;
     let location = format!("{}/webhook-endpoints/{}", account.base(), row.id);
     Ok(Document::created(
         single(serializer::endpoint(&account, &row)),
@@ -245,7 +245,7 @@ pub async fn update(
     let updated = webhooks::update(&state.db, account.id(), &row.id, changes, state.now_ms())
         .await?
         .ok_or_else(|| ApiError::not_found("webhook endpoint", &id))?;
-    state.validation_events.refresh_soon();
+    state.validation_events.refresh(&state.db).await;
     Ok(Document::ok(single(serializer::endpoint(
         &account, &updated,
     ))))
@@ -265,6 +265,6 @@ pub async fn destroy(
         ));
     }
     webhooks::delete(&state.db, account.id(), &row.id).await?;
-    state.validation_events.refresh_soon();
+    state.validation_events.refresh(&state.db).await;
     Ok(no_content())
 }
