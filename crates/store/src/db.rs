@@ -226,15 +226,9 @@ impl Db {
                     .options([("search_path", schema)])
                     .application_name(schema);
             }
-            let relaxed = PgPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
+            let relaxed = pg_pool_options(8)
                 .connect_lazy_with(options.clone().options([("synchronous_commit", "off")]));
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect_with(options)
-                .await?;
+            let pool = pg_pool_options(16).connect_with(options).await?;
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
             let cache = Arc::new(SnapshotCache::new(DEFAULT_CAPACITY, false));
             crate::listen::spawn(pool.clone(), &cache);
@@ -634,6 +628,29 @@ async fn take_changes(conn: &mut sqlx::PgConnection) -> Result<Vec<Change>, Stor
         .fetch_one(conn)
         .await?;
     Ok(keys.split_whitespace().map(Change::parse).collect())
+}
+
+/// How long a pooled PostgreSQL connection may sit idle before it is pinged when
+/// taken again.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// A PostgreSQL pool of `max` connections. sqlx pings every connection as it is
+/// taken (a round trip before each statement or transaction: a fifth of a busy
+/// node's time); here only a connection idle for [`PING_AFTER_IDLE`] is pinged, and
+/// one that fails the ping is closed and replaced.
+fn pg_pool_options(max: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < PING_AFTER_IDLE {
+                    return Ok(true);
+                }
+                Ok(sqlx::Connection::ping(conn).await.is_ok())
+            })
+        })
 }
 
 /// Every handle on one SQLite file in this process shares one cache, so a write

@@ -96,31 +96,48 @@ impl crate::fast::FromSqlite for MachineWithHead {
     }
 }
 
-static WITH_HEAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+/// The machine with this id and its license's head (a primary-key lookup).
+static WITH_HEAD_BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT {}, {} FROM machines m JOIN licenses l ON l.id = m.license_id {} \
-         WHERE m.account_id = $1 AND (m.id = $2 OR m.fingerprint = $2) \
-         ORDER BY CASE WHEN m.id = $2 THEN 0 ELSE 1 END, m.created_at, m.id LIMIT 1",
+         WHERE m.account_id = $1 AND m.id = $2",
         crate::validation::prefixed(COLUMNS, "m"),
         crate::validation::HEAD_COLUMNS.as_str(),
         crate::validation::HEAD_JOINS,
     )
 });
 
-/// Finds by UUID or fingerprint among all the account's machines (the oldest first,
-/// as [`find`]), with its license's head: one query where [`find`] and
-/// [`crate::validation::head_by_id`] take two.
+/// The oldest machine with this fingerprint and its license's head.
+static WITH_HEAD_BY_FINGERPRINT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {}, {} FROM machines m JOIN licenses l ON l.id = m.license_id {} \
+         WHERE m.account_id = $1 AND m.fingerprint = $2 ORDER BY m.created_at, m.id LIMIT 1",
+        crate::validation::prefixed(COLUMNS, "m"),
+        crate::validation::HEAD_COLUMNS.as_str(),
+        crate::validation::HEAD_JOINS,
+    )
+});
+
+/// Finds by UUID or fingerprint among all the account's machines (an id match first,
+/// then the oldest fingerprint match, as [`find`]), with its license's head: one
+/// query when the id matches (a heartbeat's case), where [`find`] and
+/// [`crate::validation::head_by_id`] take two. Two queries rather than one `id OR
+/// fingerprint` query: PostgreSQL runs the primary-key lookup in a third less time
+/// than the combined one (a bitmap OR of two indexes, then a sort of wide rows).
 pub async fn find_with_head(
     db: &Db,
     account: &str,
     id_or_fingerprint: &str,
 ) -> Result<Option<MachineWithHead>> {
-    db.fetch_optional(
-        sql(WITH_HEAD.as_str())
-            .bind(account)
-            .bind(id_or_fingerprint),
-    )
-    .await
+    for query in [&WITH_HEAD_BY_ID, &WITH_HEAD_BY_FINGERPRINT] {
+        let found = db
+            .fetch_optional(sql(query.as_str()).bind(account).bind(id_or_fingerprint))
+            .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
 }
 
 /// Machines of a license, oldest first.

@@ -349,53 +349,77 @@ static HEAD: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 
 /// The license with this key, its policy and owner: validate-key's one lookup.
 pub async fn head_by_key(db: &Db, account: &str, key: &str) -> Result<Option<Head>> {
-    let q = crate::sql(format!("{} AND l.key = $2", HEAD.as_str()));
-    db.fetch_optional(q.bind(account).bind(key)).await
+    static Q: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{} AND l.key = $2", HEAD.as_str()));
+    db.fetch_optional(crate::sql(Q.as_str()).bind(account).bind(key))
+        .await
 }
 
-/// One row of [`HEAD_WITH_MACHINES`]: the head and one machine of the license (none
-/// when it has no machines).
-struct HeadMachine {
-    head: Head,
-    machine: Option<MachineRow>,
+/// One row of [`HEAD_WITH_MACHINES`]: the head (first row) or one machine.
+enum HeadOrMachine {
+    Head(Box<Head>),
+    Machine(MachineRow),
 }
 
-impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for HeadMachine {
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for HeadOrMachine {
     fn from_row(row: &'r sqlx::postgres::PgRow) -> std::result::Result<Self, sqlx::Error> {
         use crate::column::SqlxRow;
-        let mut at = 0;
-        let head = Head::from_sqlx_at(row, &mut at)?;
-        let machine_id: Option<String> = row.column(at)?;
-        let machine = match machine_id {
-            Some(_) => Some(MachineRow::from_sqlx_at(row, &mut at)?),
-            None => None,
-        };
-        Ok(Self { head, machine })
+        let part: i64 = row.column(0)?;
+        let mut at = 1;
+        if part == 0 {
+            return Ok(Self::Head(Box::new(Head::from_sqlx_at(row, &mut at)?)));
+        }
+        at += *HEAD_WIDTH;
+        Ok(Self::Machine(MachineRow::from_sqlx_at(row, &mut at)?))
     }
 }
 
-impl crate::fast::FromSqlite for HeadMachine {
+impl crate::fast::FromSqlite for HeadOrMachine {
     fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        let mut at = 0;
-        let head = Head::from_sqlite_at(row, &mut at)?;
-        let machine_id: Option<String> = row.get(at)?;
-        let machine = match machine_id {
-            Some(_) => Some(MachineRow::from_sqlite_at(row, &mut at)?),
-            None => None,
-        };
-        Ok(Self { head, machine })
+        let part: i64 = row.get(0)?;
+        let mut at = 1;
+        if part == 0 {
+            return Ok(Self::Head(Box::new(Head::from_sqlite_at(row, &mut at)?)));
+        }
+        at += *HEAD_WIDTH;
+        Ok(Self::Machine(MachineRow::from_sqlite_at(row, &mut at)?))
     }
 }
 
-/// The head with one row per machine (oldest first), machine columns last and NULL
-/// when the license has none: a cache miss's one round trip.
+/// How many columns [`HEAD_COLUMNS`] has.
+static HEAD_WIDTH: std::sync::LazyLock<usize> =
+    std::sync::LazyLock::new(|| HEAD_COLUMNS.split(", ").count());
+
+/// `n` NULL columns.
+fn nulls(n: usize) -> String {
+    vec!["NULL"; n].join(", ")
+}
+
+/// The head as a first row (part 0, machine columns NULL), then the license's
+/// machines oldest first (part 1, head columns NULL): a cache miss's one round trip,
+/// carrying the head once however many machines the license has.
 static HEAD_WITH_MACHINES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let machine_columns = crate::machines::COLUMNS.split(", ").collect::<Vec<_>>();
+    // 1-based output positions of the machine's created_at and id, for ORDER BY.
+    let position = |name: &str| {
+        machine_columns
+            .iter()
+            .position(|c| *c == name)
+            .map_or(0, |i| 2 + *HEAD_WIDTH + i)
+    };
     format!(
-        "SELECT {}, {} FROM licenses l {HEAD_JOINS} \
-         LEFT JOIN machines m ON m.license_id = l.id \
-         WHERE l.account_id = $1 AND l.key = $2 ORDER BY m.created_at, m.id",
-        HEAD_COLUMNS.as_str(),
-        prefixed(crate::machines::COLUMNS, "m"),
+        "SELECT CAST(0 AS BIGINT), {head}, {no_machine} FROM licenses l {HEAD_JOINS} \
+         WHERE l.account_id = $1 AND l.key = $2 \
+         UNION ALL \
+         SELECT CAST(1 AS BIGINT), {no_head}, {machine} FROM machines m \
+         WHERE m.license_id = (SELECT id FROM licenses WHERE account_id = $1 AND key = $2) \
+         ORDER BY 1, {created}, {id}",
+        head = HEAD_COLUMNS.as_str(),
+        no_machine = nulls(machine_columns.len()),
+        no_head = nulls(*HEAD_WIDTH),
+        machine = prefixed(crate::machines::COLUMNS, "m"),
+        created = position("created_at"),
+        id = position("id"),
     )
 });
 
@@ -406,7 +430,7 @@ pub async fn head_with_machines_by_key(
     account: &str,
     key: &str,
 ) -> Result<Option<(Head, Vec<MachineRow>)>> {
-    let rows: Vec<HeadMachine> = db
+    let rows: Vec<HeadOrMachine> = db
         .fetch_all(
             crate::sql(HEAD_WITH_MACHINES.as_str())
                 .bind(account)
@@ -414,29 +438,33 @@ pub async fn head_with_machines_by_key(
         )
         .await?;
     let mut rows = rows.into_iter();
-    let Some(first) = rows.next() else {
+    let Some(HeadOrMachine::Head(head)) = rows.next() else {
         return Ok(None);
     };
-    let machines = std::iter::once(first.machine)
-        .chain(rows.map(|row| row.machine))
-        .flatten()
+    let machines = rows
+        .filter_map(|row| match row {
+            HeadOrMachine::Machine(machine) => Some(machine),
+            HeadOrMachine::Head(_) => None,
+        })
         .collect();
-    Ok(Some((first.head, machines)))
+    Ok(Some((*head, machines)))
 }
 
 /// The license with this id or key (an id match first, then the oldest key match, as
-/// [`crate::licenses::find`]), its policy and owner, in one query.
+/// [`crate::licenses::find`]), its policy and owner: one query when the id matches,
+/// two otherwise (each an index lookup; cheaper than one `id OR key` query, as in
+/// [`crate::machines::find_with_head`]).
 pub async fn head_by_id_or_key(db: &Db, account: &str, id_or_key: &str) -> Result<Option<Head>> {
-    let q = crate::sql(format!(
-        "{} AND (l.id = $2 OR l.key = $2) \
-         ORDER BY CASE WHEN l.id = $2 THEN 0 ELSE 1 END, l.created_at, l.id LIMIT 1",
-        HEAD.as_str()
-    ));
-    db.fetch_optional(q.bind(account).bind(id_or_key)).await
+    if let Some(head) = head_by_id(db, account, id_or_key).await? {
+        return Ok(Some(head));
+    }
+    head_by_key(db, account, id_or_key).await
 }
 
 /// The license with this id, its policy and owner.
 pub async fn head_by_id(db: &Db, account: &str, id: &str) -> Result<Option<Head>> {
-    let q = crate::sql(format!("{} AND l.id = $2", HEAD.as_str()));
-    db.fetch_optional(q.bind(account).bind(id)).await
+    static Q: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("{} AND l.id = $2", HEAD.as_str()));
+    db.fetch_optional(crate::sql(Q.as_str()).bind(account).bind(id))
+        .await
 }

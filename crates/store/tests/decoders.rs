@@ -221,20 +221,36 @@ async fn every_read_path_decodes_the_same_row() -> anyhow::Result<()> {
     second.id = latchkey_store::new_id();
     second.fingerprint = "second".into();
     second.created_at = machine.created_at + 1;
+    // The oldest machine's fingerprint is the second machine's id.
+    let mut first = machine.clone();
+    first.id = latchkey_store::new_id();
+    first.fingerprint = second.id.clone();
+    first.created_at = machine.created_at - 1;
     let mut tx = db.begin().await?;
     latchkey_store::machines::insert(&mut tx, &second).await?;
+    latchkey_store::machines::insert(&mut tx, &first).await?;
     tx.commit().await?;
     let (head, machines) =
         latchkey_store::validation::head_with_machines_by_key(&db, &acme, &license.key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no head with machines"))?;
     assert_eq!((&head.license, &head.policy), (&license, &policy));
-    assert_eq!(machines, vec![machine.clone(), second.clone()]);
-    // A machine by fingerprint with its license's head, in one query.
+    assert_eq!(
+        machines,
+        vec![first.clone(), machine.clone(), second.clone()]
+    );
+    // A machine by fingerprint or id with its license's head; an id match wins over
+    // an older machine whose fingerprint is that id.
     let found = latchkey_store::machines::find_with_head(&db, &acme, "second")
         .await?
         .ok_or_else(|| anyhow::anyhow!("no machine with head"))?;
     assert_eq!((&found.machine, &found.head.license), (&second, &license));
+    let found = latchkey_store::machines::find_with_head(&db, &acme, &second.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no machine by id"))?;
+    assert_eq!(found.machine, second);
+    let found = latchkey_store::machines::find_with_head(&db, &acme, "no-such-machine").await?;
+    assert!(found.is_none());
     // A license without machines has its head and no machine; an unknown key nothing.
     db.execute(sql("DELETE FROM machines WHERE license_id = $1").bind(&license.id))
         .await?;
