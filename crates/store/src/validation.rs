@@ -358,7 +358,7 @@ pub async fn head_by_key(db: &Db, account: &str, key: &str) -> Result<Option<Hea
 /// One row of [`HEAD_WITH_MACHINES`]: the head (first row) or one machine.
 enum HeadOrMachine {
     Head(Box<Head>),
-    Machine(MachineRow),
+    Machine(Box<MachineRow>),
 }
 
 impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for HeadOrMachine {
@@ -370,7 +370,9 @@ impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for HeadOrMachine {
             return Ok(Self::Head(Box::new(Head::from_sqlx_at(row, &mut at)?)));
         }
         at += *HEAD_WIDTH;
-        Ok(Self::Machine(MachineRow::from_sqlx_at(row, &mut at)?))
+        Ok(Self::Machine(Box::new(MachineRow::from_sqlx_at(
+            row, &mut at,
+        )?)))
     }
 }
 
@@ -382,7 +384,9 @@ impl crate::fast::FromSqlite for HeadOrMachine {
             return Ok(Self::Head(Box::new(Head::from_sqlite_at(row, &mut at)?)));
         }
         at += *HEAD_WIDTH;
-        Ok(Self::Machine(MachineRow::from_sqlite_at(row, &mut at)?))
+        Ok(Self::Machine(Box::new(MachineRow::from_sqlite_at(
+            row, &mut at,
+        )?)))
     }
 }
 
@@ -443,7 +447,7 @@ pub async fn head_with_machines_by_key(
     };
     let machines = rows
         .filter_map(|row| match row {
-            HeadOrMachine::Machine(machine) => Some(machine),
+            HeadOrMachine::Machine(machine) => Some(*machine),
             HeadOrMachine::Head(_) => None,
         })
         .collect();
