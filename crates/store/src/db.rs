@@ -632,12 +632,15 @@ async fn take_changes(conn: &mut sqlx::PgConnection) -> Result<Vec<Change>, Stor
 
 /// How long a pooled PostgreSQL connection may sit idle before it is pinged when
 /// taken again.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+const PING_AFTER_IDLE: Duration = Duration::from_millis(500);
 
 /// A PostgreSQL pool of `max` connections. sqlx pings every connection as it is
-/// taken (a round trip before each statement or transaction: a fifth of a busy
-/// node's time); here only a connection idle for [`PING_AFTER_IDLE`] is pinged, and
-/// one that fails the ping is closed and replaced.
+/// taken (a round trip before each statement or transaction: a sixth of a busy
+/// node's samples); here only a connection idle for [`PING_AFTER_IDLE`] is pinged,
+/// and one that fails the ping is closed and replaced. sqlx still pings each
+/// connection as it is returned. The price: a connection the database drops within
+/// that half second of its last use fails the one request that takes it next (a
+/// 500), where the ping would have replaced it.
 fn pg_pool_options(max: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max)
