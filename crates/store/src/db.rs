@@ -639,8 +639,8 @@ const PING_AFTER_IDLE: Duration = Duration::from_millis(500);
 /// node's samples); here only a connection idle for [`PING_AFTER_IDLE`] is pinged,
 /// and one that fails the ping is closed and replaced. sqlx still pings each
 /// connection as it is returned. The price: a connection the database drops within
-/// that half second of its last use fails the one request that takes it next (a
-/// 500), where the ping would have replaced it.
+/// that half second of its last use fails the one request that takes it next (busy:
+/// a 503 with `Retry-After`), where the ping would have replaced it.
 fn pg_pool_options(max: u32) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max)

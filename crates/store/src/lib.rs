@@ -65,8 +65,8 @@ pub enum StoreError {
     #[error("unique constraint violated: {0}")]
     Conflict(String),
     /// The database is busy: SQLite busy/locked, a PostgreSQL serialization failure,
-    /// deadlock or lock/statement timeout, or no pooled connection became free in
-    /// time (or the pool is closing). Worth retrying later.
+    /// deadlock or lock/statement timeout, a lost PostgreSQL connection, or no pooled
+    /// connection became free in time (or the pool is closing). Worth retrying later.
     #[error("database busy")]
     Busy(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Bad configuration (URL, file system).
@@ -97,8 +97,12 @@ const SQLITE_CONSTRAINT_PRIMARYKEY: i32 = 1555;
 
 /// PostgreSQL SQLSTATEs that mean "try again": serialization_failure,
 /// deadlock_detected, lock_not_available (lock_timeout), query_canceled
-/// (statement_timeout).
-const PG_BUSY: &[&str] = &["40001", "40P01", "55P03", "57014"];
+/// (statement_timeout), and the session ended under it: admin_shutdown,
+/// crash_shutdown, cannot_connect_now (a restart or failover). Class 08
+/// (connection exceptions) counts too, see [`is_busy`].
+const PG_BUSY: &[&str] = &[
+    "40001", "40P01", "55P03", "57014", "57P01", "57P02", "57P03",
+];
 
 fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
     let Some(code) = db.code() else { return false };
@@ -106,7 +110,7 @@ fn is_busy(db: &dyn sqlx::error::DatabaseError) -> bool {
         .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
         .is_some()
     {
-        return PG_BUSY.contains(&code.as_ref());
+        return PG_BUSY.contains(&code.as_ref()) || code.starts_with("08");
     }
     code.parse::<i32>()
         .is_ok_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
@@ -119,7 +123,9 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Conflict(db.message().to_owned())
             }
             sqlx::Error::Database(db) if is_busy(db.as_ref()) => StoreError::Busy(Box::new(error)),
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            // A lost connection (the database restarted, or dropped a pooled
+            // session): the next attempt gets a new one.
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 StoreError::Busy(Box::new(error))
             }
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
@@ -185,5 +191,25 @@ mod ordered_id_tests {
         assert_eq!(parsed.get_version_num(), 7);
         // Times before the epoch do not panic.
         assert!(uuid::Uuid::parse_str(&super::ordered_id(-1)).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_lost_connection_is_busy_and_other_failures_are_not() {
+        let lost = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(matches!(StoreError::from(lost), StoreError::Busy(_)));
+        let timed_out = sqlx::Error::PoolTimedOut;
+        assert!(matches!(StoreError::from(timed_out), StoreError::Busy(_)));
+        let protocol = sqlx::Error::Protocol("unexpected message".into());
+        assert!(matches!(
+            StoreError::from(protocol),
+            StoreError::Database(_)
+        ));
+        let missing = sqlx::Error::RowNotFound;
+        assert!(matches!(StoreError::from(missing), StoreError::Database(_)));
     }
 }

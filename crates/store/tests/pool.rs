@@ -1,9 +1,10 @@
 //! PostgreSQL pools ping a connection only when it was idle for a while (not before
 //! every statement), so a connection the database dropped while it sat in the pool
-//! must still be replaced, never handed to a request: after the database ends every
-//! session of the test, reads and relaxed writes succeed again on new connections.
+//! must still be replaced, never handed to a request after that idle time: after the
+//! database ends every session of the test, reads and relaxed writes succeed again on
+//! new connections. Within it, a read on a lost connection is "busy" (a 503 to retry).
 
-use latchkey_store::{Db, Durability, sql};
+use latchkey_store::{Db, Durability, StoreError, sql};
 use sqlx::Connection;
 use std::time::Duration;
 
@@ -59,6 +60,18 @@ async fn connections_the_database_dropped_are_replaced() -> anyhow::Result<()> {
         .fetch_one(&mut admin)
         .await?;
         assert!(ended >= 2, "round {round}: ended {ended} sessions");
+        // At once, a connection used within the idle time is taken unpinged: a
+        // read may fail, and then as busy (503, retry), never as an internal error.
+        for i in 0..4 {
+            let read: Result<Option<(i64,)>, StoreError> = db
+                .fetch_optional(sql("SELECT CAST($1 AS BIGINT)").bind(i))
+                .await;
+            match read {
+                Ok(row) => assert_eq!(row, Some((i,))),
+                Err(StoreError::Busy(_)) => {}
+                Err(other) => panic!("round {round}: a lost connection gave {other:?}"),
+            }
+        }
         // Past the idle time after which a taken connection is pinged first.
         tokio::time::sleep(Duration::from_millis(700)).await;
         reads(&db, 8).await?;
