@@ -402,10 +402,16 @@ impl Db {
     ) -> Result<Option<R>, StoreError> {
         Ok(match self {
             Db::Sqlite { writer, cache, .. } => {
-                let conn = writer.lock().await?;
-                let row = crate::fast::fetch::<R>(&conn, &q.text, &q.args, Some(1))?.pop();
-                let changes = drain_changes(&conn)?;
-                cache.apply(&changes);
+                // The statement and the drain of the changes its triggers recorded
+                // commit together: one WAL commit, where autocommit made two.
+                let tx = crate::fast::WriteTx::begin(writer.lock().await?)?;
+                let row =
+                    crate::fast::fetch::<R>(tx.connection(), &q.text, &q.args, Some(1))?.pop();
+                let changes = drain_changes(tx.connection())?;
+                tx.commit_then(|| cache.apply(&changes))?;
+                // As in `Tx::commit`: the next writer runs now, not after this
+                // response is rendered and written.
+                tokio::task::yield_now().await;
                 row
             }
             Db::Postgres {

@@ -8,6 +8,11 @@
 //! those were five of the eleven pages each heartbeat wrote; on PostgreSQL a round
 //! trip). Keygen writes its event logs from a background worker too.
 //!
+//! The writer gathers rows for up to [`LINGER`] (a busy SQLite node's heartbeats:
+//! many rows per transaction instead of a few), so a crash that skips graceful
+//! shutdown loses at most that last fraction of a second of logs, as it loses the
+//! queued request logs.
+//!
 //! Readers of event logs call [`EventLogSink::flush`] first, so a request that comes
 //! after a write on the same process sees that write's logs. The queue is bounded
 //! and a full queue makes committing transactions wait: logs are never dropped for
@@ -24,6 +29,9 @@ const QUEUE: usize = 4_096;
 const BATCH: usize = 2_000;
 /// How long a flush waits for the writer at most.
 const FLUSH_WAIT: Duration = Duration::from_secs(10);
+/// How long the writer gathers rows before inserting them, unless a reader flushes
+/// or a batch is full.
+const LINGER: Duration = Duration::from_millis(100);
 
 enum Message {
     Rows(Vec<EventLogRow>),
@@ -87,14 +95,25 @@ async fn write(db: Db, mut receiver: mpsc::Receiver<Message>) {
     let mut rows: Vec<EventLogRow> = Vec::new();
     let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
     while let Some(first) = receiver.recv().await {
-        let mut next = Some(first);
-        while let Some(message) = next.take() {
-            match message {
-                Message::Rows(mut batch) => rows.append(&mut batch),
-                Message::Flush(done) => waiting.push(done),
-            }
-            if rows.len() < BATCH {
-                next = receiver.try_recv().ok();
+        let take = |message: Message,
+                    rows: &mut Vec<EventLogRow>,
+                    waiting: &mut Vec<oneshot::Sender<()>>| match message {
+            Message::Rows(mut batch) => rows.append(&mut batch),
+            Message::Flush(done) => waiting.push(done),
+        };
+        take(first, &mut rows, &mut waiting);
+        // Gather for a moment unless a reader waits: one transaction of many rows
+        // writes each index page it touches once, where a transaction per few rows
+        // rewrote the same pages (and took the writer) over and over.
+        let deadline = tokio::time::sleep(LINGER);
+        tokio::pin!(deadline);
+        while rows.len() < BATCH && waiting.is_empty() {
+            tokio::select! {
+                _ = &mut deadline => break,
+                next = receiver.recv() => match next {
+                    Some(message) => take(message, &mut rows, &mut waiting),
+                    None => break,
+                },
             }
         }
         if !rows.is_empty() {

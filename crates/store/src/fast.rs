@@ -293,7 +293,7 @@ impl std::fmt::Debug for WriteTx {
 impl WriteTx {
     /// Begins on a locked writer.
     pub fn begin(connection: OwnedMutexGuard<Connection>) -> Result<Self, StoreError> {
-        connection.execute_batch("BEGIN IMMEDIATE")?;
+        connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         Ok(Self {
             connection,
             open: true,
@@ -312,7 +312,7 @@ impl WriteTx {
 
     /// Commits and runs `then` before the writer is released.
     pub fn commit_then(mut self, then: impl FnOnce()) -> Result<(), StoreError> {
-        self.connection.execute_batch("COMMIT")?;
+        self.connection.prepare_cached("COMMIT")?.execute([])?;
         self.open = false;
         then();
         Ok(())

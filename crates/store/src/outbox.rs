@@ -334,10 +334,12 @@ pub async fn emit_current<R: crate::db::Row + Resource>(
 /// `name` about it as written (`q` gets a `RETURNING` clause: one statement, not a
 /// write and a read); rows affected.
 ///
-/// On PostgreSQL, when no endpoint subscribes to `name` (the heartbeat's usual
-/// case), the statement runs alone, without `BEGIN` and `COMMIT`
-/// round trips, with the given durability, and only its event log follows; an endpoint created on another node
-/// within its notification delay (milliseconds) misses that event.
+/// When no endpoint subscribes to `name` (the heartbeat's usual case), the
+/// statement returns only the row's account and id, no event document is built,
+/// and only its event log follows, after the commit. On PostgreSQL the statement
+/// runs alone, without `BEGIN` and `COMMIT` round trips, with the given
+/// durability. An endpoint created while the statement runs (on another node:
+/// within its notification delay, milliseconds) misses that event.
 pub async fn execute_announced<R: crate::db::Row + Resource>(
     db: &crate::Db,
     q: crate::Sql,
@@ -345,7 +347,7 @@ pub async fn execute_announced<R: crate::db::Row + Resource>(
     (name, durability): (&str, crate::Durability),
     at: i64,
 ) -> Result<u64> {
-    if db.backend() == crate::Backend::Postgres && !delivered(db, name).await? {
+    if !delivered(db, name).await? {
         // The event log names the row only: returning two columns rather than all
         // of them makes a heartbeat's update a seventh cheaper for PostgreSQL.
         let q = q.push(" RETURNING account_id, id");
