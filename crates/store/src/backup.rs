@@ -27,6 +27,8 @@ pub async fn sqlite_copy(db: &Db, target: &Path) -> Result<Backup, StoreError> {
         .ok_or_else(|| StoreError::Config("the backup path must be valid UTF-8".into()))?;
     create_new_private(target)
         .map_err(|e| StoreError::Config(format!("{}: {e}", target.display())))?;
+    // The event logs of changes already committed belong in the copy.
+    db.flush_event_logs().await;
     // VACUUM INTO accepts an empty existing file, so the copy inherits the mode above.
     if let Err(e) = db
         .execute(sql("VACUUM INTO $1").bind(text.to_owned()))

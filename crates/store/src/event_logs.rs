@@ -179,7 +179,9 @@ pub async fn find(db: &Db, account: &str, id: &str) -> Result<Option<EventLogRow
     crate::crud::find(db, TABLE, COLUMNS, account, id).await
 }
 
-/// Deletes event logs created before `before` (unix ms); how many.
+/// Deletes event logs created before `before` (unix ms); how many. Logs still
+/// queued on this process are written first, so none of them outlives a pass.
 pub async fn prune(db: &Db, before: i64) -> Result<u64> {
+    db.flush_event_logs().await;
     crate::retention::delete_chunked(db, TABLE, "created_at < $1", before).await
 }
