@@ -77,6 +77,12 @@ struct Inner {
     /// Tokens with their bearers, keyed by (account, token digest).
     credentials: CredentialEntries,
     epoch: u64,
+    /// The endpoint list's own epoch: bumped only by what can change the list
+    /// (an endpoint write, everything dropped). Under the shared epoch a busy node
+    /// never kept the list: some other write always landed during its read, so
+    /// every announcing transaction read the endpoints again, with a second pooled
+    /// connection while it held its own.
+    endpoints_epoch: u64,
 }
 
 /// Counters for `/metrics`.
@@ -136,6 +142,7 @@ impl SnapshotCache {
                 endpoints: None,
                 credentials: CredentialEntries::new(capacity),
                 epoch: 0,
+                endpoints_epoch: 0,
             }),
             online: AtomicBool::new(online),
             hits: AtomicU64::new(0),
@@ -310,14 +317,14 @@ impl SnapshotCache {
             return (None, Ticket(None));
         }
         let inner = self.lock();
-        (inner.endpoints.clone(), Ticket(Some(inner.epoch)))
+        (inner.endpoints.clone(), Ticket(Some(inner.endpoints_epoch)))
     }
 
     /// Stores the endpoints read under `ticket`, unless a write was applied since.
     pub fn put_endpoints(&self, ticket: Ticket, endpoints: Arc<Vec<WebhookEndpointRow>>) {
         let Ticket(Some(epoch)) = ticket else { return };
         let mut inner = self.lock();
-        if inner.epoch == epoch && self.online.load(Ordering::Acquire) {
+        if inner.endpoints_epoch == epoch && self.online.load(Ordering::Acquire) {
             inner.endpoints = Some(endpoints);
         }
     }
@@ -353,12 +360,16 @@ impl SnapshotCache {
                     }
                 }
                 Change::Token(_) | Change::Product(_) => {}
-                Change::Endpoints => inner.endpoints = None,
+                Change::Endpoints => {
+                    inner.endpoints = None;
+                    inner.endpoints_epoch += 1;
+                }
                 Change::All => {
                     dropped += inner.entries.len() as u64;
                     inner.entries.clear();
                     inner.by_license.clear();
                     inner.endpoints = None;
+                    inner.endpoints_epoch += 1;
                 }
             }
         }
@@ -401,7 +412,50 @@ impl SnapshotCache {
 
 #[cfg(test)]
 mod tests {
-    use super::Change;
+    use super::{Change, SnapshotCache};
+    use std::sync::Arc;
+
+    #[test]
+    fn endpoints_read_during_other_writes_are_kept_and_during_endpoint_writes_are_not() {
+        let cache = SnapshotCache::new(10, true);
+        let (held, ticket) = cache.endpoints();
+        assert!(held.is_none());
+        // Writes that cannot change the endpoint list land while it is read.
+        cache.apply(&[Change::License("a".into()), Change::Policy("p".into())]);
+        cache.apply(&[Change::User("u".into()), Change::Token("t".into())]);
+        cache.put_endpoints(ticket, Arc::new(Vec::new()));
+        assert!(
+            cache.endpoints().0.is_some(),
+            "kept despite unrelated writes"
+        );
+
+        // An endpoint write drops the list, and a read that began before it is not stored.
+        let (_, stale) = cache.endpoints();
+        cache.apply(&[Change::Endpoints]);
+        assert!(cache.endpoints().0.is_none());
+        cache.put_endpoints(stale, Arc::new(Vec::new()));
+        assert!(
+            cache.endpoints().0.is_none(),
+            "a read from before the write is refused"
+        );
+
+        // Everything dropped (an unknown key; the listener lost) counts too.
+        let (_, ticket) = cache.endpoints();
+        cache.put_endpoints(ticket, Arc::new(Vec::new()));
+        let (_, stale) = cache.endpoints();
+        cache.apply(&[Change::All]);
+        assert!(cache.endpoints().0.is_none());
+        cache.put_endpoints(stale, Arc::new(Vec::new()));
+        assert!(cache.endpoints().0.is_none());
+        cache.suspend();
+        let (held, ticket) = cache.endpoints();
+        assert!(held.is_none());
+        cache.put_endpoints(ticket, Arc::new(Vec::new()));
+        assert!(
+            cache.endpoints().0.is_none(),
+            "nothing is kept while suspended"
+        );
+    }
 
     #[test]
     fn keys_parse_and_unknown_keys_clear_everything() {
