@@ -256,7 +256,9 @@ async fn two_nodes_send_each_notice_once() -> anyhow::Result<()> {
         }
     }
     assert_eq!(counts.len(), 2 * licenses.len());
-    // And the outbox agrees: one event log per notice.
+    // And the outbox agrees: one event log per notice. A node's reads flush only its
+    // own log writer; the other node's writer gathers for up to 100 ms.
+    other.flush_event_logs().await;
     let logs = server
         .admin(
             "GET",
