@@ -19,9 +19,10 @@
 //! load.
 
 use crate::Db;
+use crate::batch_writer::{Gather, Message};
 use crate::event_logs::EventLogRow;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 /// Queued messages (one per committed transaction) at most.
 const QUEUE: usize = 4_096;
@@ -33,16 +34,11 @@ const FLUSH_WAIT: Duration = Duration::from_secs(10);
 /// or a batch is full.
 const LINGER: Duration = Duration::from_millis(100);
 
-enum Message {
-    Rows(Vec<EventLogRow>),
-    Flush(oneshot::Sender<()>),
-}
-
 /// Where committed transactions send their event logs. A sink without a writer
 /// (the writer's own handle) makes transactions insert their logs themselves.
 #[derive(Clone, Default)]
 pub struct EventLogSink {
-    sender: Option<mpsc::Sender<Message>>,
+    sender: Option<mpsc::Sender<Message<EventLogRow>>>,
 }
 
 impl std::fmt::Debug for EventLogSink {
@@ -57,7 +53,16 @@ impl EventLogSink {
     /// Starts the writer of `db` (whose own sink must be writer-less).
     pub(crate) fn spawn(db: Db) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        tokio::spawn(write(db, receiver));
+        let gather = Gather {
+            linger: LINGER,
+            max_rows: BATCH,
+        };
+        // One transaction of many rows writes each index page it touches once,
+        // where a transaction per few rows rewrote the same pages (and took the
+        // writer) over and over.
+        tokio::spawn(crate::batch_writer::run(receiver, gather, move |rows| {
+            write(db.clone(), rows)
+        }));
         Self {
             sender: Some(sender),
         }
@@ -83,47 +88,14 @@ impl EventLogSink {
     /// Waits until every log queued before this call is written (at most
     /// [`FLUSH_WAIT`]).
     pub async fn flush(&self) {
-        let Some(sender) = &self.sender else { return };
-        let (done, wait) = oneshot::channel();
-        if sender.send(Message::Flush(done)).await.is_ok() {
-            let _ = tokio::time::timeout(FLUSH_WAIT, wait).await;
+        if let Some(sender) = &self.sender {
+            crate::batch_writer::flush(sender, FLUSH_WAIT).await;
         }
     }
 }
 
-async fn write(db: Db, mut receiver: mpsc::Receiver<Message>) {
-    let mut rows: Vec<EventLogRow> = Vec::new();
-    let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
-    while let Some(first) = receiver.recv().await {
-        let take = |message: Message,
-                    rows: &mut Vec<EventLogRow>,
-                    waiting: &mut Vec<oneshot::Sender<()>>| match message {
-            Message::Rows(mut batch) => rows.append(&mut batch),
-            Message::Flush(done) => waiting.push(done),
-        };
-        take(first, &mut rows, &mut waiting);
-        // Gather for a moment unless a reader waits: one transaction of many rows
-        // writes each index page it touches once, where a transaction per few rows
-        // rewrote the same pages (and took the writer) over and over.
-        let deadline = tokio::time::sleep(LINGER);
-        tokio::pin!(deadline);
-        while rows.len() < BATCH && waiting.is_empty() {
-            tokio::select! {
-                _ = &mut deadline => break,
-                next = receiver.recv() => match next {
-                    Some(message) => take(message, &mut rows, &mut waiting),
-                    None => break,
-                },
-            }
-        }
-        if !rows.is_empty() {
-            db.off_request_workers(insert(&db, &rows)).await;
-            rows.clear();
-        }
-        for done in waiting.drain(..) {
-            let _ = done.send(());
-        }
-    }
+async fn write(db: Db, rows: Vec<EventLogRow>) {
+    db.off_request_workers(insert(&db, &rows)).await;
 }
 
 /// Inserts `rows` in one transaction; when that fails (an account deleted since,
