@@ -197,19 +197,38 @@ async fn all_endpoints(db: &crate::Db) -> Result<Arc<Vec<WebhookEndpointRow>>> {
     if let Some(held) = held {
         return Ok(held);
     }
-    let rows: Vec<WebhookEndpointRow> = db
-        .fetch_all(sql(format!(
-            "SELECT {} FROM webhook_endpoints",
-            crate::webhooks::COLUMNS
-        )))
-        .await?;
+    let rows: Vec<WebhookEndpointRow> = db.fetch_all(endpoints_query()).await?;
     let rows = Arc::new(rows);
     cache.put_endpoints(ticket, rows.clone());
     Ok(rows)
 }
 
+fn endpoints_query() -> crate::Sql {
+    sql(format!(
+        "SELECT {} FROM webhook_endpoints",
+        crate::webhooks::COLUMNS
+    ))
+}
+
+/// [`all_endpoints`] for a transaction, which holds a pooled connection: when the
+/// list is not held and no other connection is free, it is read through the
+/// transaction itself and not kept (it may see the transaction's own writes).
+async fn all_endpoints_in(tx: &mut Tx) -> Result<Arc<Vec<WebhookEndpointRow>>> {
+    let cache = tx.db().snapshot_cache();
+    let (held, ticket) = cache.endpoints();
+    if let Some(held) = held {
+        return Ok(held);
+    }
+    if let Some(rows) = tx.db().fetch_all_if_free(endpoints_query()).await? {
+        let rows = Arc::new(rows);
+        cache.put_endpoints(ticket, rows.clone());
+        return Ok(rows);
+    }
+    Ok(Arc::new(tx.fetch_all(endpoints_query()).await?))
+}
+
 async fn endpoints_of(tx: &mut Tx, account: &str) -> Result<Vec<WebhookEndpointRow>> {
-    let all = all_endpoints(tx.db()).await?;
+    let all = all_endpoints_in(tx).await?;
     Ok(all
         .iter()
         .filter(|endpoint| endpoint.account_id == account)

@@ -79,9 +79,9 @@ struct Inner {
     epoch: u64,
     /// The endpoint list's own epoch: bumped only by what can change the list
     /// (an endpoint write, everything dropped). Under the shared epoch a busy node
-    /// never kept the list: some other write always landed during its read, so
-    /// every announcing transaction read the endpoints again, with a second pooled
-    /// connection while it held its own.
+    /// could fail to keep the list for long stretches: another write often landed
+    /// during its read, so announcing transactions read the endpoints again and
+    /// again.
     endpoints_epoch: u64,
 }
 
