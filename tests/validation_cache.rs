@@ -218,6 +218,38 @@ async fn every_write<N: Nodes>(
         "VALID",
     )
     .await?;
+    // heartbeats: a ping and a reset are single-statement writes (their cache keys
+    // come back in the statement's own RETURNING on PostgreSQL)
+    let heartbeat = |required: bool| json!({"data": {"type": "policies", "attributes": {"requireHeartbeat": required}}});
+    run.step(
+        "heartbeat required",
+        fp.clone(),
+        ("PATCH", &policy_path, Some(heartbeat(true))),
+        "HEARTBEAT_NOT_STARTED",
+    )
+    .await?;
+    let machine_action = |name: &str| format!("/v1/machines/{machine}/actions/{name}");
+    run.step(
+        "heartbeat ping",
+        fp.clone(),
+        ("POST", &machine_action("ping"), None),
+        "VALID",
+    )
+    .await?;
+    run.step(
+        "heartbeat reset",
+        fp.clone(),
+        ("POST", &machine_action("reset"), None),
+        "HEARTBEAT_NOT_STARTED",
+    )
+    .await?;
+    run.step(
+        "heartbeat no longer required",
+        fp.clone(),
+        ("PATCH", &policy_path, Some(heartbeat(false))),
+        "VALID",
+    )
+    .await?;
     // entitlements
     let pro = json!({"fingerprint": "fp-1", "entitlements": [format!("PRO{tag}")]});
     let ents = format!("{lic_path}/entitlements");

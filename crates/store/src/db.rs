@@ -6,10 +6,11 @@
 use crate::StoreError;
 use crate::event_log_writer::EventLogSink;
 use crate::event_logs::EventLogRow;
+use crate::pg_tx::PgTx;
 use crate::snapshot_cache::{Change, DEFAULT_CAPACITY, SnapshotCache};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{FromRow, PgPool, Postgres, Transaction};
+use sqlx::{FromRow, PgPool, Postgres};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -367,6 +368,23 @@ impl Db {
         })
     }
 
+    /// [`Db::fetch_all`] when a PostgreSQL connection is free now, `None` when every
+    /// pooled connection is taken (a caller holding one must not wait for another:
+    /// enough such callers would hold them all and wait on each other).
+    pub async fn fetch_all_if_free<R: Row>(&self, q: Sql) -> Result<Option<Vec<R>>, StoreError> {
+        Ok(match self {
+            Db::Sqlite { .. } => Some(self.fetch_all(q).await?),
+            Db::Postgres { pool, .. } => match pool.try_acquire() {
+                Some(mut conn) => Some(
+                    bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
+                        .fetch_all(&mut *conn)
+                        .await?,
+                ),
+                None => None,
+            },
+        })
+    }
+
     /// Runs a statement outside a transaction (write pool); returns rows affected.
     pub async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
         Ok(match self {
@@ -393,8 +411,9 @@ impl Db {
         })
     }
 
-    /// Runs one write statement that returns at most one row (`… RETURNING`) on its
-    /// own, applying the cache changes it made, as [`Db::execute`] does.
+    /// Runs one write statement that returns at most one row (`… RETURNING`, which
+    /// must end the text: on PostgreSQL a column is appended to it) on its own,
+    /// applying the cache changes it made, as [`Db::execute`] does.
     pub async fn write_returning<R: Row>(
         &self,
         q: Sql,
@@ -424,13 +443,21 @@ impl Db {
                     Durability::Full => pool,
                     Durability::Relaxed => relaxed,
                 };
+                // The cache triggers run BEFORE each row (migration 0015), so the
+                // row's RETURNING list can take the keys they noted: one round trip.
+                let text = format!("{}, latchkey_cache_take() AS latchkey_cache_keys", q.text);
                 let mut conn = pool.acquire().await?;
-                let row = bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
+                let found = bind_all!(sqlx::query::<Postgres>(&text), q.args)
                     .fetch_optional(&mut *conn)
                     .await?;
-                let changes = take_changes(&mut conn).await?;
-                cache.apply(&changes);
-                row
+                match found {
+                    Some(found) => {
+                        let keys: String = sqlx::Row::try_get(&found, "latchkey_cache_keys")?;
+                        cache.apply(&parse_changes(&keys));
+                        Some(R::from_row(&found)?)
+                    }
+                    None => None,
+                }
             }
         })
     }
@@ -466,7 +493,7 @@ impl Db {
             ),
             Db::Postgres {
                 pool, cache, logs, ..
-            } => (Conn::Postgres(pool.begin().await?), cache, logs),
+            } => (Conn::Postgres(PgTx::begin(pool).await?), cache, logs),
         };
         Ok(Tx {
             conn,
@@ -491,7 +518,7 @@ pub struct Tx {
 
 enum Conn {
     Sqlite(crate::fast::WriteTx),
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
 }
 
 impl Tx {
@@ -503,7 +530,7 @@ impl Tx {
             }
             Conn::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
-                    .fetch_optional(&mut **tx)
+                    .fetch_optional(tx.conn()?)
                     .await?
             }
         })
@@ -515,7 +542,7 @@ impl Tx {
             Conn::Sqlite(tx) => crate::fast::fetch(tx.connection(), &q.text, &q.args, None)?,
             Conn::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<Postgres, R>(&q.text), q.args)
-                    .fetch_all(&mut **tx)
+                    .fetch_all(tx.conn()?)
                     .await?
             }
         })
@@ -526,7 +553,7 @@ impl Tx {
         Ok(match &mut self.conn {
             Conn::Sqlite(tx) => crate::fast::execute(tx.connection(), &q.text, &q.args)?,
             Conn::Postgres(tx) => bind_all!(sqlx::query::<Postgres>(&q.text), q.args)
-                .execute(&mut **tx)
+                .execute(tx.conn()?)
                 .await?
                 .rows_affected(),
         })
@@ -577,11 +604,7 @@ impl Tx {
                 tx.commit_then(|| self.cache.apply(&changes))?;
                 Vec::new()
             }
-            Conn::Postgres(mut tx) => {
-                let changes = take_changes(&mut tx).await?;
-                tx.commit().await?;
-                changes
-            }
+            Conn::Postgres(tx) => tx.commit().await?,
         };
         self.cache.apply(&changes);
         self.logs.send(self.pending_logs).await;
@@ -610,8 +633,8 @@ impl Tx {
         }
     }
 
-    /// Rolls back now (dropping a `Tx` also rolls back, but only when its connection
-    /// is next used, holding its locks until then).
+    /// Rolls back now (dropping a `Tx` also rolls back: at once on SQLite, on
+    /// PostgreSQL by a task that then returns the connection to the pool).
     pub async fn rollback(self) -> Result<(), StoreError> {
         match self.conn {
             Conn::Sqlite(tx) => tx.rollback()?,
@@ -633,7 +656,12 @@ async fn take_changes(conn: &mut sqlx::PgConnection) -> Result<Vec<Change>, Stor
     let (keys,): (String,) = sqlx::query_as("SELECT latchkey_cache_take()")
         .fetch_one(conn)
         .await?;
-    Ok(keys.split_whitespace().map(Change::parse).collect())
+    Ok(parse_changes(&keys))
+}
+
+/// The keys `latchkey_cache_take()` returned.
+pub(crate) fn parse_changes(keys: &str) -> Vec<Change> {
+    keys.split_whitespace().map(Change::parse).collect()
 }
 
 /// How long a pooled PostgreSQL connection may sit idle before it is pinged when

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod artifacts;
 pub mod backup;
+pub mod batch_writer;
 pub mod checkouts;
 mod checkpoint;
 pub mod column;
@@ -33,6 +34,7 @@ pub mod notices;
 pub mod outbox;
 pub mod packages;
 pub mod page;
+mod pg_tx;
 pub mod policies;
 pub mod pool_keys;
 pub mod pool_stats;

@@ -203,12 +203,18 @@ pub(crate) fn crosses_licenses(strategy: UniquenessStrategy) -> bool {
     )
 }
 
-/// Checks fingerprint uniqueness. When the scope reaches beyond the license, first
-/// locks the fingerprint within the account, so two activations of one fingerprint
-/// on two licenses (on any server process) are checked and inserted one after the
-/// other. The whole account is a superset of every scope, so the lock is exact
-/// for any mix of strategies.
-async fn fingerprint_taken(tx: &mut Tx, row: &MachineRow, rules: &ActivationRules) -> Result<bool> {
+/// Whether the fingerprint is taken in its uniqueness scope, and the machines and
+/// resources already counted against the license: one statement, read after the
+/// license lock. When the scope reaches beyond the license, first locks the
+/// fingerprint within the account, so two activations of one fingerprint on two
+/// licenses (on any server process) are checked and inserted one after the other.
+/// The whole account is a superset of every scope, so the lock is exact for any mix
+/// of strategies.
+async fn admission(
+    tx: &mut Tx,
+    row: &MachineRow,
+    rules: &ActivationRules,
+) -> Result<(bool, Usage)> {
     if crosses_licenses(rules.uniqueness) {
         tx.lock_key(&format!(
             "machine-fingerprint:{}:{}",
@@ -216,29 +222,43 @@ async fn fingerprint_taken(tx: &mut Tx, row: &MachineRow, rules: &ActivationRule
         ))
         .await?;
     }
-    let base = "SELECT m.id FROM machines m JOIN licenses l ON l.id = m.license_id \
-                WHERE m.account_id = $1 AND m.fingerprint = $2";
-    let q = match rules.uniqueness {
-        UniquenessStrategy::PerAccount => sql(base).bind(&row.account_id).bind(&row.fingerprint),
-        UniquenessStrategy::PerProduct => sql(format!("{base} AND l.product_id = $3"))
-            .bind(&row.account_id)
-            .bind(&row.fingerprint)
-            .bind(&rules.product_id),
-        UniquenessStrategy::PerPolicy => sql(format!("{base} AND l.policy_id = $3"))
-            .bind(&row.account_id)
-            .bind(&row.fingerprint)
-            .bind(&rules.policy_id),
+    let q = sql("SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM machines m JOIN licenses l ON l.id = m.license_id")
+        .push_clause(
+            " WHERE m.account_id = {} AND m.fingerprint = {}",
+            vec![row.account_id.as_str().into(), row.fingerprint.as_str().into()],
+        );
+    let scope = match rules.uniqueness {
+        UniquenessStrategy::PerAccount => None,
+        UniquenessStrategy::PerProduct => Some(("l.product_id", &rules.product_id)),
+        UniquenessStrategy::PerPolicy => Some(("l.policy_id", &rules.policy_id)),
         UniquenessStrategy::PerLicense | UniquenessStrategy::PerMachine => {
-            sql(format!("{base} AND m.license_id = $3"))
-                .bind(&row.account_id)
-                .bind(&row.fingerprint)
-                .bind(&row.license_id)
+            Some(("m.license_id", &row.license_id))
         }
     };
-    Ok(tx
-        .fetch_optional::<(String,)>(q.push(" LIMIT 1"))
-        .await?
-        .is_some())
+    let q = match scope {
+        Some((column, id)) => {
+            q.push_clause(&format!(" AND {column} = {{}}"), vec![id.as_str().into()])
+        }
+        None => q,
+    };
+    let q = usage_of(
+        q.push(") THEN 1 ELSE 0 END AS BIGINT), "),
+        &row.license_id,
+        row.owner_id.as_deref(),
+        rules.limits.per_user,
+        None,
+    );
+    let found: Option<(i64, i64, i64, i64, i64)> = tx.fetch_optional(q).await?;
+    let (taken, machines, cores, memory, disk) = found.unwrap_or_default();
+    Ok((
+        taken != 0,
+        Usage {
+            machines,
+            cores,
+            memory,
+            disk,
+        },
+    ))
 }
 
 /// Machines and summed resources already counted against the license (or, with
@@ -251,13 +271,34 @@ pub async fn usage(
     per_user: bool,
     except: Option<&str>,
 ) -> Result<Usage> {
-    let mut q = sql(format!(
-        "SELECT COUNT(*), {}, {}, {} FROM machines WHERE license_id = $1",
-        crate::sums::capped_sum("cores"),
-        crate::sums::capped_sum("memory"),
-        crate::sums::capped_sum("disk"),
-    ))
-    .bind(license_id);
+    let q = usage_of(sql("SELECT "), license_id, owner, per_user, except);
+    let row: Option<(i64, i64, i64, i64)> = tx.fetch_optional(q).await?;
+    let (machines, cores, memory, disk) = row.unwrap_or_default();
+    Ok(Usage {
+        machines,
+        cores,
+        memory,
+        disk,
+    })
+}
+
+/// Appends [`usage`]'s columns, table and conditions to `q`.
+fn usage_of(
+    q: crate::Sql,
+    license_id: &str,
+    owner: Option<&str>,
+    per_user: bool,
+    except: Option<&str>,
+) -> crate::Sql {
+    let mut q = q.push_clause(
+        &format!(
+            "COUNT(*), {}, {}, {} FROM machines WHERE license_id = {{}}",
+            crate::sums::capped_sum("cores"),
+            crate::sums::capped_sum("memory"),
+            crate::sums::capped_sum("disk"),
+        ),
+        vec![license_id.into()],
+    );
     if per_user {
         q = match owner {
             Some(owner) => q.push_clause(" AND owner_id = {}", vec![owner.into()]),
@@ -267,14 +308,7 @@ pub async fn usage(
     if let Some(except) = except {
         q = q.push_clause(" AND id <> {}", vec![except.into()]);
     }
-    let row: Option<(i64, i64, i64, i64)> = tx.fetch_optional(q).await?;
-    let (machines, cores, memory, disk) = row.unwrap_or_default();
-    Ok(Usage {
-        machines,
-        cores,
-        memory,
-        disk,
-    })
+    q
 }
 
 /// Activates a machine: lock the license, charge the activation token, check
@@ -303,17 +337,10 @@ pub async fn activate_with_components(
     if let Some(token_id) = &rules.activation_token {
         charge_token(&mut tx, token_id, "activations", "max_activations").await?;
     }
-    if fingerprint_taken(&mut tx, row, rules).await? {
+    let (taken, usage) = admission(&mut tx, row, rules).await?;
+    if taken {
         return Err(ActivationError::FingerprintTaken);
     }
-    let usage = usage(
-        &mut tx,
-        &row.license_id,
-        row.owner_id.as_deref(),
-        rules.limits.per_user,
-        None,
-    )
-    .await?;
     let resources = MachineResources {
         cores: row.cores,
         memory: row.memory,
