@@ -563,3 +563,39 @@ fn sealed_round_trip_and_tamper_detection() {
     let empty = sealed::seal(&secret, b"").expect("seals");
     assert_eq!(sealed::open(&secret, &empty), Ok(Vec::new()));
 }
+
+#[test]
+fn ed25519_signatures_match_ring_for_ring_generated_keys_and_mismatched_documents_are_refused() {
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+    let a = account();
+    let v2 = a.keys.ed25519_pkcs8();
+    let ring_pair = Ed25519KeyPair::from_pkcs8(v2).expect("ring parses its own PKCS#8 v2");
+    for message in [&b""[..], b"(request-target): post /v1/ping", &[0xff; 2048]] {
+        let ours = a
+            .signer
+            .sign(SignatureAlgorithm::Ed25519, message)
+            .expect("signs");
+        assert_eq!(
+            ours,
+            ring_pair.sign(message).as_ref(),
+            "Ed25519 is deterministic"
+        );
+    }
+    assert_eq!(
+        a.keys.public_key_forms().ed25519_hex,
+        hex::encode(ring_pair.public_key().as_ref())
+    );
+    // A v2 document whose public key is not its seed's is refused.
+    let mut tampered = v2.to_vec();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let refused = Signer::from_pkcs8(&tampered, a.keys.ecdsa_p256_pkcs8(), a.keys.rsa_pkcs8());
+    assert!(matches!(refused, Err(CryptoError::InvalidPrivateKey(_))));
+    // Not PKCS#8 at all.
+    let refused = Signer::from_pkcs8(
+        b"\x30\x03\x02\x01\x00",
+        a.keys.ecdsa_p256_pkcs8(),
+        a.keys.rsa_pkcs8(),
+    );
+    assert!(matches!(refused, Err(CryptoError::InvalidPrivateKey(_))));
+}

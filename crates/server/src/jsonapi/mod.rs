@@ -62,16 +62,40 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 /// A JSON:API success response.
 pub struct Document {
     status: StatusCode,
-    body: Value,
+    body: Body,
     location: Option<String>,
 }
 
+/// A [`Document`]'s body: a `Value`, or bytes a typed document was serialized to.
+#[derive(Debug)]
+enum Body {
+    Value(Value),
+    Json(Vec<u8>),
+}
+
+impl From<Value> for Body {
+    fn from(value: Value) -> Self {
+        Body::Value(value)
+    }
+}
+
 impl Document {
+    /// 200 with a typed document, serialized straight to bytes (hot paths: no
+    /// intermediate `Value`).
+    pub fn ok_typed<T: serde::Serialize>(body: &T) -> ApiResult<Self> {
+        let bytes = serde_json::to_vec(body).map_err(ApiError::internal)?;
+        Ok(Self {
+            status: StatusCode::OK,
+            body: Body::Json(bytes),
+            location: None,
+        })
+    }
+
     /// 200.
     pub fn ok(body: Value) -> Self {
         Self {
             status: StatusCode::OK,
-            body,
+            body: body.into(),
             location: None,
         }
     }
@@ -81,7 +105,7 @@ impl Document {
     pub fn located(status: StatusCode, body: Value, location: String) -> Self {
         Self {
             status,
-            body,
+            body: body.into(),
             location: Some(location),
         }
     }
@@ -90,7 +114,7 @@ impl Document {
     pub fn created(body: Value, location: String) -> Self {
         Self {
             status: StatusCode::CREATED,
-            body,
+            body: body.into(),
             location: Some(location),
         }
     }
@@ -98,7 +122,10 @@ impl Document {
 
 impl IntoResponse for Document {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&self.body).unwrap_or_default();
+        let body = match self.body {
+            Body::Value(value) => serde_json::to_vec(&value).unwrap_or_default(),
+            Body::Json(bytes) => bytes,
+        };
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(MEDIA_TYPE));

@@ -329,9 +329,17 @@ async fn run(
         counts,
         now_ms: state.now_ms(),
     };
-    Ok(Document::ok(
-        json!({ "data": serializer::license(account, &view), "meta": meta(state, &verdict, request) }),
-    ))
+    Document::ok_typed(&Validated {
+        data: serializer::license_doc(account, &view),
+        meta: meta(state, &verdict, request),
+    })
+}
+
+/// A validation's answer: the license and the verdict.
+#[derive(serde::Serialize)]
+struct Validated<'a> {
+    data: serializer::LicenseDoc<'a>,
+    meta: Value,
 }
 
 async fn authorize(state: &AppState, principal: &Principal, license: &LicenseRow) -> ApiResult<()> {
