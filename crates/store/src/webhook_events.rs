@@ -202,7 +202,30 @@ pub struct Attempt {
 /// Records the result of the attempt numbered `attempts` (as claimed). A row claimed
 /// again since (its lease ran out) is left to the newer attempt: false.
 pub async fn finish(db: &Db, id: &str, attempts: i64, attempt: &Attempt, now: i64) -> Result<bool> {
-    let q = sql(
+    Ok(db.execute(finish_query(id, attempts, attempt, now)).await? > 0)
+}
+
+/// [`finish`] for an answer that also disables the event's endpoint (410 Gone): the
+/// event's status and the endpoint's emptied subscriptions commit together, so whoever
+/// reads the one reads the other.
+pub async fn finish_disabling(
+    db: &Db,
+    id: &str,
+    attempts: i64,
+    attempt: &Attempt,
+    endpoint: &str,
+    now: i64,
+) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let finished = tx.execute(finish_query(id, attempts, attempt, now)).await? > 0;
+    tx.execute(crate::webhooks::disable_query(endpoint, now))
+        .await?;
+    tx.commit().await?;
+    Ok(finished)
+}
+
+fn finish_query(id: &str, attempts: i64, attempt: &Attempt, now: i64) -> crate::Sql {
+    sql(
         "UPDATE webhook_events SET status = $1, next_attempt_at = $2, last_response_code = $3, \
          last_response_body = $4, updated_at = $5 WHERE id = $6 AND attempts = $7",
     )
@@ -212,8 +235,7 @@ pub async fn finish(db: &Db, id: &str, attempts: i64, attempt: &Attempt, now: i6
     .bind(attempt.response_body.clone())
     .bind(now)
     .bind(id)
-    .bind(attempts);
-    Ok(db.execute(q).await? > 0)
+    .bind(attempts)
 }
 
 /// Deletes an account's delivered or failed events created before `before` (the

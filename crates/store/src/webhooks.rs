@@ -96,15 +96,12 @@ pub async fn delete(db: &Db, account: &str, id: &str) -> Result<bool> {
     crate::edits::delete(db, TABLE, account, id).await
 }
 
-/// Disables an endpoint by emptying its subscriptions (a 410 Gone from it).
-pub async fn disable(db: &Db, id: &str, now: i64) -> Result<()> {
-    db.execute(
-        sql("UPDATE webhook_endpoints SET subscriptions = '[]', updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(id),
-    )
-    .await
-    .map(|_| ())
+/// Disables an endpoint by emptying its subscriptions (a 410 Gone from it; written with
+/// the event's status: [`crate::webhook_events::finish_disabling`]).
+pub(crate) fn disable_query(id: &str, now: i64) -> crate::Sql {
+    sql("UPDATE webhook_endpoints SET subscriptions = '[]', updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
 }
 
 /// The accounts with an endpoint subscribed to any of `events` (or `*`): the

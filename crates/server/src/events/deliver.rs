@@ -132,16 +132,22 @@ pub async fn deliver(state: &AppState, client: &reqwest::Client, event: WebhookE
         response_code: code,
         response_body: body,
     };
-    if let Err(error) =
-        webhook_events::finish(&state.db, &event.id, event.attempts, &result, now).await
-    {
+    let recorded = match event.endpoint_id.as_deref() {
+        Some(endpoint) if verdict.disable_endpoint => {
+            webhook_events::finish_disabling(
+                &state.db,
+                &event.id,
+                event.attempts,
+                &result,
+                endpoint,
+                now,
+            )
+            .await
+        }
+        _ => webhook_events::finish(&state.db, &event.id, event.attempts, &result, now).await,
+    };
+    if let Err(error) = recorded {
         tracing::warn!(event = %event.id, %error, "could not record a webhook attempt");
-    }
-    if verdict.disable_endpoint
-        && let Some(endpoint) = &event.endpoint_id
-        && let Err(error) = latchkey_store::webhooks::disable(&state.db, endpoint, now).await
-    {
-        tracing::warn!(%endpoint, %error, "could not disable a webhook endpoint");
     }
 }
 
