@@ -227,3 +227,60 @@ async fn strict_policy_requires_machines_and_nonce_is_echoed() -> anyhow::Result
     assert_eq!(verdict.code, ValidationCode::Valid);
     Ok(())
 }
+
+/// A machine created without an id of its own gets a UUID laid out for the backend:
+/// time-ordered (version 7, so SQLite's one writer appends to the primary-key index)
+/// on SQLite, random (version 4) on PostgreSQL, where concurrent inserts at the index's
+/// right edge would wait on each other. A client's own UUID is kept either way.
+#[tokio::test]
+async fn new_machine_ids_are_uuids_laid_out_for_the_backend() -> anyhow::Result<()> {
+    let server = TestServer::start().await?;
+    let license = server
+        .license_with_policy(json!({"floating": true, "maxMachines": 10}))
+        .await?;
+    let license_id = license["id"].as_str().unwrap();
+    let expected = if latchkey_testkit::backend_name() == "postgres" {
+        4
+    } else {
+        7
+    };
+    let mut millis = Vec::new();
+    for n in 0..4 {
+        let activated = server.activate(license_id, &format!("fp-{n}")).await?;
+        assert_eq!(activated.status, 201, "{}", activated.body);
+        let id = activated.body["data"]["id"].as_str().unwrap();
+        let uuid = uuid::Uuid::parse_str(id)?;
+        assert_eq!(uuid.get_version_num(), expected, "{id}");
+        assert_eq!(id, uuid.hyphenated().to_string(), "lower-case, hyphenated");
+        if let Some(at) = uuid.get_timestamp() {
+            millis.push(at.to_unix().0 * 1000 + u64::from(at.to_unix().1 / 1_000_000));
+        }
+    }
+    if expected == 7 {
+        // The ids carry the server's clock (the test server's stands still), in order.
+        use latchkey_core::clock::Clock;
+        let now = server.clock.now().unix_timestamp_nanos() / 1_000_000;
+        assert!(millis.windows(2).all(|w| w[0] <= w[1]), "{millis:?}");
+        assert_eq!(millis, vec![u64::try_from(now)?; 4]);
+        server.clock.advance(time::Duration::seconds(1));
+        let later = server.activate(license_id, "fp-later").await?;
+        assert_eq!(later.status, 201, "{}", later.body);
+        let id = later.body["data"]["id"].as_str().unwrap();
+        assert!(id > millis_id_floor(millis[3] + 1000).as_str(), "{id}");
+    }
+
+    let own = "5E0C5B0A-1F2D-4C3B-9A8E-7D6C5B4A3F21";
+    let body = json!({"data": {"type": "machines", "id": own,
+        "attributes": {"fingerprint": "fp-own"},
+        "relationships": {"license": {"data": {"type": "licenses", "id": license_id}}}}});
+    let created = server.admin("POST", "/v1/machines", Some(body)).await?;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.body["data"]["id"], own.to_lowercase());
+    Ok(())
+}
+
+/// The smallest version-7 UUID text of millisecond `ms`: ids made later sort above it.
+fn millis_id_floor(ms: u64) -> String {
+    let hex = format!("{ms:012x}");
+    format!("{}-{}-7000-8000-000000000000", &hex[..8], &hex[8..])
+}

@@ -318,6 +318,19 @@ impl Db {
         }
     }
 
+    /// An id for a new row of a table that grows with use (machines). On SQLite it is
+    /// time-ordered ([`crate::ordered_id`]): the one writer then appends to the
+    /// primary-key index instead of rewriting a page at a random place in it
+    /// (activations at 1 M machines ran 7–9 % faster). On PostgreSQL it stays random
+    /// ([`crate::new_id`]): concurrent inserts at the index's right edge wait on each
+    /// other for its last page (activations ran 14 % slower with time-ordered ids).
+    pub fn growing_table_id(&self, at_ms: i64) -> String {
+        match self {
+            Db::Sqlite { .. } => crate::ordered_id(at_ms),
+            Db::Postgres { .. } => crate::new_id(),
+        }
+    }
+
     /// The engine.
     pub fn backend(&self) -> Backend {
         match self {

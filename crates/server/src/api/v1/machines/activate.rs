@@ -15,11 +15,11 @@ use axum::extract::State;
 use latchkey_core::access::machines as access;
 use latchkey_core::policy::UniquenessStrategy;
 use latchkey_proto::ErrorCode;
+use latchkey_store::Db;
 use latchkey_store::components::Uniqueness;
 use latchkey_store::groups::{Admission, Member};
 use latchkey_store::licenses::LicenseRow;
 use latchkey_store::machines::{self, ActivationError, ActivationRules, MachineRow};
-use latchkey_store::new_id;
 use latchkey_store::policies::PolicyRow;
 use serde_json::Value;
 
@@ -163,14 +163,15 @@ async fn group_of(
     })
 }
 
-fn machine_id(custom: Option<String>) -> ApiResult<String> {
+/// The client's own id, or a new one as the store lays out a growing table's keys.
+fn machine_id(db: &Db, custom: Option<String>, now: i64) -> ApiResult<String> {
     match custom {
         Some(id) if uuid::Uuid::parse_str(&id).is_ok() => Ok(id.to_lowercase()),
         Some(_) => Err(
             ApiError::unprocessable(ErrorCode::IdInvalid, "must be a valid UUID")
                 .pointer("/data/id"),
         ),
-        None => Ok(new_id()),
+        None => Ok(db.growing_table_id(now)),
     }
 }
 
@@ -277,9 +278,9 @@ pub async fn create(
     }
     let group = std::mem::replace(&mut request.group, Field::Absent);
     let group_id = group_of(&state, &account, group, &license, request.owner.as_deref()).await?;
-    let id = machine_id(request.custom_id.take())?;
-    let components_data = request.components.take();
     let now = state.now_ms();
+    let id = machine_id(&state.db, request.custom_id.take(), now)?;
+    let components_data = request.components.take();
     let row = new_row(
         id,
         &account,
